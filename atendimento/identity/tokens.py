@@ -1,0 +1,254 @@
+"""JWT issue and verification: the one place that turns a bearer token into an Identidade.
+
+The REST API and the Socket.IO gateway both call ``ServicoTokens.verificar``, so a token is accepted or
+refused the same way everywhere, with the contract's codes (TOKEN_AUSENTE, TOKEN_INVALIDO,
+TOKEN_EXPIRADO).
+
+Security notes (RFC 8725):
+- The accepted algorithms come from configuration only. The token's ``alg`` header is merely looked up
+  in that allow-list to pick the key configured *for that algorithm*; an algorithm that is not
+  configured (``none``, HS512, RS256 when only HS256 is on, ...) is refused before any crypto runs.
+- Each algorithm has its own key of its own type (HS256: the secret; RS256: an RSA public key; ES256:
+  a P-256 public key), so an HS256 token "signed" with the public key PEM never verifies.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+if TYPE_CHECKING:
+    from atendimento.config import Settings
+
+CodigoToken = Literal["TOKEN_AUSENTE", "TOKEN_INVALIDO", "TOKEN_EXPIRADO"]
+
+ROLES_INTERNAS: Final = frozenset({"admin", "gestor", "supervisor", "atendente"})
+ALGORITMOS_SUPORTADOS: Final = frozenset({"HS256", "RS256", "ES256"})
+MIN_SEGREDO_HS256_BYTES: Final = 32
+# A real token of ours is a few hundred bytes; refusing huge strings up front keeps a hostile client
+# from making us base64-decode and JSON-parse megabytes on every handshake.
+MAX_TOKEN_CHARS: Final = 8192
+# Claims that must be non-empty strings, mapped to the Identidade field they fill.
+_CLAIMS_TEXTO: Final = (
+    ("sub", "usuario_id"),
+    ("empresaId", "empresa_id"),
+    ("role", "role"),
+    ("nome", "nome"),
+)
+
+_MENSAGENS: Final[dict[str, str]] = {
+    "TOKEN_AUSENTE": "Token ausente",
+    "TOKEN_INVALIDO": "Token inválido",
+    "TOKEN_EXPIRADO": "Token expirado",
+}
+
+
+class TokenErro(Exception):
+    """A token was refused; ``code`` is what the client sees, ``motivo`` is for logs only."""
+
+    def __init__(self, code: CodigoToken, motivo: str | None = None) -> None:
+        super().__init__(_MENSAGENS[code])
+        self.code: CodigoToken = code
+        self.motivo = motivo
+
+
+@dataclass(frozen=True, slots=True)
+class Identidade:
+    usuario_id: str
+    empresa_id: str
+    role: str
+    nome: str
+    exp: int
+    iat: int | None = None
+
+    @property
+    def interno(self) -> bool:
+        return self.role in ROLES_INTERNAS
+
+
+def extrair_bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, or None when there is none."""
+    if not authorization:
+        return None
+    esquema, _, valor = authorization.strip().partition(" ")
+    if esquema.lower() != "bearer":
+        return None
+    return valor.strip() or None
+
+
+class ServicoTokens:
+    def __init__(
+        self,
+        algorithms: list[str],
+        secret: str | None,
+        public_key: str | None,
+        leeway_seconds: int,
+        ttl_seconds: int,
+    ) -> None:
+        if not algorithms:
+            raise ValueError("at least one JWT algorithm must be configured")
+        desconhecidos = [a for a in algorithms if a not in ALGORITMOS_SUPORTADOS]
+        if desconhecidos:
+            raise ValueError(f"unsupported JWT algorithms {desconhecidos}")
+        if leeway_seconds < 0 or ttl_seconds <= 0:
+            raise ValueError("leeway_seconds must be >= 0 and ttl_seconds > 0")
+        self._algorithms: tuple[str, ...] = tuple(dict.fromkeys(algorithms))
+        self._secret = secret
+        self._leeway = leeway_seconds
+        self._ttl = ttl_seconds
+        self._chaves: dict[str, Any] = {}
+        if "HS256" in self._algorithms:
+            if secret is None or len(secret.encode()) < MIN_SEGREDO_HS256_BYTES:
+                raise ValueError(f"HS256 needs a secret of at least {MIN_SEGREDO_HS256_BYTES} bytes")
+            self._chaves["HS256"] = secret
+        assimetricos = [a for a in self._algorithms if a != "HS256"]
+        if assimetricos:
+            self._carregar_chave_publica(assimetricos, public_key)
+
+    def _carregar_chave_publica(self, algoritmos: list[str], pem: str | None) -> None:
+        if not pem:
+            raise ValueError(f"JWT algorithms {algoritmos} need a public key")
+        # Parsed once here so a bad PEM stops the start-up instead of failing every login later.
+        chave = load_pem_public_key(pem.encode())
+        for algoritmo in algoritmos:
+            if algoritmo == "RS256":
+                if not isinstance(chave, rsa.RSAPublicKey):
+                    raise ValueError("RS256 needs an RSA public key")
+                if chave.key_size < 2048:
+                    raise ValueError("RS256 needs an RSA key of at least 2048 bits")
+            elif algoritmo == "ES256":
+                if not isinstance(chave, ec.EllipticCurvePublicKey) or not isinstance(
+                    chave.curve, ec.SECP256R1
+                ):
+                    raise ValueError("ES256 needs an EC P-256 public key")
+            self._chaves[algoritmo] = chave
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServicoTokens:
+        return cls(
+            algorithms=list(settings.jwt_algorithms),
+            secret=settings.resolve_jwt_secret(),
+            public_key=settings.public_key_pem(),
+            leeway_seconds=settings.jwt_leeway_seconds,
+            ttl_seconds=settings.token_ttl_seconds,
+        )
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return self._algorithms
+
+    @property
+    def ttl_seconds(self) -> int:
+        return self._ttl
+
+    @property
+    def pode_emitir(self) -> bool:
+        """Only HS256 tokens are issued here; with RS256/ES256 the tokens come from elsewhere."""
+        return "HS256" in self._chaves
+
+    def emitir(
+        self, usuario_id: str, empresa_id: str, role: str, nome: str, ttl_seconds: int | None = None
+    ) -> str:
+        if not self.pode_emitir:
+            raise RuntimeError("tokens can only be issued when HS256 is configured")
+        campos = (("usuario_id", usuario_id), ("empresa_id", empresa_id), ("role", role), ("nome", nome))
+        for campo, valor in campos:
+            if not isinstance(valor, str) or not valor.strip():
+                raise ValueError(f"{campo} must be a non-empty string")
+        # A negative ttl is allowed on purpose: tests and the CLI use it to mint an expired token.
+        ttl = self._ttl if ttl_seconds is None else ttl_seconds
+        agora = int(time.time())
+        claims = {
+            "sub": usuario_id,
+            "empresaId": empresa_id,
+            "role": role,
+            "nome": nome,
+            "iat": agora,
+            "exp": agora + ttl,
+        }
+        return jwt.encode(claims, self._chaves["HS256"], algorithm="HS256")
+
+    def verificar(self, token: str | None) -> Identidade:
+        if token is None or (isinstance(token, str) and not token.strip()):
+            raise TokenErro("TOKEN_AUSENTE")
+        # Callers pass whatever the client sent (a handshake's auth.token can be any JSON value).
+        if not isinstance(token, str):
+            raise TokenErro("TOKEN_INVALIDO", "token is not a string")
+        if len(token) > MAX_TOKEN_CHARS:
+            raise TokenErro("TOKEN_INVALIDO", "token too long")
+        algoritmo = self._algoritmo_do_cabecalho(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key=self._chaves[algoritmo],
+                algorithms=[algoritmo],
+                # Time claims are checked below, after their types: PyJWT coerces them with int(), so
+                # it would call ``exp: true`` (= 1) "expired" and accept ``exp: "123"``.
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise TokenErro("TOKEN_INVALIDO", f"{type(exc).__name__}: {exc}") from None
+        identidade = self._identidade(claims)
+        self._verificar_tempo(claims, identidade)
+        return identidade
+
+    def _verificar_tempo(self, claims: dict[str, Any], identidade: Identidade) -> None:
+        agora = time.time()
+        if identidade.iat is not None and identidade.iat > agora + self._leeway:
+            raise TokenErro("TOKEN_INVALIDO", "token issued in the future (iat)")
+        if "nbf" in claims:
+            nbf = _numero_data(claims["nbf"])
+            if nbf is None or nbf > agora + self._leeway:
+                raise TokenErro("TOKEN_INVALIDO", "token not yet valid (nbf)")
+        # Same rule as RFC 7519 and PyJWT: a token is expired from the second named by exp.
+        if identidade.exp <= agora - self._leeway:
+            raise TokenErro("TOKEN_EXPIRADO", "token expired")
+
+    def _algoritmo_do_cabecalho(self, token: str) -> str:
+        try:
+            cabecalho = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenErro("TOKEN_INVALIDO", f"malformed token: {exc}") from None
+        algoritmo = cabecalho.get("alg")
+        # Membership in the configured allow-list is the whole decision; the header never widens it.
+        if not isinstance(algoritmo, str) or algoritmo not in self._chaves:
+            raise TokenErro("TOKEN_INVALIDO", f"algorithm {algoritmo!r} not accepted")
+        return algoritmo
+
+    @staticmethod
+    def _identidade(claims: dict[str, Any]) -> Identidade:
+        valores: dict[str, str] = {}
+        for claim, campo in _CLAIMS_TEXTO:
+            valor = claims.get(claim)
+            if not isinstance(valor, str) or not valor.strip():
+                raise TokenErro("TOKEN_INVALIDO", f"claim {claim} missing or not a string")
+            valores[campo] = valor
+        exp = _numero_data(claims.get("exp"))
+        if exp is None:
+            raise TokenErro("TOKEN_INVALIDO", "claim exp is not a number")
+        iat: int | None = None
+        if claims.get("iat") is not None:
+            iat = _numero_data(claims["iat"])
+            if iat is None:
+                raise TokenErro("TOKEN_INVALIDO", "claim iat is not a number")
+        return Identidade(exp=exp, iat=iat, **valores)
+
+
+def _numero_data(valor: object) -> int | None:
+    """A JWT NumericDate as whole seconds, or None when the value is not a finite number."""
+    if isinstance(valor, bool) or not isinstance(valor, int | float):
+        return None
+    if isinstance(valor, float) and not math.isfinite(valor):
+        return None
+    return int(valor)
