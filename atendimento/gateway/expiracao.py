@@ -1,0 +1,107 @@
+"""Ends connections when their token expires: one timer for all sockets, not one task per socket.
+
+Deadlines live in a heap keyed by wall-clock time (a JWT's ``exp`` is wall-clock seconds). A single
+``loop.call_at`` handle is armed for the earliest deadline; when it fires, every due entry runs and the
+handle is re-armed for the next one. Since ``exp`` has whole-second resolution, sockets expiring in
+the same second share one wake-up, which is what a timer wheel would buy.
+
+``agendar`` on a key that is already scheduled replaces its deadline: that is the hook for in-band token
+renewal (a renewed token just moves its socket's deadline). Replaced and cancelled entries stay in the
+heap and are skipped when popped; the heap is rebuilt when they outnumber the live ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+Acao = Callable[[], None]
+
+
+class AgendaExpiracao:
+    def __init__(self, *, relogio: Callable[[], float] = time.time) -> None:
+        self._relogio = relogio
+        self._heap: list[tuple[float, int, str]] = []
+        # key → (deadline, sequence, action); an entry in the heap is live only if it matches this.
+        self._vivos: dict[str, tuple[float, int, Acao]] = {}
+        self._sequencia = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._alvo: float | None = None  # the deadline the timer is armed for
+
+    def __len__(self) -> int:
+        return len(self._vivos)
+
+    def prazo(self, chave: str) -> float | None:
+        vivo = self._vivos.get(chave)
+        return vivo[0] if vivo else None
+
+    def agendar(self, chave: str, prazo: float, acao: Acao) -> None:
+        """Run ``acao`` at wall-clock ``prazo`` (epoch seconds); replaces an earlier schedule of ``chave``."""
+        self._sequencia += 1
+        self._vivos[chave] = (prazo, self._sequencia, acao)
+        heapq.heappush(self._heap, (prazo, self._sequencia, chave))
+        if len(self._heap) > 2 * len(self._vivos) + 64:
+            self._compactar()
+        if self._alvo is None or prazo < self._alvo:
+            self._armar()
+
+    def cancelar(self, chave: str) -> None:
+        self._vivos.pop(chave, None)
+
+    def fechar(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._alvo = None
+        self._heap.clear()
+        self._vivos.clear()
+
+    def _compactar(self) -> None:
+        self._heap = [(prazo, seq, chave) for chave, (prazo, seq, _) in self._vivos.items()]
+        heapq.heapify(self._heap)
+
+    def _descartar_mortos(self) -> None:
+        while self._heap:
+            _, seq, chave = self._heap[0]
+            vivo = self._vivos.get(chave)
+            if vivo is not None and vivo[1] == seq:
+                return
+            heapq.heappop(self._heap)
+
+    def _armar(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._descartar_mortos()
+        if not self._heap:
+            self._alvo = None
+            return
+        prazo = self._heap[0][0]
+        loop = asyncio.get_running_loop()
+        # Wall clock → loop clock at arming time; _disparar re-checks the wall clock, so a clock
+        # step only makes a wake-up early (re-armed) or late by the step.
+        atraso = max(0.0, prazo - self._relogio())
+        self._alvo = prazo
+        self._timer = loop.call_at(loop.time() + atraso, self._disparar)
+
+    def _disparar(self) -> None:
+        self._timer = None
+        self._alvo = None
+        agora = self._relogio()
+        while self._heap and self._heap[0][0] <= agora:
+            _, seq, chave = heapq.heappop(self._heap)
+            vivo = self._vivos.get(chave)
+            if vivo is None or vivo[1] != seq:
+                continue
+            del self._vivos[chave]
+            try:
+                vivo[2]()
+            except Exception:
+                # One failing action must not stop the others from expiring.
+                log.exception("expiration action failed for %s", chave)
+        self._armar()

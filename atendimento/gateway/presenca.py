@@ -1,0 +1,137 @@
+"""Presence of atendentes: who is online, and the ``atendente:online`` / ``atendente:offline`` edges.
+
+``RegistroPresenca`` is the seam. The gateway tells it each atendente socket that connects and leaves;
+the registry decides when a user goes online (first socket) or offline (last socket gone and not back
+within the grace period, so a page reload emits neither) and tells its ``OuvintePresenca`` (the
+publisher). ``PresencaLocal`` counts sockets in this process; a cluster implementation counts them
+across instances (with instance heartbeats so a dead instance's sockets don't stay online) behind the
+same four methods, and the gateway doesn't change.
+
+``online(empresa_id)`` also answers the REST side's ``ConsultaPresenca`` port (GET /atendimento/atendentes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from atendimento.domain.entidades import agora
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Atendente:
+    empresa_id: str
+    usuario_id: str
+    nome: str
+
+
+class OuvintePresenca(Protocol):
+    def atendente_online(self, atendente: Atendente, momento: datetime) -> None: ...
+    def atendente_offline(self, atendente: Atendente, momento: datetime) -> None: ...
+
+
+class RegistroPresenca(Protocol):
+    def ouvir(self, ouvinte: OuvintePresenca) -> None:
+        """Who hears the online/offline edges; set once by ``montar_gateway``."""
+        ...
+
+    async def conectou(self, atendente: Atendente, sid: str) -> None: ...
+    async def desconectou(self, atendente: Atendente, sid: str) -> None: ...
+    async def online(self, empresa_id: str) -> set[str]:
+        """Ids of the tenant's atendentes that are online (a user within the grace period still is)."""
+        ...
+
+    async def fechar(self) -> None: ...
+
+
+@dataclass
+class _Estado:
+    atendente: Atendente
+    sids: set[str] = field(default_factory=set)
+    # Set while the last socket is gone and the grace period runs; cancelled by a reconnect.
+    saida: asyncio.TimerHandle | None = None
+    saiu_em: datetime | None = None
+
+
+class PresencaLocal:
+    """In-process presence: exact for a single instance."""
+
+    def __init__(self, grace_seconds: float) -> None:
+        if not 0 <= grace_seconds <= 5:
+            raise ValueError("presence grace must be between 0 and 5 seconds (contract)")
+        self._grace = grace_seconds
+        self._ouvinte: OuvintePresenca | None = None
+        # empresa_id → usuario_id → state, so online(empresa_id) reads one tenant only.
+        self._empresas: dict[str, dict[str, _Estado]] = {}
+
+    def ouvir(self, ouvinte: OuvintePresenca) -> None:
+        self._ouvinte = ouvinte
+
+    async def conectou(self, atendente: Atendente, sid: str) -> None:
+        usuarios = self._empresas.setdefault(atendente.empresa_id, {})
+        estado = usuarios.get(atendente.usuario_id)
+        if estado is None:
+            usuarios[atendente.usuario_id] = _Estado(atendente, {sid})
+            self._avisar_online(atendente)
+            return
+        if estado.saida is not None:
+            # Back within the grace period: to everyone else this user never left.
+            estado.saida.cancel()
+            estado.saida = None
+            estado.saiu_em = None
+        estado.sids.add(sid)
+
+    async def desconectou(self, atendente: Atendente, sid: str) -> None:
+        estado = self._empresas.get(atendente.empresa_id, {}).get(atendente.usuario_id)
+        if estado is None or sid not in estado.sids:
+            return  # a repeated or unknown leave changes nothing
+        estado.sids.discard(sid)
+        if estado.sids:
+            return
+        estado.saiu_em = agora()
+        if self._grace == 0:
+            self._encerrar(atendente)
+            return
+        loop = asyncio.get_running_loop()
+        estado.saida = loop.call_later(self._grace, self._encerrar, atendente)
+
+    async def online(self, empresa_id: str) -> set[str]:
+        return set(self._empresas.get(empresa_id, ()))
+
+    async def fechar(self) -> None:
+        for usuarios in self._empresas.values():
+            for estado in usuarios.values():
+                if estado.saida is not None:
+                    estado.saida.cancel()
+        self._empresas.clear()
+
+    def _encerrar(self, atendente: Atendente) -> None:
+        usuarios = self._empresas.get(atendente.empresa_id, {})
+        estado = usuarios.get(atendente.usuario_id)
+        if estado is None or estado.sids:
+            return
+        del usuarios[atendente.usuario_id]
+        if not usuarios:
+            del self._empresas[atendente.empresa_id]
+        self._avisar_offline(estado.atendente, estado.saiu_em or agora())
+
+    def _avisar_online(self, atendente: Atendente) -> None:
+        if self._ouvinte is None:
+            return
+        try:
+            self._ouvinte.atendente_online(atendente, agora())
+        except Exception:
+            log.exception("presence: publishing atendente:online failed")
+
+    def _avisar_offline(self, atendente: Atendente, momento: datetime) -> None:
+        if self._ouvinte is None:
+            return
+        try:
+            self._ouvinte.atendente_offline(atendente, momento)
+        except Exception:
+            log.exception("presence: publishing atendente:offline failed")
