@@ -1,0 +1,149 @@
+"""The messages instances exchange over Redis pub/sub, and how a received one is checked.
+
+One JSON object per Redis message, on one channel per namespace (``canal(namespace)``). The format is
+documented in docs/cluster.md; this module is its single definition. Every field a receiver acts on is
+validated before anything happens: a malformed or foreign message raises ``MensagemInvalida`` with a
+short reason, and the caller counts and drops it. Nothing here touches sockets.
+
+Why JSON and not the engine's encoded packet: each instance encodes the Socket.IO packet once itself,
+so the wire between instances stays independent of the engine's framing (and of its version).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+VERSAO: Literal[1] = 1
+"""Bumped on any change an older instance would misread; additive optional fields keep it."""
+
+PREFIXO = "atendimento"
+
+# A message larger than this is not one of ours (server-side events are a few kB at most); refusing
+# it before parsing keeps a misbehaving publisher from making every instance parse megabytes.
+TAMANHO_MAXIMO = 4 * 1024 * 1024
+MAX_SALAS = 10_000
+MAX_NOME = 512
+
+Nome = Annotated[str, Field(min_length=1, max_length=MAX_NOME)]
+Salas = Annotated[list[Nome], Field(max_length=MAX_SALAS)]
+
+
+def canal(namespace: str) -> str:
+    """The pub/sub channel of a namespace: ``atendimento:/atendimento:broadcast``."""
+    return f"{PREFIXO}:{namespace}:broadcast"
+
+
+class MensagemInvalida(ValueError):
+    """A received message that must be dropped; ``motivo`` is the metric label."""
+
+    def __init__(self, motivo: str) -> None:
+        super().__init__(motivo)
+        self.motivo = motivo
+
+
+class _Base(BaseModel):
+    # strict: a "1" is not a 1; ignore extra keys so additive fields don't break older instances.
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+    v: Literal[1] = VERSAO
+    instance: Nome
+    nsp: Annotated[str, Field(min_length=1, max_length=MAX_NOME, pattern=r"^/")]
+
+
+class Alvo(_Base):
+    """Which sockets a request reaches: in any of ``rooms`` (all when empty), minus the exceptions."""
+
+    rooms: Salas = []
+    except_rooms: Salas = []
+    except_sids: Salas = []
+
+
+class Broadcast(Alvo):
+    """An emit: each instance delivers ``event(*args)`` to its own matching sockets, each once."""
+
+    kind: Literal["broadcast"] = "broadcast"
+    event: Nome
+    args: list[Any] = []
+
+
+class Desconectar(Alvo):
+    """Disconnect the matching sockets everywhere (e.g. every socket of ``user:{id}``)."""
+
+    kind: Literal["disconnect"] = "disconnect"
+    reason: Annotated[str, Field(max_length=MAX_NOME)] = "io server disconnect"
+
+
+class Entrar(Alvo):
+    """The matching sockets everywhere join ``target_rooms`` (socketsJoin)."""
+
+    kind: Literal["join"] = "join"
+    target_rooms: Annotated[list[Nome], Field(min_length=1, max_length=MAX_SALAS)]
+
+
+class Sair(Alvo):
+    """The matching sockets everywhere leave ``target_rooms`` (socketsLeave)."""
+
+    kind: Literal["leave"] = "leave"
+    target_rooms: Annotated[list[Nome], Field(min_length=1, max_length=MAX_SALAS)]
+
+
+Mensagem = Annotated[Broadcast | Desconectar | Entrar | Sair, Field(discriminator="kind")]
+_LEITOR: TypeAdapter[Broadcast | Desconectar | Entrar | Sair] = TypeAdapter(Mensagem)
+
+
+def codificar(mensagem: Broadcast | Desconectar | Entrar | Sair) -> bytes:
+    """The bytes to publish. Raises ValueError when ``args`` hold something JSON can't carry."""
+    try:
+        return json.dumps(
+            mensagem.model_dump(mode="python"), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"não serializável em JSON: {exc}") from None
+
+
+def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar | Entrar | Sair:
+    """A received message, checked; raises MensagemInvalida(motivo) for anything not ours.
+
+    Reasons: ``tamanho`` (too big), ``json`` (not a JSON object), ``versao`` (a ``v`` this instance
+    does not know, e.g. a newer instance during a rolling deploy), ``formato`` (fields missing or of the
+    wrong type, unknown ``kind``), ``namespace`` (valid, but for another namespace than its channel's).
+    """
+    if len(dados) > TAMANHO_MAXIMO:
+        raise MensagemInvalida("tamanho")
+    try:
+        bruto = json.loads(dados)
+    except (ValueError, UnicodeDecodeError):
+        raise MensagemInvalida("json") from None
+    if not isinstance(bruto, dict):
+        raise MensagemInvalida("json")
+    # The version is read first so that a newer instance's message is counted as such, not as garbage.
+    versao = bruto.get("v")
+    if versao != VERSAO or isinstance(versao, bool):
+        raise MensagemInvalida(
+            "versao" if isinstance(versao, int) and not isinstance(versao, bool) else "formato"
+        )
+    try:
+        mensagem = _LEITOR.validate_python(bruto)
+    except ValidationError:
+        raise MensagemInvalida("formato") from None
+    if mensagem.nsp != namespace:
+        raise MensagemInvalida("namespace")
+    return mensagem
+
+
+__all__ = [
+    "PREFIXO",
+    "VERSAO",
+    "Alvo",
+    "Broadcast",
+    "Desconectar",
+    "Entrar",
+    "MensagemInvalida",
+    "Sair",
+    "canal",
+    "codificar",
+    "decodificar",
+]

@@ -1,0 +1,32 @@
+"""Prometheus counters of the cluster layer, registered once per process on the default registry.
+
+They are process-wide: tests that run two instances in one process read the plain counters on each
+object (``CanalRedis.nao_compartilhadas``, ``AdaptadorRedis.descartadas``…) instead.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+MENSAGENS_DESCARTADAS = Counter(
+    "atendimento_cluster_mensagens_descartadas",
+    "Messages from the Redis channel dropped on receipt (malformed, foreign, unknown version).",
+    ["motivo"],
+)
+EMISSOES_NAO_COMPARTILHADAS = Counter(
+    "atendimento_cluster_emissoes_nao_compartilhadas",
+    "Emits delivered only to this instance's sockets because they could not be published to Redis.",
+    ["motivo"],
+)
+RECONEXOES = Counter(
+    "atendimento_cluster_reconexoes",
+    "Times the Redis subscription was re-established after a failure.",
+)
+REDIS_DISPONIVEL = Gauge(
+    "atendimento_cluster_redis_disponivel",
+    "1 while this instance shares emits through Redis, 0 while it serves only its own sockets.",
+)
+PRESENCA_FALHAS = Counter(
+    "atendimento_cluster_presenca_falhas",
+    "Presence updates that could not reach Redis (re-synchronised when it comes back).",
+)
