@@ -1,1 +1,7 @@
+"""The REST API (FastAPI): ``create_api`` builds it from injected collaborators."""
 
+from atendimento.api.fabrica import create_api
+from atendimento.api.limites import LimitadorLogin
+from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+
+__all__ = ["ConsultaPresenca", "LimitadorLogin", "VerificacaoProntidao", "create_api"]

@@ -1,0 +1,39 @@
+"""The tenant's atendentes, with presence (live sockets) and their chosen status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from atendimento.api.dependencias import Contexto, Interno
+from atendimento.api.portas import ConsultaPresenca
+from atendimento.api.respostas import Resposta, erros_documentados, ok
+from atendimento.api.saidas import AtendenteSaida
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/atendimento/atendentes", tags=["atendentes"])
+
+
+async def _online(presenca: ConsultaPresenca, empresa_id: str) -> set[str] | None:
+    """Presence, or None when it cannot be asked: the list still answers, marking it unknown,
+    rather than failing the whole page because the backplane hiccupped."""
+    try:
+        return await presenca.online(empresa_id)
+    except Exception:
+        log.warning("presence lookup failed for tenant %s", empresa_id, exc_info=True)
+        return None
+
+
+@router.get(
+    "",
+    summary="Atendentes do tenant com presença e status",
+    response_model=Resposta[list[AtendenteSaida]],
+    responses=erros_documentados(401, 403),
+)
+async def listar(identidade: Interno, ctx: Contexto) -> JSONResponse:
+    atendentes = await ctx.servico.listar_atendentes(identidade.empresa_id)
+    online = await _online(ctx.presenca, identidade.empresa_id)
+    return ok([{**a.para_evento(), "online": None if online is None else a.id in online} for a in atendentes])

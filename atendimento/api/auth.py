@@ -1,0 +1,75 @@
+"""``POST /auth/login`` and ``GET /auth/me``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from atendimento.api.dependencias import Autenticado, Contexto
+from atendimento.api.errors import ErroApi
+from atendimento.api.respostas import Resposta, erros_documentados, ok
+from atendimento.api.saidas import LoginSaida, UsuarioSaida
+from atendimento.api.schemas import LoginEntrada
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _ip(request: Request) -> str:
+    # The peer address as the ASGI server gives it; behind a proxy, run uvicorn with
+    # --proxy-headers/--forwarded-allow-ips so this is the client, not the proxy.
+    return request.client.host if request.client else "desconhecido"
+
+
+@router.post(
+    "/login",
+    summary="Troca e-mail e senha por um JWT",
+    response_model=Resposta[LoginSaida],
+    responses=erros_documentados(400, 401, 413, 422, 429, 503),
+)
+async def login(entrada: LoginEntrada, request: Request, ctx: Contexto) -> JSONResponse:
+    if not ctx.tokens.pode_emitir:
+        raise ErroApi(503, "LOGIN_INDISPONIVEL", "Login local desativado: os tokens vêm do emissor externo")
+    ip = _ip(request)
+    await ctx.limitador_login.reservar(entrada.email, ip)
+    usuario = await ctx.servico.autenticar(entrada.email, entrada.senha)
+    if usuario is None:
+        # One answer for an unknown email and a wrong password: it must not reveal which emails exist.
+        log.info("login refused from %s", ip)
+        raise ErroApi(401, "CREDENCIAIS_INVALIDAS", "E-mail ou senha inválidos")
+    await ctx.limitador_login.sucesso(entrada.email, ip)
+    token = ctx.tokens.emitir(usuario.id, usuario.empresa_id, usuario.role, usuario.nome)
+    return ok(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": ctx.tokens.ttl_seconds,
+            "user": usuario.para_evento(),
+        }
+    )
+
+
+@router.get(
+    "/me",
+    summary="O usuário do token",
+    response_model=Resposta[UsuarioSaida],
+    responses=erros_documentados(401),
+)
+async def me(identidade: Autenticado, ctx: Contexto) -> JSONResponse:
+    usuario = await ctx.servico.obter_usuario(identidade.empresa_id, identidade.usuario_id)
+    if usuario is not None:
+        return ok(usuario.para_evento())
+    # A valid token from the CRM may name a user this database does not hold: answer from the token.
+    return ok(
+        {
+            "id": identidade.usuario_id,
+            "empresaId": identidade.empresa_id,
+            "nome": identidade.nome,
+            "email": None,
+            "role": identidade.role,
+            "statusAtendimento": None,
+        }
+    )

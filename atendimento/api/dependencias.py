@@ -1,0 +1,80 @@
+"""FastAPI dependencies: the request's context, the caller's Identidade, and role checks.
+
+Nothing here is global: ``create_api`` puts one ``ContextoApi`` on ``app.state`` and every
+dependency reads it from the request, so two apps in one process (tests) never share state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from atendimento.api.errors import proibido
+from atendimento.api.limites import LimitadorLogin
+from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.domain.servicos import ServicoAtendimento
+from atendimento.identity.tokens import Identidade, ServicoTokens
+
+ROLES_GESTAO = frozenset({"gestor", "admin"})
+ROLE_INTEGRACAO = "integracao"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextoApi:
+    servico: ServicoAtendimento
+    tokens: ServicoTokens
+    presenca: ConsultaPresenca
+    prontidao: tuple[VerificacaoProntidao, ...]
+    limitador_login: LimitadorLogin
+
+
+def contexto(request: Request) -> ContextoApi:
+    ctx: ContextoApi = request.app.state.contexto
+    return ctx
+
+
+Contexto = Annotated[ContextoApi, Depends(contexto)]
+
+# auto_error=False: a missing or non-Bearer header must answer the contract's TOKEN_AUSENTE, not
+# FastAPI's own 403. The scheme is still declared, so /docs offers its "Authorize" button.
+_bearer = HTTPBearer(auto_error=False, description="JWT do /auth/login ou do CRM")
+
+
+async def identidade_atual(
+    ctx: Contexto,
+    credenciais: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Identidade:
+    """The verified caller. Only the Authorization header counts: a token in the query string is
+    ignored (proxies log URLs), so such a request is TOKEN_AUSENTE."""
+    token = credenciais.credentials if credenciais else None
+    # TokenErro propagates to errors.py, which answers 401 with its code.
+    return ctx.tokens.verificar(token)
+
+
+Autenticado = Annotated[Identidade, Depends(identidade_atual)]
+
+
+async def exigir_interno(identidade: Autenticado) -> Identidade:
+    if not identidade.interno:
+        raise proibido()
+    return identidade
+
+
+Interno = Annotated[Identidade, Depends(exigir_interno)]
+
+
+def exigir_roles(roles: frozenset[str]) -> Callable[[Identidade], Awaitable[Identidade]]:
+    async def verificar(identidade: Autenticado) -> Identidade:
+        if identidade.role not in roles:
+            raise proibido()
+        return identidade
+
+    return verificar
+
+
+Gestao = Annotated[Identidade, Depends(exigir_roles(ROLES_GESTAO))]
+Integracao = Annotated[Identidade, Depends(exigir_roles(frozenset({ROLE_INTEGRACAO})))]

@@ -1,0 +1,116 @@
+"""Every error answer is ``{"success": false, "error": str, "code": str}`` with the fitting status.
+
+The handlers here cover the API's own refusals (ErroApi), the domain's errors (ErroDominio), token
+errors, request validation, and Starlette's HTTP errors (unknown route, wrong method). Anything else
+is turned into a 500 by ``middleware.ErrosInternos``, so a traceback never reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from atendimento.domain.erros import ErroDominio
+from atendimento.identity.tokens import TokenErro
+
+log = logging.getLogger(__name__)
+
+# Starlette raises these on its own (routing, methods); each gets the product's code.
+_CODIGOS_HTTP: dict[int, tuple[str, str]] = {
+    # FastAPI's only own 400: a body it could not read or parse.
+    400: ("PAYLOAD_INVALIDO", "Corpo da requisição inválido"),
+    401: ("NAO_AUTENTICADO", "Não autenticado"),
+    403: ("PROIBIDO", "Acesso negado"),
+    404: ("ROTA_NAO_ENCONTRADA", "Rota não encontrada"),
+    405: ("METODO_NAO_PERMITIDO", "Método não permitido"),
+    413: ("PAYLOAD_INVALIDO", "Corpo da requisição grande demais"),
+    415: ("PAYLOAD_INVALIDO", "Tipo de conteúdo não suportado"),
+}
+# How many validation problems a reason names; the rest are summarised as a count.
+_MAX_MOTIVOS = 3
+
+
+class ErroApi(Exception):
+    """A refusal decided by the API layer itself (authorization, throttling, availability)."""
+
+    def __init__(self, status: int, code: str, error: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.code = code
+        self.error = error
+        self.headers = dict(headers or {})
+
+
+def resposta_erro(
+    status: int, code: str, error: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"success": False, "error": error, "code": code}, status_code=status, headers=dict(headers or {})
+    )
+
+
+def proibido(error: str = "Acesso negado para este perfil") -> ErroApi:
+    return ErroApi(403, "PROIBIDO", error)
+
+
+def _erro_api(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ErroApi)
+    return resposta_erro(exc.status, exc.code, exc.error, exc.headers)
+
+
+def _erro_dominio(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ErroDominio)
+    return resposta_erro(exc.http_status, exc.code, exc.message)
+
+
+def _erro_token(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TokenErro)
+    if exc.motivo:
+        log.info("token refused: %s (%s)", exc.code, exc.motivo)
+    # RFC 6750: a 401 for a bearer-protected resource names the scheme.
+    return resposta_erro(401, exc.code, str(exc), {"WWW-Authenticate": "Bearer"})
+
+
+def _erro_http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, error = _CODIGOS_HTTP.get(exc.status_code, ("ERRO_HTTP", "Erro na requisição"))
+    return resposta_erro(exc.status_code, code, error, exc.headers)
+
+
+def motivo_validacao(erros: Sequence[Mapping[str, Any]]) -> str:
+    """A short reason naming the fields, never echoing their values (they may be huge or secret)."""
+    partes = []
+    for erro in erros[:_MAX_MOTIVOS]:
+        if erro.get("type") == "json_invalid":
+            detalhe = (erro.get("ctx") or {}).get("error", "")
+            return f"JSON malformado: {detalhe}".rstrip(": ")
+        # "body" / "query" / "path" only say where FastAPI looked; the field path is what helps.
+        local = [str(p) for p in erro.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        campo = ".".join(local)
+        mensagem = str(erro.get("msg", "inválido"))
+        partes.append(f"{campo}: {mensagem}" if campo else mensagem)
+    if len(erros) > _MAX_MOTIVOS:
+        partes.append(f"e mais {len(erros) - _MAX_MOTIVOS} erro(s)")
+    return "Payload inválido: " + "; ".join(partes)
+
+
+def _erro_validacao(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    erros = list(exc.errors())
+    # Text that is not JSON at all is a malformed request (400); JSON of the wrong shape is 422.
+    status = 400 if any(e.get("type") == "json_invalid" for e in erros) else 422
+    return resposta_erro(status, "PAYLOAD_INVALIDO", motivo_validacao(erros))
+
+
+def registrar_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ErroApi, _erro_api)
+    app.add_exception_handler(ErroDominio, _erro_dominio)
+    app.add_exception_handler(TokenErro, _erro_token)
+    app.add_exception_handler(RequestValidationError, _erro_validacao)
+    app.add_exception_handler(StarletteHTTPException, _erro_http)

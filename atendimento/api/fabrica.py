@@ -1,0 +1,74 @@
+"""``create_api``: builds the REST application from its collaborators, with no module globals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
+from atendimento.api.dependencias import ContextoApi
+from atendimento.api.errors import registrar_handlers
+from atendimento.api.limites import LimitadorLogin
+from atendimento.api.middleware import ErrosInternos, LimiteCorpo
+from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.config import Settings
+from atendimento.domain.servicos import ServicoAtendimento
+from atendimento.identity.tokens import ServicoTokens
+
+# REST bodies are small (the largest legitimate one is a message: 10 000 characters of text plus
+# 16 KiB of metadata); the bound stops a client from making the server buffer megabytes.
+MAX_CORPO_BYTES = 64 * 1024
+
+
+def create_api(
+    *,
+    servico: ServicoAtendimento,
+    tokens: ServicoTokens,
+    presenca: ConsultaPresenca,
+    readiness: Sequence[VerificacaoProntidao] = (),
+    settings: Settings,
+    limitador_login: LimitadorLogin | None = None,
+    max_body_bytes: int = MAX_CORPO_BYTES,
+) -> FastAPI:
+    """The REST API of the contract, OpenAPI at /docs.
+
+    ``limitador_login``: login throttling; pass one over a shared ``limits`` storage (Redis) when
+    several instances run, otherwise each keeps its own in memory.
+    """
+    app = FastAPI(
+        title="atendimento",
+        summary="API REST do módulo de atendimento (omnichannel)",
+        version="0.1.0",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.contexto = ContextoApi(
+        servico=servico,
+        tokens=tokens,
+        presenca=presenca,
+        prontidao=tuple(readiness),
+        limitador_login=limitador_login or LimitadorLogin(),
+    )
+    registrar_handlers(app)
+    for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):
+        app.include_router(modulo.router)
+
+    # Added innermost first: CORS outermost (so even a 413 or 500 carries its headers), then the
+    # body bound, then the 500 safety net right around the routes.
+    app.add_middleware(ErrosInternos)
+    app.add_middleware(LimiteCorpo, max_bytes=max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            # Bearer tokens travel in a header, never in cookies: no credentials mode needed.
+            allow_credentials=False,
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,92 @@
+"""The answers' ``data``, declared for OpenAPI.
+
+The routes send the entities' ``para_evento()`` dicts (the same JSON the events carry); these models
+only describe them. ``extra="forbid"`` lets the API tests validate real answers against them, so the
+documentation cannot drift from what is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from atendimento.api.schemas import Prioridade, StatusTicket, TipoMensagem
+
+
+class Saida(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, validate_by_alias=True, validate_by_name=False
+    )
+
+
+class TicketSaida(Saida):
+    id: str
+    numero: str
+    empresa_id: str
+    cliente_id: str
+    canal_id: str
+    fila_id: str
+    atendente_id: str | None
+    status: StatusTicket
+    prioridade: Prioridade
+    assunto: str | None
+    descricao: str | None
+    criado_em: str
+    atualizado_em: str
+
+
+class MensagemSaida(Saida):
+    id: str
+    ticket_id: str
+    ticket_numero: str
+    remetente_id: str
+    atendente_id: str | None
+    tipo: TipoMensagem
+    conteudo: str
+    metadados: dict[str, Any] | None
+    criado_em: str
+
+
+class UsuarioSaida(Saida):
+    id: str
+    empresa_id: str
+    nome: str
+    email: str | None
+    role: str
+    status_atendimento: str | None
+
+
+class AtendenteSaida(UsuarioSaida):
+    # None when presence could not be asked (e.g. the backplane is down): unknown, not offline.
+    online: bool | None
+
+
+class LoginSaida(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    user: UsuarioSaida
+
+
+class MensagemCanalSaida(Saida):
+    ticket: TicketSaida
+    mensagem: MensagemSaida
+    ticket_criado: bool
+
+
+class NotificacaoSaida(Saida):
+    usuario_id: str | None
+    tipo: str
+
+
+class SaudeSaida(Saida):
+    status: Literal["ok"]
+
+
+class ProntidaoSaida(Saida):
+    status: Literal["pronto"]
+    verificacoes: dict[str, bool]

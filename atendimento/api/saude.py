@@ -1,0 +1,56 @@
+"""``GET /health`` (the process answers) and ``GET /ready`` (its dependencies answer too)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from atendimento.api.dependencias import Contexto
+from atendimento.api.errors import resposta_erro
+from atendimento.api.portas import VerificacaoProntidao
+from atendimento.api.respostas import Resposta, erros_documentados, ok
+from atendimento.api.saidas import ProntidaoSaida, SaudeSaida
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["saude"])
+
+# A probe that hangs is a failed probe; orchestrators time out around a few seconds.
+TIMEOUT_VERIFICACAO_S = 2.0
+
+
+@router.get("/health", summary="Liveness", response_model=Resposta[SaudeSaida])
+async def health() -> JSONResponse:
+    return ok({"status": "ok"})
+
+
+async def _verificar(indice: int, verificacao: VerificacaoProntidao) -> tuple[str, bool]:
+    nome_padrao = getattr(verificacao, "__name__", f"verificacao{indice}")
+    try:
+        nome, pronto, detalhe = await asyncio.wait_for(verificacao(), TIMEOUT_VERIFICACAO_S)
+    except TimeoutError:
+        log.warning("readiness check %s timed out", nome_padrao)
+        return nome_padrao, False
+    except Exception as exc:
+        log.warning("readiness check %s failed: %s", nome_padrao, type(exc).__name__)
+        return nome_padrao, False
+    if not pronto:
+        log.warning("readiness check %s not ready: %s", nome, detalhe)
+    return nome, bool(pronto)
+
+
+@router.get(
+    "/ready",
+    summary="Readiness: banco e demais dependências respondem",
+    response_model=Resposta[ProntidaoSaida],
+    responses=erros_documentados(503),
+)
+async def ready(ctx: Contexto) -> JSONResponse:
+    resultados = await asyncio.gather(*(_verificar(i, v) for i, v in enumerate(ctx.prontidao)))
+    falhas = [nome for nome, pronto in resultados if not pronto]
+    if falhas:
+        return resposta_erro(503, "NAO_PRONTO", f"Dependências indisponíveis: {', '.join(falhas)}")
+    return ok({"status": "pronto", "verificacoes": {nome: True for nome, _ in resultados}})
