@@ -1,0 +1,157 @@
+"""The domain's values: immutable snapshots that cross layer boundaries (storage → domain → gateway/API).
+
+``para_evento()`` gives the contract's camelCase payload. Optional keys: ``atendenteId`` is always
+present (``null`` when the ticket or message has no atendente), and so are ``assunto``,
+``descricao`` and ``metadados`` (``null`` when absent). Every key of the contract's payload is
+always present, so a client never has to tell "missing" from "null".
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+STATUS_TICKET: tuple[str, ...] = ("aberto", "em_atendimento", "aguardando_cliente", "resolvido", "fechado")
+# A ticket in one of these is "open" for a channel: a new customer message is appended to it.
+STATUS_TICKET_ABERTOS: frozenset[str] = frozenset({"aberto", "em_atendimento", "aguardando_cliente"})
+PRIORIDADES: tuple[str, ...] = ("baixa", "media", "alta", "urgente")
+TIPOS_MENSAGEM: tuple[str, ...] = ("texto", "imagem", "audio", "video", "arquivo")
+STATUS_ATENDENTE: tuple[str, ...] = ("online", "ocupado", "ausente", "offline")
+TIPOS_CANAL: tuple[str, ...] = ("whatsapp", "email", "webchat")
+ROLES_INTERNOS: frozenset[str] = frozenset({"admin", "gestor", "supervisor", "atendente"})
+ROLE_ATENDENTE = "atendente"
+
+
+def novo_id() -> str:
+    return str(uuid.uuid4())
+
+
+def agora() -> datetime:
+    """Now, in UTC, cut to milliseconds: what is stored is exactly what events and answers show."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def iso_utc(momento: datetime) -> str:
+    """``2026-11-29T17:08:20.123Z``; a naive datetime is taken as UTC (SQLite returns them so)."""
+    if momento.tzinfo is None:
+        momento = momento.replace(tzinfo=UTC)
+    momento = momento.astimezone(UTC)
+    return momento.strftime("%Y-%m-%dT%H:%M:%S.") + f"{momento.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDados:
+    id: str
+    numero: str
+    empresa_id: str
+    cliente_id: str
+    canal_id: str
+    fila_id: str
+    atendente_id: str | None
+    status: str
+    prioridade: str
+    assunto: str | None
+    descricao: str | None
+    criado_em: datetime
+    atualizado_em: datetime
+
+    @property
+    def aberto(self) -> bool:
+        return self.status in STATUS_TICKET_ABERTOS
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "numero": self.numero,
+            "empresaId": self.empresa_id,
+            "clienteId": self.cliente_id,
+            "canalId": self.canal_id,
+            "filaId": self.fila_id,
+            "atendenteId": self.atendente_id,
+            "status": self.status,
+            "prioridade": self.prioridade,
+            "assunto": self.assunto,
+            "descricao": self.descricao,
+            "criadoEm": iso_utc(self.criado_em),
+            "atualizadoEm": iso_utc(self.atualizado_em),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MensagemDados:
+    """A message. ``atendente_id`` is the internal user who wrote it; ``None`` for a customer's message."""
+
+    id: str
+    ticket_id: str
+    ticket_numero: str
+    remetente_id: str
+    atendente_id: str | None
+    tipo: str
+    conteudo: str
+    metadados: dict[str, Any] | None
+    criado_em: datetime
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ticketId": self.ticket_id,
+            "ticketNumero": self.ticket_numero,
+            "remetenteId": self.remetente_id,
+            "atendenteId": self.atendente_id,
+            "tipo": self.tipo,
+            "conteudo": self.conteudo,
+            "metadados": self.metadados,
+            "criadoEm": iso_utc(self.criado_em),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UsuarioDados:
+    id: str
+    empresa_id: str
+    nome: str
+    email: str
+    role: str
+    status_atendimento: str | None
+
+    @property
+    def interno(self) -> bool:
+        return self.role in ROLES_INTERNOS
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "empresaId": self.empresa_id,
+            "nome": self.nome,
+            "email": self.email,
+            "role": self.role,
+            "statusAtendimento": self.status_atendimento,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FilaDados:
+    id: str
+    empresa_id: str
+    nome: str
+
+
+@dataclass(frozen=True, slots=True)
+class CanalDados:
+    id: str
+    empresa_id: str
+    nome: str
+    tipo: str
+    fila_padrao_id: str
+    ativo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClienteDados:
+    id: str
+    empresa_id: str
+    nome: str
+    contato: str

@@ -1,0 +1,63 @@
+"""Domain errors: a stable ``code`` for clients (acks, REST), a Portuguese ``message``, an HTTP status.
+
+The API and the gateway map these one to one: ``{success: false, error: message, code: code}``.
+"""
+
+from __future__ import annotations
+
+
+class ErroDominio(Exception):
+    http_status: int = 400
+    code_padrao: str = "ERRO"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code_padrao
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class NaoEncontrado(ErroDominio):
+    """Missing in the caller's tenant. Another tenant's id gives the very same error."""
+
+    http_status = 404
+    code_padrao = "NAO_ENCONTRADO"
+
+
+class TransicaoInvalida(ErroDominio):
+    """The ticket's state does not allow it (status transition, change on a closed ticket)."""
+
+    http_status = 409
+    code_padrao = "TRANSICAO_INVALIDA"
+
+
+class DadosInvalidos(ErroDominio):
+    http_status = 422
+    code_padrao = "PAYLOAD_INVALIDO"
+
+
+class Proibido(ErroDominio):
+    http_status = 403
+    code_padrao = "PROIBIDO"
+
+
+def ticket_nao_encontrado() -> NaoEncontrado:
+    return NaoEncontrado("Ticket não encontrado", "TICKET_NAO_ENCONTRADO")
+
+
+def usuario_nao_encontrado() -> NaoEncontrado:
+    return NaoEncontrado("Usuário não encontrado", "USUARIO_NAO_ENCONTRADO")
+
+
+def canal_nao_encontrado() -> NaoEncontrado:
+    return NaoEncontrado("Canal não encontrado", "CANAL_NAO_ENCONTRADO")
+
+
+def fila_nao_encontrada() -> NaoEncontrado:
+    return NaoEncontrado("Fila não encontrada", "FILA_NAO_ENCONTRADA")
+
+
+def cliente_nao_encontrado() -> NaoEncontrado:
+    return NaoEncontrado("Cliente não encontrado", "CLIENTE_NAO_ENCONTRADO")

@@ -1,0 +1,66 @@
+"""Ports the domain needs from storage. ``atendimento.storage`` implements them; the domain never
+imports SQLAlchemy.
+
+One ``Repositorio`` lives for one transaction scoped to one tenant: every method reads and writes
+only that tenant's rows (and on PostgreSQL row-level security enforces the same thing again).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from atendimento.domain.entidades import (
+    CanalDados,
+    ClienteDados,
+    FilaDados,
+    MensagemDados,
+    TicketDados,
+    UsuarioDados,
+)
+
+
+class Repositorio(Protocol):
+    empresa_id: str
+
+    async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None: ...
+    async def listar_usuarios(self, *, role: str | None = None) -> list[UsuarioDados]: ...
+    async def definir_status_atendente(self, usuario_id: str, status: str) -> None: ...
+
+    async def obter_fila(self, fila_id: str) -> FilaDados | None: ...
+    async def obter_canal(self, canal_id: str) -> CanalDados | None: ...
+    async def obter_cliente(self, cliente_id: str) -> ClienteDados | None: ...
+    async def obter_ou_criar_cliente(self, contato: str, nome: str) -> ClienteDados:
+        """Find by contato, or insert; safe against a concurrent insert of the same contato.
+
+        The returned cliente row is locked until the end of the transaction (on PostgreSQL), so two
+        messages from one new customer cannot open two tickets."""
+        ...
+
+    async def ticket_existe(self, ticket_id: str) -> bool: ...
+    async def obter_ticket(self, ticket_id: str, *, bloquear: bool = False) -> TicketDados | None: ...
+    async def listar_tickets(
+        self, *, status: str | None = None, atendente_id: str | None = None, fila_id: str | None = None
+    ) -> list[TicketDados]: ...
+    async def ticket_aberto_do_cliente(self, cliente_id: str, canal_id: str) -> TicketDados | None: ...
+    async def proximo_numero_ticket(self) -> int:
+        """The tenant's next ticket number; concurrent transactions never get the same one."""
+        ...
+
+    async def inserir_ticket(self, ticket: TicketDados) -> None: ...
+    async def salvar_ticket(self, ticket: TicketDados) -> None: ...
+
+    async def inserir_mensagem(self, mensagem: MensagemDados) -> None: ...
+    async def listar_mensagens(self, ticket_id: str) -> list[MensagemDados]: ...
+
+
+class Armazenamento(Protocol):
+    def unidade(self, empresa_id: str, *, escrita: bool = True) -> AbstractAsyncContextManager[Repositorio]:
+        """One transaction for one tenant: commits on normal exit, rolls back on an exception.
+
+        ``escrita=False`` is a hint that the block only reads (SQLite then does not take the write lock)."""
+        ...
+
+    async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
+        """Cross-tenant lookup of an active user by (normalised) email: (user, argon2 hash)."""
+        ...

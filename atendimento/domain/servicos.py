@@ -1,0 +1,442 @@
+"""The use cases of the product: the one place that changes tickets and messages.
+
+Every public method but ``autenticar`` takes the caller's tenant first (from the verified token),
+runs in exactly one transaction scoped to it, and publishes its events only after the commit: a
+write that fails publishes nothing, and a subscriber never hears of a row it cannot read yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from enum import Enum
+from typing import Any
+
+from atendimento.domain import regras
+from atendimento.domain.entidades import (
+    ROLE_ATENDENTE,
+    MensagemDados,
+    TicketDados,
+    UsuarioDados,
+    agora,
+    novo_id,
+)
+from atendimento.domain.erros import (
+    DadosInvalidos,
+    NaoEncontrado,
+    Proibido,
+    canal_nao_encontrado,
+    cliente_nao_encontrado,
+    fila_nao_encontrada,
+    ticket_nao_encontrado,
+    usuario_nao_encontrado,
+)
+from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
+from atendimento.domain.portas import Armazenamento, Repositorio
+from atendimento.identity.passwords import Senhas, senhas_padrao
+
+log = logging.getLogger(__name__)
+
+Evento = Callable[[], None]
+
+
+class _Omitido(Enum):
+    OMITIDO = "omitido"
+
+
+# Default of the optional fields of ``atualizar_ticket``: "not given", unlike None ("clear it").
+OMITIDO = _Omitido.OMITIDO
+
+
+class ServicoAtendimento:
+    def __init__(
+        self,
+        storage: Armazenamento,
+        publicador: PublicadorEventos | None = None,
+        *,
+        senhas: Senhas | None = None,
+    ) -> None:
+        self._storage = storage
+        self._publicador: PublicadorEventos = publicador or PublicadorNulo()
+        self._senhas = senhas or senhas_padrao()
+
+    @property
+    def publicador(self) -> PublicadorEventos:
+        return self._publicador
+
+    @publicador.setter
+    def publicador(self, publicador: PublicadorEventos) -> None:
+        # The composition root builds the service before the gateway that implements the port.
+        self._publicador = publicador
+
+    def _publicar(self, eventos: list[Evento]) -> None:
+        """Called after the commit. The write already happened, so a failing subscriber is logged
+        and does not turn a committed change into an error for the caller."""
+        for evento in eventos:
+            try:
+                evento()
+            except Exception:
+                log.exception("publicador falhou depois do commit")
+
+    # --- identity -----------------------------------------------------------------------------
+
+    async def autenticar(self, email: object, senha: object) -> UsuarioDados | None:
+        """The user whose email and password match, in whichever tenant; None otherwise.
+
+        Unknown email, wrong password and malformed input all cost one argon2 check, so the
+        answer time does not tell which emails exist."""
+        email_norm = regras.normalizar_email(email)
+        if not isinstance(senha, str) or len(senha) > regras.MAX_SENHA or email_norm is None:
+            await self._senhas.verificar_async(None, senha if isinstance(senha, str) else "")
+            return None
+        encontrado = await self._storage.buscar_login(email_norm)
+        if encontrado is None:
+            await self._senhas.verificar_async(None, senha)
+            return None
+        usuario, senha_hash = encontrado
+        return usuario if await self._senhas.verificar_async(senha_hash, senha) else None
+
+    async def obter_usuario(self, empresa_id: str, usuario_id: str) -> UsuarioDados | None:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(usuario_id, "usuarioId")
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            return await repo.obter_usuario(usuario_id)
+
+    async def listar_atendentes(self, empresa_id: str) -> list[UsuarioDados]:
+        regras.validar_id(empresa_id, "empresaId")
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            return await repo.listar_usuarios(role=ROLE_ATENDENTE)
+
+    async def definir_status_atendente(self, empresa_id: str, usuario_id: str, status: str) -> UsuarioDados:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(usuario_id, "usuarioId")
+        status = regras.validar_status_atendente(status)
+        async with self._storage.unidade(empresa_id) as repo:
+            usuario = await repo.obter_usuario(usuario_id)
+            if usuario is None:
+                raise usuario_nao_encontrado()
+            if usuario.role != ROLE_ATENDENTE:
+                raise Proibido("Somente atendentes têm status de atendimento", "PROIBIDO")
+            await repo.definir_status_atendente(usuario_id, status)
+        return replace(usuario, status_atendimento=status)
+
+    # --- tickets ------------------------------------------------------------------------------
+
+    async def ticket_existe(self, empresa_id: str, ticket_id: str) -> bool:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            return await repo.ticket_existe(ticket_id)
+
+    async def listar_tickets(
+        self,
+        empresa_id: str,
+        *,
+        status: str | None = None,
+        atendente_id: str | None = None,
+        fila_id: str | None = None,
+    ) -> list[TicketDados]:
+        regras.validar_id(empresa_id, "empresaId")
+        if status is not None:
+            regras.validar_status(status)
+        regras.validar_id_opcional(atendente_id, "atendenteId")
+        regras.validar_id_opcional(fila_id, "filaId")
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            return await repo.listar_tickets(status=status, atendente_id=atendente_id, fila_id=fila_id)
+
+    async def obter_ticket(self, empresa_id: str, ticket_id: str) -> TicketDados:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            return await _ticket(repo, ticket_id)
+
+    async def criar_ticket(
+        self,
+        empresa_id: str,
+        *,
+        cliente_id: str,
+        canal_id: str,
+        fila_id: str,
+        prioridade: str = "media",
+        assunto: str | None = None,
+        descricao: str | None = None,
+        atendente_id: str | None = None,
+    ) -> TicketDados:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(cliente_id, "clienteId")
+        regras.validar_id(canal_id, "canalId")
+        regras.validar_id(fila_id, "filaId")
+        regras.validar_id_opcional(atendente_id, "atendenteId")
+        prioridade = regras.validar_prioridade(prioridade)
+        assunto = regras.validar_assunto(assunto)
+        descricao = regras.validar_descricao(descricao)
+        eventos: list[Evento] = []
+        async with self._storage.unidade(empresa_id) as repo:
+            if await repo.obter_cliente(cliente_id) is None:
+                raise cliente_nao_encontrado()
+            if await repo.obter_canal(canal_id) is None:
+                raise canal_nao_encontrado()
+            if await repo.obter_fila(fila_id) is None:
+                raise fila_nao_encontrada()
+            if atendente_id is not None:
+                await _atendente(repo, atendente_id)
+            ticket = await _novo_ticket(
+                repo,
+                cliente_id=cliente_id,
+                canal_id=canal_id,
+                fila_id=fila_id,
+                prioridade=prioridade,
+                assunto=assunto,
+                descricao=descricao,
+                atendente_id=atendente_id,
+            )
+            eventos.append(lambda: self._publicador.ticket_novo(ticket))
+            if atendente_id is not None:
+                eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
+        self._publicar(eventos)
+        return ticket
+
+    async def atualizar_ticket(
+        self,
+        empresa_id: str,
+        ticket_id: str,
+        *,
+        prioridade: str | _Omitido = OMITIDO,
+        assunto: str | _Omitido | None = OMITIDO,
+        descricao: str | _Omitido | None = OMITIDO,
+        fila_id: str | _Omitido = OMITIDO,
+    ) -> TicketDados:
+        """Change only the given fields (None clears assunto/descricao). No actual change: no write,
+        no event."""
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        mudancas: dict[str, Any] = {}
+        if prioridade is not OMITIDO:
+            mudancas["prioridade"] = regras.validar_prioridade(prioridade)
+        if assunto is not OMITIDO:
+            mudancas["assunto"] = regras.validar_assunto(assunto)
+        if descricao is not OMITIDO:
+            mudancas["descricao"] = regras.validar_descricao(descricao)
+        if fila_id is not OMITIDO:
+            mudancas["fila_id"] = regras.validar_id(fila_id, "filaId")
+        eventos: list[Evento] = []
+        async with self._storage.unidade(empresa_id) as repo:
+            atual = await _ticket(repo, ticket_id, bloquear=True)
+            mudancas = {k: v for k, v in mudancas.items() if getattr(atual, k) != v}
+            if not mudancas:
+                return atual
+            regras.exigir_ticket_nao_fechado(atual.status)
+            if "fila_id" in mudancas and await repo.obter_fila(mudancas["fila_id"]) is None:
+                raise fila_nao_encontrada()
+            ticket = replace(atual, **mudancas, atualizado_em=agora())
+            await repo.salvar_ticket(ticket)
+            eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
+        self._publicar(eventos)
+        return ticket
+
+    async def atribuir_ticket(self, empresa_id: str, ticket_id: str, atendente_id: str) -> TicketDados:
+        """Assign to an atendente of the tenant. Assigning to the current atendente changes nothing."""
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        regras.validar_id(atendente_id, "atendenteId")
+        eventos: list[Evento] = []
+        async with self._storage.unidade(empresa_id) as repo:
+            atual = await _ticket(repo, ticket_id, bloquear=True)
+            await _atendente(repo, atendente_id)
+            if atual.atendente_id == atendente_id:
+                return atual
+            regras.exigir_ticket_nao_fechado(atual.status)
+            ticket = replace(atual, atendente_id=atendente_id, atualizado_em=agora())
+            await repo.salvar_ticket(ticket)
+            eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
+            eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
+        self._publicar(eventos)
+        return ticket
+
+    async def mudar_status(self, empresa_id: str, ticket_id: str, status: str) -> TicketDados:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        status = regras.validar_status(status)
+        eventos: list[Evento] = []
+        async with self._storage.unidade(empresa_id) as repo:
+            atual = await _ticket(repo, ticket_id, bloquear=True)
+            regras.exigir_transicao(atual.status, status)
+            ticket = replace(atual, status=status, atualizado_em=agora())
+            await repo.salvar_ticket(ticket)
+            eventos.append(lambda: self._publicador.ticket_status(ticket))
+            eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
+        self._publicar(eventos)
+        return ticket
+
+    # --- mensagens ----------------------------------------------------------------------------
+
+    async def listar_mensagens(self, empresa_id: str, ticket_id: str) -> list[MensagemDados]:
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            await _ticket(repo, ticket_id)
+            return await repo.listar_mensagens(ticket_id)
+
+    async def enviar_mensagem(
+        self,
+        empresa_id: str,
+        ticket_id: str,
+        *,
+        remetente_id: str,
+        tipo: str = "texto",
+        conteudo: str,
+        metadados: dict[str, Any] | None = None,
+    ) -> MensagemDados:
+        """A user of the tenant writes on a ticket (not on a closed one)."""
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        regras.validar_id(remetente_id, "remetenteId")
+        tipo = regras.validar_tipo_mensagem(tipo)
+        conteudo = regras.validar_conteudo(conteudo)
+        metadados = regras.validar_metadados(metadados)
+        eventos: list[Evento] = []
+        async with self._storage.unidade(empresa_id) as repo:
+            ticket = await _ticket(repo, ticket_id, bloquear=True)
+            regras.exigir_ticket_nao_fechado(ticket.status)
+            remetente = await repo.obter_usuario(remetente_id)
+            if remetente is None:
+                raise usuario_nao_encontrado()
+            mensagem = MensagemDados(
+                id=novo_id(),
+                ticket_id=ticket.id,
+                ticket_numero=ticket.numero,
+                remetente_id=remetente.id,
+                atendente_id=remetente.id if remetente.interno else None,
+                tipo=tipo,
+                conteudo=conteudo,
+                metadados=metadados,
+                criado_em=agora(),
+            )
+            await repo.inserir_mensagem(mensagem)
+            eventos.append(lambda: self._publicador.mensagem_nova(mensagem, ticket))
+        self._publicar(eventos)
+        return mensagem
+
+    async def receber_mensagem_canal(
+        self,
+        empresa_id: str,
+        canal_id: str,
+        *,
+        contato: str,
+        nome_cliente: str | None = None,
+        tipo: str = "texto",
+        conteudo: str,
+        metadados: dict[str, Any] | None = None,
+    ) -> tuple[TicketDados, MensagemDados, bool]:
+        """A customer's message from a channel integration: (ticket, message, ticket was created).
+
+        The customer is found or created by ``contato``; the message goes to their open ticket on
+        that channel (status not resolvido/fechado), or a new ticket in the channel's default fila."""
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(canal_id, "canalId")
+        contato = regras.validar_texto(contato, "contato", regras.MAX_CONTATO).strip()
+        nome = regras.validar_texto_opcional(nome_cliente, "nomeCliente", regras.MAX_NOME)
+        tipo = regras.validar_tipo_mensagem(tipo)
+        conteudo = regras.validar_conteudo(conteudo)
+        metadados = regras.validar_metadados(metadados)
+        eventos: list[Evento] = []
+        async with self._storage.unidade(empresa_id) as repo:
+            canal = await repo.obter_canal(canal_id)
+            if canal is None or not canal.ativo:
+                raise canal_nao_encontrado()
+            cliente = await repo.obter_ou_criar_cliente(contato, (nome or "").strip() or contato)
+            ticket = await repo.ticket_aberto_do_cliente(cliente.id, canal.id)
+            criado = ticket is None
+            if ticket is None:
+                ticket = await _novo_ticket(
+                    repo, cliente_id=cliente.id, canal_id=canal.id, fila_id=canal.fila_padrao_id
+                )
+                novo = ticket
+                eventos.append(lambda: self._publicador.ticket_novo(novo))
+            mensagem = MensagemDados(
+                id=novo_id(),
+                ticket_id=ticket.id,
+                ticket_numero=ticket.numero,
+                remetente_id=cliente.id,
+                atendente_id=None,
+                tipo=tipo,
+                conteudo=conteudo,
+                metadados=metadados,
+                criado_em=agora(),
+            )
+            await repo.inserir_mensagem(mensagem)
+            do_ticket = ticket
+            eventos.append(lambda: self._publicador.mensagem_nova(mensagem, do_ticket))
+        self._publicar(eventos)
+        return ticket, mensagem, criado
+
+    # --- notificações -------------------------------------------------------------------------
+
+    async def notificar(
+        self,
+        empresa_id: str,
+        *,
+        usuario_id: str | None = None,
+        tipo: str,
+        mensagem: str | None = None,
+        dados: object | None = None,
+    ) -> None:
+        """To one user of the tenant, or (usuario_id None) to the whole tenant."""
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id_opcional(usuario_id, "usuarioId")
+        tipo = regras.validar_texto(tipo, "tipo", regras.MAX_TIPO_NOTIFICACAO)
+        mensagem = regras.validar_texto_opcional(mensagem, "mensagem", regras.MAX_MENSAGEM_NOTIFICACAO)
+        dados = regras.validar_dados_notificacao(dados)
+        if usuario_id is not None:
+            async with self._storage.unidade(empresa_id, escrita=False) as repo:
+                if await repo.obter_usuario(usuario_id) is None:
+                    raise usuario_nao_encontrado()
+        self._publicar([lambda: self._publicador.notificacao(empresa_id, usuario_id, tipo, mensagem, dados)])
+
+
+async def _ticket(repo: Repositorio, ticket_id: str, *, bloquear: bool = False) -> TicketDados:
+    ticket = await repo.obter_ticket(ticket_id, bloquear=bloquear)
+    if ticket is None:
+        raise ticket_nao_encontrado()
+    return ticket
+
+
+async def _atendente(repo: Repositorio, usuario_id: str) -> UsuarioDados:
+    usuario = await repo.obter_usuario(usuario_id)
+    if usuario is None:
+        raise NaoEncontrado("Atendente não encontrado", "USUARIO_NAO_ENCONTRADO")
+    if usuario.role != ROLE_ATENDENTE:
+        raise DadosInvalidos("O usuário não é um atendente", "USUARIO_NAO_E_ATENDENTE")
+    return usuario
+
+
+async def _novo_ticket(
+    repo: Repositorio,
+    *,
+    cliente_id: str,
+    canal_id: str,
+    fila_id: str,
+    prioridade: str = "media",
+    assunto: str | None = None,
+    descricao: str | None = None,
+    atendente_id: str | None = None,
+) -> TicketDados:
+    momento = agora()
+    ticket = TicketDados(
+        id=novo_id(),
+        numero=str(await repo.proximo_numero_ticket()),
+        empresa_id=repo.empresa_id,
+        cliente_id=cliente_id,
+        canal_id=canal_id,
+        fila_id=fila_id,
+        atendente_id=atendente_id,
+        status="aberto",
+        prioridade=prioridade,
+        assunto=assunto,
+        descricao=descricao,
+        criado_em=momento,
+        atualizado_em=momento,
+    )
+    await repo.inserir_ticket(ticket)
+    return ticket

@@ -1,0 +1,197 @@
+"""``Storage``: the engine, tenant-scoped transactions, health check.
+
+On PostgreSQL every transaction for a tenant starts with ``SELECT set_current_tenant(:empresa_id)``,
+which sets ``app.current_tenant`` *transaction-locally*: when the transaction ends the setting is
+gone, so a pooled connection never carries a tenant into the next transaction, and row-level
+security shows a transaction without a tenant nothing at all.
+
+On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
+Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
+instead of failing one of two transactions that both read and then both try to write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from atendimento.config import Settings, async_database_url
+from atendimento.domain.entidades import UsuarioDados
+from atendimento.storage.modelos import Empresa, Usuario
+from atendimento.storage.repositorio import RepositorioSql, usuario_dados
+
+_MODO_BEGIN = "atendimento_sqlite_begin"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+class StorageIndisponivel(RuntimeError):
+    """The database did not answer the health check."""
+
+
+def e_postgres(url: str) -> bool:
+    return url.startswith(("postgresql", "postgres:"))
+
+
+def caminho_sqlite(url: str) -> Path | None:
+    """The file behind a sqlite:/// URL (None for :memory:)."""
+    database = make_url(async_database_url(url)).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _configurar_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _ao_conectar(dbapi_connection: Any, _record: Any) -> None:
+        # Let us emit BEGIN ourselves (the driver's implicit BEGIN is DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _ao_comecar(conn: Any) -> None:
+        modo = conn.get_execution_options().get(_MODO_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {modo}")
+
+
+class Storage:
+    """One database. ``Storage(url)`` with a plain URL (``sqlite:///…``, ``postgresql://…``)."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> None:
+        self.url = url
+        self.is_postgres = e_postgres(url)
+        async_url = async_database_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_postgres:
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+        else:
+            caminho = caminho_sqlite(url)
+            if caminho is not None:
+                caminho.parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+        self.engine: AsyncEngine = create_async_engine(async_url, **kwargs)
+        if not self.is_postgres:
+            _configurar_sqlite(self.engine)
+        self._sessoes = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, admin: bool = False) -> Storage:
+        """The application's storage (``database_url``), or the owner's (``admin=True``)."""
+        url = settings.effective_admin_database_url if admin else settings.effective_database_url
+        return cls(url)
+
+    @asynccontextmanager
+    async def transacao(self, empresa_id: str | None, *, escrita: bool = True) -> AsyncIterator[AsyncSession]:
+        """One transaction for one tenant (None: no tenant, so RLS shows nothing on PostgreSQL).
+
+        Commits when the block ends normally, rolls back on an exception."""
+        async with self._sessoes() as session, session.begin():
+            if self.is_postgres:
+                if empresa_id is not None:
+                    await session.execute(text("SELECT set_current_tenant(:e)"), {"e": empresa_id})
+            else:
+                await session.connection(
+                    execution_options={_MODO_BEGIN: "IMMEDIATE" if escrita else "DEFERRED"}
+                )
+            yield session
+
+    @asynccontextmanager
+    async def unidade(self, empresa_id: str, *, escrita: bool = True) -> AsyncIterator[RepositorioSql]:
+        """``transacao`` wrapped in the domain's repository port."""
+        async with self.transacao(empresa_id, escrita=escrita) as session:
+            yield RepositorioSql(session, empresa_id, postgres=self.is_postgres)
+
+    async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
+        """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction
+        without a tenant, so this goes through ``buscar_usuario_login``, a SECURITY DEFINER function
+        that returns exactly one active user by email and nothing else."""
+        async with self.transacao(None, escrita=False) as session:
+            if self.is_postgres:
+                linha = (
+                    (
+                        await session.execute(
+                            text("SELECT * FROM buscar_usuario_login(:email)"), {"email": email}
+                        )
+                    )
+                    .mappings()
+                    .first()
+                )
+                if linha is None:
+                    return None
+                usuario = UsuarioDados(
+                    id=linha["id"],
+                    empresa_id=linha["empresa_id"],
+                    nome=linha["nome"],
+                    email=linha["email"],
+                    role=linha["role"],
+                    status_atendimento=linha["status_atendimento"],
+                )
+                return usuario, linha["senha_hash"]
+            modelo = (
+                await session.execute(select(Usuario).where(Usuario.email == email, Usuario.ativo.is_(True)))
+            ).scalar_one_or_none()
+            return None if modelo is None else (usuario_dados(modelo), modelo.senha_hash)
+
+    async def banco_vazio(self) -> bool:
+        """No empresa and no usuario, in any tenant (the demo loader's guard)."""
+        async with self.transacao(None, escrita=False) as session:
+            if self.is_postgres:
+                return bool((await session.execute(text("SELECT banco_vazio()"))).scalar_one())
+            tem_empresa = (await session.execute(select(Empresa.id).limit(1))).first() is not None
+            tem_usuario = (await session.execute(select(Usuario.id).limit(1))).first() is not None
+            return not (tem_empresa or tem_usuario)
+
+    async def ping(self, limite_s: float = 2.0) -> bool:
+        """True when the database answers; raises ``StorageIndisponivel`` otherwise (for /ready)."""
+        try:
+            async with asyncio.timeout(limite_s), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise StorageIndisponivel(f"banco indisponível: {type(exc).__name__}") from exc
+        return True
+
+    async def problemas_do_papel(self) -> list[str]:
+        """On PostgreSQL, why this connection's role could read past row-level security: it is a
+        superuser, has BYPASSRLS, or owns a table. Empty when the role is fit for the application."""
+        if not self.is_postgres:
+            return []
+        async with self.engine.connect() as conn:
+            papel = (
+                await conn.execute(
+                    text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                )
+            ).one()
+            donos = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE c.relkind = 'r' AND pg_get_userbyid(c.relowner) = current_user "
+                            "AND n.nspname = current_schema()"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        problemas = []
+        if papel.rolsuper:
+            problemas.append(f"o papel {papel.rolname} é superusuário")
+        if papel.rolbypassrls:
+            problemas.append(f"o papel {papel.rolname} tem BYPASSRLS")
+        if donos:
+            problemas.append(f"o papel {papel.rolname} é dono de tabelas: {', '.join(sorted(donos))}")
+        return problemas
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,200 @@
+"""SQLAlchemy models: the schema as Python. The migrations in ``migrations/versions`` are the frozen
+history of the same schema; a test checks that the two agree.
+
+Ids are UUID strings (portable between SQLite and PostgreSQL). Every tenant table carries
+``empresa_id``, and every reference between tenant rows is a composite foreign key
+``(empresa_id, x_id)``: a row can only point at a row of its own tenant, whatever the code does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can refer to them on both dialects.
+CONVENCAO_NOMES = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(36)
+JSON_PORTAVEL = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=CONVENCAO_NOMES)
+
+
+def _em(*valores: str) -> str:
+    return ", ".join(f"'{v}'" for v in valores)
+
+
+class Empresa(Base):
+    __tablename__ = "empresas"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    nome: Mapped[str] = mapped_column(String(200))
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ContadorTicket(Base):
+    """The last ticket number given in a tenant; incremented with UPDATE … RETURNING, whose row lock
+    serialises concurrent ticket creation in one tenant (and only in that tenant)."""
+
+    __tablename__ = "contadores_ticket"
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    ultimo_numero: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Usuario(Base):
+    __tablename__ = "usuarios"
+    __table_args__ = (
+        UniqueConstraint("empresa_id", "id"),
+        # Login is by email across tenants, so an email belongs to one user in the whole product.
+        UniqueConstraint("email"),
+        CheckConstraint(
+            "status_atendimento IS NULL OR "
+            f"status_atendimento IN ({_em('online', 'ocupado', 'ausente', 'offline')})",
+            name="status_atendimento",
+        ),
+        Index("ix_usuarios_empresa_role", "empresa_id", "role"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    nome: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    senha_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    status_atendimento: Mapped[str | None] = mapped_column(String(16))
+    ativo: Mapped[bool] = mapped_column(Boolean, default=True)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Fila(Base):
+    __tablename__ = "filas"
+    __table_args__ = (UniqueConstraint("empresa_id", "id"), UniqueConstraint("empresa_id", "nome"))
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    nome: Mapped[str] = mapped_column(String(200))
+
+
+class Canal(Base):
+    __tablename__ = "canais"
+    __table_args__ = (
+        UniqueConstraint("empresa_id", "id"),
+        ForeignKeyConstraint(["empresa_id", "fila_padrao_id"], ["filas.empresa_id", "filas.id"]),
+        CheckConstraint(f"tipo IN ({_em('whatsapp', 'email', 'webchat')})", name="tipo"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    nome: Mapped[str] = mapped_column(String(200))
+    tipo: Mapped[str] = mapped_column(String(16))
+    fila_padrao_id: Mapped[str] = mapped_column(ID)
+    ativo: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Cliente(Base):
+    __tablename__ = "clientes"
+    __table_args__ = (UniqueConstraint("empresa_id", "id"), UniqueConstraint("empresa_id", "contato"))
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    nome: Mapped[str] = mapped_column(String(200))
+    contato: Mapped[str] = mapped_column(String(200))
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("empresa_id", "id"),
+        UniqueConstraint("empresa_id", "numero"),
+        ForeignKeyConstraint(["empresa_id", "cliente_id"], ["clientes.empresa_id", "clientes.id"]),
+        ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),
+        ForeignKeyConstraint(["empresa_id", "fila_id"], ["filas.empresa_id", "filas.id"]),
+        ForeignKeyConstraint(["empresa_id", "atendente_id"], ["usuarios.empresa_id", "usuarios.id"]),
+        CheckConstraint(
+            f"status IN ({_em('aberto', 'em_atendimento', 'aguardando_cliente', 'resolvido', 'fechado')})",
+            name="status",
+        ),
+        CheckConstraint(f"prioridade IN ({_em('baixa', 'media', 'alta', 'urgente')})", name="prioridade"),
+        Index("ix_tickets_empresa_status", "empresa_id", "status"),
+        Index("ix_tickets_empresa_atendente", "empresa_id", "atendente_id"),
+        Index("ix_tickets_empresa_cliente_canal", "empresa_id", "cliente_id", "canal_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    numero: Mapped[int] = mapped_column(Integer)
+    cliente_id: Mapped[str] = mapped_column(ID)
+    canal_id: Mapped[str] = mapped_column(ID)
+    fila_id: Mapped[str] = mapped_column(ID)
+    atendente_id: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(32))
+    prioridade: Mapped[str] = mapped_column(String(16))
+    assunto: Mapped[str | None] = mapped_column(String(200))
+    descricao: Mapped[str | None] = mapped_column(Text)
+    # Messages so far; the next message's ``ordem`` (UPDATE … RETURNING, like the ticket counter).
+    total_mensagens: Mapped[int] = mapped_column(Integer, default=0)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Mensagem(Base):
+    __tablename__ = "mensagens"
+    __table_args__ = (
+        UniqueConstraint("empresa_id", "ticket_id", "ordem"),
+        ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
+        ForeignKeyConstraint(["empresa_id", "atendente_id"], ["usuarios.empresa_id", "usuarios.id"]),
+        CheckConstraint(f"tipo IN ({_em('texto', 'imagem', 'audio', 'video', 'arquivo')})", name="tipo"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    ticket_id: Mapped[str] = mapped_column(ID)
+    # Position in the ticket: a stable order even for messages stored in the same millisecond.
+    ordem: Mapped[int] = mapped_column(Integer)
+    # A usuario's id or a cliente's id (a customer's message), so no foreign key.
+    remetente_id: Mapped[str] = mapped_column(String(64))
+    atendente_id: Mapped[str | None] = mapped_column(ID)
+    tipo: Mapped[str] = mapped_column(String(16))
+    conteudo: Mapped[str] = mapped_column(Text)
+    metadados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Every table whose rows belong to one tenant, with the column that says which: RLS covers them all.
+TABELAS_TENANT: dict[str, str] = {
+    "empresas": "id",
+    "contadores_ticket": "empresa_id",
+    "usuarios": "empresa_id",
+    "filas": "empresa_id",
+    "canais": "empresa_id",
+    "clientes": "empresa_id",
+    "tickets": "empresa_id",
+    "mensagens": "empresa_id",
+}
