@@ -1,0 +1,158 @@
+"""Room membership and broadcast for one namespace: the seam a cluster adapter extends.
+
+``Adapter`` keeps ``rooms`` (room → set of socket ids) and ``sids`` (socket id → set of rooms), and
+delivers broadcasts to the sockets of this process. Every socket is also implicitly addressable by
+its own id as a room (``to=sid``), as in the reference server, without storing a one-member set.
+
+The hook for a multi-instance deployment (cluster/, Redis)::
+
+    class RedisAdapter(Adapter):
+        def broadcast(self, packet, rooms, exclude_rooms, exclude_sids):
+            self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)   # our sockets
+            publish(json.dumps({"packet": packet.to_dict(), "rooms": sorted(rooms), ...}))
+
+        # on a message from another instance:
+        #     adapter.broadcast_local(EventPacket.from_dict(msg["packet"]), set(msg["rooms"]), ...)
+
+``broadcast`` is what ``Namespace.emit`` calls; ``broadcast_local`` must only ever deliver to this
+process's sockets, so a message received from the bus is never re-published. ``EventPacket`` holds
+the namespace, event name and arguments, all JSON-able unless an argument is ``bytes`` (a cluster
+adapter that must carry binary can encode those itself, e.g. base64 or msgpack).
+
+Hot path: ``broadcast_local`` encodes and frames the packet once (``Outgoing``), then only appends
+that object to each recipient's buffer; no task, no copy, no per-recipient encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .protocol.outgoing import message
+from .protocol.socketio import encode_event
+
+if TYPE_CHECKING:
+    from .namespace import Namespace
+
+
+@dataclass(slots=True, frozen=True)
+class EventPacket:
+    """A broadcast event, independent of any connection: what a cluster adapter publishes."""
+
+    nsp: str
+    event: str
+    args: tuple[Any, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"nsp": self.nsp, "event": self.event, "args": list(self.args)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EventPacket:
+        return cls(data["nsp"], data["event"], tuple(data["args"]))
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+class Adapter:
+    def __init__(self, namespace: Namespace) -> None:
+        self.namespace = namespace
+        self.rooms: dict[str, set[str]] = {}
+        self.sids: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------------------------------- membership
+
+    def add(self, sid: str, room: str) -> None:
+        members = self.rooms.get(room)
+        if members is None:
+            members = self.rooms[room] = set()
+        members.add(sid)
+        joined = self.sids.get(sid)
+        if joined is None:
+            joined = self.sids[sid] = set()
+        joined.add(room)
+
+    def remove(self, sid: str, room: str) -> None:
+        members = self.rooms.get(room)
+        if members is not None:
+            members.discard(sid)
+            if not members:
+                del self.rooms[room]
+        joined = self.sids.get(sid)
+        if joined is not None:
+            joined.discard(room)
+            if not joined:
+                del self.sids[sid]
+
+    def remove_all(self, sid: str) -> None:
+        for room in self.sids.pop(sid, ()):
+            members = self.rooms.get(room)
+            if members is not None:
+                members.discard(sid)
+                if not members:
+                    del self.rooms[room]
+
+    def rooms_of(self, sid: str) -> frozenset[str]:
+        return frozenset(self.sids.get(sid, _EMPTY))
+
+    def members(self, room: str) -> Set[str]:
+        """The socket ids in ``room`` (a socket id names the room of that one socket)."""
+        found = self.rooms.get(room)
+        if found is not None:
+            return found
+        if room in self.namespace.sockets:
+            return {room}
+        return _EMPTY
+
+    def recipients(
+        self, rooms: Set[str], exclude_rooms: Set[str] = _EMPTY, exclude_sids: Set[str] = _EMPTY
+    ) -> Iterable[str]:
+        """Every socket id to deliver to, each once. May return a live set: do not mutate while iterating."""
+        if rooms:
+            if len(rooms) == 1:
+                (room,) = rooms
+                targets: Set[str] = self.members(room)
+            else:
+                union: set[str] = set()
+                for room in rooms:
+                    union.update(self.members(room))
+                targets = union
+        else:
+            targets = self.namespace.sockets.keys()
+        if exclude_rooms or exclude_sids:
+            excluded = set(exclude_sids)
+            for room in exclude_rooms:
+                excluded.update(self.members(room))
+            return [sid for sid in targets if sid not in excluded]
+        return targets
+
+    # -------------------------------------------------------------------------------------- broadcast
+
+    def broadcast(
+        self,
+        packet: EventPacket,
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+    ) -> None:
+        """Deliver to every matching socket of the deployment. Override to fan out to other instances."""
+        self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)
+
+    def broadcast_local(
+        self,
+        packet: EventPacket,
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+    ) -> None:
+        """Deliver to the matching sockets of this process only."""
+        sockets = self.namespace.sockets
+        if not sockets:
+            return
+        out = message(encode_event(packet.nsp, packet.event, packet.args))
+        get = sockets.get
+        for sid in self.recipients(rooms, exclude_rooms, exclude_sids):
+            socket = get(sid)
+            if socket is not None:
+                socket.session.push(out)

@@ -1,0 +1,110 @@
+"""One Engine.IO connection seen by Socket.IO: its namespace sockets and its packet reassembly.
+
+Incoming messages are decoded here (strictly: a ``ProtocolError`` closes the whole connection) and
+dispatched to the namespace socket they address. A packet for a namespace the client has not joined
+(or is still joining) is an invalid state and closes the connection, as the reference server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .protocol.errors import ProtocolError
+from .protocol.outgoing import message
+from .protocol.socketio import (
+    ACK,
+    BINARY_ACK,
+    BINARY_EVENT,
+    CONNECT,
+    CONNECT_ERROR,
+    DISCONNECT,
+    EVENT,
+    Assembler,
+    Packet,
+    encode,
+)
+from .socket import Socket
+
+if TYPE_CHECKING:
+    from .server import Server
+    from .transport.session import EngineSession
+
+log = logging.getLogger("atendimento.engine")
+
+
+class Client:
+    __slots__ = ("assembler", "closed", "connecting", "server", "session", "sockets")
+
+    def __init__(self, server: Server, session: EngineSession) -> None:
+        self.server = server
+        self.session = session
+        self.sockets: dict[str, Socket] = {}
+        self.connecting: dict[str, asyncio.Task[None]] = {}
+        self.assembler = Assembler()
+        self.closed = False
+
+    # ------------------------------------------------------------------------------------------ input
+
+    def receive(self, data: str | bytes) -> None:
+        if isinstance(data, str):
+            packet = self.assembler.feed_text(data)
+        else:
+            packet = self.assembler.feed_binary(data)
+        if packet is not None:
+            self._dispatch(packet)
+
+    def _dispatch(self, packet: Packet) -> None:
+        kind = packet.type
+        if kind == CONNECT:
+            self._connect(packet)
+            return
+        socket = self.sockets.get(packet.nsp)
+        if socket is None:
+            raise ProtocolError(f"packet for namespace {packet.nsp!r}, which is not connected")
+        if kind == EVENT or kind == BINARY_EVENT:
+            socket.nsp._dispatch(socket, packet.data, packet.id)
+        elif kind == ACK or kind == BINARY_ACK:
+            assert packet.id is not None  # the decoder guarantees it
+            socket._on_ack(packet.id, packet.data)
+        elif kind == DISCONNECT:
+            socket.nsp._remove(socket, "client namespace disconnect")
+        else:  # CONNECT_ERROR is server-to-client only
+            raise ProtocolError("client sent CONNECT_ERROR")
+
+    def _connect(self, packet: Packet) -> None:
+        name = packet.nsp
+        if name in self.sockets or name in self.connecting:
+            raise ProtocolError(f"second CONNECT to {name!r}")
+        nsp = self.server.namespaces.get(name)
+        if nsp is None:
+            self.send_connect_error(name, {"message": "Invalid namespace"})
+            return
+        auth: dict[str, Any] = packet.data if packet.data is not None else {}
+        nsp._connect(Socket(nsp, self, auth))
+
+    # ----------------------------------------------------------------------------------------- output
+
+    def send_connect(self, nsp: str, sid: str) -> None:
+        self.session.deadline = 0.0  # joined a namespace: the connect timeout no longer applies
+        self.session.push(message(encode(Packet(CONNECT, nsp, {"sid": sid}))))
+
+    def send_connect_error(self, nsp: str, payload: dict[str, Any]) -> None:
+        self.session.push(message(encode(Packet(CONNECT_ERROR, nsp, payload))))
+
+    # -------------------------------------------------------------------------------------- lifecycle
+
+    def forget(self, nsp: str, socket: Socket) -> None:
+        if self.sockets.get(nsp) is socket:
+            del self.sockets[nsp]
+        if not self.sockets and not self.closed and self.server.connect_timeout:
+            # No namespace left: a client that neither joins one again nor leaves is closed, like a
+            # client that never joined one.
+            self.session.deadline = self.server.engine.loop.time() + self.server.connect_timeout
+
+    def on_close(self, reason: str) -> None:
+        self.closed = True
+        for socket in list(self.sockets.values()):
+            socket.nsp._remove(socket, reason)
+        self.sockets.clear()

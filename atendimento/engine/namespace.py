@@ -1,0 +1,194 @@
+"""A Socket.IO namespace: its handlers, its connected sockets, and broadcast to them."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .adapter import Adapter, EventPacket
+from .broadcast import BroadcastOperator
+from .errors import ConnectionRefused
+from .socket import Socket, check_event_name
+
+if TYPE_CHECKING:
+    from .server import Server
+
+log = logging.getLogger("atendimento.engine")
+
+F = TypeVar("F", bound=Callable[..., Any])
+RoomSpec = str | Iterable[str] | None
+
+
+def _rooms(spec: RoomSpec) -> frozenset[str]:
+    if spec is None:
+        return frozenset()
+    if isinstance(spec, str):
+        return frozenset((spec,))
+    return frozenset(spec)
+
+
+class _Handler:
+    """A registered callable and whether calling it gives a coroutine (decided once, not per event)."""
+
+    __slots__ = ("fn", "is_async")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+            getattr(fn, "__call__", None)  # noqa: B004 - async callable objects
+        )
+
+
+class Namespace:
+    def __init__(self, server: Server, name: str, adapter_class: type[Adapter] = Adapter) -> None:
+        self.server = server
+        self.name = name
+        self.sockets: dict[str, Socket] = {}
+        self.adapter = adapter_class(self)
+        self._handlers: dict[str, _Handler] = {}
+        self._on_connect: _Handler | None = None
+        self._on_disconnect: _Handler | None = None
+        self._on_unknown: _Handler | None = None
+
+    def __repr__(self) -> str:
+        return f"<Namespace {self.name} ({len(self.sockets)} sockets)>"
+
+    # ---------------------------------------------------------------------------------- registration
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register ``handler(socket, *args)`` for ``event``; usable as ``@ns.on("event")``.
+
+        Its return value is the acknowledgement when the client asked for one (a tuple for several
+        arguments, ``None`` for none).
+        """
+        check_event_name(event)
+
+        def register(fn: F) -> F:
+            self._handlers[event] = _Handler(fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def on_connect(self, handler: F) -> F:
+        """``handler(socket, auth)``; raise ``ConnectionRefused`` to refuse. Usable as a decorator."""
+        self._on_connect = _Handler(handler)
+        return handler
+
+    def on_disconnect(self, handler: F) -> F:
+        """``handler(socket, reason)`` with Socket.IO's reason strings. Usable as a decorator."""
+        self._on_disconnect = _Handler(handler)
+        return handler
+
+    def on_unknown_event(self, handler: F) -> F:
+        """``handler(socket, event, *args)`` for events without a handler; its return value is the ack."""
+        self._on_unknown = _Handler(handler)
+        return handler
+
+    # ------------------------------------------------------------------------------------- broadcast
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        to: RoomSpec = None,
+        exclude: RoomSpec = None,
+        exclude_sids: RoomSpec = None,
+    ) -> None:
+        """Emit to every socket of the namespace, or of the rooms in ``to``; each socket gets it once."""
+        check_event_name(event)
+        self.adapter.broadcast(
+            EventPacket(self.name, event, args), _rooms(to), _rooms(exclude), _rooms(exclude_sids)
+        )
+
+    def to(self, room: str | Iterable[str]) -> BroadcastOperator:
+        return BroadcastOperator(self, _rooms(room), frozenset(), frozenset())
+
+    in_ = to
+
+    def except_(self, room: str | Iterable[str]) -> BroadcastOperator:
+        return BroadcastOperator(self, frozenset(), _rooms(room), frozenset())
+
+    def sockets_in(self, room: str) -> list[Socket]:
+        return [self.sockets[sid] for sid in self.adapter.members(room) if sid in self.sockets]
+
+    def disconnect_room(self, room: str, reason: str = "io server disconnect") -> None:
+        for socket in self.sockets_in(room):
+            socket.disconnect(reason)
+
+    # ------------------------------------------------------------------------------------- lifecycle
+
+    def _connect(self, socket: Socket) -> None:
+        """Run the connect handler, then accept or refuse (the handler may be async)."""
+        handler = self._on_connect
+        if handler is None:
+            self._accept(socket)
+            return
+        if handler.is_async:
+            task = self.server._spawn(self._connect_async(socket, handler))
+            socket.client.connecting[self.name] = task
+            return
+        try:
+            handler.fn(socket, socket.handshake.auth)
+        except ConnectionRefused as refused:
+            self._refuse(socket, refused)
+        except Exception as exc:
+            self._failed(socket, "connect", exc)
+        else:
+            self._accept(socket)
+
+    async def _connect_async(self, socket: Socket, handler: _Handler) -> None:
+        try:
+            await handler.fn(socket, socket.handshake.auth)
+        except ConnectionRefused as refused:
+            self._refuse(socket, refused)
+        except Exception as exc:
+            self._failed(socket, "connect", exc)
+        else:
+            self._accept(socket)
+        finally:
+            socket.client.connecting.pop(self.name, None)
+
+    def _accept(self, socket: Socket) -> None:
+        client = socket.client
+        if client.closed:
+            self.adapter.remove_all(socket.sid)
+            return
+        self.sockets[socket.sid] = socket
+        client.sockets[self.name] = socket
+        client.send_connect(self.name, socket.sid)
+        socket._accepted()
+
+    def _refuse(self, socket: Socket, refused: ConnectionRefused) -> None:
+        self.adapter.remove_all(socket.sid)
+        socket._closed()
+        socket.client.send_connect_error(self.name, refused.payload())
+
+    def _failed(self, socket: Socket, what: str, exc: BaseException) -> None:
+        log.error("%s handler of %s failed: %r", what, self.name, exc)
+        log.debug("traceback", exc_info=exc)
+        self._refuse(socket, ConnectionRefused("Internal server error"))
+
+    def _remove(self, socket: Socket, reason: str) -> None:
+        """Forget a connected socket and run the disconnect handler (once)."""
+        if self.sockets.pop(socket.sid, None) is None:
+            return
+        socket.client.forget(self.name, socket)
+        self.adapter.remove_all(socket.sid)
+        socket._closed()
+        handler = self._on_disconnect
+        if handler is not None:
+            self.server._call(handler, "disconnect", None, socket, reason)
+
+    # ---------------------------------------------------------------------------------------- events
+
+    def _dispatch(self, socket: Socket, data: list[Any], ack_id: int | None) -> None:
+        event = data[0]
+        handler = self._handlers.get(event)
+        if handler is not None:
+            self.server._call(handler, event, ack_id, socket, *data[1:])
+        elif self._on_unknown is not None:
+            self.server._call(self._on_unknown, event, ack_id, socket, *data)
+        else:
+            log.debug("no handler for event %r on %s", event, self.name)

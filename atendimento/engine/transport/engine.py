@@ -1,0 +1,158 @@
+"""The Engine.IO server as an ASGI application: handshake, routing of polling and WebSocket requests.
+
+``EngineServer`` knows nothing of Socket.IO: it hands each session's messages to an ``EngineHandler``
+(the Socket.IO layer, or the echo handler of the conformance server) and offers it ``session.push``
+/ ``session.send`` / ``session.close``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from typing import Protocol
+
+from ..protocol.outgoing import Outgoing
+from . import http
+from .config import EngineConfig
+from .cors import Cors
+from .flusher import Flusher
+from .link import WsLink
+from .polling import handle_get, handle_post
+from .session import POLLING, WEBSOCKET, EngineSession
+from .sweeper import Sweeper
+from .types import Receive, Scope, Send
+from .websocket import handle_websocket
+
+log = logging.getLogger("atendimento.engine")
+
+
+class EngineHandler(Protocol):
+    """What the layer above implements. ``on_message`` may raise ``ProtocolError`` to close the session."""
+
+    def on_open(self, session: EngineSession) -> None: ...
+
+    def on_message(self, session: EngineSession, data: str | bytes) -> None: ...
+
+    def on_close(self, session: EngineSession, reason: str) -> None: ...
+
+
+def new_sid() -> str:
+    """20 URL-safe characters (120 random bits), the shape of the reference server's ids."""
+    return secrets.token_urlsafe(15)
+
+
+class EngineServer:
+    def __init__(self, handler: EngineHandler, config: EngineConfig) -> None:
+        self.handler = handler
+        self.config = config
+        self.cors = Cors(config.cors_origins)
+        self.sessions: dict[str, EngineSession] = {}
+        self.ping_interval = config.ping_interval_ms / 1000
+        self.ping_timeout = config.ping_timeout_ms / 1000
+        self.output_limit = config.output_limit
+        # Bound to the running loop on first use (the server object may be built before the loop).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flusher: Flusher | None = None
+        period = min(self.ping_interval, self.ping_timeout) / 8
+        self.sweeper = Sweeper(self, max(0.02, min(1.0, period)))
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    @property
+    def flusher(self) -> Flusher:
+        if self._flusher is None:
+            self._flusher = Flusher(self.loop)
+        return self._flusher
+
+    # ---------------------------------------------------------------------------------------- sessions
+
+    def _handshake(self, session: EngineSession, upgrades: list[str]) -> Outgoing:
+        data = {
+            "sid": session.sid,
+            "upgrades": upgrades,
+            "pingInterval": self.config.ping_interval_ms,
+            "pingTimeout": self.config.ping_timeout_ms,
+            "maxPayload": self.config.max_payload_bytes,
+        }
+        return Outgoing(("0" + json.dumps(data, separators=(",", ":")),))
+
+    def open_session(self, scope: Scope, link: WsLink | None = None) -> EngineSession:
+        """Create a session; with ``link`` it is a WebSocket session and the open packet is queued on it."""
+        sid = new_sid()
+        session = EngineSession(self, sid, scope, WEBSOCKET if link is not None else POLLING)
+        self.sessions[sid] = session
+        self.sweeper.ensure_running()
+        if link is not None:
+            session.attach(link)
+            session.push(self._handshake(session, []))
+        self.handler.on_open(session)
+        return session
+
+    def discard(self, session: EngineSession) -> None:
+        if self.sessions.get(session.sid) is session:
+            del self.sessions[session.sid]
+
+    def close_all(self, reason: str = "server shutting down") -> None:
+        for session in list(self.sessions.values()):
+            session.close(reason)
+        self.sweeper.stop()
+
+    # -------------------------------------------------------------------------------------------- ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await handle_websocket(self, scope, receive, send, http.query(scope))
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method == "OPTIONS":
+            await http.respond(send, 204, b"", self.cors.preflight(scope))
+            return
+        cors = self.cors.headers(scope)
+        params = http.query(scope)
+        if params.get("EIO") != "4":
+            await http.respond_error(send, http.UNSUPPORTED_PROTOCOL_VERSION, cors)
+            return
+        transport = params.get("transport")
+        if transport != "polling":
+            # "websocket" over plain HTTP is a failed upgrade; anything else is unknown.
+            error = http.BAD_REQUEST if transport == "websocket" else http.TRANSPORT_UNKNOWN
+            await http.respond_error(send, error, cors)
+            return
+        sid = params.get("sid")
+        if sid is None:
+            if method != "GET":
+                await http.respond_error(send, http.BAD_HANDSHAKE_METHOD, cors)
+                return
+            session = self.open_session(scope)
+            upgrades = ["websocket"] if self.config.allow_upgrades else []
+            await http.respond(send, 200, self._handshake(session, upgrades).poll, cors)
+            return
+        session_or_none = self.sessions.get(sid)
+        if session_or_none is None:
+            await http.respond_error(send, http.UNKNOWN_SID, cors)
+            return
+        session = session_or_none
+        if session.heartbeat_expired(self.loop.time()):
+            # The sweep may not have run yet: enforce the deadline the moment the client shows up.
+            session.close("ping timeout")
+            await http.respond_error(send, http.UNKNOWN_SID, cors)
+            return
+        if session.transport != POLLING:
+            await http.respond_error(send, http.BAD_REQUEST, cors)
+            return
+        if method == "GET":
+            await handle_get(self, session, receive, send, cors)
+        elif method == "POST":
+            await handle_post(self, session, receive, send, cors)
+        else:
+            await http.respond_error(send, http.BAD_REQUEST, cors)

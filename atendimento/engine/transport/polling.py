@@ -1,0 +1,118 @@
+"""HTTP long-polling: GET waits for output, POST delivers packets.
+
+A session has at most one GET and one POST in flight; a second one is a protocol violation that
+closes the session (the first GET then answers the close packet, the second gets HTTP 400). A GET that
+the client abandons closes the session too, since its output would be lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from ..protocol import engineio as eio
+from ..protocol.errors import ProtocolError
+from . import http
+from .session import CLOSED, NOOP, EngineSession
+from .types import Receive, Send
+
+if TYPE_CHECKING:
+    from .engine import EngineServer
+
+log = logging.getLogger("atendimento.engine")
+
+
+async def handle_get(
+    engine: EngineServer,
+    session: EngineSession,
+    receive: Receive,
+    send: Send,
+    cors: list[tuple[bytes, bytes]],
+) -> None:
+    if session.get_waiter is not None:
+        log.info("closing %s: overlapping GET requests", session.sid)
+        session.close("transport error")
+        await http.respond_error(send, http.BAD_REQUEST, cors)
+        return
+    if session.upgrading:
+        # The client is moving to WebSocket: end this poll so it can pause polling.
+        await http.respond(send, 200, NOOP.poll, cors)
+        return
+    if not session.out and session.state != CLOSED:
+        waiter: asyncio.Future[None] = engine.loop.create_future()
+        session.get_waiter = waiter
+        gone = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            await asyncio.wait((waiter, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            session.get_waiter = None
+            if not gone.done():
+                gone.cancel()
+        if not waiter.done():
+            log.info("closing %s: poll request abandoned by the client", session.sid)
+            session.close("transport error")
+            return
+        if session.upgrading and not session.out and session.state != CLOSED:
+            await http.respond(send, 200, NOOP.poll, cors)
+            return
+    await http.respond(send, 200, session.take_poll_body(), cors)
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def handle_post(
+    engine: EngineServer,
+    session: EngineSession,
+    receive: Receive,
+    send: Send,
+    cors: list[tuple[bytes, bytes]],
+) -> None:
+    if session.post_active:
+        log.info("closing %s: overlapping POST requests", session.sid)
+        session.close("transport error")
+        await http.respond_error(send, http.BAD_REQUEST, cors)
+        return
+    session.post_active = True
+    try:
+        body = await _read_body(receive, engine.config.max_payload_bytes)
+        if body is None:
+            log.info("closing %s: POST body larger than maxPayload", session.sid)
+            session.close("transport error")
+            await http.respond_error(send, http.BAD_REQUEST, cors)
+            return
+        try:
+            for packet in eio.decode_payload(body):
+                if session.state:
+                    break
+                session.receive(packet)
+        except ProtocolError as exc:
+            log.info("closing %s: invalid packet: %s", session.sid, exc)
+            session.close("parse error")
+            await http.respond_error(send, http.BAD_REQUEST, cors)
+            return
+    finally:
+        session.post_active = False
+    await http.respond(send, 200, b"ok", cors)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or ``None`` once it grows past ``limit`` (we stop reading there)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

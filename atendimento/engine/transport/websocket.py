@@ -1,0 +1,130 @@
+"""The WebSocket transport: a new session, or the upgrade of a long-polling one.
+
+Receiving goes through ASGI (``receive()``), one message at a time; sending goes through ``WsLink``
+(raw frames under our uvicorn protocol class, ``websocket.send`` elsewhere). The upgrade follows the
+specification: the client sends ``2probe``, we answer ``3probe`` on the new socket and end the pending
+GET with a noop, then the client's ``5`` moves the session, buffered output included, to WebSocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from ..protocol import engineio as eio
+from ..protocol.errors import ProtocolError
+from .link import WsLink, raw_transport
+from .session import CLOSED, POLLING, PROBE_PONG, EngineSession
+from .types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from .engine import EngineServer
+
+log = logging.getLogger("atendimento.engine")
+
+
+async def handle_websocket(
+    engine: EngineServer, scope: Scope, receive: Receive, send: Send, params: dict[str, str]
+) -> None:
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    if (
+        params.get("EIO") != "4"
+        or params.get("transport") != "websocket"
+        or not engine.cors.websocket_allowed(scope)
+    ):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    sid = params.get("sid")
+    upgrading: EngineSession | None = None
+    if sid is not None:
+        upgrading = engine.sessions.get(sid)
+        if upgrading is None or not engine.config.allow_upgrades:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if upgrading.transport != POLLING or upgrading.probe is not None:
+            # Already upgraded, or another WebSocket is probing: the reference accepts, then closes.
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1008})
+            return
+    await send({"type": "websocket.accept"})
+    link = WsLink(send, raw_transport(scope))
+
+    if upgrading is not None:
+        upgrading.probe = link
+        session: EngineSession | None = await _upgrade(engine, upgrading, link, receive)
+    else:
+        session = engine.open_session(scope, link)
+    try:
+        if session is not None:
+            await _receive_loop(engine, session, receive)
+    finally:
+        if session is not None and session.state != CLOSED:
+            session.close("transport close")
+        link.close()
+        await link.wait_closed()
+
+
+async def _receive_loop(engine: EngineServer, session: EngineSession, receive: Receive) -> None:
+    max_payload = engine.config.max_payload_bytes
+    while True:
+        message = await receive()
+        if message["type"] != "websocket.receive":
+            session.close("transport close")
+            return
+        if session.state:
+            return
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        if len(data) > max_payload:
+            log.info("closing %s: message larger than maxPayload", session.sid)
+            session.close("transport error")
+            return
+        try:
+            session.receive(eio.decode_frame(data))
+        except ProtocolError as exc:
+            log.info("closing %s: invalid packet: %s", session.sid, exc)
+            session.close("parse error")
+            return
+
+
+async def _upgrade(
+    engine: EngineServer, session: EngineSession, link: WsLink, receive: Receive
+) -> EngineSession | None:
+    """Run the probe exchange; the session on success, ``None`` (link closed) otherwise."""
+    timeout = engine.config.upgrade_timeout_ms / 1000
+    loop = engine.loop
+    deadline = loop.time() + timeout
+    probed = False
+    try:
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                log.info("upgrade of %s timed out", session.sid)
+                break
+            if message["type"] != "websocket.receive" or session.state:
+                break
+            data = message.get("text")
+            if data == "2probe" and not probed:
+                probed = True
+                link.write([PROBE_PONG])
+                session.begin_upgrade(link)
+            elif data == "5" and probed:
+                session.complete_upgrade(link)
+                return session
+            else:
+                log.info("upgrade of %s aborted: unexpected packet during probe", session.sid)
+                break
+    except BaseException:
+        if session.probe is link:
+            session.abort_upgrade()
+        raise
+    if session.probe is link:
+        session.abort_upgrade()
+    link.close()
+    return None
