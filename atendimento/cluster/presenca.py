@@ -1,0 +1,288 @@
+"""Cluster-wide presence: the gateway's ``RegistroPresenca`` with socket counts kept in Redis.
+
+An atendente is online from their first socket on any instance until their last socket anywhere has
+been gone for the grace period; each edge is announced once, by whichever instance's Redis script saw
+it (presenca_lua.py). The announcement goes through the ``OuvintePresenca`` (the gateway's publisher),
+whose ``ns.emit`` the Redis adapter shares with every instance.
+
+Each instance keeps its own sockets in memory (the truth for its share) and writes its per-user counts
+to Redis as absolute values from one task, in order, so writes can be retried and re-done wholesale:
+after a Redis outage, or after survivors took the instance for dead, it writes everything again and
+whatever edges that implies are announced then. While Redis is away, edges wait; nothing raises into
+the gateway.
+
+Timing (docs/cluster.md): a heartbeat every ``batimento_s`` (5 s) refreshes a key that lives
+3 heartbeats; every instance sweeps on each heartbeat, so the users of an instance that died without a
+goodbye go offline 15–20 s after its last heartbeat. A graceful ``fechar`` hands its users over at once
+and they go offline after the grace period unless they reconnect elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from atendimento.cluster import metricas, presenca_lua
+from atendimento.cluster.canal import CanalRedis
+from atendimento.gateway.presenca import Atendente, OuvintePresenca
+
+log = logging.getLogger(__name__)
+
+PREFIXO_PRESENCA = "atendimento:presenca:"
+BATIMENTO_S = 5.0
+VIDAS = 3  # heartbeats an instance may miss before the others take it for dead
+# Timers fire a little after the grace period so the Redis clock has surely passed it too.
+FOLGA_S = 0.05
+
+
+@dataclass
+class _Local:
+    atendente: Atendente
+    sids: set[str] = field(default_factory=set)
+
+
+def _campo(empresa_id: str, usuario_id: str) -> str:
+    return json.dumps([empresa_id, usuario_id], separators=(",", ":"))
+
+
+def _momento(ms: str | bytes) -> datetime:
+    return datetime.fromtimestamp(int(float(ms)) / 1000, UTC)
+
+
+class PresencaCluster:
+    """``RegistroPresenca`` across instances (see the module docstring)."""
+
+    def __init__(
+        self,
+        canal: CanalRedis,
+        instancia: str,
+        *,
+        grace_seconds: float,
+        batimento_s: float = BATIMENTO_S,
+        prefixo: str = PREFIXO_PRESENCA,
+    ) -> None:
+        if not 0 <= grace_seconds <= 5:
+            raise ValueError("presence grace must be between 0 and 5 seconds (contract)")
+        self._canal = canal
+        self._redis: Redis = canal.cliente
+        self.instancia = instancia
+        self._grace_ms = int(grace_seconds * 1000)
+        self._batimento_s = batimento_s
+        self._prefixo = prefixo
+        self._ouvinte: OuvintePresenca | None = None
+        self._locais: dict[tuple[str, str], _Local] = {}
+        self._sujos: set[tuple[str, str]] = set()
+        self._completo = True  # the first write is a full one
+        self._vencer = False
+        self._acordar = asyncio.Event()
+        self._bater_agora = asyncio.Event()
+        # Counts are written only while this instance is registered (after a heartbeat went through),
+        # so a hash never sits in Redis without the registration the sweepers go by.
+        self._registrado = False
+        self._tarefas: list[asyncio.Task[None]] = []
+        self._sincronizar = self._redis.register_script(presenca_lua.SINCRONIZAR)
+        self._vencer_script = self._redis.register_script(presenca_lua.VENCER)
+        self._varrer = self._redis.register_script(presenca_lua.VARRER)
+        self._batimento = self._redis.register_script(presenca_lua.BATIMENTO)
+        self.falhas = 0
+        canal.ao_mudar_disponibilidade(self._disponibilidade)
+
+    @property
+    def vida_ms(self) -> int:
+        return int(self._batimento_s * VIDAS * 1000)
+
+    # --- RegistroPresenca ---------------------------------------------------------------------------
+
+    def ouvir(self, ouvinte: OuvintePresenca) -> None:
+        self._ouvinte = ouvinte
+
+    async def conectou(self, atendente: Atendente, sid: str) -> None:
+        chave = (atendente.empresa_id, atendente.usuario_id)
+        local = self._locais.get(chave)
+        if local is None:
+            local = self._locais[chave] = _Local(atendente)
+        local.atendente = atendente  # the newest name wins
+        if sid not in local.sids:
+            local.sids.add(sid)
+            self._marcar(chave)
+
+    async def desconectou(self, atendente: Atendente, sid: str) -> None:
+        chave = (atendente.empresa_id, atendente.usuario_id)
+        local = self._locais.get(chave)
+        if local is None or sid not in local.sids:
+            return  # a repeated or unknown leave changes nothing
+        local.sids.discard(sid)
+        self._marcar(chave)
+
+    async def online(self, empresa_id: str) -> set[str]:
+        """The tenant's announced atendentes; while Redis is away, those with a socket here."""
+        if self._canal.disponivel:
+            try:
+                ids = await self._redis.hkeys(f"{self._prefixo}online:{empresa_id}")
+                return {i.decode() if isinstance(i, bytes) else str(i) for i in ids}
+            except (RedisError, OSError) as exc:
+                log.warning("presence: online(%s) from local sockets only: %s", empresa_id, exc)
+        return {u for (e, u), local in self._locais.items() if e == empresa_id and local.sids}
+
+    async def fechar(self) -> None:
+        """Stop, and hand this instance's users over: with Redis up they go through the grace period
+        now (and go offline unless they reconnect elsewhere); with Redis down the others sweep later."""
+        tarefas, self._tarefas = self._tarefas, []
+        for tarefa in tarefas:
+            tarefa.cancel()
+        await asyncio.gather(*tarefas, return_exceptions=True)
+        with contextlib.suppress(RedisError, OSError):
+            await self._sincronizar(args=[self._prefixo, self.instancia, "1"])
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.srem(f"{self._prefixo}instancias", self.instancia)
+                pipe.delete(f"{self._prefixo}vivo:{self.instancia}", f"{self._prefixo}inst:{self.instancia}")
+                await pipe.execute()
+        self._locais.clear()
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._tarefas:
+            return
+        self._tarefas = [
+            asyncio.create_task(self._escrever(), name="presenca-escritor"),
+            asyncio.create_task(self._batimentos(), name="presenca-batimento"),
+        ]
+
+    def _disponibilidade(self, disponivel: bool) -> None:
+        # Anything may have happened while we could not see Redis (even our being swept): once it is
+        # back, beat first, then write everything again.
+        self._registrado = False
+        if disponivel:
+            self._bater_agora.set()
+
+    def _marcar(self, chave: tuple[str, str]) -> None:
+        self._sujos.add(chave)
+        self._acordar.set()
+
+    # --- the writer: the only task that writes this instance's counts ---------------------------------
+
+    async def _escrever(self) -> None:
+        while True:
+            await self._acordar.wait()
+            self._acordar.clear()
+            if not (self._canal.disponivel and self._registrado):
+                continue  # the next successful heartbeat wakes us with a full write
+            try:
+                await self._uma_escrita()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                self.falhas += 1
+                metricas.PRESENCA_FALHAS.inc()
+                log.warning("presence: Redis write failed, rewriting all when possible: %s", exc)
+                self._completo = True
+                await asyncio.sleep(self._batimento_s / 5)
+                self._acordar.set()
+            except Exception:
+                log.exception("presence: unexpected failure; rewriting all")
+                self._completo = True
+                await asyncio.sleep(self._batimento_s / 5)
+                self._acordar.set()
+
+    async def _uma_escrita(self) -> None:
+        completo = self._completo
+        if completo or self._sujos:
+            chaves = list(self._locais) if completo else list(self._sujos)
+            self._completo = False
+            self._sujos.clear()
+            args: list[str | int] = [self._prefixo, self.instancia, "1" if completo else "0"]
+            for chave in chaves:
+                local = self._locais.get(chave)
+                if local is None:
+                    continue
+                a = local.atendente
+                args += [_campo(*chave), a.empresa_id, a.usuario_id, a.nome, len(local.sids)]
+            try:
+                resultado = await self._sincronizar(args=args)
+            except BaseException:
+                # Not written: these users are still to be written (a full write covers them all).
+                self._sujos.update(chaves)
+                raise
+            self._esquecer_vazios(chaves)
+            self._avisar(resultado)
+        if self._vencer:
+            self._vencer = False
+            self._avisar(await self._vencer_script(args=[self._prefixo, self._grace_ms]))
+
+    def _esquecer_vazios(self, chaves: list[tuple[str, str]]) -> None:
+        for chave in chaves:
+            local = self._locais.get(chave)
+            if local is not None and not local.sids and chave not in self._sujos:
+                del self._locais[chave]
+
+    def _avisar(self, resultado: list[bytes | str]) -> None:
+        valores = [v.decode() if isinstance(v, bytes) else str(v) for v in resultado]
+        for i in range(0, len(valores) - 4, 5):
+            tipo, empresa_id, usuario_id, nome, ms = valores[i : i + 5]
+            if tipo == "zero":
+                # Not tracked: after fechar() the callback only sets a flag nobody reads.
+                asyncio.get_running_loop().call_later(self._grace_ms / 1000 + FOLGA_S, self._pedir_vencer)
+                continue
+            atendente = Atendente(empresa_id, usuario_id, nome)
+            self._notificar(tipo, atendente, _momento(ms))
+
+    def _pedir_vencer(self) -> None:
+        self._vencer = True
+        self._acordar.set()
+
+    def _notificar(self, tipo: str, atendente: Atendente, momento: datetime) -> None:
+        if self._ouvinte is None:
+            return
+        try:
+            if tipo == "on":
+                self._ouvinte.atendente_online(atendente, momento)
+            elif tipo == "off":
+                self._ouvinte.atendente_offline(atendente, momento)
+        except Exception:
+            log.exception("presence: publishing atendente:%s failed", "online" if tipo == "on" else "offline")
+
+    # --- heartbeat and sweep ------------------------------------------------------------------------
+
+    async def _batimentos(self) -> None:
+        while True:
+            self._bater_agora.clear()
+            if self._canal.disponivel:
+                try:
+                    await self._bater_e_varrer()
+                except asyncio.CancelledError:
+                    raise
+                except (RedisError, OSError) as exc:
+                    log.warning("presence: heartbeat failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._bater_agora.wait(), self._batimento_s)
+
+    async def _bater_e_varrer(self) -> None:
+        novo = await self._batimento(args=[self._prefixo, self.instancia, self.vida_ms])
+        if novo == 1 or not self._registrado:
+            self._completo = True  # new, back, or swept while cut off: write everything again
+            self._registrado = True
+        instancias = await self._redis.smembers(f"{self._prefixo}instancias")
+        outras = [i.decode() if isinstance(i, bytes) else str(i) for i in instancias]
+        outras = [i for i in outras if i != self.instancia]
+        if outras:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for outra in outras:
+                    pipe.exists(f"{self._prefixo}vivo:{outra}")
+                vivas = await pipe.execute()
+            for outra, viva in zip(outras, vivas, strict=True):
+                if not viva:
+                    usuarios = await self._varrer(args=[self._prefixo, outra, self._grace_ms])
+                    if usuarios:
+                        log.info("presence: instance %s is gone; its %s users handed over", outra, usuarios)
+        # Every heartbeat also settles due grace periods, including those whose timer died with the
+        # instance that started them.
+        self._vencer = True
+        self._acordar.set()

@@ -1,0 +1,55 @@
+"""Fixtures of the cluster tests: the real Redis (never mocked), and Redis servers of their own.
+
+When Redis does not answer on 127.0.0.1:6379 the tests fail, they never skip: the cluster layer has
+nothing to test without it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+from apoio_cluster import REDIS_URL, RedisProprio
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    cliente = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        cliente.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis does not answer at {REDIS_URL} ({exc}); start it (see .ci/run)")
+    finally:
+        cliente.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def prefixo() -> str:
+    """A key prefix of the test's own, so tests never see each other's keys."""
+    return f"teste:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def redis_proprio() -> Iterator[RedisProprio]:
+    """A redis-server of the test's own on a free port, which the test may kill and restart."""
+    servidor = RedisProprio()
+    servidor.iniciar()
+    try:
+        yield servidor
+    finally:
+        servidor.matar()
+
+
+@pytest.fixture
+async def limpar_prefixo(redis_url: str, prefixo: str) -> AsyncIterator[str]:
+    yield prefixo
+    cliente = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        chaves = [c async for c in cliente.scan_iter(match=f"{prefixo}*")]
+        if chaves:
+            await cliente.delete(*chaves)
+    finally:
+        await cliente.aclose()
