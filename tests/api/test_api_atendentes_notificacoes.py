@@ -29,7 +29,8 @@ async def test_atendentes_com_presenca_e_status(amb: Ambiente) -> None:
     assert amb.presenca.consultas == [amb.demo.empresa_id]
 
 
-async def test_atendentes_de_outro_tenant(amb: Ambiente) -> None:
+async def test_atendentes_de_outro_tenant(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     data = assert_ok(
         await amb.cliente.get("/atendimento/atendentes", headers=amb.auth("carla@outra.local")),
         200,
@@ -88,7 +89,8 @@ async def test_notifica_supervisor_proibido(amb: Ambiente) -> None:
     assert_erro(resposta, 403, "PROIBIDO")
 
 
-async def test_notifica_usuario_de_outro_tenant_404(amb: Ambiente) -> None:
+async def test_notifica_usuario_de_outro_tenant_404(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     for usuario_id in (amb.id("carla@outra.local"), "nao-existe"):
         resposta = await amb.cliente.post(
             "/notificacoes", json={"usuarioId": usuario_id, "tipo": "aviso"}, headers=amb.auth(GESTOR)

@@ -13,7 +13,8 @@ from atendimento.api.saidas import LoginSaida, UsuarioSaida
 from .apoio import SEGREDO, SENHA_DEMO, Ambiente, assert_erro, assert_ok
 
 
-async def test_login_devolve_token_e_usuario(amb: Ambiente) -> None:
+async def test_login_devolve_token_e_usuario(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     resposta = await amb.cliente.post("/auth/login", json={"email": "ana@demo.local", "senha": SENHA_DEMO})
     data = assert_ok(resposta, 200, LoginSaida)
     assert data["token_type"] == "Bearer"
@@ -41,7 +42,8 @@ async def test_login_email_sem_diferenca_de_caixa(amb: Ambiente) -> None:
     assert resposta.status_code == 200
 
 
-async def test_login_mesmo_401_para_email_desconhecido_e_senha_errada(amb: Ambiente) -> None:
+async def test_login_mesmo_401_para_email_desconhecido_e_senha_errada(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     errada = await amb.cliente.post("/auth/login", json={"email": "ana@demo.local", "senha": "errada"})
     desconhecido = await amb.cliente.post("/auth/login", json={"email": "ninguem@demo.local", "senha": "x"})
     assert_erro(errada, 401, "CREDENCIAIS_INVALIDAS")
@@ -162,7 +164,8 @@ async def test_login_indisponivel_sem_hs256(amb_fabrica) -> None:  # type: ignor
 # --- /auth/me and token refusals --------------------------------------------------------------
 
 
-async def test_me(amb: Ambiente) -> None:
+async def test_me(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     data = assert_ok(await amb.cliente.get("/auth/me", headers=amb.auth("ana@demo.local")), 200, UsuarioSaida)
     assert data["id"] == amb.id("ana@demo.local")
     assert data["role"] == "atendente"

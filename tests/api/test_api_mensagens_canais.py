@@ -25,7 +25,8 @@ async def test_lista_mensagens(amb: Ambiente) -> None:
     assert {m["ticketId"] for m in data} == {t2}
 
 
-async def test_envia_como_quem_chama(amb: Ambiente) -> None:
+async def test_envia_como_quem_chama(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     t1 = amb.demo.tickets[0]
     corpo = {"conteudo": "Vou verificar.", "tipo": "texto", "metadados": {"origem": "console"}}
     data = assert_ok(await amb.cliente.post(_url(t1), json=corpo, headers=amb.auth(ANA)), 201, MensagemSaida)
@@ -116,7 +117,8 @@ def _canal(canal_id: str) -> str:
     return f"/atendimento/canais/{canal_id}/mensagens"
 
 
-async def test_canal_abre_ticket_e_depois_acrescenta(amb: Ambiente) -> None:
+async def test_canal_abre_ticket_e_depois_acrescenta(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     canal = amb.demo.canais["whatsapp"]
     corpo = {"contato": "+5511999990000", "nomeCliente": "Nova Cliente", "conteudo": "Olá!"}
     primeira = assert_ok(
@@ -168,7 +170,8 @@ async def test_canal_so_integracao(amb: Ambiente, email: str) -> None:
     assert amb.publicador.eventos == []
 
 
-async def test_canal_desconhecido_e_de_outro_tenant(amb: Ambiente) -> None:
+async def test_canal_desconhecido_e_de_outro_tenant(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     corpo = {"contato": "+5511999990000", "conteudo": "Olá!"}
     antes = await amb.servico.listar_tickets(amb.demo.outra_empresa_id)
     desconhecido = await amb.cliente.post(_canal("nao-existe"), json=corpo, headers=amb.auth(INTEGRACAO))

@@ -34,7 +34,8 @@ async def _contagem(amb: Ambiente) -> int:
 # --- list ------------------------------------------------------------------------------------
 
 
-async def test_lista_so_do_tenant(amb: Ambiente) -> None:
+async def test_lista_so_do_tenant(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     data = assert_ok(await amb.cliente.get(BASE, headers=amb.auth(ANA)), 200, list[TicketSaida])
     assert {t["id"] for t in data} == set(amb.demo.tickets)
     assert {t["empresaId"] for t in data} == {amb.demo.empresa_id}
@@ -42,7 +43,9 @@ async def test_lista_so_do_tenant(amb: Ambiente) -> None:
     assert [t["id"] for t in outra] == [amb.demo.outra_ticket_id]
 
 
-async def test_lista_filtros(amb: Ambiente) -> None:
+async def test_lista_filtros(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
+
     async def ids(query: str) -> set[str]:
         resposta = await amb.cliente.get(f"{BASE}?{query}", headers=amb.auth(GESTOR))
         return {t["id"] for t in assert_ok(resposta, 200, list[TicketSaida])}
@@ -66,7 +69,8 @@ async def test_lista_filtro_invalido(amb: Ambiente, query: str) -> None:
 # --- create ----------------------------------------------------------------------------------
 
 
-async def test_cria(amb: Ambiente) -> None:
+async def test_cria(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     resposta = await amb.cliente.post(
         BASE, json=_novo(amb, prioridade="urgente", assunto="Nova dúvida"), headers=amb.auth(ANA)
     )
@@ -116,7 +120,8 @@ async def test_cria_invalido_nao_muda_nada(
     assert amb.publicador.eventos == []
 
 
-async def test_cria_com_ids_de_outro_tenant(amb: Ambiente) -> None:
+async def test_cria_com_ids_de_outro_tenant(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     corpo = {
         "clienteId": amb.demo.outra_cliente_id,
         "canalId": amb.demo.outra_canal_id,
@@ -143,7 +148,8 @@ async def test_cria_campo_obrigatorio_ausente(amb: Ambiente) -> None:
 # --- read / patch ------------------------------------------------------------------------------
 
 
-async def test_obter_desconhecido_e_de_outro_tenant_sao_iguais(amb: Ambiente) -> None:
+async def test_obter_desconhecido_e_de_outro_tenant_sao_iguais(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     desconhecido = await amb.cliente.get(f"{BASE}/nao-existe", headers=amb.auth(ANA))
     de_outro = await amb.cliente.get(f"{BASE}/{amb.demo.outra_ticket_id}", headers=amb.auth(ANA))
     assert_erro(desconhecido, 404, "TICKET_NAO_ENCONTRADO")
@@ -151,7 +157,8 @@ async def test_obter_desconhecido_e_de_outro_tenant_sao_iguais(amb: Ambiente) ->
     assert de_outro.headers.get("content-length") == desconhecido.headers.get("content-length")
 
 
-async def test_atualiza_so_os_campos_dados(amb: Ambiente) -> None:
+async def test_atualiza_so_os_campos_dados(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     t1 = amb.demo.tickets[0]
     antes = (await amb.servico.obter_ticket(amb.demo.empresa_id, t1)).para_evento()
     resposta = await amb.cliente.patch(
@@ -216,7 +223,8 @@ async def test_atualiza_ticket_fechado_409(amb: Ambiente) -> None:
 # --- assign / status -------------------------------------------------------------------------
 
 
-async def test_atribui(amb: Ambiente) -> None:
+async def test_atribui(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     t1 = amb.demo.tickets[0]
     resposta = await amb.cliente.post(
         f"{BASE}/{t1}/atribuir", json={"atendenteId": amb.id("bruno@demo.local")}, headers=amb.auth(GESTOR)
@@ -260,7 +268,8 @@ async def test_status(amb: Ambiente) -> None:
     assert amb.publicador.nomes() == ["ticket_status", "ticket_atualizado"]
 
 
-async def test_status_transicao_invalida_409(amb: Ambiente) -> None:
+async def test_status_transicao_invalida_409(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     t1 = amb.demo.tickets[0]
     assert (
         await amb.cliente.post(f"{BASE}/{t1}/status", json={"status": "fechado"}, headers=amb.auth(ANA))
@@ -321,7 +330,8 @@ async def test_sem_token_401_em_todas(amb: Ambiente) -> None:
         assert_erro(await amb.cliente.request(metodo, url, json=corpo), 401, "TOKEN_AUSENTE")
 
 
-async def test_outro_tenant_recebe_404_identico_e_nada_muda(amb: Ambiente) -> None:
+async def test_outro_tenant_recebe_404_identico_e_nada_muda(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos  # SQLite and PostgreSQL (RLS)
     t1 = amb.demo.tickets[0]
     antes = await amb.servico.obter_ticket(amb.demo.empresa_id, t1)
     mensagens_antes = await amb.servico.listar_mensagens(amb.demo.empresa_id, t1)
