@@ -1,0 +1,76 @@
+"""A socket's lifecycle on /atendimento: handshake, rooms, token expiry, presence, departure.
+
+On connect, in this order: authenticate (a refusal raises before anything else happens), keep the
+identity on the socket, join the contract's rooms, schedule the disconnect at the token's ``exp`` plus
+the configured leeway, and count the socket in presence (atendentes only). On disconnect the schedule
+is dropped and presence is told.
+
+In-band renewal fits here later: verify the new token for the same user and tenant, replace the
+stored identity, and call ``AgendaExpiracao.agendar`` again with the new deadline (it replaces).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from atendimento.engine import Socket
+from atendimento.gateway import salas, sessao
+from atendimento.gateway.autenticacao import autenticar
+from atendimento.gateway.expiracao import AgendaExpiracao
+from atendimento.gateway.presenca import Atendente, RegistroPresenca
+from atendimento.identity.tokens import Identidade, ServicoTokens
+
+log = logging.getLogger(__name__)
+
+TOKEN_EXPIRADO = "io server disconnect"
+
+
+def _atendente(quem: Identidade) -> Atendente:
+    return Atendente(empresa_id=quem.empresa_id, usuario_id=quem.usuario_id, nome=quem.nome)
+
+
+class Conexoes:
+    def __init__(
+        self,
+        tokens: ServicoTokens,
+        leeway_seconds: float,
+        presenca: RegistroPresenca,
+        expiracoes: AgendaExpiracao,
+    ) -> None:
+        self._tokens = tokens
+        self._leeway = leeway_seconds
+        self._presenca = presenca
+        self._expiracoes = expiracoes
+
+    async def conectar(self, socket: Socket, auth: object) -> None:
+        handshake = socket.handshake
+        quem = autenticar(self._tokens, auth, handshake.headers, handshake.query)
+        sessao.guardar(socket, quem)
+        for sala in salas.salas_de_conexao(quem):
+            socket.join(sala)
+        self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, lambda: self._expirou(socket))
+        if salas.e_atendente(quem.role):
+            try:
+                await self._presenca.conectou(_atendente(quem), socket.sid)
+            except Exception:
+                # Presence is a courtesy to colleagues; its failure must not lock the agent out.
+                log.exception("presence: counting sid %s failed", socket.sid)
+        if socket.client.closed:
+            # The connection dropped while this handler awaited: the engine will not accept the
+            # socket and so never calls on_disconnect for it; undo what was counted here. No await
+            # separates this check from the engine's own, so the connection can't drop in between.
+            await self.desconectar(socket, "transport close")
+
+    async def desconectar(self, socket: Socket, reason: str) -> None:
+        self._expiracoes.cancelar(socket.sid)
+        quem = sessao.identidade(socket)
+        if quem is None or not salas.e_atendente(quem.role):
+            return
+        try:
+            await self._presenca.desconectou(_atendente(quem), socket.sid)
+        except Exception:
+            log.exception("presence: uncounting sid %s failed", socket.sid)
+
+    def _expirou(self, socket: Socket) -> None:
+        log.info("token expired: disconnecting sid %s", socket.sid)
+        socket.disconnect(reason=TOKEN_EXPIRADO)

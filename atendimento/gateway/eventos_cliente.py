@@ -1,0 +1,123 @@
+"""Client → server events of /atendimento: ticket:entrar, ticket:sair, mensagem:digitando,
+atendente:status, and the answer to any other event name.
+
+Each handler reads its payload first (``payloads``), then checks the caller's rights from the
+handshake identity, then acts. It answers through the optional ack: handlers return
+``sucesso(...)`` or raise ``FalhaEvento``; ``_respondendo`` turns failures, bad payloads and
+unexpected errors into ``{success: false, error, code}`` so nothing leaks and nothing half-happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from atendimento.domain.erros import ErroDominio
+from atendimento.engine import Namespace, Socket
+from atendimento.gateway import payloads, salas, sessao
+from atendimento.gateway.limites import LimiteDigitando
+from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
+from atendimento.identity.tokens import Identidade
+
+log = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+Tratador = Callable[[Socket, object], Awaitable[Ack]]
+
+
+class ServicoDoGateway(Protocol):
+    """The part of the domain's ServicoAtendimento the client events use."""
+
+    async def ticket_existe(self, empresa_id: str, ticket_id: str) -> bool: ...
+    async def definir_status_atendente(self, empresa_id: str, usuario_id: str, status: str) -> object: ...
+
+
+def _identidade(socket: Socket) -> Identidade:
+    quem = sessao.identidade(socket)
+    if quem is None:
+        # The engine never dispatches events to a socket whose connect was refused; be safe anyway.
+        raise FalhaEvento(Codigo.PROIBIDO)
+    return quem
+
+
+def _respondendo(evento: str, tratador: Tratador) -> Callable[..., Awaitable[Ack]]:
+    async def responder(socket: Socket, *args: object) -> Ack:
+        # One payload argument; none or several is a malformed event.
+        if len(args) != 1:
+            return falha(Codigo.PAYLOAD_INVALIDO, "o evento leva exatamente um payload")
+        try:
+            return await tratador(socket, args[0])
+        except payloads.PayloadInvalido as exc:
+            return falha(Codigo.PAYLOAD_INVALIDO, str(exc))
+        except FalhaEvento as exc:
+            return falha(exc.codigo, exc.error, **exc.extras)
+        except ErroDominio as exc:
+            # The domain's codes and messages are written for clients (domain/erros.py).
+            return falha(exc.code, exc.message)
+        except Exception:
+            log.exception("%s failed (sid %s)", evento, socket.sid)
+            return falha(Codigo.ERRO_INTERNO)
+
+    responder.__name__ = f"responder_{evento.replace(':', '_').replace('-', '_')}"
+    return responder
+
+
+class EventosCliente:
+    def __init__(self, servico: ServicoDoGateway, publicador: Publicador, limite: LimiteDigitando) -> None:
+        self._servico = servico
+        self._publicador = publicador
+        self._limite = limite
+
+    def registrar(self, ns: Namespace) -> None:
+        tratadores: dict[str, Tratador] = {
+            "ticket:entrar": self.ticket_entrar,
+            "ticket:sair": self.ticket_sair,
+            "mensagem:digitando": self.mensagem_digitando,
+            "atendente:status": self.atendente_status,
+        }
+        for evento, tratador in tratadores.items():
+            ns.on(evento)(_respondendo(evento, tratador))
+        ns.on_unknown_event(self.evento_desconhecido)
+
+    async def ticket_entrar(self, socket: Socket, payload: object) -> Ack:
+        ticket_id = payloads.ticket_id(payload)
+        quem = _identidade(socket)
+        if not salas.e_interno(quem.role):
+            raise FalhaEvento(Codigo.PROIBIDO)
+        # The only tenant-scoped lookup: an unknown id and another tenant's id answer the same.
+        if not await self._servico.ticket_existe(quem.empresa_id, ticket_id):
+            raise FalhaEvento(Codigo.TICKET_NAO_ENCONTRADO)
+        socket.join(salas.ticket(ticket_id))
+        return sucesso(ticketId=ticket_id)
+
+    async def ticket_sair(self, socket: Socket, payload: object) -> Ack:
+        ticket_id = payloads.ticket_id(payload)
+        _identidade(socket)
+        socket.leave(salas.ticket(ticket_id))  # leaving a room one is not in is a no-op
+        return sucesso(ticketId=ticket_id)
+
+    async def mensagem_digitando(self, socket: Socket, payload: object) -> Ack:
+        ticket_id = payloads.ticket_id(payload)
+        quem = _identidade(socket)
+        # Room membership is the permission: it was granted by ticket:entrar for this tenant.
+        if salas.ticket(ticket_id) not in socket.rooms:
+            raise FalhaEvento(Codigo.FORA_DO_TICKET)
+        espera_ms = await self._limite.consumir(quem.empresa_id, quem.usuario_id, ticket_id)
+        if espera_ms is not None:
+            raise FalhaEvento(Codigo.LIMITE_EXCEDIDO, retryAfterMs=espera_ms)
+        self._publicador.mensagem_digitando(socket, ticket_id, quem)
+        return sucesso(ticketId=ticket_id)
+
+    async def atendente_status(self, socket: Socket, payload: object) -> Ack:
+        status = payloads.status_atendente(payload)
+        quem = _identidade(socket)
+        if not salas.e_atendente(quem.role):
+            raise FalhaEvento(Codigo.PROIBIDO)
+        await self._servico.definir_status_atendente(quem.empresa_id, quem.usuario_id, status)
+        self._publicador.atendente_status(quem, status)
+        return sucesso(status=status)
+
+    def evento_desconhecido(self, socket: Socket, evento: str, *args: object) -> Ack:
+        return falha(Codigo.EVENTO_DESCONHECIDO)

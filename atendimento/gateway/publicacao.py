@@ -1,0 +1,132 @@
+"""Server → client events: one method per event of the contract, and their routing table.
+
+This is the only place that decides who receives what. Every room comes from ``salas`` and from the
+tenant (or id) of the entity being published, never from anything a client sent:
+
+| event                    | room                                           |
+| ------------------------ | ---------------------------------------------- |
+| mensagem:nova            | ticket:{ticketId}                              |
+| mensagem:nao-atribuida   | empresa:{e}:atendentes (ticket has no atendente) |
+| mensagem:digitando       | ticket:{ticketId}, except the sending socket   |
+| ticket:novo              | empresa:{e}:internos                           |
+| ticket:atualizado        | empresa:{e}:internos                           |
+| ticket:status            | ticket:{ticketId}                              |
+| ticket:atribuido         | user:{atendenteId}                             |
+| atendente:online/offline | empresa:{e}:atendentes                         |
+| atendente:status         | empresa:{e}:atendentes                         |
+| notificacao              | user:{usuarioId}, or empresa:{e} for a broadcast |
+
+``Publicador`` implements the domain's ``PublicadorEventos`` and the presence registry's
+``OuvintePresenca``. The domain calls it after a commit, so a failure to emit is logged, never raised:
+the write has happened and must not look failed to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from atendimento.domain.entidades import MensagemDados, TicketDados, agora, iso_utc
+from atendimento.engine import Namespace, Socket
+from atendimento.gateway import salas
+from atendimento.gateway.presenca import Atendente
+from atendimento.identity.tokens import Identidade
+
+log = logging.getLogger(__name__)
+
+
+class Publicador:
+    def __init__(self, namespace: Namespace) -> None:
+        self._ns = namespace
+
+    def _emitir(self, evento: str, payload: dict[str, Any], sala: str) -> None:
+        try:
+            self._ns.emit(evento, payload, to=sala)
+        except Exception:
+            log.exception("publishing %s failed", evento)
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
+        if mensagem.ticket_id != ticket.id:
+            # A caller bug; routing by either id could send the message to the wrong audience.
+            log.error("mensagem %s does not belong to ticket %s; not published", mensagem.id, ticket.id)
+            return
+        dados = mensagem.para_evento()
+        self._emitir("mensagem:nova", dados, salas.ticket(ticket.id))
+        if ticket.atendente_id is None:
+            self.mensagem_nao_atribuida(dados, ticket)
+
+    def mensagem_nao_atribuida(self, mensagem: dict[str, Any], ticket: TicketDados) -> None:
+        payload = {"mensagem": mensagem, "ticket": ticket.para_evento()}
+        self._emitir("mensagem:nao-atribuida", payload, salas.atendentes(ticket.empresa_id))
+
+    def mensagem_digitando(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
+        """Relayed from a client: the room's other sockets, not the one that typed."""
+        payload = {"ticketId": ticket_id, "usuarioId": quem.usuario_id, "usuarioNome": quem.nome}
+        socket.to(salas.ticket(ticket_id)).emit("mensagem:digitando", payload)
+
+    # --- tickets --------------------------------------------------------------------------------
+
+    def ticket_novo(self, ticket: TicketDados) -> None:
+        self._emitir("ticket:novo", ticket.para_evento(), salas.internos(ticket.empresa_id))
+
+    def ticket_atualizado(self, ticket: TicketDados) -> None:
+        payload = {"ticketId": ticket.id, **ticket.para_evento()}
+        self._emitir("ticket:atualizado", payload, salas.internos(ticket.empresa_id))
+
+    def ticket_status(self, ticket: TicketDados) -> None:
+        payload = {"ticketId": ticket.id, "status": ticket.status, **ticket.para_evento()}
+        self._emitir("ticket:status", payload, salas.ticket(ticket.id))
+
+    def ticket_atribuido(self, ticket: TicketDados) -> None:
+        if ticket.atendente_id is None:
+            log.error("ticket_atribuido for ticket %s with no atendente; not published", ticket.id)
+            return
+        payload = {"ticketId": ticket.id, "atendenteId": ticket.atendente_id, **ticket.para_evento()}
+        self._emitir("ticket:atribuido", payload, salas.usuario(ticket.atendente_id))
+
+    # --- atendentes -----------------------------------------------------------------------------
+
+    def atendente_online(self, atendente: Atendente, momento: datetime) -> None:
+        self._emitir(
+            "atendente:online", _presenca(atendente, momento), salas.atendentes(atendente.empresa_id)
+        )
+
+    def atendente_offline(self, atendente: Atendente, momento: datetime) -> None:
+        self._emitir(
+            "atendente:offline", _presenca(atendente, momento), salas.atendentes(atendente.empresa_id)
+        )
+
+    def atendente_status(self, quem: Identidade, status: str) -> None:
+        payload = {
+            "atendenteId": quem.usuario_id,
+            "atendenteNome": quem.nome,
+            "status": status,
+            "timestamp": iso_utc(agora()),
+        }
+        self._emitir("atendente:status", payload, salas.atendentes(quem.empresa_id))
+
+    # --- notifications --------------------------------------------------------------------------
+
+    def notificacao(
+        self,
+        empresa_id: str,
+        usuario_id: str | None,
+        tipo: str,
+        mensagem: str | None,
+        dados: object | None,
+    ) -> None:
+        # usuario_id was checked against empresa_id by the API (the user exists in that tenant).
+        sala = salas.usuario(usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
+        payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
+        self._emitir("notificacao", payload, sala)
+
+
+def _presenca(atendente: Atendente, momento: datetime) -> dict[str, Any]:
+    return {
+        "atendenteId": atendente.usuario_id,
+        "atendenteNome": atendente.nome,
+        "timestamp": iso_utc(momento),
+    }
