@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 MIN_HS256_SECRET_BYTES = 32
 
@@ -135,7 +134,9 @@ def async_database_url(plain_url: str) -> str:
             return "postgresql+asyncpg://" + plain_url[len(prefix) :]
     if plain_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         return plain_url
-    raise SettingsError(f"unsupported database URL {plain_url.split('://')[0]}://… (sqlite:/// or postgresql://)")
+    raise SettingsError(
+        f"unsupported database URL {plain_url.split('://')[0]}://… (sqlite:/// or postgresql://)"
+    )
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -152,6 +153,6 @@ def load_settings(**overrides: object) -> Settings:
             parts = []
             for err in errors():
                 where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
-                parts.append(f"{where}: {err.get('msg')}")
+                parts.append(f"{where}: {str(err.get('msg')).removeprefix('Value error, ')}")
             raise SettingsError("; ".join(parts)) from None
         raise SettingsError(str(exc)) from None

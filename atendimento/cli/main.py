@@ -17,27 +17,35 @@ class CommandError(Exception):
     """A failure the operator can act on: printed as one line, exit status 2, no traceback."""
 
 
+# (flag, help) of each setting a command may take; the environment variable is derived from the flag.
+_COMMON_FLAGS = (
+    ("--data-dir", "folder of the embedded database and generated secret"),
+    ("--database-url", "sqlite:///path or postgresql://user@host/db"),
+    ("--database-admin-url", "owner of the tables, for migrations and demo data"),
+)
+_SERVER_FLAGS = (
+    ("--host", "address to listen on (default 127.0.0.1)"),
+    ("--port", "port to listen on (default 3001)"),
+    ("--redis-url", "redis://host:port/db, to share fan-out and presence between instances"),
+    ("--jwt-secret", "HS256 secret, at least 32 bytes"),
+    ("--jwt-public-key", "PEM text or file, for RS256/ES256 tokens issued elsewhere"),
+    ("--jwt-algorithms", "comma-separated, among HS256,RS256,ES256"),
+    ("--cors-origins", "comma-separated allowed origins, * for any (default: same origin)"),
+    ("--log-level", "debug, info, warning or error"),
+)
+
+
+def _env_name(flag: str) -> str:
+    return "ATENDIMENTO_" + flag.removeprefix("--").replace("-", "_").upper()
+
+
 def _add_settings_flags(parser: argparse.ArgumentParser, *, server: bool) -> None:
     group = parser.add_argument_group("settings (each also from its ATENDIMENTO_* environment variable)")
-    group.add_argument("--data-dir", help="folder of the embedded database and secret (ATENDIMENTO_DATA_DIR)")
-    group.add_argument("--database-url", help="sqlite:///path or postgresql://user@host/db (ATENDIMENTO_DATABASE_URL)")
-    group.add_argument(
-        "--database-admin-url",
-        help="owner of the tables, for migrations and demo data (ATENDIMENTO_DATABASE_ADMIN_URL)",
-    )
-    if not server:
-        return
-    group.add_argument("--host", help="address to listen on (ATENDIMENTO_HOST, default 127.0.0.1)")
-    group.add_argument("--port", type=int, help="port to listen on (ATENDIMENTO_PORT, default 3001)")
-    group.add_argument("--redis-url", help="redis://host:port/db to share between instances (ATENDIMENTO_REDIS_URL)")
-    group.add_argument("--jwt-secret", help="HS256 secret, at least 32 bytes (ATENDIMENTO_JWT_SECRET)")
-    group.add_argument("--jwt-public-key", help="PEM text or file for RS256/ES256 (ATENDIMENTO_JWT_PUBLIC_KEY)")
-    group.add_argument("--jwt-algorithms", help="comma-separated: HS256,RS256,ES256 (ATENDIMENTO_JWT_ALGORITHMS)")
-    group.add_argument("--cors-origins", help="comma-separated allowed origins, * for any (ATENDIMENTO_CORS_ORIGINS)")
-    group.add_argument("--log-level", help="debug, info, warning, error (ATENDIMENTO_LOG_LEVEL)")
-    group.add_argument(
-        "--log-json", action="store_const", const=True, help="one JSON object per log line (ATENDIMENTO_LOG_JSON)"
-    )
+    for flag, text in _COMMON_FLAGS + (_SERVER_FLAGS if server else ()):
+        group.add_argument(flag, type=int if flag == "--port" else str, help=f"{text} ({_env_name(flag)})")
+    if server:
+        json_help = "one JSON object per log line (ATENDIMENTO_LOG_JSON)"
+        group.add_argument("--log-json", action="store_const", const=True, help=json_help)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -92,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "to try the gateway with curl or a socket.io client.",
     )
     p_token.add_argument("email", help="the user's e-mail, e.g. ana@demo.local")
-    p_token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: token_ttl_seconds)")
+    p_token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: 8 hours)")
     _add_settings_flags(p_token, server=False)
     p_token.add_argument("--jwt-secret", help="HS256 secret (ATENDIMENTO_JWT_SECRET)")
     p_token.set_defaults(run=token.run)

@@ -1,0 +1,79 @@
+"""``atendimento serve``: the gateway and the API on one port, under uvicorn.
+
+uvicorn runs with the engine's own WebSocket protocol class (``EngineWebSocketProtocol``), which keeps
+ASGI for the handshake and the receive side but lets broadcasts write pre-built frames straight to
+each socket (docs/architecture.md, "The hot path").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import uvicorn
+
+from atendimento.app import criar_aplicacao
+from atendimento.cli.main import CommandError, settings_from_args
+from atendimento.cli.preflight import run_async
+from atendimento.config import Settings
+from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.logs import configure_logging
+from atendimento.storage.banco import Storage
+from atendimento.storage.migracoes import upgrade
+
+
+async def _prepare(settings: Settings) -> None:
+    """Migrate the embedded database; check that the configured one answers."""
+    if not settings.is_postgres:
+        await upgrade(settings)
+    storage = Storage.from_settings(settings)
+    try:
+        if not await storage.ping():
+            raise CommandError("the database does not answer")
+    finally:
+        await storage.close()
+
+
+async def _check_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        await asyncio.wait_for(client.ping(), 3)
+    finally:
+        await client.aclose()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level, settings.log_json)
+    run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
+    if settings.redis_url:
+        try:
+            asyncio.run(_check_redis(settings.redis_url))
+        except Exception as exc:
+            reason = type(exc).__name__
+            raise CommandError(f"Redis at {settings.redis_url} does not answer ({reason})") from None
+    aplicacao = criar_aplicacao(settings)
+    config = uvicorn.Config(
+        aplicacao.asgi,
+        host=settings.host,
+        port=settings.port,
+        ws=EngineWebSocketProtocol,
+        ws_per_message_deflate=False,
+        ws_ping_interval=None,  # the engine's heartbeat (Engine.IO ping/pong) is the one that counts
+        ws_max_size=settings.max_payload_bytes,
+        http="httptools",
+        loop="uvloop",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
+    print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
+    print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
