@@ -146,8 +146,6 @@ async def _pg_modelos(
     await upgrade_urls(*_urls(pg_servidor.banco(vazio, tmp_path_factory.mktemp("pg"))))
     demo = await pg_servidor.criar("demo", template=vazio)
     banco = pg_servidor.banco(demo, tmp_path_factory.mktemp("pg"))
-    # Grants of the database itself are not copied by TEMPLATE; upgrading again restores them.
-    await upgrade_urls(banco.admin_url, banco.app_url)
     storage = Storage(banco.admin_url)
     try:
         resumo = await carregar_demo(storage, senhas=_SENHAS)
@@ -162,9 +160,9 @@ def _urls(banco: BancoTeste) -> tuple[str, str]:
 
 async def _copia_pg(servidor: _ServidorPg, template: str, data_dir: Path) -> BancoTeste:
     nome = await servidor.criar(servidor.proximo(), template=template)
-    banco = servidor.banco(nome, data_dir)
-    await upgrade_urls(banco.admin_url, banco.app_url)  # idempotent; re-grants CONNECT
-    return banco
+    # Tables, functions, policies and grants come with the copy; the role is cluster-wide, and
+    # CONNECT belongs to PUBLIC by default, so nothing needs re-running.
+    return servidor.banco(nome, data_dir)
 
 
 @pytest.fixture

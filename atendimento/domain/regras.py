@@ -60,7 +60,7 @@ def _invalido(campo: str, motivo: str) -> DadosInvalidos:
 
 
 def validar_id(valor: object, campo: str = "id") -> str:
-    if not isinstance(valor, str) or not valor or len(valor) > MAX_ID:
+    if not isinstance(valor, str) or not valor or len(valor) > MAX_ID or "\x00" in valor:
         raise _invalido(campo, f"texto de 1 a {MAX_ID} caracteres")
     return valor
 
@@ -76,6 +76,9 @@ def validar_texto(valor: object, campo: str, maximo: int, *, obrigatorio: bool =
         raise _invalido(campo, "não pode ser vazio")
     if len(valor) > maximo:
         raise _invalido(campo, f"máximo de {maximo} caracteres")
+    if "\x00" in valor:
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail inside the transaction.
+        raise _invalido(campo, "caractere nulo")
     return valor
 
 
@@ -123,7 +126,20 @@ def tamanho_json(valor: object) -> int:
         texto = json.dumps(valor, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise _invalido("metadados", "não é JSON") from exc
+    if _tem_nulo(valor):
+        # jsonb refuses \u0000 (PostgreSQL); same answer on every database.
+        raise _invalido("metadados", "caractere nulo")
     return len(texto.encode("utf-8"))
+
+
+def _tem_nulo(valor: object) -> bool:
+    if isinstance(valor, str):
+        return "\x00" in valor
+    if isinstance(valor, dict):
+        return any(_tem_nulo(k) or _tem_nulo(v) for k, v in valor.items())
+    if isinstance(valor, list | tuple):
+        return any(_tem_nulo(v) for v in valor)
+    return False
 
 
 def validar_metadados(valor: object) -> dict[str, Any] | None:
@@ -148,6 +164,6 @@ def normalizar_email(valor: object) -> str | None:
     if not isinstance(valor, str):
         return None
     email = valor.strip().lower()
-    if not email or len(email) > MAX_EMAIL or "@" not in email:
+    if not email or len(email) > MAX_EMAIL or "@" not in email or "\x00" in email:
         return None
     return email

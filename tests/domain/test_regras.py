@@ -85,8 +85,8 @@ def test_erros_tem_codigo_mensagem_e_status_http() -> None:
 @pytest.mark.parametrize(
     ("validador", "bom", "ruins"),
     [
-        (regras.validar_id, "a" * 64, [None, 1, "", "a" * 65, ["x"]]),
-        (regras.validar_conteudo, "x" * 10_000, [None, "", "   ", "x" * 10_001, 5]),
+        (regras.validar_id, "a" * 64, [None, 1, "", "a" * 65, ["x"], "a\x00b"]),
+        (regras.validar_conteudo, "x" * 10_000, [None, "", "   ", "x" * 10_001, 5, "a\x00b"]),
         (regras.validar_assunto, "x" * 200, ["x" * 201, 3]),
         (regras.validar_descricao, "x" * 5_000, ["x" * 5_001, {}]),
         (regras.validar_status, "resolvido", ["RESOLVIDO", "novo", None]),
@@ -113,14 +113,14 @@ def test_metadados_ate_16_kib_de_json() -> None:
     # Multi-byte text counts in bytes, not characters.
     with pytest.raises(DadosInvalidos):
         regras.validar_metadados({"k": "ç" * 9000})
-    for ruim in (["lista"], "texto", {"k": float("nan")}, {"k": object()}):
+    for ruim in (["lista"], "texto", {"k": float("nan")}, {"k": object()}, {"k": ["\x00"]}, {"\x00": 1}):
         with pytest.raises(DadosInvalidos):
             regras.validar_metadados(ruim)
 
 
 def test_normalizar_email() -> None:
     assert regras.normalizar_email("  Ana@Demo.LOCAL ") == "ana@demo.local"
-    for ruim in (None, "", "sem-arroba", "a@" + "x" * 300, 42):
+    for ruim in (None, "", "sem-arroba", "a@" + "x" * 300, 42, "a\x00@b"):
         assert regras.normalizar_email(ruim) is None
 
 

@@ -1,0 +1,60 @@
+"""Storage itself: health check, transactions, settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import select
+
+from atendimento.config import Settings
+from atendimento.storage import Storage, StorageIndisponivel
+from atendimento.storage.modelos import Fila
+
+if TYPE_CHECKING:
+    from conftest import BancoDemo
+
+
+async def test_ping(banco_demo: BancoDemo) -> None:
+    assert await banco_demo.storage.ping() is True
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://ninguem@127.0.0.1:1/nada", "sqlite:////proc/nao/pode/existir.db"]
+)
+async def test_ping_sem_banco_levanta(url: str) -> None:
+    try:
+        storage = Storage(url)
+    except OSError:
+        return  # the SQLite folder cannot even be made: as unavailable as it gets
+    try:
+        with pytest.raises(StorageIndisponivel):
+            await storage.ping()
+    finally:
+        await storage.close()
+
+
+async def test_transacao_desfaz_com_excecao(banco_demo: BancoDemo) -> None:
+    r = banco_demo.resumo
+    with pytest.raises(RuntimeError):
+        async with banco_demo.storage.transacao(r.empresa_id) as session:
+            fila = await session.scalar(select(Fila).where(Fila.id == r.filas["Suporte"]))
+            assert fila is not None
+            fila.nome = "Renomeada"
+            await session.flush()
+            raise RuntimeError("desfaz")
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as session:
+        assert await session.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Suporte"
+
+
+def test_from_settings_escolhe_a_url(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        database_url="postgresql://atendimento_app@127.0.0.1:5432/x",
+        database_admin_url="postgresql://postgres@127.0.0.1:5432/x",
+    )
+    assert Storage.from_settings(settings).url.startswith("postgresql://atendimento_app@")
+    assert Storage.from_settings(settings, admin=True).url.startswith("postgresql://postgres@")
+    assert Storage.from_settings(settings).is_postgres
+    embutido = Storage.from_settings(Settings(data_dir=tmp_path))  # type: ignore[call-arg]
+    assert not embutido.is_postgres and embutido.url.endswith("atendimento.db")
