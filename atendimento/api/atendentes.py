@@ -22,8 +22,14 @@ async def _online(presenca: ConsultaPresenca, empresa_id: str) -> set[str] | Non
     rather than failing the whole page because the backplane hiccupped."""
     try:
         return await presenca.online(empresa_id)
-    except Exception:
-        log.warning("presence lookup failed for tenant %s", empresa_id, exc_info=True)
+    except Exception as exc:
+        # Type only, like the rest of the product's logs: tracebacks are for debug level.
+        log.warning(
+            "presence lookup failed for tenant %s: %s",
+            empresa_id,
+            type(exc).__name__,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         return None
 
 
