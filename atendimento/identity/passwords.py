@@ -39,7 +39,8 @@ class Senhas:
     def verificar(self, senha_hash: str, senha: str) -> bool:
         try:
             return self._hasher.verify(senha_hash, senha)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        except (VerifyMismatchError, VerificationError, InvalidHashError, ValueError):
+            # ValueError: a stored "hash" that is not ASCII cannot be an argon2 hash either.
             return False
 
     def hash_dummy(self) -> str:
