@@ -1,0 +1,121 @@
+"""The ``atendimento`` command as an operator runs it: a real process, a real port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PYTHON = sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATENDIMENTO_")}
+    env["ATENDIMENTO_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _cli(*args: str, data_dir: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "atendimento", *args],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _get(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["db", "upgrade"], ["demo"], ["token"]])
+def test_help_says_what_each_command_does(command: list[str], tmp_path: Path) -> None:
+    result = _cli(*command, "--help", data_dir=tmp_path)
+    assert result.returncode == 0
+    assert "usage: atendimento" in result.stdout
+
+
+def test_serve_answers_health_and_ready_on_the_embedded_default(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "atendimento", "serve", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/health")
+                break
+            except OSError:
+                assert process.poll() is None, "serve exited early"
+                assert time.monotonic() < deadline, "serve did not answer /health within 30 s"
+                time.sleep(0.1)
+        assert (status, body) == (200, {"success": True, "data": {"status": "ok"}})
+        status, body = _get(f"http://127.0.0.1:{port}/ready")
+        assert status == 200 and body["success"] is True
+        assert (tmp_path / "atendimento.db").is_file()
+        assert (tmp_path / "jwt-secret").is_file()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    assert f"listening on http://127.0.0.1:{port}" in output
+    assert "atendimento demo" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["serve", "--jwt-secret", "too-short"], "at least 32 bytes"),
+        (["serve", "--database-url", "postgresql://nobody@127.0.0.1:1/nada"], "127.0.0.1:1"),
+        (["serve", "--database-url", "mysql://u@h/db"], "unsupported database URL"),
+        (["serve", "--redis-url", "redis://127.0.0.1:1/0"], "Redis at redis://127.0.0.1:1/0"),
+    ],
+)
+def test_bad_start_up_is_one_line_and_no_traceback(args: list[str], fragment: str, tmp_path: Path) -> None:
+    result = _cli(*args, data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith("atendimento: error:")]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+def test_demo_then_token_then_demo_again(tmp_path: Path) -> None:
+    loaded = _cli("demo", data_dir=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    token = _cli("token", "ana@demo.local", data_dir=tmp_path)
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.count(".") == 2  # a JWT: header.claims.signature
+    unknown = _cli("token", "ninguem@demo.local", data_dir=tmp_path)
+    assert unknown.returncode == 2 and "no user" in unknown.stderr
+    again = _cli("demo", data_dir=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = _cli("db", "upgrade", data_dir=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "database at head" in result.stdout

@@ -1,0 +1,62 @@
+"""Settings: environment variables, flags on top, one-line errors, derived URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atendimento.config import SettingsError, async_database_url, load_settings
+
+
+def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ATENDIMENTO_DATABASE_URL", "ATENDIMENTO_REDIS_URL", "ATENDIMENTO_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert (settings.host, settings.port) == ("127.0.0.1", 3001)
+    assert settings.effective_database_url == "sqlite:///data/atendimento.db"
+    assert settings.redis_url is None
+    assert settings.cors_origins == []
+
+
+def test_environment_then_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATENDIMENTO_PORT", "4000")
+    monkeypatch.setenv("ATENDIMENTO_CORS_ORIGINS", "http://a.local, http://b.local")
+    monkeypatch.setenv("ATENDIMENTO_JWT_ALGORITHMS", "HS256,RS256")
+    monkeypatch.setenv("ATENDIMENTO_JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----x")
+    assert load_settings().port == 4000
+    assert load_settings(port=5000).port == 5000
+    assert load_settings().cors_origins == ["http://a.local", "http://b.local"]
+    assert load_settings().jwt_algorithms == ["HS256", "RS256"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"jwt_secret": "short"}, "at least 32 bytes"),
+        ({"port": 0}, "port"),
+        ({"jwt_algorithms": "HS256,none"}, "jwt_algorithms"),
+        ({"jwt_algorithms": "RS256"}, "jwt_public_key"),
+        ({"log_level": "loud"}, "log_level"),
+    ],
+)
+def test_bad_values_give_one_line(overrides: dict[str, object], fragment: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(**overrides)
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_database_urls_map_to_async_drivers() -> None:
+    assert async_database_url("sqlite:///data/x.db") == "sqlite+aiosqlite:///data/x.db"
+    assert async_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    with pytest.raises(SettingsError):
+        async_database_url("mysql://u@h/db")
+
+
+def test_embedded_secret_is_made_once_and_kept(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    first = settings.resolve_jwt_secret()
+    assert first is not None and len(first) >= 32
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o777 == 0o600
+    assert load_settings(data_dir=tmp_path).resolve_jwt_secret() == first
