@@ -1,0 +1,85 @@
+"""The whole product on a real port, for the gateway's integration tests.
+
+``subir`` builds what ``atendimento serve`` runs, from its parts: the engine ``Server``,
+``montar_gateway``, the real ``ServicoAtendimento`` on a copy of the demo SQLite database, the REST API
+of ``create_api``, served by uvicorn with the engine's WebSocket protocol class. Uvicorn runs as a task
+on the test's own event loop (not in a thread), so a test can look at the gateway's objects (presence,
+rooms) directly, and the clients (the real socket.io-client in node, python-socketio) are the only
+things on the other side of the socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from atendimento.api import create_api
+from atendimento.config import Settings
+from atendimento.engine import Server
+from atendimento.gateway.namespace import montar_gateway
+from atendimento.identity.tokens import ServicoTokens
+
+from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto, servir_uvicorn
+from .clientes_node import ClientesNode, garantir_node_modules
+
+Subir = Callable[..., Awaitable[Produto]]
+
+
+@pytest.fixture
+async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
+    """``await subir(**settings)`` starts the product on the demo database; stopped after the test."""
+    pilha = contextlib.AsyncExitStack()
+
+    async def iniciar(**ajustes: Any) -> Produto:
+        valores: dict[str, Any] = {
+            "database_url": demo_sqlite.banco.app_url,
+            "data_dir": tmp_path,
+            "jwt_secret": SEGREDO,
+            "presence_grace_seconds": GRACE_TESTES,
+            "ping_interval_ms": 2000,
+            "ping_timeout_ms": 2000,
+        }
+        valores.update(ajustes)
+        settings = Settings(**valores)
+        tokens = ServicoTokens.from_settings(settings)
+        servico = demo_sqlite.servico()
+        server = Server(
+            path=settings.socketio_path,
+            ping_interval_ms=settings.ping_interval_ms,
+            ping_timeout_ms=settings.ping_timeout_ms,
+            max_payload_bytes=settings.max_payload_bytes,
+        )
+        gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings)
+        servico.publicador = gateway.publicador
+        api = create_api(servico=servico, tokens=tokens, presenca=gateway.presenca, settings=settings)
+        url = await pilha.enter_async_context(servir_uvicorn(server.asgi(api)))
+        pilha.push_async_callback(gateway.fechar)
+        pilha.callback(server.shutdown)
+        http = await pilha.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+        return Produto(url, gateway, server, tokens, demo_sqlite.resumo, settings, http)
+
+    yield iniciar
+    await pilha.aclose()
+
+
+@pytest.fixture
+async def produto(subir: Subir) -> Produto:
+    return await subir()
+
+
+@pytest.fixture(scope="session")
+def node_instalado() -> None:
+    garantir_node_modules()
+
+
+@pytest.fixture
+async def clientes(produto: Produto, node_instalado: None) -> AsyncIterator[ClientesNode]:
+    """A node process running the real socket.io-client 4.8.1 against ``produto``."""
+    nos = await ClientesNode(produto.url).iniciar()
+    yield nos
+    await nos.fechar()
