@@ -36,6 +36,23 @@ ESPERA_ESVAZIAR_S = 1.0
 LOTE_MAXIMO = 512
 
 
+async def encerrar(tarefas: list[asyncio.Task[None]], prazo_s: float = 5.0) -> None:
+    """Cancel ``tarefas`` and wait for them, cancelling again any that swallowed the cancellation.
+
+    Why again: on Python 3.11 a cancellation that lands while a read timeout expires inside redis-py
+    can surface as TimeoutError (an OSError), which a reconnect loop takes for a network failure.
+    The loops also check their own stop flag; this is the belt to those braces.
+    """
+    pendentes = {t for t in tarefas if not t.done()}
+    limite = time.monotonic() + prazo_s
+    while pendentes and time.monotonic() < limite:
+        for tarefa in pendentes:
+            tarefa.cancel()
+        _, pendentes = await asyncio.wait(pendentes, timeout=0.2)
+    if pendentes:
+        log.error("tasks did not stop: %s", sorted(t.get_name() for t in pendentes))
+
+
 def criar_cliente(url: str, *, timeout_s: float = 2.0) -> Redis:
     """A redis.asyncio client for ``url`` with bounded timeouts and no automatic retries (see above)."""
     return Redis.from_url(
@@ -64,6 +81,7 @@ class CanalRedis:
         self._fila: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=fila_maxima)
         self._backoff = (backoff_min_s, backoff_max_s)
         self._tarefas: list[asyncio.Task[None]] = []
+        self._parando = False
         self._assinado = False
         self._publicacao_ok = True
         self._novas_assinaturas = False
@@ -129,12 +147,14 @@ class CanalRedis:
 
     async def _ouvir(self) -> None:
         espera = self._backoff[0]
-        while True:
+        while not self._parando:
             try:
                 await self._sessao()
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                if self._parando:
+                    return
                 self._ultimo_erro = f"{type(exc).__name__}: {exc}"
             if self._assinado:
                 espera = self._backoff[0]  # it had worked: start the backoff over
@@ -238,6 +258,7 @@ class CanalRedis:
     async def start(self) -> None:
         if self._tarefas:
             return
+        self._parando = False
         metricas.REDIS_DISPONIVEL.set(0)
         self._tarefas = [
             asyncio.create_task(self._ouvir(), name="cluster-ouvinte"),
@@ -251,16 +272,12 @@ class CanalRedis:
         return self.disponivel
 
     async def stop(self) -> None:
-        ouvinte_publicador = self._tarefas
-        self._tarefas = []
-        if ouvinte_publicador:
-            ouvinte, publicador = ouvinte_publicador
-            if self.disponivel:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._fila.join(), ESPERA_ESVAZIAR_S)
-            for tarefa in (publicador, ouvinte):
-                tarefa.cancel()
-            await asyncio.gather(publicador, ouvinte, return_exceptions=True)
+        tarefas, self._tarefas = self._tarefas, []
+        if tarefas and self.disponivel:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._fila.join(), ESPERA_ESVAZIAR_S)
+        self._parando = True
+        await encerrar(tarefas)
         self._ultimo_erro = "parado"
         self._mudar(assinado=False)
         with contextlib.suppress(Exception):

@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from atendimento.cluster import metricas, presenca_lua
-from atendimento.cluster.canal import CanalRedis
+from atendimento.cluster.canal import CanalRedis, encerrar
 from atendimento.gateway.presenca import Atendente, OuvintePresenca
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class PresencaCluster:
         # so a hash never sits in Redis without the registration the sweepers go by.
         self._registrado = False
         self._tarefas: list[asyncio.Task[None]] = []
+        self._parando = False
         self._sincronizar = self._redis.register_script(presenca_lua.SINCRONIZAR)
         self._vencer_script = self._redis.register_script(presenca_lua.VENCER)
         self._varrer = self._redis.register_script(presenca_lua.VARRER)
@@ -135,9 +136,8 @@ class PresencaCluster:
         """Stop, and hand this instance's users over: with Redis up they go through the grace period
         now (and go offline unless they reconnect elsewhere); with Redis down the others sweep later."""
         tarefas, self._tarefas = self._tarefas, []
-        for tarefa in tarefas:
-            tarefa.cancel()
-        await asyncio.gather(*tarefas, return_exceptions=True)
+        self._parando = True
+        await encerrar(tarefas)
         with contextlib.suppress(RedisError, OSError):
             await self._sincronizar(args=[self._prefixo, self.instancia, "1"])
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -151,6 +151,7 @@ class PresencaCluster:
     async def start(self) -> None:
         if self._tarefas:
             return
+        self._parando = False
         self._tarefas = [
             asyncio.create_task(self._escrever(), name="presenca-escritor"),
             asyncio.create_task(self._batimentos(), name="presenca-batimento"),
@@ -170,7 +171,7 @@ class PresencaCluster:
     # --- the writer: the only task that writes this instance's counts ---------------------------------
 
     async def _escrever(self) -> None:
-        while True:
+        while not self._parando:
             await self._acordar.wait()
             self._acordar.clear()
             if not (self._canal.disponivel and self._registrado):
@@ -180,6 +181,8 @@ class PresencaCluster:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                if self._parando:
+                    return
                 self.falhas += 1
                 metricas.PRESENCA_FALHAS.inc()
                 log.warning("presence: Redis write failed, rewriting all when possible: %s", exc)
@@ -252,7 +255,7 @@ class PresencaCluster:
     # --- heartbeat and sweep ------------------------------------------------------------------------
 
     async def _batimentos(self) -> None:
-        while True:
+        while not self._parando:
             self._bater_agora.clear()
             if self._canal.disponivel:
                 try:
