@@ -1,0 +1,165 @@
+"""What the bench scripts share: the Node work folder, server processes, /proc readings, percentiles.
+
+Only the standard library, so every script runs with ``.venv/bin/python bench/<script>.py`` from the
+repository root. Node packages (the pinned ones of ../shared/bench/package.json) are installed in a
+folder under /tmp, never in the repository.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+PYTHON = str(REPO / ".venv" / "bin" / "python")
+SHARED_BENCH = Path(os.environ.get("SHARED_BENCH", str(REPO.parent / "shared" / "bench")))
+WORK = Path(os.environ.get("BENCH_WORK", "/tmp/atendimento-bench-main"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+# --- Node ---------------------------------------------------------------------------------------
+
+
+def node_workdir() -> Path:
+    """WORK with the shared peer files and their pinned node_modules (installed once)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    for name in ("server.js", "fanout.js", "package.json"):
+        target = WORK / name
+        if target.exists():
+            target.chmod(0o644)
+        shutil.copyfile(SHARED_BENCH / name, target)
+    if not (WORK / "node_modules" / "socket.io" / "package.json").is_file():
+        log(f"bench: npm install in {WORK}")
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent"],
+            cwd=WORK,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "npm_config_update_notifier": "false"},
+        )
+    return WORK
+
+
+def node_env() -> dict[str, str]:
+    """Environment for node scripts kept in bench/: they find the packages through NODE_PATH."""
+    return {**os.environ, "NODE_PATH": str(WORK / "node_modules")}
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+@contextlib.contextmanager
+def server_process(
+    name: str, argv: Sequence[str], port: int, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server (argv is exec'd: its pid is the process that does the work), wait for its port,
+    stop it on exit. Its output goes to WORK/<name>.log."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    logfile = open(WORK / f"{name}.log", "wb")  # closed in the finally below
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env={**os.environ, **(env or {}), "PORT": str(port)},
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_port(port, proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        logfile.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds (what fanout.js reads too)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile on a copy (q in 0..1); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loadavg": os.getloadavg(),
+    }
+
+
+def node_version() -> str:
+    try:
+        return subprocess.run(["node", "-v"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "missing"
+
+
+def dump(path: str | None, data: Any) -> None:
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+        log(f"bench: results written to {path}")
