@@ -108,4 +108,7 @@ async def test_postgres_recusa_papel_da_aplicacao_com_bypassrls(pg_database: Ban
         with pytest.raises(RuntimeError, match="BYPASSRLS"):
             await upgrade_urls(pg_database.admin_url, app_url)
     finally:
+        # Refused before any grant, so the role owns nothing and can go (no login role left behind).
+        async with admin.engine.begin() as conn:
+            await conn.execute(text("DROP ROLE IF EXISTS atendimento_teste_bypass"))
         await admin.close()
