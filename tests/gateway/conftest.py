@@ -22,6 +22,7 @@ from atendimento.api import create_api
 from atendimento.config import Settings
 from atendimento.engine import Server
 from atendimento.gateway.namespace import montar_gateway
+from atendimento.gateway.presenca import RegistroPresenca
 from atendimento.identity.tokens import ServicoTokens
 
 from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto, servir_uvicorn
@@ -32,10 +33,11 @@ Subir = Callable[..., Awaitable[Produto]]
 
 @pytest.fixture
 async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
-    """``await subir(**settings)`` starts the product on the demo database; stopped after the test."""
+    """``await subir(presenca=..., **settings)`` starts the product on the demo database; stopped after
+    the test. ``presenca`` replaces the in-process registry (as the cluster layer does)."""
     pilha = contextlib.AsyncExitStack()
 
-    async def iniciar(**ajustes: Any) -> Produto:
+    async def iniciar(*, presenca: RegistroPresenca | None = None, **ajustes: Any) -> Produto:
         valores: dict[str, Any] = {
             "database_url": demo_sqlite.banco.app_url,
             "data_dir": tmp_path,
@@ -54,7 +56,7 @@ async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
             ping_timeout_ms=settings.ping_timeout_ms,
             max_payload_bytes=settings.max_payload_bytes,
         )
-        gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings)
+        gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings, presenca=presenca)
         servico.publicador = gateway.publicador
         api = create_api(servico=servico, tokens=tokens, presenca=gateway.presenca, settings=settings)
         url = await pilha.enter_async_context(servir_uvicorn(server.asgi(api)))
