@@ -11,10 +11,15 @@ so the wire between instances stays independent of the engine's framing (and of 
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from atendimento.engine.protocol.errors import ProtocolError
+from atendimento.engine.protocol.socketio import RESERVED_EVENTS, deconstruct, reconstruct
 
 VERSAO: Literal[1] = 1
 """Bumped on any change an older instance would misread; additive optional fields keep it."""
@@ -62,11 +67,16 @@ class Alvo(_Base):
 
 
 class Broadcast(Alvo):
-    """An emit: each instance delivers ``event(*args)`` to its own matching sockets, each once."""
+    """An emit: each instance delivers ``event(*args)`` to its own matching sockets, each once.
+
+    ``bytes`` arguments travel as Socket.IO does it: ``{"_placeholder": true, "num": n}`` in ``args``
+    and the n-th base64 string of ``attachments``.
+    """
 
     kind: Literal["broadcast"] = "broadcast"
     event: Nome
     args: list[Any] = []
+    attachments: list[str] = []
 
 
 class Desconectar(Alvo):
@@ -94,14 +104,52 @@ Mensagem = Annotated[Broadcast | Desconectar | Entrar | Sair, Field(discriminato
 _LEITOR: TypeAdapter[Broadcast | Desconectar | Entrar | Sair] = TypeAdapter(Mensagem)
 
 
-def codificar(mensagem: Broadcast | Desconectar | Entrar | Sair) -> bytes:
-    """The bytes to publish. Raises ValueError when ``args`` hold something JSON can't carry."""
+def _json(objeto: dict[str, Any]) -> bytes:
+    return json.dumps(objeto, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def codificar(mensagem: Desconectar | Entrar | Sair) -> bytes:
+    """The bytes to publish for a request (not on the hot path; broadcasts use codificar_broadcast)."""
+    return _json(mensagem.model_dump(mode="python"))
+
+
+def codificar_broadcast(
+    instance: str,
+    nsp: str,
+    event: str,
+    args: Iterable[Any],
+    rooms: Iterable[str] = (),
+    except_rooms: Iterable[str] = (),
+    except_sids: Iterable[str] = (),
+) -> bytes:
+    """A ``Broadcast`` message as bytes, built without the model: it runs on every emit, and what we
+    produce needs no validation (the tests hold it to the model). Raises ValueError when an argument
+    is neither JSON nor bytes."""
+    corpo: dict[str, Any] = {
+        "v": VERSAO,
+        "instance": instance,
+        "nsp": nsp,
+        "kind": "broadcast",
+        "event": event,
+        "args": list(args),
+        "rooms": sorted(rooms),
+        "except_rooms": sorted(except_rooms),
+        "except_sids": sorted(except_sids),
+    }
     try:
-        return json.dumps(
-            mensagem.model_dump(mode="python"), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"não serializável em JSON: {exc}") from None
+        return _json(corpo)
+    except TypeError:
+        anexos: list[bytes] = []
+        corpo["args"] = deconstruct(corpo["args"], anexos)
+        if not anexos:
+            raise ValueError("an argument is neither JSON nor bytes") from None
+        corpo["attachments"] = [base64.b64encode(a).decode("ascii") for a in anexos]
+        try:
+            return _json(corpo)
+        except TypeError as exc:
+            raise ValueError(f"an argument is neither JSON nor bytes: {exc}") from None
+    except ValueError as exc:  # NaN, infinity: JSON has no such numbers
+        raise ValueError(str(exc)) from None
 
 
 def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar | Entrar | Sair:
@@ -131,7 +179,20 @@ def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar |
         raise MensagemInvalida("formato") from None
     if mensagem.nsp != namespace:
         raise MensagemInvalida("namespace")
+    if isinstance(mensagem, Broadcast) and mensagem.event in RESERVED_EVENTS:
+        raise MensagemInvalida("formato")  # no client may ever receive a reserved event
     return mensagem
+
+
+def argumentos(mensagem: Broadcast) -> tuple[Any, ...]:
+    """The event's arguments, with ``bytes`` put back; raises MensagemInvalida("formato") on bad ones."""
+    if not mensagem.attachments:
+        return tuple(mensagem.args)
+    try:
+        anexos = [base64.b64decode(a, validate=True) for a in mensagem.attachments]
+        return tuple(reconstruct(mensagem.args, anexos))
+    except (ValueError, ProtocolError):
+        raise MensagemInvalida("formato") from None
 
 
 __all__ = [
@@ -143,7 +204,9 @@ __all__ = [
     "Entrar",
     "MensagemInvalida",
     "Sair",
+    "argumentos",
     "canal",
     "codificar",
+    "codificar_broadcast",
     "decodificar",
 ]

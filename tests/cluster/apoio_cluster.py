@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import socketio
+import uvicorn
+
+from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 
 REDIS_URL = os.environ.get("ATENDIMENTO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -78,3 +85,86 @@ async def ate(condicao: Callable[[], bool], prazo: float = 5.0, passo: float = 0
         if time.monotonic() > limite:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(passo)
+
+
+# --- engine servers on real ports, in this process -------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def servir(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn (the engine's WebSocket protocol) as a task on the test's loop."""
+    porta = porta_livre()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=porta,
+        ws=EngineWebSocketProtocol,
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="off",
+    )
+    servidor = uvicorn.Server(config)
+    servidor.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    tarefa = asyncio.create_task(servidor.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not servidor.started:
+                if tarefa.done():
+                    tarefa.result()
+                await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{porta}"
+    finally:
+        servidor.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(tarefa, 10)
+
+
+class Caixa:
+    """What one client received: ``eventos`` in order, as (event, args)."""
+
+    def __init__(self) -> None:
+        self.eventos: list[tuple[str, tuple[Any, ...]]] = []
+        self.desconectado = asyncio.Event()
+
+    def de(self, evento: str) -> list[tuple[Any, ...]]:
+        return [args for nome, args in self.eventos if nome == evento]
+
+
+class Clientes:
+    """python-socketio clients (the reference client), closed at the end of the test."""
+
+    def __init__(self) -> None:
+        self._abertos: list[socketio.AsyncClient] = []
+
+    async def conectar(
+        self,
+        url: str,
+        namespace: str,
+        auth: dict[str, Any] | None = None,
+        transports: list[str] | None = None,
+    ) -> tuple[socketio.AsyncClient, Caixa]:
+        cliente = socketio.AsyncClient(reconnection=False)
+        caixa = Caixa()
+
+        async def qualquer(evento: str, *args: Any) -> None:
+            caixa.eventos.append((evento, args))
+
+        async def saiu(*_: Any) -> None:
+            caixa.desconectado.set()
+
+        cliente.on("*", qualquer, namespace=namespace)
+        cliente.on("disconnect", saiu, namespace=namespace)
+        await cliente.connect(
+            url,
+            namespaces=[namespace],
+            auth=auth or {},
+            transports=transports or ["websocket"],
+            wait_timeout=5,
+        )
+        self._abertos.append(cliente)
+        return cliente, caixa
+
+    async def fechar(self) -> None:
+        for cliente in self._abertos:
+            with contextlib.suppress(Exception):
+                await cliente.disconnect()

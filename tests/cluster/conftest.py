@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
-from apoio_cluster import REDIS_URL, RedisProprio
+
+from .apoio_cluster import REDIS_URL, RedisProprio
 
 
 @pytest.fixture(scope="session")

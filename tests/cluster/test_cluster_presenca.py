@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import pytest
-from apoio_cluster import ate
 
 from atendimento.cluster.canal import CanalRedis, criar_cliente
 from atendimento.cluster.presenca import PresencaCluster
 from atendimento.gateway.presenca import Atendente
+
+from .apoio_cluster import ate
 
 ANA = Atendente("e1", "ana", "Ana")
 BRUNO = Atendente("e1", "bruno", "Bruno")

@@ -1,0 +1,224 @@
+"""The Redis adapter: the engine's ``Adapter``, plus fan-out to every other instance through Redis.
+
+``broadcast`` (what ``ns.emit`` calls) delivers to this instance's sockets first, then publishes one
+message on the namespace's channel. Each other instance hands it to ``broadcast_local``, which encodes
+the packet once there and appends it to each matching socket's buffer: so a socket gets an event once,
+whichever instance emitted it, and no instance re-publishes what it received. Messages carry the
+sender's instance id and an instance skips its own (Redis echoes them back to the subscriber).
+
+Requests that reach sockets on every instance: ``disconnect_sockets`` (e.g. every socket of
+``user:{id}``), ``sockets_join`` and ``sockets_leave``. They are fire-and-forget, on the same channel
+as the broadcasts, so they are applied in the order they were sent relative to the emits.
+
+Received messages are validated (mensagens.py); a bad one is counted and dropped, never delivered.
+Publishing never blocks and never raises: when Redis is away the emit has still reached this
+instance's sockets, and the canal counts it as not shared.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Set
+from typing import TYPE_CHECKING, ClassVar
+
+from atendimento.cluster import metricas
+from atendimento.cluster.mensagens import (
+    Broadcast,
+    Desconectar,
+    Entrar,
+    MensagemInvalida,
+    Sair,
+    argumentos,
+    canal,
+    codificar,
+    codificar_broadcast,
+    decodificar,
+)
+from atendimento.engine.adapter import Adapter, EventPacket
+
+if TYPE_CHECKING:
+    from atendimento.cluster.canal import CanalRedis
+    from atendimento.engine.namespace import Namespace
+
+log = logging.getLogger(__name__)
+
+_VAZIO: frozenset[str] = frozenset()
+
+
+class AdaptadorRedis(Adapter):
+    """One per namespace, built by the engine as ``adapter_class(namespace)``.
+
+    The engine builds adapters from a class, so the Redis link is bound to a subclass made by
+    ``AdaptadorRedis.ligado(canal, instancia)`` (montagem.py does it) rather than passed in.
+    """
+
+    _canal_da_classe: ClassVar[CanalRedis | None] = None
+    _instancia_da_classe: ClassVar[str] = ""
+
+    @classmethod
+    def ligado(cls, canal_redis: CanalRedis, instancia: str) -> type[AdaptadorRedis]:
+        return type(
+            "AdaptadorRedisLigado",
+            (cls,),
+            {"_canal_da_classe": canal_redis, "_instancia_da_classe": instancia},
+        )
+
+    def __init__(self, namespace: Namespace) -> None:
+        super().__init__(namespace)
+        canal_redis = type(self)._canal_da_classe
+        if canal_redis is None:
+            raise TypeError("use AdaptadorRedis.ligado(canal, instancia) as the adapter class")
+        self.canal_redis = canal_redis
+        self.instancia = type(self)._instancia_da_classe
+        self.canal = canal(namespace.name)
+        # Plain counters for tests and health(); Prometheus has the process-wide ones.
+        self.descartadas = 0
+        self.descartadas_por_motivo: Counter[str] = Counter()
+        self.recebidas = 0
+        canal_redis.assinar(self.canal, self._receber)
+
+    @property
+    def nao_compartilhadas(self) -> int:
+        """Emits and requests this instance could not share (all namespaces: one Redis link)."""
+        return self.canal_redis.nao_compartilhadas
+
+    # --- outgoing ----------------------------------------------------------------------------------
+
+    def broadcast(
+        self,
+        packet: EventPacket,
+        rooms: Set[str] = _VAZIO,
+        exclude_rooms: Set[str] = _VAZIO,
+        exclude_sids: Set[str] = _VAZIO,
+    ) -> None:
+        self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)
+        if rooms and all(room in self.namespace.sockets for room in rooms):
+            return  # addressed only to sockets of ours by sid: nobody else has them
+        try:
+            dados = codificar_broadcast(
+                self.instancia, packet.nsp, packet.event, packet.args, rooms, exclude_rooms, exclude_sids
+            )
+        except ValueError as exc:
+            log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
+            self.canal_redis.contar_nao_compartilhada("serializacao")
+            return
+        self.canal_redis.publicar(self.canal, dados)
+
+    def disconnect_sockets(
+        self,
+        rooms: Set[str] = _VAZIO,
+        exclude_rooms: Set[str] = _VAZIO,
+        exclude_sids: Set[str] = _VAZIO,
+        reason: str = "io server disconnect",
+    ) -> None:
+        """Disconnect the matching sockets on every instance (all of them when ``rooms`` is empty)."""
+        mensagem = Desconectar(
+            instance=self.instancia,
+            nsp=self.namespace.name,
+            rooms=sorted(rooms),
+            except_rooms=sorted(exclude_rooms),
+            except_sids=sorted(exclude_sids),
+            reason=reason,
+        )
+        self._desconectar_local(mensagem)
+        self.canal_redis.publicar(self.canal, codificar(mensagem))
+
+    def sockets_join(
+        self,
+        target_rooms: Set[str],
+        rooms: Set[str] = _VAZIO,
+        exclude_rooms: Set[str] = _VAZIO,
+        exclude_sids: Set[str] = _VAZIO,
+    ) -> None:
+        """Make the matching sockets on every instance join ``target_rooms``."""
+        mensagem = Entrar(
+            instance=self.instancia,
+            nsp=self.namespace.name,
+            rooms=sorted(rooms),
+            except_rooms=sorted(exclude_rooms),
+            except_sids=sorted(exclude_sids),
+            target_rooms=sorted(target_rooms),
+        )
+        self._entrar_local(mensagem)
+        self.canal_redis.publicar(self.canal, codificar(mensagem))
+
+    def sockets_leave(
+        self,
+        target_rooms: Set[str],
+        rooms: Set[str] = _VAZIO,
+        exclude_rooms: Set[str] = _VAZIO,
+        exclude_sids: Set[str] = _VAZIO,
+    ) -> None:
+        """Make the matching sockets on every instance leave ``target_rooms``."""
+        mensagem = Sair(
+            instance=self.instancia,
+            nsp=self.namespace.name,
+            rooms=sorted(rooms),
+            except_rooms=sorted(exclude_rooms),
+            except_sids=sorted(exclude_sids),
+            target_rooms=sorted(target_rooms),
+        )
+        self._sair_local(mensagem)
+        self.canal_redis.publicar(self.canal, codificar(mensagem))
+
+    # --- incoming ----------------------------------------------------------------------------------
+
+    def _receber(self, dados: bytes) -> None:
+        try:
+            mensagem = decodificar(dados, self.namespace.name)
+            if mensagem.instance == self.instancia:
+                return  # our own, echoed by Redis: already delivered locally
+            if isinstance(mensagem, Broadcast):
+                packet = EventPacket(mensagem.nsp, mensagem.event, argumentos(mensagem))
+                self.recebidas += 1
+                self.broadcast_local(
+                    packet,
+                    frozenset(mensagem.rooms),
+                    frozenset(mensagem.except_rooms),
+                    frozenset(mensagem.except_sids),
+                )
+            elif isinstance(mensagem, Desconectar):
+                self.recebidas += 1
+                self._desconectar_local(mensagem)
+            elif isinstance(mensagem, Entrar):
+                self.recebidas += 1
+                self._entrar_local(mensagem)
+            else:
+                self.recebidas += 1
+                self._sair_local(mensagem)
+        except MensagemInvalida as invalida:
+            self._descartar(invalida.motivo)
+
+    def _descartar(self, motivo: str) -> None:
+        self.descartadas += 1
+        self.descartadas_por_motivo[motivo] += 1
+        metricas.MENSAGENS_DESCARTADAS.labels(motivo).inc()
+        # Debug only: a flood of foreign messages must not flood the log too.
+        log.debug("cluster: message dropped on %s (%s)", self.canal, motivo)
+
+    def _alvo(self, mensagem: Desconectar | Entrar | Sair) -> list[str]:
+        # A copy: disconnecting or joining changes the sets recipients() may return.
+        return list(
+            self.recipients(
+                frozenset(mensagem.rooms), frozenset(mensagem.except_rooms), frozenset(mensagem.except_sids)
+            )
+        )
+
+    def _desconectar_local(self, mensagem: Desconectar) -> None:
+        sockets = self.namespace.sockets
+        for sid in self._alvo(mensagem):
+            socket = sockets.get(sid)
+            if socket is not None:
+                socket.disconnect(mensagem.reason)
+
+    def _entrar_local(self, mensagem: Entrar) -> None:
+        for sid in self._alvo(mensagem):
+            if sid in self.namespace.sockets:
+                for room in mensagem.target_rooms:
+                    self.add(sid, room)
+
+    def _sair_local(self, mensagem: Sair) -> None:
+        for sid in self._alvo(mensagem):
+            for room in mensagem.target_rooms:
+                self.remove(sid, room)

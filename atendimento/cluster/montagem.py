@@ -1,0 +1,137 @@
+"""``montar_cluster``: what the composition root calls when ``settings.redis_url`` is set.
+
+Call it right after building the engine ``Server`` and before ``montar_gateway``, so that every
+namespace gets the Redis adapter; then pass ``limiter_storage`` and ``presenca`` to the gateway (and
+the storage to the login throttle), add ``verificacao_prontidao`` to /ready, and run ``start`` at
+ASGI start-up and ``stop`` at shutdown (docs/cluster.md, "Wiring").
+
+Nothing connects in ``montar_cluster``; ``start`` does, and a Redis that is down at start-up does not
+stop the instance: it serves its own sockets, reports not ready, and joins the cluster when Redis
+answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites
+from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
+from atendimento.config import Settings
+from atendimento.engine import Server
+from atendimento.engine.adapter import Adapter
+
+log = logging.getLogger(__name__)
+
+# How long start() waits for the first subscription, so that the instance shares its first emits.
+ESPERA_INICIAL_S = 3.0
+
+
+def novo_id_instancia() -> str:
+    """Readable in logs and Redis keys (host, pid), unique across restarts (random suffix)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Cluster:
+    """The Redis parts of one instance, and their lifecycle."""
+
+    instancia: str
+    server: Server
+    canal: CanalRedis
+    presenca: PresencaCluster
+    limiter_storage: ArmazenamentoResiliente
+    espera_inicial_s: float = ESPERA_INICIAL_S
+
+    async def start(self) -> None:
+        await self.canal.start()
+        await self.presenca.start()
+        if not await self.canal.esperar_disponivel(self.espera_inicial_s):
+            log.warning("cluster: Redis does not answer yet; serving local sockets until it does")
+        else:
+            log.info("cluster: instance %s sharing through Redis", self.instancia)
+
+    async def stop(self) -> None:
+        # Presence first: its goodbye is written through the link the canal is about to close.
+        await self.presenca.fechar()
+        await self.canal.stop()
+
+    @property
+    def disponivel(self) -> bool:
+        return self.canal.disponivel
+
+    def adaptador(self, namespace: str) -> AdaptadorRedis:
+        adaptador = self.server.of(namespace).adapter
+        assert isinstance(adaptador, AdaptadorRedis)
+        return adaptador
+
+    def health(self) -> dict[str, object]:
+        """``redis: ok | degraded`` and the counters, for /ready details and operators."""
+        estado = self.canal.estado()
+        adaptadores = [n.adapter for n in self.server.namespaces.values()]
+        estado["instancia"] = self.instancia
+        estado["mensagensDescartadas"] = sum(
+            a.descartadas for a in adaptadores if isinstance(a, AdaptadorRedis)
+        )
+        estado["presencaFalhas"] = self.presenca.falhas
+        return estado
+
+    async def verificacao_prontidao(self) -> tuple[str, bool, str | None]:
+        """The API's readiness check: not ready while emits can't be shared (the detail is logged)."""
+        if self.canal.disponivel:
+            return "redis", True, None
+        return "redis", False, f"degraded: {self.canal.estado().get('erro')}"
+
+
+def _instalar_adaptador(server: Server, classe: type[Adapter]) -> None:
+    """Make ``classe`` the adapter of every namespace, present and future.
+
+    Namespaces made before this call (``/`` always exists) get a new adapter that takes over their
+    rooms; at start-up they have no sockets yet, so nothing is in flight.
+    """
+    server.adapter_class = classe
+    for namespace in server.namespaces.values():
+        if isinstance(namespace.adapter, classe):
+            continue
+        antigo = namespace.adapter
+        novo = classe(namespace)
+        novo.rooms, novo.sids = antigo.rooms, antigo.sids
+        namespace.adapter = novo
+
+
+def montar_cluster(
+    server: Server,
+    settings: Settings,
+    *,
+    instancia: str | None = None,
+    batimento_s: float = BATIMENTO_S,
+    prefixo_presenca: str = PREFIXO_PRESENCA,
+) -> Cluster:
+    """Wire Redis into ``server`` (adapter of every namespace) and build presence and the limit storage.
+
+    ``batimento_s`` and ``prefixo_presenca`` are for tests; production keeps the documented defaults.
+    """
+    if not settings.redis_url:
+        raise ValueError("montar_cluster needs settings.redis_url")
+    instancia = instancia or novo_id_instancia()
+    canal_redis = CanalRedis(criar_cliente(settings.redis_url))
+    _instalar_adaptador(server, AdaptadorRedis.ligado(canal_redis, instancia))
+    presenca = PresencaCluster(
+        canal_redis,
+        instancia,
+        grace_seconds=settings.presence_grace_seconds,
+        batimento_s=batimento_s,
+        prefixo=prefixo_presenca,
+    )
+    return Cluster(
+        instancia=instancia,
+        server=server,
+        canal=canal_redis,
+        presenca=presenca,
+        limiter_storage=armazenamento_limites(settings.redis_url),
+    )

@@ -1,0 +1,203 @@
+"""The Redis adapter across two engine servers in one process, each with its own Redis link.
+
+Each server is served by uvicorn on its own port; the clients are python-socketio's AsyncClient (the
+reference client), so every delivery below crossed a real socket. Each test uses a namespace of its
+own, so its channel carries nothing from any other test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.engine import Namespace, Server, Socket
+from atendimento.engine import adapter as engine_adapter
+
+from .apoio_cluster import Caixa, Clientes, ate, servir
+
+
+@dataclass
+class Instancia:
+    server: Server
+    ns: Namespace
+    canal: CanalRedis
+    url: str
+
+    @property
+    def adaptador(self) -> AdaptadorRedis:
+        adaptador = self.ns.adapter
+        assert isinstance(adaptador, AdaptadorRedis)
+        return adaptador
+
+
+@dataclass
+class Dupla:
+    a: Instancia
+    b: Instancia
+    namespace: str
+    clientes: Clientes
+
+    async def conectar(self, instancia: Instancia, *salas: str) -> tuple[str, Caixa]:
+        cliente, caixa = await self.clientes.conectar(instancia.url, self.namespace, {"rooms": list(salas)})
+        sid = cliente.get_sid(self.namespace)
+        assert sid is not None
+        return sid, caixa
+
+
+async def _instancia(
+    redis_url: str, namespace: str, nome: str, pilha: contextlib.AsyncExitStack
+) -> Instancia:
+    canal = CanalRedis(criar_cliente(redis_url))
+    server = Server(adapter_class=AdaptadorRedis.ligado(canal, nome), ping_interval_ms=2000)
+    ns = server.of(namespace)
+
+    @ns.on_connect
+    def conectar(socket: Socket, auth: dict[str, Any] | None) -> None:
+        for sala in (auth or {}).get("rooms", []):
+            socket.join(sala)
+
+    await canal.start()
+    assert await canal.esperar_disponivel(5)
+    url = await pilha.enter_async_context(servir(server.asgi()))
+    return Instancia(server, ns, canal, url)
+
+
+@pytest.fixture
+async def dupla(redis_url: str) -> AsyncIterator[Dupla]:
+    namespace = f"/teste-{uuid.uuid4().hex[:10]}"
+    clientes = Clientes()
+    async with contextlib.AsyncExitStack() as pilha:
+        a = await _instancia(redis_url, namespace, "instancia-a", pilha)
+        b = await _instancia(redis_url, namespace, "instancia-b", pilha)
+        try:
+            yield Dupla(a, b, namespace, clientes)
+        finally:
+            await clientes.fechar()
+            for instancia in (a, b):
+                instancia.server.shutdown()
+                await instancia.canal.stop()
+
+
+async def _quieto() -> None:
+    """Long enough for a message that should not come to have come: one Redis round trip and a flush."""
+    await asyncio.sleep(0.3)
+
+
+async def test_emit_numa_sala_chega_as_duas_instancias_uma_vez(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a, "sala:x")
+    _, a2 = await dupla.conectar(dupla.a, "sala:y")
+    _, b1 = await dupla.conectar(dupla.b, "sala:x")
+    _, b2 = await dupla.conectar(dupla.b)
+    dupla.a.ns.emit("novidade", {"n": 1}, "dois", to="sala:x")
+    await ate(lambda: len(a1.de("novidade")) == 1 and len(b1.de("novidade")) == 1)
+    await _quieto()
+    assert a1.de("novidade") == b1.de("novidade") == [({"n": 1}, "dois")]
+    assert a2.eventos == b2.eventos == []
+    assert dupla.a.adaptador.recebidas == 0  # its own message came back from Redis and was skipped
+    assert dupla.b.adaptador.recebidas == 1
+
+
+async def test_varias_salas_um_socket_recebe_uma_vez(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a, "r1", "r2")
+    _, b1 = await dupla.conectar(dupla.b, "r1", "r2")
+    _, b2 = await dupla.conectar(dupla.b, "r2")
+    _, b3 = await dupla.conectar(dupla.b, "r3")
+    dupla.b.ns.emit("evento", 7, to=["r1", "r2"])
+    await ate(lambda: all(len(c.de("evento")) == 1 for c in (a1, b1, b2)))
+    await _quieto()
+    assert [len(c.de("evento")) for c in (a1, b1, b2, b3)] == [1, 1, 1, 0]
+
+
+async def test_excecoes_de_salas_e_de_sids_valem_em_todas_as_instancias(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a, "empresa:1", "user:ana")
+    _, a2 = await dupla.conectar(dupla.a, "empresa:1")
+    sid_b1, b1 = await dupla.conectar(dupla.b, "empresa:1")
+    _, b2 = await dupla.conectar(dupla.b, "empresa:1", "user:ana")
+    _, b3 = await dupla.conectar(dupla.b, "empresa:1")
+    # Everyone in the tenant but ana's sockets (on both instances) and one socket of b, by its sid.
+    dupla.a.ns.emit("aviso", "x", to="empresa:1", exclude="user:ana", exclude_sids=sid_b1)
+    await ate(lambda: len(a2.de("aviso")) == 1 and len(b3.de("aviso")) == 1)
+    await _quieto()
+    assert [len(c.de("aviso")) for c in (a1, a2, b1, b2, b3)] == [0, 1, 0, 0, 1]
+
+
+async def test_emit_para_todos_e_operador_fluente(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a)
+    _, b1 = await dupla.conectar(dupla.b, "fora")
+    _, b2 = await dupla.conectar(dupla.b)
+    dupla.b.ns.emit("geral")
+    dupla.a.ns.to("fora").emit("so-fora", 1)
+    dupla.a.ns.except_("fora").emit("menos-fora", 2)
+    await ate(lambda: len(b2.de("menos-fora")) == 1 and len(b1.de("so-fora")) == 1)
+    await _quieto()
+    assert [len(c.de("geral")) for c in (a1, b1, b2)] == [1, 1, 1]
+    assert [len(c.de("so-fora")) for c in (a1, b1, b2)] == [0, 1, 0]
+    assert [len(c.de("menos-fora")) for c in (a1, b1, b2)] == [1, 0, 1]
+
+
+async def test_emit_para_um_sid_local_nao_vai_ao_redis(dupla: Dupla) -> None:
+    sid_a1, a1 = await dupla.conectar(dupla.a)
+    await dupla.conectar(dupla.b)
+    publicadas_antes = dupla.b.adaptador.recebidas
+    dupla.a.ns.emit("so-para-voce", to=sid_a1)
+    await ate(lambda: len(a1.de("so-para-voce")) == 1)
+    await _quieto()
+    assert dupla.b.adaptador.recebidas == publicadas_antes
+
+
+async def test_pacote_codificado_uma_vez_por_instancia(dupla: Dupla, monkeypatch: pytest.MonkeyPatch) -> None:
+    caixas = [(await dupla.conectar(inst, "todos"))[1] for inst in (dupla.a, dupla.b) for _ in range(3)]
+    chamadas: list[str] = []
+    original: Callable[..., Any] = engine_adapter.encode_event
+
+    def contar(nsp: str, event: str, *resto: Any) -> Any:
+        chamadas.append(event)
+        return original(nsp, event, *resto)
+
+    monkeypatch.setattr(engine_adapter, "encode_event", contar)
+    dupla.a.ns.emit("uma-vez", {"grande": "x" * 1000}, to="todos")
+    await ate(lambda: all(len(c.de("uma-vez")) == 1 for c in caixas))
+    # Six recipients, two instances: two encodings, one on each.
+    assert chamadas == ["uma-vez", "uma-vez"]
+
+
+async def test_argumentos_binarios_atravessam_o_redis(dupla: Dupla) -> None:
+    _, b1 = await dupla.conectar(dupla.b, "bin")
+    dupla.a.ns.emit("arquivo", {"nome": "a.bin", "dados": b"\x00\x01\xff"}, b"cru", to="bin")
+    await ate(lambda: len(b1.de("arquivo")) == 1)
+    assert b1.de("arquivo") == [({"nome": "a.bin", "dados": b"\x00\x01\xff"}, b"cru")]
+
+
+async def test_desconectar_sala_em_todas_as_instancias(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a, "user:ana")
+    _, b1 = await dupla.conectar(dupla.b, "user:ana")
+    _, b2 = await dupla.conectar(dupla.b, "user:bruno")
+    dupla.a.adaptador.disconnect_sockets(frozenset({"user:ana"}))
+    await asyncio.wait_for(a1.desconectado.wait(), 5)
+    await asyncio.wait_for(b1.desconectado.wait(), 5)
+    await _quieto()
+    assert not b2.desconectado.is_set()
+    assert len(dupla.b.ns.sockets) == 1 and not dupla.a.ns.sockets
+
+
+async def test_entrar_e_sair_de_salas_em_todas_as_instancias(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a, "ticket:1")
+    _, b1 = await dupla.conectar(dupla.b, "ticket:1")
+    _, b2 = await dupla.conectar(dupla.b, "ticket:2")
+    dupla.b.adaptador.sockets_join(frozenset({"arquivados"}), rooms=frozenset({"ticket:1"}))
+    await ate(lambda: {"arquivados"} <= set(dupla.a.adaptador.rooms))
+    dupla.a.ns.emit("arquivado", to="arquivados")
+    await ate(lambda: len(a1.de("arquivado")) == 1 and len(b1.de("arquivado")) == 1)
+    dupla.a.adaptador.sockets_leave(frozenset({"arquivados"}))
+    await ate(lambda: "arquivados" not in dupla.b.adaptador.rooms)
+    dupla.a.ns.emit("arquivado", to="arquivados")
+    await _quieto()
+    assert [len(c.de("arquivado")) for c in (a1, b1, b2)] == [1, 1, 0]
