@@ -19,19 +19,36 @@ from atendimento.config import Settings
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.logs import configure_logging
 from atendimento.storage.banco import Storage
-from atendimento.storage.migracoes import upgrade
+from atendimento.storage.migracoes import alembic_config, revisao_atual, upgrade
 
 
 async def _prepare(settings: Settings) -> None:
-    """Migrate the embedded database; check that the configured one answers."""
+    """Migrate the embedded database; on PostgreSQL check that the schema is at head and that the
+    application's role cannot read past row-level security (superuser, BYPASSRLS, table owner)."""
     if not settings.is_postgres:
         await upgrade(settings)
     storage = Storage.from_settings(settings)
     try:
-        if not await storage.ping():
-            raise CommandError("the database does not answer")
+        await storage.ping()
+        if settings.is_postgres:
+            if await revisao_atual(settings.effective_database_url) != _head_revision():
+                raise CommandError("the database schema is not at head: run `atendimento db upgrade` first")
+            problems = await storage.problemas_do_papel()
+            if problems:
+                raise CommandError(
+                    "the application's database role would bypass row-level security ("
+                    + "; ".join(problems)
+                    + "): set ATENDIMENTO_DATABASE_URL to the application role (atendimento_app) and "
+                    "ATENDIMENTO_DATABASE_ADMIN_URL to the owner"
+                )
     finally:
         await storage.close()
+
+
+def _head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def _check_redis(url: str) -> None:

@@ -95,6 +95,8 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
     for funcao in FUNCOES_APP:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {funcao} TO {_ident(papel)}"))
+    # Read-only, so that `serve` (connected as this role) can check the schema is at head.
+    connection.execute(text(f"GRANT SELECT ON alembic_version TO {_ident(papel)}"))
 
 
 def _esquema(connection: Connection) -> str:

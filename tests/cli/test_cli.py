@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,17 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
         return error.code, json.loads(error.read())
 
 
+def _wait_for(url: str, process: subprocess.Popen[str], seconds: float = 30) -> tuple[int, dict[str, object]]:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return _get(url)
+        except OSError:
+            assert process.poll() is None, "serve exited early"
+            assert time.monotonic() < deadline, f"serve did not answer {url} within {seconds} s"
+            time.sleep(0.1)
+
+
 @pytest.mark.parametrize("command", [[], ["serve"], ["db", "upgrade"], ["demo"], ["token"]])
 def test_help_says_what_each_command_does(command: list[str], tmp_path: Path) -> None:
     result = _cli(*command, "--help", data_dir=tmp_path)
@@ -63,15 +75,7 @@ def test_serve_answers_health_and_ready_on_the_embedded_default(tmp_path: Path) 
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = _get(f"http://127.0.0.1:{port}/health")
-                break
-            except OSError:
-                assert process.poll() is None, "serve exited early"
-                assert time.monotonic() < deadline, "serve did not answer /health within 30 s"
-                time.sleep(0.1)
+        status, body = _wait_for(f"http://127.0.0.1:{port}/health", process)
         assert (status, body) == (200, {"success": True, "data": {"status": "ok"}})
         status, body = _get(f"http://127.0.0.1:{port}/ready")
         assert status == 200 and body["success"] is True
@@ -119,3 +123,29 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
         result = _cli("db", "upgrade", data_dir=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "database at head" in result.stdout
+
+
+def test_serve_on_postgres_refuses_a_role_that_bypasses_rls(pg_database: Any, tmp_path: Path) -> None:
+    result = _cli(
+        "serve", "--database-url", pg_database.admin_url, "--port", str(_free_port()), data_dir=tmp_path
+    )
+    assert result.returncode == 2
+    assert "would bypass row-level security" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_on_postgres_as_the_application_role(pg_database: Any, tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "atendimento", "serve", "--port", str(port), "--database-url", pg_database.app_url],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status, body = _wait_for(f"http://127.0.0.1:{port}/ready", process)
+        assert status == 200 and body["success"] is True
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
