@@ -31,6 +31,12 @@ class Handshake:
             self._headers = headers
         return self._headers
 
+    def release(self) -> None:
+        """Drop the cached dicts (rebuilt on next access): handlers read them while connecting, and an
+        idle connection should not carry a second copy of its headers."""
+        self._headers = None
+        self._query = None
+
     @property
     def query(self) -> dict[str, str]:
         if self._query is None:

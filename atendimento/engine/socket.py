@@ -133,6 +133,7 @@ class Socket:
 
     def _accepted(self) -> None:
         self.connected = True
+        self.handshake.release()
         early, self._early = self._early, None
         if early:
             for out in early:
