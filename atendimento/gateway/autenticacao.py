@@ -28,7 +28,7 @@ _PARAMETROS_DE_TOKEN = frozenset(
     {"token", "access_token", "accesstoken", "auth", "auth_token", "authorization", "bearer", "jwt"}
 )
 # A JWT under any other name: three base64url segments, the header starting with '{"' (eyJ).
-_PARECE_JWT = re.compile(r"(?:Bearer\s+)?eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*", re.IGNORECASE)
+_PARECE_JWT = re.compile(r"(?:[Bb]earer\s+)?eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
 class CredencialRecusada(Exception):

@@ -1,8 +1,8 @@
 """A socket's lifecycle on /atendimento: handshake, rooms, token expiry, presence, departure.
 
 On connect, in this order: authenticate (a refusal raises before anything else happens), keep the
-identity on the socket, join the contract's rooms, schedule the disconnect at the token's ``exp`` plus
-the configured leeway, and count the socket in presence (atendentes only). On disconnect the schedule
+identity on the socket, join the contract's rooms, count the socket in presence (atendentes only), and
+schedule the disconnect at the token's ``exp`` plus the configured leeway. On disconnect the schedule
 is dropped and presence is told.
 
 In-band renewal fits here later: verify the new token for the same user and tenant, replace the
@@ -48,7 +48,6 @@ class Conexoes:
         sessao.guardar(socket, quem)
         for sala in salas.salas_de_conexao(quem):
             socket.join(sala)
-        self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, lambda: self._expirou(socket))
         if salas.e_atendente(quem.role):
             try:
                 await self._presenca.conectou(_atendente(quem), socket.sid)
@@ -57,9 +56,12 @@ class Conexoes:
                 log.exception("presence: counting sid %s failed", socket.sid)
         if socket.client.closed:
             # The connection dropped while this handler awaited: the engine will not accept the
-            # socket and so never calls on_disconnect for it; undo what was counted here. No await
-            # separates this check from the engine's own, so the connection can't drop in between.
+            # socket and so never calls on_disconnect for it; undo what was counted here.
             await self.desconectar(socket, "transport close")
+            return
+        # Last, with no await after it: the engine accepts the socket right when this returns, so the
+        # timer can't fire for a socket that is not connected yet (its disconnect would be a no-op).
+        self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, lambda: self._expirou(socket))
 
     async def desconectar(self, socket: Socket, reason: str) -> None:
         self._expiracoes.cancelar(socket.sid)
