@@ -163,3 +163,83 @@ def dump(path: str | None, data: Any) -> None:
     if path:
         Path(path).write_text(json.dumps(data, indent=2) + "\n")
         log(f"bench: results written to {path}")
+
+
+# --- the real app ---------------------------------------------------------------------------------
+
+
+def app_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """ATENDIMENTO_* settings for a bench instance of the real app (a temporary SQLite by default)."""
+    import secrets
+
+    env = {
+        "ATENDIMENTO_DATA_DIR": str(data_dir),
+        "ATENDIMENTO_DATABASE_URL": database_url or f"sqlite:///{data_dir}/bench.db",
+        "ATENDIMENTO_JWT_SECRET": secrets.token_urlsafe(48),
+        "ATENDIMENTO_LOG_LEVEL": "warning",
+    }
+    env.update({f"ATENDIMENTO_{k.upper()}": v for k, v in extra.items()})
+    return env
+
+
+def prepare_app(env: dict[str, str], atendentes: int) -> dict[str, Any]:
+    """bench/gateway_server.py prepare: migrate, demo data, generated atendentes; its JSON summary."""
+    out = subprocess.run(
+        [PYTHON, str(BENCH / "gateway_server.py"), "prepare", "--atendentes", str(atendentes)],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"prepare failed: {out.stderr[-2000:]}")
+    summary: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def http_json(port: int, path: str) -> Any:
+    from urllib.request import urlopen
+
+    with urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+def run_clients(config: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
+    """bench/clients.js with this config; its JSON result."""
+    node_workdir()
+    path = WORK / f"clients-{os.getpid()}.json"
+    path.write_text(json.dumps(config))
+    out = subprocess.run(
+        ["node", str(BENCH / "clients.js"), str(path)],
+        cwd=WORK,
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"clients.js failed ({out.returncode}): {out.stderr[-1000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def peer_tokens(count: int, secret: str = "bench-secret", empresa: str = "e1") -> list[str]:
+    """Tokens for the peers' wire (server.js and the reference servers): HS256 on the bench secret."""
+    import warnings
+
+    import jwt
+
+    exp = int(time.time()) + 3600
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the shared bench secret is short on purpose
+        return [
+            jwt.encode(
+                {"sub": f"u{i}", "empresaId": empresa, "role": "atendente", "nome": f"A{i}", "exp": exp},
+                secret,
+                algorithm="HS256",
+            )
+            for i in range(count)
+        ]
