@@ -311,3 +311,54 @@ async def test_slow_websocket_reader_is_disconnected(serve_app: Serve) -> None:
     assert len(bigs) == FLOOD and good.connected
     await good.disconnect()
     writer.close()
+
+
+async def test_upgrade_ends_a_pending_get_and_moves_buffered_output(engine_server: RunningServer) -> None:
+    url = engine_server.url
+    async with aiohttp.ClientSession() as http:
+        sid = await handshake(http, url)
+        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        async with http.post(base, data=b"40") as response:
+            assert response.status == 200
+        async with http.get(base) as response:
+            assert (await response.text()).startswith("40{")
+        pending = asyncio.ensure_future(http.get(base))
+        await asyncio.sleep(0.05)
+        ws_url = url.replace("http", "ws") + f"/socket.io/?EIO=4&transport=websocket&sid={sid}"
+        async with http.ws_connect(ws_url) as ws:
+            await ws.send_str("2probe")
+            assert await ws.receive_str() == "3probe"
+            async with await pending as response:
+                assert await response.text() == "6"
+            # Output produced while upgrading waits in the session and goes out on the WebSocket.
+            async with http.post(base, data=b'42["echo","during upgrade"]') as response:
+                assert response.status == 200
+            async with http.get(base) as response:
+                assert await response.text() == "6"
+            await ws.send_str("5")
+            assert await ws.receive_str() == '42["echo","during upgrade"]'
+            await ws.send_str('42["echo","after"]')
+            assert await ws.receive_str() == '42["echo","after"]'
+            async with http.get(base) as response:
+                assert response.status == 400  # polling is over for this session
+
+
+def test_server_survives_a_new_event_loop() -> None:
+    """A Server built once and served by two successive loops (test runs, restarts) rebinds itself."""
+    from .test_fastpath import WsClient, settle
+
+    server = Server()
+    ns = server.of("/")
+
+    async def session() -> None:
+        client = WsClient(server.asgi())
+        await settle()
+        client.put("40")
+        await settle()
+        assert len(ns.sockets) == 1
+        ns.emit("hello")
+        await asyncio.sleep(0)
+        assert client.received()[-1] == '42["hello"]'
+
+    asyncio.run(session())
+    asyncio.run(session())

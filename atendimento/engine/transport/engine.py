@@ -20,7 +20,7 @@ from .cors import Cors
 from .flusher import Flusher
 from .link import WsLink
 from .polling import handle_get, handle_post
-from .session import POLLING, WEBSOCKET, EngineSession
+from .session import CLOSED, POLLING, WEBSOCKET, EngineSession
 from .sweeper import Sweeper
 from .types import Receive, Scope, Send
 from .websocket import handle_websocket
@@ -70,6 +70,21 @@ class EngineServer:
             self._flusher = Flusher(self.loop)
         return self._flusher
 
+    def _rebind(self) -> None:
+        # Sessions of the old loop are dead with it: forget them (their transports are gone too) but
+        # let the layer above clean up its sockets and rooms.
+        dead = list(self.sessions.values())
+        self.sessions.clear()
+        self.sweeper.forget()
+        self._loop = None
+        self._flusher = None
+        for session in dead:
+            session.state = CLOSED
+            try:
+                self.handler.on_close(session, "server shutting down")
+            except Exception:
+                log.exception("engine close handler failed for %s", session.sid)
+
     # ---------------------------------------------------------------------------------------- sessions
 
     def _handshake(self, session: EngineSession, upgrades: list[str]) -> Outgoing:
@@ -106,6 +121,8 @@ class EngineServer:
     # -------------------------------------------------------------------------------------------- ASGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._loop is not None and not self._loop.is_running():
+            self._rebind()  # the loop we were bound to ended (tests, restarts): start afresh on this one
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..protocol import engineio as eio
 from ..protocol.errors import ProtocolError
 from . import http
-from .session import CLOSED, NOOP, EngineSession
+from .session import CLOSED, NOOP, POLLING, EngineSession
 from .types import Receive, Send
 
 if TYPE_CHECKING:
@@ -50,10 +50,14 @@ async def handle_get(
             if not gone.done():
                 gone.cancel()
         if not waiter.done():
-            log.info("closing %s: poll request abandoned by the client", session.sid)
-            session.close("transport error")
+            if session.transport == POLLING:
+                log.info("closing %s: poll request abandoned by the client", session.sid)
+                session.close("transport error")
             return
-        if session.upgrading and not session.out and session.state != CLOSED:
+        if session.transport != POLLING or (
+            session.upgrading and not session.out and session.state != CLOSED
+        ):
+            # Upgraded (or upgrading) while this GET waited: its output now goes to the WebSocket.
             await http.respond(send, 200, NOOP.poll, cors)
             return
     await http.respond(send, 200, session.take_poll_body(), cors)

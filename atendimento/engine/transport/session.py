@@ -187,6 +187,9 @@ class EngineSession:
         self.probe = None
         self.transport = WEBSOCKET
         self.attach(link)
+        waiter = self.get_waiter  # a GET the client left pending: end it, polling is over
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def attach(self, link: WsLink) -> None:
         self.link = link

@@ -35,6 +35,10 @@ class Sweeper:
             self._handle.cancel()
             self._handle = None
 
+    def forget(self) -> None:
+        """Drop the handle of a loop that no longer runs (nothing to cancel there)."""
+        self._handle = None
+
     def _tick(self) -> None:
         engine = self._engine
         self._handle = None
