@@ -62,7 +62,7 @@ class Client:
             return
         socket = self.sockets.get(packet.nsp)
         if socket is None:
-            raise ProtocolError(f"packet for namespace {packet.nsp!r}, which is not connected")
+            raise ProtocolError(f"packet for namespace {packet.nsp[:64]!r}, which is not connected")
         if kind == EVENT or kind == BINARY_EVENT:
             socket.nsp._dispatch(socket, packet.data, packet.id)
         elif kind == ACK or kind == BINARY_ACK:
@@ -76,7 +76,7 @@ class Client:
     def _connect(self, packet: Packet) -> None:
         name = packet.nsp
         if name in self.sockets or name in self.connecting:
-            raise ProtocolError(f"second CONNECT to {name!r}")
+            raise ProtocolError(f"second CONNECT to {name[:64]!r}")
         nsp = self.server.namespaces.get(name)
         if nsp is None:
             self.send_connect_error(name, {"message": "Invalid namespace"})

@@ -152,8 +152,9 @@ class Namespace:
 
     def _accept(self, socket: Socket) -> None:
         client = socket.client
-        if client.closed:
+        if client.closed:  # the connection went away while the connect handler ran
             self.adapter.remove_all(socket.sid)
+            socket._closed()
             return
         self.sockets[socket.sid] = socket
         client.sockets[self.name] = socket

@@ -99,7 +99,12 @@ class WsLink:
             return
         assert self._wake is not None and self._queue is not None
         if abort:
+            # The peer stopped reading: ASGI offers no abort and a send may never complete, so stop
+            # the sender instead of letting it wait on the peer forever.
             self._queue.clear()
+            if self._sender is not None:
+                self._sender.cancel()
+            return
         self._wake.set()
 
     async def wait_closed(self) -> None:
@@ -110,7 +115,9 @@ class WsLink:
             try:
                 await self._sender
             except asyncio.CancelledError:
-                pass
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # we are being cancelled, not just the sender
 
     async def _run_sender(self) -> None:
         queue, wake, send = self._queue, self._wake, self._send
