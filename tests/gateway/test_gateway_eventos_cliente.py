@@ -6,12 +6,15 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 import socketio
 
 from atendimento.gateway import salas
 
 from .apoio_gateway import Produto
 from .clientes_node import ClientesNode
+
+pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
 
 def _socket_de(produto: Produto, usuario_id: str) -> Any:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from .apoio_gateway import GRACE_TESTES, Produto
 from .clientes_node import ClientesNode
+
+pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
 
 async def _login(produto: Produto, email: str) -> str:

@@ -13,8 +13,12 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
 from .apoio_gateway import GRACE_TESTES, Produto
 from .clientes_node import ClientesNode
+
+pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
 EVENTOS_DO_CONTRATO = {
     "mensagem:nova",

@@ -6,12 +6,15 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 import websockets
 
 from atendimento.gateway.presenca import Atendente, PresencaLocal
 
 from .apoio_gateway import GRACE_TESTES, Produto
 from .clientes_node import ClientesNode
+
+pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
 
 async def _online(produto: Produto) -> set[str]:

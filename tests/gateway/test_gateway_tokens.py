@@ -17,6 +17,8 @@ from atendimento.gateway import salas
 from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto
 from .clientes_node import ClientesNode
 
+pytestmark = pytest.mark.node  # the real socket.io-client, run by node
+
 
 def _b64(dados: bytes) -> str:
     return base64.urlsafe_b64encode(dados).rstrip(b"=").decode()
@@ -149,7 +151,7 @@ async def test_expiracao_do_token_desconecta_pelo_servidor(subir: Any, node_inst
         assert saida["reason"] == "io server disconnect"
         # At exp + leeway (1 s), not before; the timer may fire a little late, never early.
         assert fim >= exp + 1 - 0.05, (fim, exp)
-        assert fim - emitido < 2 + 1 + 1.5
+        assert fim - emitido < 2 + 1 + 3  # generous: CI machines stall
         # Nothing else was cut, and the sweeper keeps only Bruno's deadline.
         assert [
             r for r in clientes.registros if r.get("client") == "bruno" and r["type"] == "disconnect"
