@@ -23,12 +23,13 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from atendimento.domain.entidades import ROLES_INTERNOS
+
 if TYPE_CHECKING:
     from atendimento.config import Settings
 
 CodigoToken = Literal["TOKEN_AUSENTE", "TOKEN_INVALIDO", "TOKEN_EXPIRADO"]
 
-ROLES_INTERNAS: Final = frozenset({"admin", "gestor", "supervisor", "atendente"})
 ALGORITMOS_SUPORTADOS: Final = frozenset({"HS256", "RS256", "ES256"})
 MIN_SEGREDO_HS256_BYTES: Final = 32
 # A real token of ours is a few hundred bytes; refusing huge strings up front keeps a hostile client
@@ -69,7 +70,7 @@ class Identidade:
 
     @property
     def interno(self) -> bool:
-        return self.role in ROLES_INTERNAS
+        return self.role in ROLES_INTERNOS
 
 
 def extrair_bearer(authorization: str | None) -> str | None:
