@@ -14,6 +14,7 @@ from atendimento.domain.entidades import (
     STATUS_ATENDENTE,
     STATUS_TICKET,
     TIPOS_MENSAGEM,
+    TicketDados,
 )
 from atendimento.domain.erros import DadosInvalidos, TransicaoInvalida
 
@@ -167,3 +168,13 @@ def normalizar_email(valor: object) -> str | None:
     if not email or len(email) > MAX_EMAIL or "@" not in email or "\x00" in email:
         return None
     return email
+
+
+def status_ao_responder_cliente(ticket: TicketDados) -> str | None:
+    """The status a ticket takes when its customer writes in, or None when it stays as it is.
+
+    A ticket ``aguardando_cliente`` was parked until the customer answered: it goes back to
+    ``em_atendimento`` when someone has it, to the queue (``aberto``) when nobody does."""
+    if ticket.status != "aguardando_cliente":
+        return None
+    return "em_atendimento" if ticket.atendente_id else "aberto"

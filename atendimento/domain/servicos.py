@@ -366,8 +366,16 @@ class ServicoAtendimento:
                 criado_em=agora(),
             )
             await repo.inserir_mensagem(mensagem)
+            retomado = regras.status_ao_responder_cliente(ticket)
+            if retomado is not None:
+                # The team was waiting for this answer: the ticket is theirs to act on again.
+                ticket = replace(ticket, status=retomado, atualizado_em=agora())
+                await repo.salvar_ticket(ticket)
             do_ticket = ticket
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, do_ticket))
+            if retomado is not None:
+                eventos.append(lambda: self._publicador.ticket_status(do_ticket))
+                eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket))
         self._publicar(eventos)
         return ticket, mensagem, criado
 

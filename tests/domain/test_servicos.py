@@ -346,3 +346,31 @@ async def test_notificar(banco_demo: BancoDemo) -> None:
     with pytest.raises(DadosInvalidos):
         await s.notificar(r.empresa_id, tipo="")
     assert pub.eventos == []
+
+
+@pytest.mark.parametrize("atribuido", [True, False])
+async def test_resposta_do_cliente_tira_o_ticket_da_espera(banco_demo: BancoDemo, atribuido: bool) -> None:
+    s, r, pub = _srv(banco_demo), banco_demo.resumo, banco_demo.publicador
+    contato = f"webchat:espera-{atribuido}"
+    ticket, _, _ = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["webchat"], contato=contato, conteudo="oi"
+    )
+    if atribuido:
+        ana = next(u.id for u in await s.listar_atendentes(r.empresa_id) if u.email == "ana@demo.local")
+        await s.atribuir_ticket(r.empresa_id, ticket.id, ana)
+    await s.mudar_status(r.empresa_id, ticket.id, "aguardando_cliente")
+    pub.limpar()
+
+    depois, mensagem, criado = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["webchat"], contato=contato, conteudo="voltei"
+    )
+    assert not criado and depois.id == ticket.id
+    assert depois.status == ("em_atendimento" if atribuido else "aberto")
+    assert pub.nomes() == ["mensagem_nova", "ticket_status", "ticket_atualizado"]
+    assert pub.eventos[0].args == (mensagem, depois)
+    assert (await s.obter_ticket(r.empresa_id, ticket.id)).status == depois.status
+
+    # A ticket that is not waiting keeps its status.
+    pub.limpar()
+    await s.receber_mensagem_canal(r.empresa_id, r.canais["webchat"], contato=contato, conteudo="mais")
+    assert pub.nomes() == ["mensagem_nova"]
