@@ -362,3 +362,29 @@ def test_server_survives_a_new_event_loop() -> None:
 
     asyncio.run(session())
     asyncio.run(session())
+
+
+async def test_server_close_of_a_polling_session_reaches_its_next_gets(engine_server: RunningServer) -> None:
+    """Queued events first, then the close packet alone (socket.io-client would drop events that share
+    a payload with the close), then the session is gone."""
+    url = engine_server.url
+    async with aiohttp.ClientSession() as http:
+        sid = await handshake(http, url)
+        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        async with http.post(base, data=b"40") as response:
+            assert response.status == 200
+        async with http.get(base) as response:
+            socket_sid = json.loads((await response.text()).split("\x1e")[0][2:])["sid"]
+
+        def close_with_output() -> None:
+            socket = engine_server.app.server.of("/").sockets[socket_sid]
+            socket.emit("adeus", 2)
+            socket.session.close("forced close")
+
+        engine_server.call(close_with_output)
+        async with http.get(base) as response:
+            assert await response.text() == '42["adeus",2]'
+        async with http.get(base) as response:
+            assert await response.text() == "1"
+        async with http.get(base) as response:
+            assert response.status == 400

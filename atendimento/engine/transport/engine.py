@@ -116,7 +116,6 @@ class EngineServer:
     def close_all(self, reason: str = "server shutting down") -> None:
         for session in list(self.sessions.values()):
             session.close(reason)
-        self.sweeper.stop()
 
     # -------------------------------------------------------------------------------------------- ASGI
 
@@ -159,6 +158,13 @@ class EngineServer:
             await http.respond_error(send, http.UNKNOWN_SID, cors)
             return
         session = session_or_none
+        if session.state:
+            # Closed, lingering for its client: this GET collects what is left, then the close packet.
+            if method == "GET":
+                await http.respond(send, 200, session.take_poll_body(), cors)
+            else:
+                await http.respond_error(send, http.UNKNOWN_SID, cors)
+            return
         if session.heartbeat_expired(self.loop.time()):
             # The sweep may not have run yet: enforce the deadline the moment the client shows up.
             session.close("ping timeout")

@@ -32,6 +32,10 @@ WEBSOCKET = "websocket"
 # Lifecycle: OPEN, then CLOSING (no more output accepted, teardown scheduled), then CLOSED.
 OPEN, CLOSING, CLOSED = 0, 1, 2
 
+# Closes caused by the client: it gets no close packet later, its next request is simply unknown (as
+# the reference server and the conformance suites expect).
+_CLIENT_FAULTS = frozenset({"ping timeout", "parse error", "transport error"})
+
 PING = control("2")
 NOOP = control("6")
 CLOSE = control("1")
@@ -41,6 +45,7 @@ PROBE_PONG = control("3probe")
 class EngineSession:
     __slots__ = (
         "_final",
+        "_linger",
         "app",
         "deadline",
         "dirty",
@@ -82,6 +87,7 @@ class EngineSession:
         self.deadline = 0.0  # set by the layer above (Socket.IO's connect timeout); 0: none
         self.app: Any = None  # the layer above's per-connection state
         self._final: Outgoing | None = None  # what a pending GET answers once the session is closed
+        self._linger = False  # closed, but kept until a GET has collected the close packet
 
     def __repr__(self) -> str:
         return f"<EngineSession {self.sid} {self.transport}>"
@@ -132,13 +138,22 @@ class EngineSession:
                 waiter.set_result(None)
 
     def take_poll_body(self) -> bytes:
-        """Everything buffered, as one long-polling response body (ends with the close packet if any)."""
+        """Everything buffered, as one long-polling response body.
+
+        After a close, the close (or noop) packet comes last; when the session lingers for its client
+        (see ``_teardown``) it comes alone, in the GET after the one that drains the buffer, because
+        socket.io-client handles the close before the events that shared its payload and would lose
+        them. Once the final packet is out, the session is forgotten.
+        """
         items: list[Outgoing] = self.out
         self.out = []
         self.out_bytes = 0
-        if self._final is not None:
-            items.append(self._final)
+        final = self._final
+        if final is not None and (not items or not self._linger):
+            items.append(final)
             self._final = None
+        if self.state == CLOSED and self._final is None:
+            self.engine.discard(self)
         return eio.SEPARATOR_BYTES.join(o.poll for o in items)
 
     def _overflow(self) -> None:
@@ -224,7 +239,15 @@ class EngineSession:
         if abort:
             self.out = []
             self.out_bytes = 0
-        self.engine.discard(self)
+        waiter = self.get_waiter
+        if self.transport == POLLING and self._final is CLOSE and not abort and reason not in _CLIENT_FAULTS:
+            # A close the client did not cause: keep the session findable until its GETs have taken
+            # what was queued and then the close packet (a clean "transport close" for the client, not
+            # a failed poll). The sweeper forgets it if no GET comes within pingTimeout.
+            self._linger = True
+            self.deadline = self.engine.loop.time() + self.engine.ping_timeout
+        else:
+            self.engine.discard(self)
         if self.link is not None:
             if self.out:
                 if self.raw is not None:
@@ -235,7 +258,6 @@ class EngineSession:
         if self.probe is not None:
             self.probe.close(abort=True)
             self.probe = None
-        waiter = self.get_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         try:

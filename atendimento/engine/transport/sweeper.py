@@ -45,7 +45,13 @@ class Sweeper:
         now = engine.loop.time()
         timeout = engine.ping_timeout
         expired = []
+        lingering = []
         for session in engine.sessions.values():
+            if session.state:
+                # Closed, waiting for the GET that collects its close packet (see EngineSession).
+                if now >= session.deadline:
+                    lingering.append(session)
+                continue
             if session.pong_by:
                 if now >= session.pong_by:
                     expired.append((session, "ping timeout"))
@@ -59,5 +65,7 @@ class Sweeper:
                 expired.append((session, "forced close"))
         for session, reason in expired:
             session.close(reason)
+        for session in lingering:
+            engine.discard(session)
         if engine.sessions:
             self._handle = engine.loop.call_later(self.period, self._tick)
