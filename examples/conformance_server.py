@@ -7,6 +7,17 @@ Both mirror the reference configuration written at the end of each specification
 pingTimeout 200, maxPayload 1e6, CORS "*" (and connectTimeout 1000 for Socket.IO); the Socket.IO
 server echoes "message" as "message-back", acks "message-with-ack" with its arguments, and emits
 "auth" with the handshake auth on "/" and "/custom". The Engine.IO server echoes every message.
+
+Running the official suites (they live in the socket.io monorepo; never copy them into this repo)::
+
+    git clone --depth 1 https://github.com/socketio/socket.io /tmp/socket.io   # or any checkout
+    cd /tmp/socket.io/docs/socket.io-protocol/v5-test-suite && npm ci
+    python examples/conformance_server.py socketio &   # from the repository root
+    npx mocha test-suite.js                            # 32 passing
+
+    cd /tmp/socket.io/docs/engine.io-protocol/v4-test-suite && npm ci
+    python examples/conformance_server.py engineio &
+    npx mocha test-suite.js                            # 25 passing
 """
 
 from __future__ import annotations
