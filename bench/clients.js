@@ -28,14 +28,11 @@ const prefix = '42' + cfg.namespace + ',["' + cfg.event + '"';
 const pids = cfg.pids || [];
 const CLK = 100; // USER_HZ on Linux
 
-function cpuMs() {
-  let total = 0;
-  for (const pid of pids) {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    total += (+f[11] + +f[12]) * (1000 / CLK);
-  }
-  return total;
+function cpuOf(pid) { // ms
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (+f[11] + +f[12]) * (1000 / CLK);
 }
+function cpuMs() { let total = 0; for (const pid of pids) total += cpuOf(pid); return total; }
 function cpuNs() { // on-CPU time of the live threads (schedstat, ns): finer than the 10 ms ticks of stat
   let total = 0;
   for (const pid of pids) {
@@ -109,7 +106,7 @@ async function quiet(ms) { // wait until no other traffic (presence edges) for `
 async function round(mode) {
   lat = [];
   const triggers = Math.max(1, Math.round(mode.events / mode.count));
-  const t0 = now(); const c0 = cpuMs(); const n0 = cpuNs();
+  const t0 = now(); const c0 = cpuMs(); const n0 = cpuNs(); const each0 = pids.map(cpuOf);
   for (let i = 0; i < triggers; i++) await fire(mode.count);
   const ms = now() - t0; const cpu = cpuMs() - c0; const ns = cpuNs() - n0;
   const deliveries = triggers * mode.count * total;
@@ -122,6 +119,7 @@ async function round(mode) {
     schedUsPerDelivery: +(ns / 1000 / deliveries).toFixed(3),
     p50: +pct(all, 0.5).toFixed(3), p99: +pct(all, 0.99).toFixed(3), max: +all[all.length - 1].toFixed(3),
   };
+  if (pids.length > 1) r.cpuUsPerDeliveryByPid = pids.map((pid, i) => +((cpuOf(pid) - each0[i]) * 1000 / deliveries).toFixed(3));
   if (cfg.targets.length > 1) r.perTarget = per.map((p) => ({ p50: +pct(p, 0.5).toFixed(3), p99: +pct(p, 0.99).toFixed(3) }));
   return r;
 }
@@ -145,6 +143,7 @@ async function connected() {
     for (let k = 0; k < (cfg.rounds || 3); k++) rounds.push(await round(mode));
     const med = {};
     for (const key of ['cpuUsPerDelivery', 'schedUsPerDelivery', 'perSec', 'p50', 'p99', 'max']) med[key] = median(rounds.map((r) => r[key]));
+    if (pids.length > 1) med.cpuUsPerDeliveryByPid = pids.map((_, i) => median(rounds.map((r) => r.cpuUsPerDeliveryByPid[i])));
     if (cfg.targets.length > 1) {
       med.perTarget = cfg.targets.map((_, i) => ({
         p50: median(rounds.map((r) => r.perTarget[i].p50)), p99: median(rounds.map((r) => r.perTarget[i].p99)),

@@ -1,0 +1,140 @@
+"""Issue 6: cross-instance delivery. Two instances of the real app sharing Redis, sockets over both.
+
+    .venv/bin/python bench/cluster_fanout.py [--clients 1000] [--events 100] [--redis-url redis://127.0.0.1:6379/0]
+        [--json out.json]
+
+Two processes of bench/gateway_server.py (the real app, ``criar_aplicacao``, which wires
+atendimento/cluster when ``ATENDIMENTO_REDIS_URL`` is set) on one temporary SQLite database and one
+Redis, with the same JWT secret. N raw Engine.IO clients (bench/clients.js) connect as N generated
+atendentes of Empresa Demo, alternately to instance A and instance B, so each holds N/2. The broadcast
+is published on A only (``GET /bench/ticket-novo`` on A → ``Publicador.ticket_novo``): A delivers to
+its own sockets and publishes once to Redis; B receives it and delivers to its sockets.
+
+Same two shapes as bench/gateway_fanout.py (``single``: one event per trigger, waiting for every
+delivery before the next; ``burst``: all the round's events in one trigger), 3 rounds each, medians.
+Reported: CPU µs per delivery summed over both processes (and each process's share), deliveries per
+second, p50/p99/max latency over all deliveries and separately for A's sockets (local) and B's
+(through Redis). Redis's own CPU is not counted. Other users of the same Redis see the same pub/sub
+channel (``atendimento:/atendimento:broadcast``): run this on a quiet Redis.
+
+For a same-run baseline it then runs one instance with the same N sockets and no Redis
+(``--no-baseline`` skips it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchlib import (
+    BENCH,
+    PYTHON,
+    app_env,
+    dump,
+    free_port,
+    http_json,
+    log,
+    machine,
+    node_version,
+    node_workdir,
+    prepare_app,
+    run_clients,
+    server_process,
+)
+from gateway_fanout import STAMP_GATEWAY, modes
+
+
+def run(clients: int, events: int, redis_url: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="atendimento-bench-") as tmp:
+        extra = {"redis_url": redis_url} if redis_url else {}
+        env = app_env(Path(tmp), **extra)
+        empresa = prepare_app(env, clients)["empresa_id"]
+        argv = [PYTHON, str(BENCH / "gateway_server.py"), "serve"]
+        port_a = free_port()
+        with server_process("cluster-a", argv, port_a, env=env) as proc_a:
+            tokens = [
+                t["token"] for t in http_json(port_a, f"/bench/tokens?empresa={empresa}&count={clients}")
+            ]
+            if not redis_url:
+                targets = [{"port": port_a, "tokens": tokens}]
+                return _clients(targets, port_a, empresa, [proc_a.pid], events)
+            port_b = free_port()
+            with server_process("cluster-b", argv, port_b, env=env) as proc_b:
+                targets = [{"port": port_a, "tokens": tokens[0::2]}, {"port": port_b, "tokens": tokens[1::2]}]
+                return _clients(targets, port_a, empresa, [proc_a.pid, proc_b.pid], events)
+
+
+def _clients(
+    targets: list[dict[str, Any]], port: int, empresa: str, pids: list[int], events: int
+) -> dict[str, Any]:
+    return run_clients(
+        {
+            "targets": targets,
+            "namespace": "/atendimento",
+            "event": "ticket:novo",
+            "stamp": STAMP_GATEWAY,
+            "trigger": {"port": port, "kind": "gateway", "empresa": empresa},
+            "pids": pids,
+            "modes": modes(events),
+            "rounds": 3,
+            "warmup": 5,
+            "settleMs": 1500,
+        }
+    )
+
+
+def table(rows: list[tuple[str, dict[str, Any]]]) -> str:
+    lines = [
+        "| setup | shape | CPU µs/delivery (A+B) | (schedstat) | A / B | deliveries/s | p50 ms | p99 ms | "
+        "A p50/p99 | B p50/p99 (via Redis) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, result in rows:
+        for shape, data in result["modes"].items():
+            m = data["median"]
+            split = " / ".join(f"{x:.2f}" for x in m.get("cpuUsPerDeliveryByPid", []))
+            per = m.get("perTarget") or []
+            a = f"{per[0]['p50']:.2f} / {per[0]['p99']:.2f}" if per else ""
+            b = f"{per[1]['p50']:.2f} / {per[1]['p99']:.2f}" if len(per) > 1 else ""
+            lines.append(
+                f"| {name} | {shape} ({data['count']}/trigger) | {m['cpuUsPerDelivery']:.2f} | "
+                f"{m['schedUsPerDelivery']:.2f} | {split} | "
+                f"{m['perSec']:,} | {m['p50']:.2f} | {m['p99']:.2f} | {a} | {b} |"
+            )
+    lines += ["", "| setup | connects/s | RSS KB/conn (both processes) |", "| --- | ---: | ---: |"]
+    for name, result in rows:
+        c = result["connect"]
+        lines.append(f"| {name} | {c['connectsPerSec']:,} | {c['rssKbPerConnection']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=100, help="events per round (3 rounds per shape)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the one-instance run without Redis")
+    parser.add_argument("--json", help="also write the full results to this file")
+    args = parser.parse_args()
+    node_workdir()
+    info = {**machine(), "node": node_version(), "clients": args.clients, "events": args.events}
+    log(f"bench: {info}")
+    rows = []
+    log("bench: two instances through Redis ...")
+    rows.append(("2 instances + Redis, published on A", run(args.clients, args.events, args.redis_url)))
+    if not args.no_baseline:
+        log("bench: one instance, no Redis ...")
+        rows.append(("1 instance, no Redis", run(args.clients, args.events, None)))
+    info["loadavg_after"] = machine()["loadavg"]
+    print(f"ticket:novo to {args.clients} atendentes, {args.events} events per round, median of 3 rounds")
+    print(f"machine {info}")
+    print(table(rows))
+    dump(args.json, {"machine": info, "results": dict(rows)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
