@@ -42,7 +42,8 @@ class Client:
         self.session = session
         self.sockets: dict[str, Socket] = {}
         self.connecting: dict[str, asyncio.Task[None]] = {}
-        self.assembler = Assembler()
+        # One packet's attachments together may not exceed maxPayload (each message is checked too).
+        self.assembler = Assembler(server.config.max_payload_bytes)
         self.closed = False
 
     # ------------------------------------------------------------------------------------------ input

@@ -235,10 +235,12 @@ class Assembler:
     binary with none due, is a protocol error.
     """
 
-    __slots__ = ("_pending",)
+    __slots__ = ("_max_bytes", "_pending", "_size")
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int | None = None) -> None:
         self._pending: Packet | None = None
+        self._max_bytes = max_bytes  # bound on one packet's attachments together
+        self._size = 0
 
     @property
     def waiting(self) -> bool:
@@ -259,10 +261,14 @@ class Assembler:
         packet = self._pending
         if packet is None:
             raise ProtocolError("binary message with no attachment due")
+        self._size += len(data)
+        if self._max_bytes is not None and self._size > self._max_bytes:
+            raise ProtocolError("binary attachments larger than allowed")
         packet.buffers.append(data)
         if len(packet.buffers) < packet.attachments:
             return None
         self._pending = None
+        self._size = 0
         try:
             packet.data = reconstruct(packet.data, packet.buffers)
         except RecursionError as exc:

@@ -212,3 +212,11 @@ def _round_trip(data: list[Any]) -> Any:
 def test_binary_round_trip() -> None:
     data = ["ev", {"a": [b"\x00", {"b": b"\xff" * 1000}], "n": 1}, b"", "tail"]
     assert _round_trip(data) == data
+
+
+def test_assembler_bounds_the_attachments_of_one_packet() -> None:
+    assembler = Assembler(max_bytes=10)
+    assembler.feed_text('52-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
+    assembler.feed_binary(b"123456")
+    with pytest.raises(ProtocolError):
+        assembler.feed_binary(b"789012")
