@@ -129,14 +129,18 @@ class CanalRedis:
             self._evento_disponivel.clear()
         metricas.REDIS_DISPONIVEL.set(1 if agora else 0)
         if agora:
-            log.info("redis: disponível; emissões voltam a ser compartilhadas")
+            log.info("cluster: Redis available; emits are shared with the other instances")
+        elif self._parando:
+            log.info("cluster: Redis link closed (stopping)")
         else:
-            log.warning("redis: indisponível (%s); servindo só os sockets locais", self._ultimo_erro)
+            log.warning(
+                "cluster: Redis unavailable (%s); serving this instance's sockets only", self._ultimo_erro
+            )
         for ouvinte in self._ouvintes_disponibilidade:
             try:
                 ouvinte(agora)
             except Exception:
-                log.exception("ouvinte de disponibilidade falhou")
+                log.exception("cluster: availability listener failed")
 
     # --- subscribing --------------------------------------------------------------------------------
 
@@ -207,7 +211,7 @@ class CanalRedis:
             receptor(dados if isinstance(dados, bytes) else dados.encode())
         except Exception:
             # A receiver bug must not stop the subscription of every namespace.
-            log.exception("receptor do canal %s falhou", nome)
+            log.exception("cluster: receiver of channel %s failed", nome)
 
     # --- publishing --------------------------------------------------------------------------------
 
@@ -278,7 +282,7 @@ class CanalRedis:
                 await asyncio.wait_for(self._fila.join(), ESPERA_ESVAZIAR_S)
         self._parando = True
         await encerrar(tarefas)
-        self._ultimo_erro = "parado"
+        self._ultimo_erro = "stopped"
         self._mudar(assinado=False)
         with contextlib.suppress(Exception):
             await self.cliente.aclose()
