@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from limits.aio.storage import MemoryStorage, MovingWindowSupport, RedisStorage, Storage
 from limits.aio.storage.base import SlidingWindowCounterSupport
+from redis.asyncio import ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -48,11 +49,12 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
 
     STORAGE_SCHEME = None  # not registered under a URL scheme: built by armazenamento_limites()
 
-    def __init__(self, redis: Storage, *, pausa_s: float = 1.0) -> None:
+    def __init__(self, redis: Storage, *, pausa_s: float = 1.0, pool: ConnectionPool | None = None) -> None:
         super().__init__()
         if not isinstance(redis, MovingWindowSupport | SlidingWindowCounterSupport):
             raise TypeError("the Redis storage must support moving and sliding windows")
         self.redis = redis
+        self._pool = pool  # ours to close: limits' storage has no close of its own
         self.memoria = MemoryStorage()
         self._pausa_s = pausa_s
         self._falhou_em: float | None = None
@@ -62,6 +64,10 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         # Nothing escapes _chamar: the limiter never sees a storage error.
         return ()
+
+    async def fechar(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     @property
     def em_memoria(self) -> bool:
@@ -156,12 +162,13 @@ def armazenamento_limites(
     Short timeouts and no retries: a limiter check sits on the request path, and a slow Redis should
     fall back quickly rather than hold a login for seconds.
     """
+    pool = ConnectionPool.from_url(
+        redis_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
+    )
     redis = RedisStorage(
         url_limits(redis_url),
         implementation="redispy",
         key_prefix=prefixo,
-        socket_connect_timeout=timeout_s,
-        socket_timeout=timeout_s,
-        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]
+        connection_pool=pool,  # type: ignore[arg-type]
     )
-    return ArmazenamentoResiliente(redis)
+    return ArmazenamentoResiliente(redis, pool=pool)

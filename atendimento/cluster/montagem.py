@@ -60,6 +60,7 @@ class Cluster:
         # Presence first: its goodbye is written through the link the canal is about to close.
         await self.presenca.fechar()
         await self.canal.stop()
+        await self.limiter_storage.fechar()
 
     @property
     def disponivel(self) -> bool:

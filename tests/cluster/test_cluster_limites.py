@@ -1,0 +1,90 @@
+"""Rate-limit counters shared through Redis, and their fallback to memory while Redis is away."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from limits import RateLimitItemPerMinute
+
+from atendimento.api.errors import ErroApi
+from atendimento.api.limites import LimitadorLogin
+from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites, url_limits
+from atendimento.gateway.limites import LimiteDigitando
+
+from .apoio_cluster import RedisProprio, porta_livre
+
+
+def test_url_limits() -> None:
+    assert url_limits("redis://127.0.0.1:6379/0") == "async+redis://127.0.0.1:6379/0"
+    assert url_limits("rediss://:senha@redis:6380/1") == "async+rediss://:senha@redis:6380/1"
+    assert url_limits("unix:///run/redis.sock?db=0") == "async+redis+unix:///run/redis.sock?db=0"
+    with pytest.raises(ValueError):
+        url_limits("memcached://x")
+
+
+@pytest.fixture
+async def duas_instancias(
+    redis_url: str,
+) -> AsyncIterator[tuple[ArmazenamentoResiliente, ArmazenamentoResiliente]]:
+    prefixo = f"teste-limites-{uuid.uuid4().hex[:10]}"
+    a = armazenamento_limites(redis_url, prefixo=prefixo)
+    b = armazenamento_limites(redis_url, prefixo=prefixo)
+    yield a, b
+    await a.reset()
+    await a.fechar()
+    await b.fechar()
+
+
+async def test_orcamento_de_digitando_vale_para_o_cluster(
+    duas_instancias: tuple[ArmazenamentoResiliente, ArmazenamentoResiliente],
+) -> None:
+    a, b = (LimiteDigitando(s) for s in duas_instancias)
+    permitidos = [await a.consumir("e1", "ana", "t1") for _ in range(6)]
+    permitidos += [await b.consumir("e1", "ana", "t1") for _ in range(4)]
+    assert permitidos == [None] * 10
+    espera = await b.consumir("e1", "ana", "t1")
+    assert espera is not None and 0 < espera <= 60_000
+    assert await a.consumir("e1", "ana", "t1") is not None
+    assert await a.consumir("e2", "ana", "t1") is None  # another tenant: another budget
+    assert all(s.falhas == 0 for s in duas_instancias)
+
+
+async def test_throttle_de_login_vale_para_o_cluster(
+    duas_instancias: tuple[ArmazenamentoResiliente, ArmazenamentoResiliente],
+) -> None:
+    a, b = (LimitadorLogin(s, falhas_por_email_ip=RateLimitItemPerMinute(3)) for s in duas_instancias)
+    await a.reservar("ana@demo.local", "10.0.0.1")
+    await b.reservar("ana@demo.local", "10.0.0.1")
+    await a.reservar("ana@demo.local", "10.0.0.1")
+    with pytest.raises(ErroApi) as erro:
+        await b.reservar("ana@demo.local", "10.0.0.1")
+    assert (erro.value.status, erro.value.code) == (429, "LIMITE_EXCEDIDO")
+
+
+async def test_sem_redis_os_contadores_ficam_na_memoria() -> None:
+    armazenamento = armazenamento_limites(f"redis://127.0.0.1:{porta_livre()}/0", timeout_s=0.2)
+    limite = LimiteDigitando(armazenamento, por_minuto=2)
+    resultados = [await limite.consumir("e1", "ana", "t1") for _ in range(3)]
+    assert resultados[:2] == [None, None] and resultados[2] is not None
+    assert armazenamento.falhas >= 1
+    assert await armazenamento.check() is False
+    await armazenamento.fechar()
+
+
+async def test_redis_volta_e_os_contadores_voltam_a_ser_compartilhados(redis_proprio: RedisProprio) -> None:
+    armazenamento = armazenamento_limites(redis_proprio.url, timeout_s=0.2)
+    armazenamento._pausa_s = 0.05  # retry Redis quickly in the test
+    limite = LimiteDigitando(armazenamento, por_minuto=100)
+    assert await limite.consumir("e1", "ana", "t1") is None
+    redis_proprio.matar()
+    assert await limite.consumir("e1", "ana", "t1") is None
+    assert armazenamento.falhas == 1
+    redis_proprio.iniciar()
+    await asyncio.sleep(0.1)
+    assert await limite.consumir("e1", "ana", "t1") is None
+    assert not armazenamento.em_memoria
+    assert await armazenamento.check() is True
+    await armazenamento.fechar()
