@@ -191,10 +191,7 @@ class CanalRedis:
                     # The publish link failed while this one held: back once a PING goes through.
                     await self.cliente.ping()
                     self._mudar(publicacao_ok=True)
-                if not pubsub.subscribed:
-                    await asyncio.sleep(0.5)
-                    await pubsub.ping()
-                    continue
+                # Also reads the PONG above, and waits when there is no channel yet.
                 mensagem = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if mensagem is not None and mensagem.get("type") == "message":
                     self._entregar(mensagem["channel"], mensagem["data"])

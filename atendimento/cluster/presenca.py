@@ -135,6 +135,8 @@ class PresencaCluster:
     async def fechar(self) -> None:
         """Stop, and hand this instance's users over: with Redis up they go through the grace period
         now (and go offline unless they reconnect elsewhere); with Redis down the others sweep later."""
+        if self._parando:
+            return  # the gateway and the cluster may both close it
         tarefas, self._tarefas = self._tarefas, []
         self._parando = True
         await encerrar(tarefas)

@@ -1,0 +1,53 @@
+"""``montar_cluster`` as the composition root (atendimento/app.py) uses it, and /ready through the API."""
+
+from __future__ import annotations
+
+import httpx
+
+from atendimento.app import criar_aplicacao
+from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.montagem import montar_cluster
+from atendimento.cluster.presenca import PresencaCluster
+from atendimento.config import Settings
+from atendimento.engine import Server
+
+from .apoio_cluster import RedisProprio, ate
+
+SEGREDO = "segredo-dos-testes-de-cluster-com-mais-de-32-bytes"
+
+
+def test_todo_namespace_recebe_o_adaptador_redis(redis_url: str) -> None:
+    server = Server()
+    antes = server.of("/")  # made before montar_cluster, like the main namespace always is
+    cluster = montar_cluster(server, Settings(redis_url=redis_url), instancia="i-1")  # type: ignore[call-arg]
+    depois = server.of("/outro")
+    for ns in (antes, depois):
+        assert isinstance(ns.adapter, AdaptadorRedis)
+        assert ns.adapter.instancia == "i-1" and ns.adapter.canal_redis is cluster.canal
+    assert cluster.adaptador("/outro") is depois.adapter
+    assert {"atendimento:/:broadcast", "atendimento:/outro:broadcast"} <= set(cluster.canal._receptores)
+
+
+async def test_aplicacao_com_redis_e_o_ready(sqlite_settings: Settings, redis_proprio: RedisProprio) -> None:
+    settings = sqlite_settings.model_copy(update={"redis_url": redis_proprio.url, "jwt_secret": SEGREDO})
+    aplicacao = criar_aplicacao(settings)
+    assert isinstance(aplicacao.gateway.presenca, PresencaCluster)
+    assert isinstance(aplicacao.server.of("/atendimento").adapter, AdaptadorRedis)
+    await aplicacao.startup()
+    try:
+        transporte = httpx.ASGITransport(app=aplicacao.asgi)
+        async with httpx.AsyncClient(transport=transporte, base_url="http://teste") as http:
+            assert (await http.get("/ready")).status_code == 200
+            redis_proprio.matar()
+            adaptador = aplicacao.server.of("/atendimento").adapter
+            assert isinstance(adaptador, AdaptadorRedis)
+            await ate(lambda: not adaptador.canal_redis.disponivel, prazo=10)
+            resposta = await http.get("/ready")
+            assert resposta.status_code == 503
+            assert resposta.json()["code"] == "NAO_PRONTO"
+            assert (await http.get("/health")).status_code == 200  # the process itself is fine
+            redis_proprio.iniciar()
+            await ate(lambda: adaptador.canal_redis.disponivel, prazo=10)
+            assert (await http.get("/ready")).status_code == 200
+    finally:
+        await aplicacao.shutdown()
