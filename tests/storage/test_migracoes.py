@@ -84,11 +84,16 @@ async def test_postgres_cria_o_papel_da_aplicacao_com_so_dml(pg_database: BancoT
                 )
             ).scalars()
             assert set(privilegios) == {"SELECT", "INSERT", "UPDATE", "DELETE"}
-            # No access to the migration bookkeeping.
-            acesso = (
-                await conn.execute(text("SELECT has_table_privilege('alembic_version', 'SELECT')"))
-            ).scalar_one()
-            assert acesso is False
+            # The migration bookkeeping: read (serve checks the schema is at head), never written.
+            leitura, escrita = (
+                await conn.execute(
+                    text(
+                        "SELECT has_table_privilege('alembic_version', 'SELECT'), "
+                        "has_table_privilege('alembic_version', 'UPDATE')"
+                    )
+                )
+            ).one()
+            assert (leitura, escrita) == (True, False)
     finally:
         await storage.close()
 
