@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 
 import uvicorn
 
-from atendimento.app import criar_aplicacao
+from atendimento.app import Aplicacao, criar_aplicacao
 from atendimento.cli.main import CommandError, settings_from_args
 from atendimento.cli.preflight import run_async
 from atendimento.config import Settings
@@ -61,6 +62,22 @@ async def _check_redis(url: str) -> None:
         await client.aclose()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, told to close the engine's sessions before it waits for connections to finish.
+
+    A pending long-polling GET is an HTTP request that only ends when the session has something to
+    say; without this, every open browser tab would hold a graceful shutdown for up to pingInterval.
+    """
+
+    def __init__(self, config: uvicorn.Config, aplicacao: Aplicacao) -> None:
+        super().__init__(config)
+        self._aplicacao = aplicacao
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._aplicacao.server.shutdown()
+        await super().shutdown(sockets)
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
@@ -86,11 +103,12 @@ def run(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        timeout_graceful_shutdown=10,
     )
     where = f"http://{settings.host}:{settings.port}"
     print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
     print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
     print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
-    server = uvicorn.Server(config)
+    server = _Server(config, aplicacao)
     server.run()
     return 0 if server.started else 1

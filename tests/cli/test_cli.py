@@ -149,3 +149,31 @@ def test_serve_on_postgres_as_the_application_role(pg_database: Any, tmp_path: P
     finally:
         process.terminate()
         process.communicate(timeout=15)
+
+
+def test_serve_stops_promptly_with_a_long_poll_pending(tmp_path: Path) -> None:
+    """SIGTERM with a browser tab on long-polling: the pending GET ends at once, not after pingInterval."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "atendimento", "serve", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/health", process)
+        base = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+        with urllib.request.urlopen(base, timeout=5) as answer:
+            sid = json.loads(answer.read()[1:])["sid"]
+        pending = subprocess.Popen(["curl", "-s", "-m", "30", f"{base}&sid={sid}"], stdout=subprocess.PIPE)
+        time.sleep(0.5)  # the GET is now parked, waiting for output
+        started = time.monotonic()
+        process.terminate()
+        process.communicate(timeout=20)
+        assert time.monotonic() - started < 5
+        body, _ = pending.communicate(timeout=5)
+        assert body == b"1"  # the Engine.IO close packet
+    finally:
+        if process.poll() is None:
+            process.kill()
