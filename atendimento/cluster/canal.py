@@ -279,6 +279,8 @@ class CanalRedis:
                 await asyncio.wait_for(self._fila.join(), ESPERA_ESVAZIAR_S)
         self._parando = True
         await encerrar(tarefas)
+        if self._fila.qsize():
+            self.contar_nao_compartilhada("parado", self._fila.qsize())  # Redis too slow to flush
         self._ultimo_erro = "stopped"
         self._mudar(assinado=False)
         with contextlib.suppress(Exception):
