@@ -133,10 +133,11 @@ async def test_instancia_morta_sem_despedida_seus_usuarios_saem_uma_vez(instanci
     for tarefa in a._tarefas:
         tarefa.cancel()
     inicio = asyncio.get_running_loop().time()
-    await ate(lambda: ("offline", "e1", "ana") in todos(oa, ob, oc), prazo=BATIMENTO * 3 + BATIMENTO * 3)
+    # Bounded by the key's life (3 heartbeats) plus one sweep interval, plus slack for a loaded machine.
+    limite = BATIMENTO * 4 + 1.0
+    await ate(lambda: ("offline", "e1", "ana") in todos(oa, ob, oc), prazo=limite)
     decorrido = asyncio.get_running_loop().time() - inicio
-    # Bounded by the key's life (3 heartbeats) plus one sweep interval, plus scheduling slack.
-    assert decorrido <= BATIMENTO * 4 + 0.3
+    assert decorrido <= limite
     await asyncio.sleep(BATIMENTO * 3)
     offline = [e for e in todos(oa, ob, oc) if e[0] == "offline"]
     assert offline == [("offline", "e1", "ana")]  # once, by one survivor; bruno stays online
