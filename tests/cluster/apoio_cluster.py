@@ -77,6 +77,11 @@ class RedisProprio:
             self._processo.wait(5)
         self._processo = None
 
+    def encerrar(self) -> None:
+        """Kill it for good and remove its folder."""
+        self.matar()
+        shutil.rmtree(self._pasta, ignore_errors=True)
+
 
 async def ate(condicao: Callable[[], bool], prazo: float = 5.0, passo: float = 0.02) -> None:
     """Wait until ``condicao()`` holds; fail the test (AssertionError) after ``prazo`` seconds."""

@@ -41,7 +41,7 @@ def redis_proprio() -> Iterator[RedisProprio]:
     try:
         yield servidor
     finally:
-        servidor.matar()
+        servidor.encerrar()
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def redis_do_par() -> Iterator[RedisProprio]:
     servidor = RedisProprio()
     servidor.iniciar()
     yield servidor
-    servidor.matar()
+    servidor.encerrar()
 
 
 @pytest.fixture
