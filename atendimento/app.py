@@ -101,6 +101,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     limiter_storage = None
     presenca = None
     readiness = [_database_check(storage)]
+    degradation: list[Callable[[], Awaitable[tuple[str, bool, str | None]]]] = []
 
     if settings.redis_url:
         from atendimento.cluster.montagem import montar_cluster
@@ -108,7 +109,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         cluster = montar_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
         presenca = cluster.presenca
-        readiness.append(cluster.verificacao_prontidao)
+        degradation.append(cluster.verificacao_prontidao)
         on_startup.append(cluster.start)
         on_shutdown.append(cluster.stop)
 
@@ -129,6 +130,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         tokens=tokens,
         presenca=gateway.presenca,
         readiness=readiness,
+        degradacao=degradation,
         settings=settings,
         limitador_login=None if limiter_storage is None else LimitadorLogin(limiter_storage),
     )

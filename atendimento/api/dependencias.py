@@ -29,6 +29,8 @@ class ContextoApi:
     tokens: ServicoTokens
     presenca: ConsultaPresenca
     prontidao: tuple[VerificacaoProntidao, ...]
+    # Dependencies without which this instance still serves (Redis: local sockets keep working).
+    degradacao: tuple[VerificacaoProntidao, ...]
     limitador_login: LimitadorLogin
 
 

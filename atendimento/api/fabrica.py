@@ -28,6 +28,7 @@ def create_api(
     tokens: ServicoTokens,
     presenca: ConsultaPresenca,
     readiness: Sequence[VerificacaoProntidao] = (),
+    degradacao: Sequence[VerificacaoProntidao] = (),
     settings: Settings,
     limitador_login: LimitadorLogin | None = None,
     max_body_bytes: int = MAX_CORPO_BYTES,
@@ -50,6 +51,7 @@ def create_api(
         tokens=tokens,
         presenca=presenca,
         prontidao=tuple(readiness),
+        degradacao=tuple(degradacao),
         limitador_login=limitador_login or LimitadorLogin(),
     )
     registrar_handlers(app)

@@ -88,5 +88,5 @@ class SaudeSaida(Saida):
 
 
 class ProntidaoSaida(Saida):
-    status: Literal["pronto"]
+    status: Literal["pronto", "degradado"]
     verificacoes: dict[str, bool]

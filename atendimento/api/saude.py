@@ -49,8 +49,14 @@ async def _verificar(indice: int, verificacao: VerificacaoProntidao) -> tuple[st
     responses=erros_documentados(503),
 )
 async def ready(ctx: Contexto) -> JSONResponse:
-    resultados = await asyncio.gather(*(_verificar(i, v) for i, v in enumerate(ctx.prontidao)))
-    falhas = [nome for nome, pronto in resultados if not pronto]
+    """503 when a dependency the instance cannot serve without fails (the database); 200 with
+    ``degradado`` when only one it can do without is away (Redis: its own sockets keep working, so a
+    load balancer must not take every instance out at once)."""
+    todas = (*ctx.prontidao, *ctx.degradacao)
+    resultados = await asyncio.gather(*(_verificar(i, v) for i, v in enumerate(todas)))
+    criticos = resultados[: len(ctx.prontidao)]
+    falhas = [nome for nome, pronto in criticos if not pronto]
     if falhas:
         return resposta_erro(503, "NAO_PRONTO", f"Dependências indisponíveis: {', '.join(falhas)}")
-    return ok({"status": "pronto", "verificacoes": {nome: True for nome, _ in resultados}})
+    status = "pronto" if all(pronto for _, pronto in resultados) else "degradado"
+    return ok({"status": status, "verificacoes": dict(resultados)})

@@ -154,6 +154,13 @@ async def test_ready_falha_503_sem_detalhes(amb_fabrica, monkeypatch: pytest.Mon
     assert "banco" not in erro["error"]
 
 
+async def test_ready_degradado_quando_so_uma_dependencia_dispensavel_falha(amb_fabrica) -> None:  # type: ignore[no-untyped-def]
+    amb: Ambiente = await amb_fabrica(readiness=[_banco_ok], degradacao=[_redis_fora])
+    data = assert_ok(await amb.cliente.get("/ready"), 200, ProntidaoSaida)
+    assert data["status"] == "degradado"
+    assert data["verificacoes"]["banco"] is True and False in data["verificacoes"].values()
+
+
 # --- CORS, OpenAPI, schemas ------------------------------------------------------------------------
 
 

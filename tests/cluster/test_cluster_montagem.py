@@ -43,8 +43,12 @@ async def test_aplicacao_com_redis_e_o_ready(sqlite_settings: Settings, redis_pr
             assert isinstance(adaptador, AdaptadorRedis)
             await ate(lambda: not adaptador.canal_redis.disponivel, prazo=10)
             resposta = await http.get("/ready")
-            assert resposta.status_code == 503
-            assert resposta.json()["code"] == "NAO_PRONTO"
+            # Degraded, not down: this instance still serves its own sockets.
+            assert resposta.status_code == 200
+            assert resposta.json()["data"] == {
+                "status": "degradado",
+                "verificacoes": {"database": True, "redis": False},
+            }
             assert (await http.get("/health")).status_code == 200  # the process itself is fine
             redis_proprio.iniciar()
             await ate(lambda: adaptador.canal_redis.disponivel, prazo=10)
