@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apoio_rede import porta_livre
 
 PYTHON = sys.executable
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -66,7 +60,7 @@ def test_help_says_what_each_command_does(command: list[str], tmp_path: Path) ->
 
 
 def test_serve_answers_health_and_ready_on_the_embedded_default(tmp_path: Path) -> None:
-    port = _free_port()
+    port = porta_livre()
     process = subprocess.Popen(
         [PYTHON, "-m", "atendimento", "serve", "--port", str(port)],
         env=_env(tmp_path),
@@ -127,7 +121,7 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
 
 def test_serve_on_postgres_refuses_a_role_that_bypasses_rls(pg_database: Any, tmp_path: Path) -> None:
     result = _cli(
-        "serve", "--database-url", pg_database.admin_url, "--port", str(_free_port()), data_dir=tmp_path
+        "serve", "--database-url", pg_database.admin_url, "--port", str(porta_livre()), data_dir=tmp_path
     )
     assert result.returncode == 2
     assert "would bypass row-level security" in result.stderr
@@ -135,7 +129,7 @@ def test_serve_on_postgres_refuses_a_role_that_bypasses_rls(pg_database: Any, tm
 
 
 def test_serve_on_postgres_as_the_application_role(pg_database: Any, tmp_path: Path) -> None:
-    port = _free_port()
+    port = porta_livre()
     process = subprocess.Popen(
         [PYTHON, "-m", "atendimento", "serve", "--port", str(port), "--database-url", pg_database.app_url],
         env=_env(tmp_path),
@@ -153,7 +147,7 @@ def test_serve_on_postgres_as_the_application_role(pg_database: Any, tmp_path: P
 
 def test_serve_stops_promptly_with_a_long_poll_pending(tmp_path: Path) -> None:
     """SIGTERM with a browser tab on long-polling: the pending GET ends at once, not after pingInterval."""
-    port = _free_port()
+    port = porta_livre()
     process = subprocess.Popen(
         [PYTHON, "-m", "atendimento", "serve", "--port", str(port)],
         env=_env(tmp_path),

@@ -10,21 +10,13 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import socketio
-import uvicorn
-
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from apoio_rede import porta_livre, servir_uvicorn
 
 REDIS_URL = os.environ.get("ATENDIMENTO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def porta_livre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisProprio:
@@ -95,33 +87,7 @@ async def ate(condicao: Callable[[], bool], prazo: float = 5.0, passo: float = 0
 # --- engine servers on real ports, in this process -------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def servir(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn (the engine's WebSocket protocol) as a task on the test's loop."""
-    porta = porta_livre()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=porta,
-        ws=EngineWebSocketProtocol,
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="off",
-    )
-    servidor = uvicorn.Server(config)
-    servidor.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    tarefa = asyncio.create_task(servidor.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not servidor.started:
-                if tarefa.done():
-                    tarefa.result()
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{porta}"
-    finally:
-        servidor.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(tarefa, 10)
+servir = servir_uvicorn  # the cluster tests' name for it
 
 
 class Caixa:

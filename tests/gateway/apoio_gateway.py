@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 
 from atendimento.config import Settings
 from atendimento.engine import Server
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.gateway.namespace import Gateway
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.storage.demo import USUARIOS_DEMO, USUARIOS_OUTRA, ResumoDemo
@@ -22,12 +16,6 @@ from atendimento.storage.demo import USUARIOS_DEMO, USUARIOS_OUTRA, ResumoDemo
 SEGREDO = "segredo-dos-testes-do-gateway-com-mais-de-32-bytes"
 GRACE_TESTES = 0.6  # short, so the presence tests stay quick; the contract allows up to 5 s
 PAPEIS = {email: (nome, role) for email, nome, role in USUARIOS_DEMO + USUARIOS_OUTRA}
-
-
-def _porta_livre() -> int:
-    with socket.socket() as sonda:
-        sonda.bind(("127.0.0.1", 0))
-        return int(sonda.getsockname()[1])
 
 
 @dataclass
@@ -68,32 +56,3 @@ class Produto:
 
     def sids_em(self, sala: str) -> set[str]:
         return {s.sid for s in self.gateway.namespace.sockets_in(sala)}
-
-
-@contextlib.asynccontextmanager
-async def servir_uvicorn(app: Any) -> AsyncIterator[str]:
-    porta = _porta_livre()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=porta,
-        ws=EngineWebSocketProtocol,
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="off",
-    )
-    servidor = uvicorn.Server(config)
-    # Signals stay with pytest: uvicorn would otherwise take SIGINT for itself while it runs.
-    servidor.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    tarefa = asyncio.create_task(servidor.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not servidor.started:
-                if tarefa.done():
-                    tarefa.result()
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{porta}"
-    finally:
-        servidor.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(tarefa, 10)

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from apoio_rede import servir_uvicorn
 
 from atendimento.api import create_api
 from atendimento.config import Settings
@@ -25,7 +26,7 @@ from atendimento.gateway.namespace import montar_gateway
 from atendimento.gateway.presenca import RegistroPresenca
 from atendimento.identity.tokens import ServicoTokens
 
-from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto, servir_uvicorn
+from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto
 from .clientes_node import ClientesNode, garantir_node_modules
 
 Subir = Callable[..., Awaitable[Produto]]
