@@ -19,6 +19,7 @@ from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
 from atendimento.gateway.namespace import Gateway, montar_gateway
 from atendimento.identity.tokens import ServicoTokens
+from atendimento.metricas import app_metricas
 from atendimento.storage.banco import Storage
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         settings=settings,
         limitador_login=None if limiter_storage is None else LimitadorLogin(limiter_storage),
     )
+    api.mount("/metrics", app_metricas(server))
     return Aplicacao(
         settings=settings,
         storage=storage,

@@ -1,0 +1,29 @@
+"""The composition root: one ASGI app with the engine, the gateway and the API, and its metrics."""
+
+from __future__ import annotations
+
+import httpx
+
+from atendimento.app import criar_aplicacao
+from atendimento.config import Settings
+
+
+async def test_metrics_say_how_many_are_connected_and_nothing_about_tenants(
+    sqlite_settings: Settings,
+) -> None:
+    aplicacao = criar_aplicacao(sqlite_settings)
+    await aplicacao.startup()
+    try:
+        transporte = httpx.ASGITransport(app=aplicacao.asgi)
+        async with httpx.AsyncClient(transport=transporte, base_url="http://teste") as http:
+            aberta = await http.get("/socket.io/?EIO=4&transport=polling")
+            assert aberta.status_code == 200 and aberta.text.startswith("0{")
+            resposta = await http.get("/metrics/")
+        assert resposta.status_code == 200
+        linhas = resposta.text.splitlines()
+        assert "atendimento_engine_sessoes 1.0" in linhas
+        assert "atendimento_gateway_sockets 0.0" in linhas
+        assert "empresa" not in resposta.text
+        assert "python_gc_objects_collected_total" in resposta.text  # the process-wide registry
+    finally:
+        await aplicacao.shutdown()
