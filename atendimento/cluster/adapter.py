@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Set
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from atendimento.cluster import metricas
 from atendimento.cluster.mensagens import (
@@ -47,30 +47,16 @@ _VAZIO: frozenset[str] = frozenset()
 
 
 class AdaptadorRedis(Adapter):
-    """One per namespace, built by the engine as ``adapter_class(namespace)``.
+    """One per namespace, built by the engine's adapter factory.
 
-    The engine builds adapters from a class, so the Redis link is bound to a subclass made by
-    ``AdaptadorRedis.ligado(canal, instancia)`` (montagem.py does it) rather than passed in.
+    montagem.py installs ``functools.partial(AdaptadorRedis, canal_redis=..., instancia=...)`` with
+    ``server.set_adapter_factory``: every namespace of the instance shares the one Redis link.
     """
 
-    _canal_da_classe: ClassVar[CanalRedis | None] = None
-    _instancia_da_classe: ClassVar[str] = ""
-
-    @classmethod
-    def ligado(cls, canal_redis: CanalRedis, instancia: str) -> type[AdaptadorRedis]:
-        return type(
-            "AdaptadorRedisLigado",
-            (cls,),
-            {"_canal_da_classe": canal_redis, "_instancia_da_classe": instancia},
-        )
-
-    def __init__(self, namespace: Namespace) -> None:
+    def __init__(self, namespace: Namespace, canal_redis: CanalRedis, instancia: str) -> None:
         super().__init__(namespace)
-        canal_redis = type(self)._canal_da_classe
-        if canal_redis is None:
-            raise TypeError("use AdaptadorRedis.ligado(canal, instancia) as the adapter class")
         self.canal_redis = canal_redis
-        self.instancia = type(self)._instancia_da_classe
+        self.instancia = instancia
         self.canal = canal(namespace.name)
         # Plain counters for tests and health(); Prometheus has the process-wide ones.
         self.descartadas = 0

@@ -17,6 +17,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from atendimento.cluster.adapter import AdaptadorRedis
 from atendimento.cluster.canal import CanalRedis, criar_cliente
@@ -24,7 +25,6 @@ from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_l
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
-from atendimento.engine.adapter import Adapter
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +89,6 @@ class Cluster:
         return "redis", False, f"degraded: {self.canal.estado().get('erro')}"
 
 
-def _instalar_adaptador(server: Server, classe: type[Adapter]) -> None:
-    """Make ``classe`` the adapter of every namespace, present and future.
-
-    Namespaces made before this call (``/`` always exists) get a new adapter that takes over their
-    rooms; at start-up they have no sockets yet, so nothing is in flight.
-    """
-    server.adapter_class = classe
-    for namespace in server.namespaces.values():
-        if isinstance(namespace.adapter, classe):
-            continue
-        antigo = namespace.adapter
-        novo = classe(namespace)
-        novo.rooms, novo.sids = antigo.rooms, antigo.sids
-        namespace.adapter = novo
-
-
 def montar_cluster(
     server: Server,
     settings: Settings,
@@ -121,7 +105,8 @@ def montar_cluster(
         raise ValueError("montar_cluster needs settings.redis_url")
     instancia = instancia or novo_id_instancia()
     canal_redis = CanalRedis(criar_cliente(settings.redis_url))
-    _instalar_adaptador(server, AdaptadorRedis.ligado(canal_redis, instancia))
+    # Every namespace, present (``/`` always is) and future; none has sockets yet.
+    server.set_adapter_factory(partial(AdaptadorRedis, canal_redis=canal_redis, instancia=instancia))
     presenca = PresencaCluster(
         canal_redis,
         instancia,

@@ -4,7 +4,9 @@
 delivers broadcasts to the sockets of this process. Every socket is also implicitly addressable by
 its own id as a room (``to=sid``), as in the reference server, without storing a one-member set.
 
-The hook for a multi-instance deployment (cluster/, Redis)::
+The engine builds one adapter per namespace with ``Server(adapter_factory=...)``, a callable
+``factory(namespace) -> Adapter`` (the class itself by default; ``functools.partial`` or a closure to
+pass more, such as a Redis link). The hook for a multi-instance deployment (cluster/, Redis)::
 
     class RedisAdapter(Adapter):
         def broadcast(self, packet, rooms, exclude_rooms, exclude_sids):
@@ -25,9 +27,9 @@ that object to each recipient's buffer; no task, no copy, no per-recipient encod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .protocol.outgoing import message
 from .protocol.socketio import encode_event
@@ -53,6 +55,9 @@ class EventPacket:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+AdapterFactory: TypeAlias = "Callable[[Namespace], Adapter]"
+"""What ``Server(adapter_factory=...)`` takes: builds the adapter of one namespace (a class will do)."""
 
 
 class Adapter:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .adapter import Adapter, EventPacket
+from .adapter import Adapter, AdapterFactory, EventPacket
 from .broadcast import BroadcastOperator
 from .errors import ConnectionRefused
 from .socket import Socket, check_event_name
@@ -42,11 +42,11 @@ class _Handler:
 
 
 class Namespace:
-    def __init__(self, server: Server, name: str, adapter_class: type[Adapter] = Adapter) -> None:
+    def __init__(self, server: Server, name: str, adapter_factory: AdapterFactory = Adapter) -> None:
         self.server = server
         self.name = name
         self.sockets: dict[str, Socket] = {}
-        self.adapter = adapter_class(self)
+        self.adapter: Adapter = adapter_factory(self)
         self._handlers: dict[str, _Handler] = {}
         self._on_connect: _Handler | None = None
         self._on_disconnect: _Handler | None = None

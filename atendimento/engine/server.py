@@ -24,7 +24,7 @@ import logging
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .adapter import Adapter
+from .adapter import Adapter, AdapterFactory
 from .client import Client
 from .namespace import Namespace
 from .transport.config import EngineConfig
@@ -70,7 +70,7 @@ class Server:
         max_buffered_bytes: int | None = None,
         connect_timeout_ms: int = 45_000,
         upgrade_timeout_ms: int = 10_000,
-        adapter_class: type[Adapter] = Adapter,
+        adapter_factory: AdapterFactory = Adapter,
     ) -> None:
         self.config = EngineConfig(
             path=path,
@@ -83,7 +83,7 @@ class Server:
         )
         self.engine = EngineServer(_SocketIOHandler(self), self.config)
         self.connect_timeout = connect_timeout_ms / 1000
-        self.adapter_class = adapter_class
+        self.adapter_factory = adapter_factory
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.of("/")
@@ -94,8 +94,20 @@ class Server:
             raise ValueError("namespace names start with '/'")
         nsp = self.namespaces.get(name)
         if nsp is None:
-            nsp = self.namespaces[name] = Namespace(self, name, self.adapter_class)
+            nsp = self.namespaces[name] = Namespace(self, name, self.adapter_factory)
         return nsp
+
+    def set_adapter_factory(self, factory: AdapterFactory) -> None:
+        """Build every namespace's adapter with ``factory(namespace)``, the existing ones included.
+
+        A namespace that already exists (``/`` always does) gets a new adapter that takes over its
+        rooms. Meant for start-up, before any socket connects: the old adapter is simply dropped.
+        """
+        self.adapter_factory = factory
+        for nsp in self.namespaces.values():
+            old, new = nsp.adapter, factory(nsp)
+            new.rooms, new.sids = old.rooms, old.sids
+            nsp.adapter = new
 
     # ------------------------------------------------------------------------------------------- ASGI
 

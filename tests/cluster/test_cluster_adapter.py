@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -56,7 +57,9 @@ async def _instancia(
     redis_url: str, namespace: str, nome: str, pilha: contextlib.AsyncExitStack
 ) -> Instancia:
     canal = CanalRedis(criar_cliente(redis_url))
-    server = Server(adapter_class=AdaptadorRedis.ligado(canal, nome), ping_interval_ms=2000)
+    server = Server(
+        adapter_factory=partial(AdaptadorRedis, canal_redis=canal, instancia=nome), ping_interval_ms=2000
+    )
     ns = server.of(namespace)
 
     @ns.on_connect

@@ -10,6 +10,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -145,7 +146,7 @@ async def instancia(redis_url: str) -> AsyncIterator[tuple[Server, str, Redis, s
     """One engine server with the Redis adapter on a namespace of its own, and a raw Redis client."""
     namespace = f"/teste-{uuid.uuid4().hex[:10]}"
     canal_redis = CanalRedis(criar_cliente(redis_url))
-    server = Server(adapter_class=AdaptadorRedis.ligado(canal_redis, "instancia-a"))
+    server = Server(adapter_factory=partial(AdaptadorRedis, canal_redis=canal_redis, instancia="instancia-a"))
     ns = server.of(namespace)
 
     @ns.on_connect
