@@ -17,9 +17,14 @@ pass more, such as a Redis link). The hook for a multi-instance deployment (clus
         #     adapter.broadcast_local(EventPacket.from_dict(msg["packet"]), set(msg["rooms"]), ...)
 
 ``broadcast`` is what ``Namespace.emit`` calls; ``broadcast_local`` must only ever deliver to this
-process's sockets, so a message received from the bus is never re-published. ``EventPacket`` holds
-the namespace, event name and arguments, all JSON-able unless an argument is ``bytes`` (a cluster
-adapter that must carry binary can encode those itself, e.g. base64 or msgpack).
+process's sockets, so a message received from the bus is never re-published. Acting on sockets
+follows the same pattern: ``disconnect_sockets``, ``sockets_join`` and ``sockets_leave`` (what
+``ns.disconnect_room`` and ``ns.to(room).disconnect_sockets()/sockets_join()/sockets_leave()`` call)
+act on this process's sockets here through their ``*_local`` twins; a cluster adapter extends them to
+also reach the other instances, and calls the ``*_local`` ones for a request it receives.
+
+``EventPacket`` holds the namespace, event name and arguments, all JSON-able unless an argument is
+``bytes`` (a cluster adapter that must carry binary can encode those itself, e.g. base64 or msgpack).
 
 Hot path: ``broadcast_local`` encodes and frames the packet once (``Outgoing``), then only appends
 that object to each recipient's buffer; no task, no copy, no per-recipient encoding.
@@ -161,3 +166,82 @@ class Adapter:
             socket = get(sid)
             if socket is not None:
                 socket.session.push(out)
+
+    # ------------------------------------------------------------------------------- acting on sockets
+
+    def disconnect_sockets(
+        self,
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+        reason: str = "io server disconnect",
+    ) -> None:
+        """Disconnect the matching sockets of the deployment (every socket when ``rooms`` is empty).
+
+        Override to reach other instances; ``on_disconnect`` gets ``reason``.
+        """
+        self.disconnect_sockets_local(rooms, exclude_rooms, exclude_sids, reason)
+
+    def sockets_join(
+        self,
+        target_rooms: Set[str],
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+    ) -> None:
+        """Make the matching sockets of the deployment join ``target_rooms``. Override to reach others."""
+        self.sockets_join_local(target_rooms, rooms, exclude_rooms, exclude_sids)
+
+    def sockets_leave(
+        self,
+        target_rooms: Set[str],
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+    ) -> None:
+        """Make the matching sockets of the deployment leave ``target_rooms``. Override to reach others."""
+        self.sockets_leave_local(target_rooms, rooms, exclude_rooms, exclude_sids)
+
+    def disconnect_sockets_local(
+        self,
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+        reason: str = "io server disconnect",
+    ) -> None:
+        """Disconnect the matching sockets of this process only."""
+        sockets = self.namespace.sockets
+        for sid in self._targets(rooms, exclude_rooms, exclude_sids):
+            socket = sockets.get(sid)
+            if socket is not None:
+                socket.disconnect(reason)
+
+    def sockets_join_local(
+        self,
+        target_rooms: Set[str],
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+    ) -> None:
+        """The matching connected sockets of this process join ``target_rooms``."""
+        sockets = self.namespace.sockets
+        for sid in self._targets(rooms, exclude_rooms, exclude_sids):
+            if sid in sockets:
+                for room in target_rooms:
+                    self.add(sid, room)
+
+    def sockets_leave_local(
+        self,
+        target_rooms: Set[str],
+        rooms: Set[str] = _EMPTY,
+        exclude_rooms: Set[str] = _EMPTY,
+        exclude_sids: Set[str] = _EMPTY,
+    ) -> None:
+        """The matching sockets of this process leave ``target_rooms``."""
+        for sid in self._targets(rooms, exclude_rooms, exclude_sids):
+            for room in target_rooms:
+                self.remove(sid, room)
+
+    def _targets(self, rooms: Set[str], exclude_rooms: Set[str], exclude_sids: Set[str]) -> list[str]:
+        # A copy: disconnecting, joining or leaving changes the sets recipients() may return.
+        return list(self.recipients(rooms, exclude_rooms, exclude_sids))

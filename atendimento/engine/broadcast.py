@@ -1,4 +1,6 @@
-"""Fluent broadcast targeting: ``ns.to("a").to("b").except_("c").emit(...)``."""
+"""Fluent targeting: ``ns.to("a").to("b").except_("c").emit(...)``, or ``.disconnect_sockets()``,
+``.sockets_join(room)``, ``.sockets_leave(room)`` on the same sockets. All go through the adapter, so
+with a cluster adapter they reach the matching sockets of every instance."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from .adapter import EventPacket
 
 if TYPE_CHECKING:
     from .namespace import Namespace
+
+RoomArg = str | list[str] | tuple[str, ...] | set[str] | frozenset[str]
 
 
 class BroadcastOperator:
@@ -27,16 +31,14 @@ class BroadcastOperator:
         self._exclude_rooms = exclude_rooms
         self._exclude_sids = exclude_sids
 
-    def to(self, room: str | list[str] | tuple[str, ...] | set[str] | frozenset[str]) -> BroadcastOperator:
-        rooms = self._rooms | ({room} if isinstance(room, str) else set(room))
+    def to(self, room: RoomArg) -> BroadcastOperator:
+        rooms = self._rooms | _set(room)
         return BroadcastOperator(self._nsp, rooms, self._exclude_rooms, self._exclude_sids)
 
     in_ = to
 
-    def except_(
-        self, room: str | list[str] | tuple[str, ...] | set[str] | frozenset[str]
-    ) -> BroadcastOperator:
-        excluded = self._exclude_rooms | ({room} if isinstance(room, str) else set(room))
+    def except_(self, room: RoomArg) -> BroadcastOperator:
+        excluded = self._exclude_rooms | _set(room)
         return BroadcastOperator(self._nsp, self._rooms, excluded, self._exclude_sids)
 
     def emit(self, event: str, *args: Any) -> None:
@@ -46,3 +48,19 @@ class BroadcastOperator:
         self._nsp.adapter.broadcast(
             EventPacket(self._nsp.name, event, args), self._rooms, self._exclude_rooms, self._exclude_sids
         )
+
+    def disconnect_sockets(self, reason: str = "io server disconnect") -> None:
+        """Disconnect the targeted sockets (every socket of the namespace when no ``to``)."""
+        self._nsp.adapter.disconnect_sockets(self._rooms, self._exclude_rooms, self._exclude_sids, reason)
+
+    def sockets_join(self, room: RoomArg) -> None:
+        """Make the targeted sockets join ``room`` (one name or several)."""
+        self._nsp.adapter.sockets_join(_set(room), self._rooms, self._exclude_rooms, self._exclude_sids)
+
+    def sockets_leave(self, room: RoomArg) -> None:
+        """Make the targeted sockets leave ``room`` (one name or several)."""
+        self._nsp.adapter.sockets_leave(_set(room), self._rooms, self._exclude_rooms, self._exclude_sids)
+
+
+def _set(room: RoomArg) -> frozenset[str]:
+    return frozenset((room,)) if isinstance(room, str) else frozenset(room)

@@ -111,11 +111,12 @@ class Namespace:
         return BroadcastOperator(self, frozenset(), _rooms(room), frozenset())
 
     def sockets_in(self, room: str) -> list[Socket]:
+        """The sockets of this process in ``room`` (a cluster adapter does not make this cluster-wide)."""
         return [self.sockets[sid] for sid in self.adapter.members(room) if sid in self.sockets]
 
     def disconnect_room(self, room: str, reason: str = "io server disconnect") -> None:
-        for socket in self.sockets_in(room):
-            socket.disconnect(reason)
+        """Disconnect every socket in ``room`` through the adapter: on every instance of a cluster."""
+        self.adapter.disconnect_sockets(frozenset((room,)), reason=reason)
 
     # ------------------------------------------------------------------------------------- lifecycle
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from atendimento.engine import Adapter, Namespace, Server
 
-from .test_fastpath import connected_clients
+from .test_fastpath import connected_clients, settle
 
 
 class Marked(Adapter):
@@ -57,5 +58,95 @@ async def test_sockets_use_the_replaced_adapter() -> None:
     (socket,) = ns.sockets.values()
     socket.join("sala")
     assert isinstance(ns.adapter, Marked) and ns.adapter.rooms == {"sala": {socket.sid}}
+    for client in clients:
+        await client.close()
+
+
+# --- acting on sockets through the adapter ---------------------------------------------------------
+
+
+class Recording(Adapter):
+    """Records the requests that reach the adapter, then does what the base adapter does."""
+
+    def __init__(self, namespace: Namespace) -> None:
+        super().__init__(namespace)
+        self.calls: list[tuple[Any, ...]] = []
+
+    def disconnect_sockets(self, rooms: Any = frozenset(), *rest: Any, **kw: Any) -> None:
+        self.calls.append(("disconnect", rooms, *rest, *kw.values()))
+        super().disconnect_sockets(rooms, *rest, **kw)
+
+    def sockets_join(self, target_rooms: Any, *rest: Any) -> None:
+        self.calls.append(("join", target_rooms, *rest))
+        super().sockets_join(target_rooms, *rest)
+
+    def sockets_leave(self, target_rooms: Any, *rest: Any) -> None:
+        self.calls.append(("leave", target_rooms, *rest))
+        super().sockets_leave(target_rooms, *rest)
+
+
+async def test_disconnect_room_disconnects_every_member_with_the_reason() -> None:
+    server = Server(adapter_factory=Recording)
+    ns = server.of("/atendimento")
+    reasons: dict[str, str] = {}
+    ns.on_disconnect(lambda socket, reason: reasons.__setitem__(socket.sid, reason))
+    clients = await connected_clients(server, 3)
+    a, b, c = ns.sockets.values()
+    a.join("user:x")
+    b.join("user:x")
+    c.join("user:y")
+    ns.disconnect_room("user:x", "sessao encerrada")
+    await settle()
+    assert reasons == {a.sid: "sessao encerrada", b.sid: "sessao encerrada"}
+    assert list(ns.sockets) == [c.sid]
+    assert not ns.adapter.rooms.get("user:x")
+    by_sid = dict(zip((a.sid, b.sid, c.sid), clients, strict=True))
+    assert "41/atendimento," in by_sid[a.sid].received()
+    assert "41/atendimento," not in by_sid[c.sid].received()
+    ns.disconnect_room(c.sid)  # a socket id is a room of one
+    await settle()
+    assert reasons[c.sid] == "io server disconnect" and not ns.sockets
+    assert isinstance(ns.adapter, Recording)
+    assert ns.adapter.calls == [
+        ("disconnect", frozenset({"user:x"}), "sessao encerrada"),
+        ("disconnect", frozenset({c.sid}), "io server disconnect"),
+    ]
+    for client in clients:
+        await client.close()
+
+
+async def test_operator_joins_leaves_and_disconnects_through_the_adapter() -> None:
+    server = Server(adapter_factory=Recording)
+    ns = server.of("/atendimento")
+    reasons: dict[str, str] = {}
+    ns.on_disconnect(lambda socket, reason: reasons.__setitem__(socket.sid, reason))
+    clients = await connected_clients(server, 3)
+    a, b, c = ns.sockets.values()
+    a.join("ticket:1")
+    b.join("ticket:1")
+    b.join("gestor")
+    ns.to("ticket:1").except_("gestor").sockets_join("arquivados")
+    assert {s.sid for s in ns.sockets_in("arquivados")} == {a.sid}
+    ns.in_(["ticket:1", c.sid]).sockets_join(["x", "y"])
+    assert a.rooms == {a.sid, "ticket:1", "arquivados", "x", "y"}
+    assert b.rooms == {b.sid, "ticket:1", "gestor", "x", "y"}
+    assert c.rooms == {c.sid, "x", "y"}
+    ns.except_("gestor").sockets_leave("x")  # no `to`: every socket of the namespace
+    assert {s.sid for s in ns.sockets_in("x")} == {b.sid}
+    a.to("y").disconnect_sockets()  # everyone in y but a
+    await settle()
+    assert reasons == {b.sid: "io server disconnect", c.sid: "io server disconnect"}
+    ns.to("arquivados").disconnect_sockets(reason="fim")
+    await settle()
+    assert reasons[a.sid] == "fim" and not ns.sockets and not ns.adapter.rooms
+    assert isinstance(ns.adapter, Recording)
+    empty: frozenset[str] = frozenset()
+    assert ns.adapter.calls == [
+        ("join", {"arquivados"}, {"ticket:1"}, {"gestor"}, empty),
+        ("join", {"x", "y"}, {"ticket:1", c.sid}, empty, empty),
+        ("leave", {"x"}, empty, {"gestor"}, empty),
+        ("disconnect", {"y"}, empty, {a.sid}, "io server disconnect"),
+        ("disconnect", {"arquivados"}, empty, empty, "fim"),
+    ]
     for client in clients:
         await client.close()
