@@ -7,8 +7,11 @@ whichever instance emitted it, and no instance re-publishes what it received. Me
 sender's instance id and an instance skips its own (Redis echoes them back to the subscriber).
 
 Requests that reach sockets on every instance: ``disconnect_sockets`` (e.g. every socket of
-``user:{id}``), ``sockets_join`` and ``sockets_leave``. They are fire-and-forget, on the same channel
-as the broadcasts, so they are applied in the order they were sent relative to the emits.
+``user:{id}``), ``sockets_join`` and ``sockets_leave``, what the engine's ``ns.disconnect_room`` and
+``ns.to(room).disconnect_sockets()/sockets_join()/sockets_leave()`` call. Each does the engine
+adapter's local part, then publishes; the other instances apply it with the engine's ``*_local``
+methods. They are fire-and-forget, on the same channel as the broadcasts, so they are applied in the
+order they were sent relative to the emits.
 
 Received messages are validated (mensagens.py); a bad one is counted and dropped, never delivered.
 Publishing never blocks and never raises: when Redis is away the emit has still reached this
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from atendimento.cluster import metricas
 from atendimento.cluster.mensagens import (
+    Alvo,
     Broadcast,
     Desconectar,
     Entrar,
@@ -107,7 +111,7 @@ class AdaptadorRedis(Adapter):
             except_sids=sorted(exclude_sids),
             reason=reason,
         )
-        self._desconectar_local(mensagem)
+        super().disconnect_sockets(rooms, exclude_rooms, exclude_sids, reason)
         self.canal_redis.publicar(self.canal, codificar(mensagem))
 
     def sockets_join(
@@ -126,7 +130,7 @@ class AdaptadorRedis(Adapter):
             except_sids=sorted(exclude_sids),
             target_rooms=sorted(target_rooms),
         )
-        self._entrar_local(mensagem)
+        super().sockets_join(target_rooms, rooms, exclude_rooms, exclude_sids)
         self.canal_redis.publicar(self.canal, codificar(mensagem))
 
     def sockets_leave(
@@ -145,7 +149,7 @@ class AdaptadorRedis(Adapter):
             except_sids=sorted(exclude_sids),
             target_rooms=sorted(target_rooms),
         )
-        self._sair_local(mensagem)
+        super().sockets_leave(target_rooms, rooms, exclude_rooms, exclude_sids)
         self.canal_redis.publicar(self.canal, codificar(mensagem))
 
     # --- incoming ----------------------------------------------------------------------------------
@@ -158,21 +162,16 @@ class AdaptadorRedis(Adapter):
             if isinstance(mensagem, Broadcast):
                 packet = EventPacket(mensagem.nsp, mensagem.event, argumentos(mensagem))
                 self.recebidas += 1
-                self.broadcast_local(
-                    packet,
-                    frozenset(mensagem.rooms),
-                    frozenset(mensagem.except_rooms),
-                    frozenset(mensagem.except_sids),
-                )
+                self.broadcast_local(packet, *_alvo(mensagem))
             elif isinstance(mensagem, Desconectar):
                 self.recebidas += 1
-                self._desconectar_local(mensagem)
+                self.disconnect_sockets_local(*_alvo(mensagem), mensagem.reason)
             elif isinstance(mensagem, Entrar):
                 self.recebidas += 1
-                self._entrar_local(mensagem)
+                self.sockets_join_local(frozenset(mensagem.target_rooms), *_alvo(mensagem))
             else:
                 self.recebidas += 1
-                self._sair_local(mensagem)
+                self.sockets_leave_local(frozenset(mensagem.target_rooms), *_alvo(mensagem))
         except MensagemInvalida as invalida:
             self._descartar(invalida.motivo)
 
@@ -183,28 +182,7 @@ class AdaptadorRedis(Adapter):
         # Debug only: a flood of foreign messages must not flood the log too.
         log.debug("cluster: message dropped on %s (%s)", self.canal, motivo)
 
-    def _alvo(self, mensagem: Desconectar | Entrar | Sair) -> list[str]:
-        # A copy: disconnecting or joining changes the sets recipients() may return.
-        return list(
-            self.recipients(
-                frozenset(mensagem.rooms), frozenset(mensagem.except_rooms), frozenset(mensagem.except_sids)
-            )
-        )
 
-    def _desconectar_local(self, mensagem: Desconectar) -> None:
-        sockets = self.namespace.sockets
-        for sid in self._alvo(mensagem):
-            socket = sockets.get(sid)
-            if socket is not None:
-                socket.disconnect(mensagem.reason)
-
-    def _entrar_local(self, mensagem: Entrar) -> None:
-        for sid in self._alvo(mensagem):
-            if sid in self.namespace.sockets:
-                for room in mensagem.target_rooms:
-                    self.add(sid, room)
-
-    def _sair_local(self, mensagem: Sair) -> None:
-        for sid in self._alvo(mensagem):
-            for room in mensagem.target_rooms:
-                self.remove(sid, room)
+def _alvo(mensagem: Alvo) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """A received request's target: rooms, rooms excepted, socket ids excepted."""
+    return frozenset(mensagem.rooms), frozenset(mensagem.except_rooms), frozenset(mensagem.except_sids)

@@ -204,3 +204,35 @@ async def test_entrar_e_sair_de_salas_em_todas_as_instancias(dupla: Dupla) -> No
     dupla.a.ns.emit("arquivado", to="arquivados")
     await _quieto()
     assert [len(c.de("arquivado")) for c in (a1, b1, b2)] == [1, 1, 0]
+
+
+async def test_disconnect_room_do_namespace_desconecta_o_usuario_na_outra_instancia(dupla: Dupla) -> None:
+    """The engine's own API (no Redis in sight) reaches the user's socket on the other instance."""
+    motivos: dict[str, str] = {}
+    dupla.b.ns.on_disconnect(lambda socket, motivo: motivos.__setitem__(socket.sid, motivo))
+    sid_b1, b1 = await dupla.conectar(dupla.b, "user:x")
+    _, b2 = await dupla.conectar(dupla.b, "user:y")
+    _, a1 = await dupla.conectar(dupla.a, "user:y")
+    dupla.a.ns.disconnect_room("user:x", "sessao encerrada")
+    await asyncio.wait_for(b1.desconectado.wait(), 5)
+    await ate(lambda: sid_b1 in motivos)
+    await _quieto()
+    assert motivos == {sid_b1: "sessao encerrada"}
+    assert not b2.desconectado.is_set() and not a1.desconectado.is_set()
+    assert len(dupla.a.ns.sockets) == len(dupla.b.ns.sockets) == 1
+
+
+async def test_operador_fluente_entra_sai_e_desconecta_em_todas_as_instancias(dupla: Dupla) -> None:
+    _, a1 = await dupla.conectar(dupla.a, "ticket:1")
+    _, b1 = await dupla.conectar(dupla.b, "ticket:1", "gestor")
+    _, b2 = await dupla.conectar(dupla.b, "ticket:1")
+    dupla.a.ns.to("ticket:1").except_("gestor").sockets_join("arquivados")
+    await ate(lambda: len(dupla.b.ns.sockets_in("arquivados")) == 1)
+    assert len(dupla.a.ns.sockets_in("arquivados")) == 1
+    dupla.b.ns.in_("arquivados").sockets_leave("arquivados")
+    await ate(lambda: not dupla.a.ns.sockets_in("arquivados"))
+    dupla.b.ns.to("ticket:1").except_("gestor").disconnect_sockets()
+    await asyncio.wait_for(a1.desconectado.wait(), 5)
+    await asyncio.wait_for(b2.desconectado.wait(), 5)
+    await _quieto()
+    assert not b1.desconectado.is_set()
