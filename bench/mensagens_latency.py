@@ -21,7 +21,8 @@ receives the ``mensagem:nova`` carrying request i's content minus request i's *s
 Reported: p50/p99/max of every delivery (rate × duration × sockets), the HTTP response's p50/p99 on
 the same clock, errors and missing deliveries, the driver's own send lag (actual − scheduled, to show
 the driver kept up), and the CPU the server process and the database's backends (PostgreSQL: their
-pids from pg_stat_activity) spent per request, from /proc/<pid>/stat. A 2 s warm-up at the same rate
+pids from pg_stat_activity at the start of the phase; a lower bound, since connections the pool opens
+beyond them are not counted) spent per request, from /proc/<pid>/stat. A 2 s warm-up at the same rate
 is not counted.
 
 ``--profile`` samples the server with py-spy (``PYSPY``, default ``py-spy`` on PATH; ``record --gil``,
@@ -128,12 +129,18 @@ async def backends_pg(nome: str) -> list[int]:
     return [r["pid"] for r in rows]
 
 
-def cpu_sum(pids: list[int]) -> float:
-    total = 0.0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    leituras = {}
     for pid in pids:
         with contextlib.suppress(OSError):
-            total += cpu_seconds(pid)
-    return total
+            leituras[pid] = cpu_seconds(pid)
+    return leituras
+
+
+def cpu_delta(antes: dict[int, float], depois: dict[int, float]) -> tuple[float, int]:
+    """CPU spent by the processes alive at both readings, and how many of the first ones ended."""
+    comuns = antes.keys() & depois.keys()
+    return sum(depois[p] - antes[p] for p in comuns), len(antes) - len(comuns)
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -246,9 +253,9 @@ async def medir(
         primeiro = seq
         pids_db = await db_pids()
         profiler = iniciar_perfil(pid, args.duration) if args.profile else None
-        c0, d0, t0 = cpu_seconds(pid), cpu_sum(pids_db), time.perf_counter()
+        c0, d0, t0 = cpu_seconds(pid), cpu_by_pid(pids_db), time.perf_counter()
         seq = await gerar(session, url, headers, args.rate, args.duration, primeiro, m)
-        c1, d1, t1 = cpu_seconds(pid), cpu_sum(pids_db), time.perf_counter()
+        c1, d1, t1 = cpu_seconds(pid), cpu_by_pid(pids_db), time.perf_counter()
         await asyncio.sleep(1.0)  # the last deliveries
         for c in clientes:
             c.cancel()
@@ -260,6 +267,7 @@ async def medir(
     respostas = [m.answered[s] - m.scheduled[s] for s in medidos if s in m.answered]
     atraso = [m.sent[s] - m.scheduled[s] for s in medidos if s in m.sent]
     ms = 1000.0
+    db_cpu, db_perdidos = cpu_delta(d0, d1)
     ruins = sum(1 for s in medidos if m.status.get(s) != 201)
     return {
         "requests": n,
@@ -279,7 +287,9 @@ async def medir(
         "server_cpu_ms_per_request": round((c1 - c0) * ms / n, 3),
         "server_cpu_utilisation": round((c1 - c0) / (t1 - t0), 3),
         "db_backends": len(pids_db),
-        "db_cpu_ms_per_request": round((d1 - d0) * ms / n, 3) if pids_db else None,
+        "db_backends_ended": db_perdidos,
+        # A lower bound: backends that the pool opened during the phase (overflow) are not counted.
+        "db_cpu_ms_per_request": round(db_cpu * ms / n, 3) if pids_db else None,
         "profile": perfil,
     }
 

@@ -9,11 +9,15 @@ cd "$(dirname "$0")/.."
 out=${1:-/tmp/atendimento-bench-results}
 mkdir -p "$out"
 py=.venv/bin/python
-run() { # name, script, args...
+failed=0
+run() { # name, script, args...: a failing script is reported and the next one runs
   local name=$1; shift
   echo "== $name ($(cut -d' ' -f1-3 /proc/loadavg) load)"
-  "$py" "$@" --json "$out/$name.json" >"$out/$name.txt" 2>"$out/$name.log"
-  grep -v '^bench:' "$out/$name.txt"
+  if "$py" "$@" --json "$out/$name.json" >"$out/$name.txt" 2>"$out/$name.log"; then
+    grep -v '^bench:' "$out/$name.txt"
+  else
+    echo "FAILED: see $out/$name.log"; failed=1
+  fi
 }
 run compare_full bench/compare_full.py
 run gateway_fanout bench/gateway_fanout.py
@@ -25,3 +29,4 @@ if [ -n "${PYSPY:-}" ]; then
   run mensagens_pg_profile bench/mensagens_latency.py --db postgres --duration 15 --profile
 fi
 echo "== done; results in $out"
+exit $failed
