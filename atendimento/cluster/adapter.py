@@ -82,18 +82,21 @@ class AdaptadorRedis(Adapter):
         exclude_rooms: Set[str] = _VAZIO,
         exclude_sids: Set[str] = _VAZIO,
     ) -> None:
+        # Publish first, deliver locally second: queuing the message wakes the publisher task ahead of
+        # the local flush (both are callbacks of the next loop turn, run in order), so the other
+        # instances start writing their sockets while this one writes its own, not after.
+        if not (rooms and all(room in self.namespace.sockets for room in rooms)):
+            # (an emit addressed only to sockets of ours by sid is nobody else's business)
+            try:
+                dados = codificar_broadcast(
+                    self.instancia, packet.nsp, packet.event, packet.args, rooms, exclude_rooms, exclude_sids
+                )
+            except ValueError as exc:
+                log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
+                self.canal_redis.contar_nao_compartilhada("serializacao")
+            else:
+                self.canal_redis.publicar(self.canal, dados)
         self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)
-        if rooms and all(room in self.namespace.sockets for room in rooms):
-            return  # addressed only to sockets of ours by sid: nobody else has them
-        try:
-            dados = codificar_broadcast(
-                self.instancia, packet.nsp, packet.event, packet.args, rooms, exclude_rooms, exclude_sids
-            )
-        except ValueError as exc:
-            log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
-            self.canal_redis.contar_nao_compartilhada("serializacao")
-            return
-        self.canal_redis.publicar(self.canal, dados)
 
     def disconnect_sockets(
         self,
