@@ -1,17 +1,24 @@
 # The two commands a fresh machine needs: `make serve` and `make test`.
-# Each creates .venv and installs the pinned dependencies (requirements.lock) the first time.
+# Each creates .venv and installs what it needs, pinned, the first time: `serve` the runtime
+# dependencies (requirements.lock), `test` the test tools as well (requirements-dev.lock).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: serve test lint types unit demo bench clean lock
 
+# Two stamps: `serve` needs the runtime dependencies only, `test` the test tools as well.
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@touch $(DEV_STAMP)
 
 ## Serve on 127.0.0.1:3001 with the embedded default (SQLite in ./data, in-process fan-out).
 serve: $(STAMP)
@@ -22,27 +29,31 @@ demo: $(STAMP)
 	$(BIN)/atendimento demo
 
 ## The whole suite: lint, types, unit and integration tests (needs PostgreSQL and Redis up: see .ci/run).
-test: $(STAMP) lint types unit
+test: $(DEV_STAMP) lint types unit
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check atendimento tests examples bench
 	$(BIN)/ruff format --check atendimento tests examples bench
 
-types: $(STAMP)
+types: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
 ## Side by side with the Node peer (needs node and npm): see docs/benchmarks.md.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	bash ../shared/bench/compare-fanout.sh '$(BIN)/python bench/fanout_server.py' 1000 100
 
-## Re-resolve requirements.lock from requirements-dev.in (pinned).
+## Re-resolve both lock files from requirements.in and requirements-dev.in (exact pins there).
 lock:
 	rm -rf /tmp/atendimento-lock && $(PYTHON) -m venv /tmp/atendimento-lock
+	/tmp/atendimento-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Runtime dependencies, fully resolved and pinned (make lock)."; \
+	  /tmp/atendimento-lock/bin/pip freeze; } > requirements.lock
 	/tmp/atendimento-lock/bin/pip install --quiet -r requirements-dev.in
-	/tmp/atendimento-lock/bin/pip freeze > requirements.lock
+	{ echo "# Runtime and test dependencies, fully resolved and pinned (make lock)."; \
+	  /tmp/atendimento-lock/bin/pip freeze; } > requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
