@@ -34,7 +34,9 @@ class ContextoApi:
     limitador_login: LimitadorLogin
 
 
-def contexto(request: Request) -> ContextoApi:
+async def contexto(request: Request) -> ContextoApi:
+    # ``async def`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in the
+    # thread pool, i.e. a thread hop and two GIL hand-offs on every request (issue 5's profile).
     ctx: ContextoApi = request.app.state.contexto
     return ctx
 

@@ -59,17 +59,17 @@ def proibido(error: str = "Acesso negado para este perfil") -> ErroApi:
     return ErroApi(403, "PROIBIDO", error)
 
 
-def _erro_api(_: Request, exc: Exception) -> JSONResponse:
+async def _erro_api(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ErroApi)
     return resposta_erro(exc.status, exc.code, exc.error, exc.headers)
 
 
-def _erro_dominio(_: Request, exc: Exception) -> JSONResponse:
+async def _erro_dominio(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ErroDominio)
     return resposta_erro(exc.http_status, exc.code, exc.message)
 
 
-def _erro_token(_: Request, exc: Exception) -> JSONResponse:
+async def _erro_token(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TokenErro)
     if exc.motivo:
         log.info("token refused: %s (%s)", exc.code, exc.motivo)
@@ -77,7 +77,7 @@ def _erro_token(_: Request, exc: Exception) -> JSONResponse:
     return resposta_erro(401, exc.code, str(exc), {"WWW-Authenticate": "Bearer"})
 
 
-def _erro_http(_: Request, exc: Exception) -> JSONResponse:
+async def _erro_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, error = _CODIGOS_HTTP.get(exc.status_code, ("ERRO_HTTP", "Erro na requisição"))
     return resposta_erro(exc.status_code, code, error, exc.headers)
@@ -100,7 +100,7 @@ def motivo_validacao(erros: Sequence[Mapping[str, Any]]) -> str:
     return "Payload inválido: " + "; ".join(partes)
 
 
-def _erro_validacao(_: Request, exc: Exception) -> JSONResponse:
+async def _erro_validacao(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     erros = list(exc.errors())
     # Text that is not JSON at all is a malformed request (400); JSON of the wrong shape is 422.
@@ -109,6 +109,8 @@ def _erro_validacao(_: Request, exc: Exception) -> JSONResponse:
 
 
 def registrar_handlers(app: FastAPI) -> None:
+    # The handlers are ``async def`` on purpose: Starlette runs a plain ``def`` handler in the
+    # thread pool, a thread hop for every 401/403/404/422 answered.
     app.add_exception_handler(ErroApi, _erro_api)
     app.add_exception_handler(ErroDominio, _erro_dominio)
     app.add_exception_handler(TokenErro, _erro_token)
