@@ -15,7 +15,9 @@ Security notes (RFC 8725):
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -42,6 +44,9 @@ _CLAIMS_TEXTO: Final = (
     ("role", "role"),
     ("nome", "nome"),
 )
+# Verified tokens kept per ServicoTokens (see ``verificar``). A client sends the same bearer token on
+# every request, and PyJWT's decode (key preparation, HMAC, JSON) was 5-7 % of a message POST.
+TAMANHO_CACHE_PADRAO: Final = 4096
 
 _MENSAGENS: Final[dict[str, str]] = {
     "TOKEN_AUSENTE": "Token ausente",
@@ -83,6 +88,15 @@ def extrair_bearer(authorization: str | None) -> str | None:
     return valor.strip() or None
 
 
+@dataclass(frozen=True, slots=True)
+class _Verificado:
+    """What a successful check leaves in the cache: enough to redo the time checks on each use."""
+
+    identidade: Identidade
+    tem_nbf: bool
+    nbf: int | None
+
+
 class ServicoTokens:
     def __init__(
         self,
@@ -91,6 +105,7 @@ class ServicoTokens:
         public_key: str | None,
         leeway_seconds: int,
         ttl_seconds: int,
+        cache_size: int = TAMANHO_CACHE_PADRAO,
     ) -> None:
         if not algorithms:
             raise ValueError("at least one JWT algorithm must be configured")
@@ -99,11 +114,22 @@ class ServicoTokens:
             raise ValueError(f"unsupported JWT algorithms {desconhecidos}")
         if leeway_seconds < 0 or ttl_seconds <= 0:
             raise ValueError("leeway_seconds must be >= 0 and ttl_seconds > 0")
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0 (0 turns the cache off)")
         self._algorithms: tuple[str, ...] = tuple(dict.fromkeys(algorithms))
         self._secret = secret
         self._leeway = leeway_seconds
         self._ttl = ttl_seconds
         self._chaves: dict[str, Any] = {}
+        # LRU of verified tokens, keyed on the exact token string: a token differing in any byte
+        # (signature included) is a miss and goes through the full check. The keys are fixed for the
+        # life of this instance, so the signature and claims checks of a cached token cannot change
+        # their answer; only time can, and the time checks run again on every use. Only tokens that
+        # passed verification get in, so only a holder of a signing key can fill it. The lock makes
+        # the LRU bookkeeping safe should a thread ever call verificar.
+        self._cache_max = cache_size
+        self._cache: OrderedDict[str, _Verificado] = OrderedDict()
+        self._cache_lock = threading.Lock()
         if "HS256" in self._algorithms:
             if secret is None or len(secret.encode()) < MIN_SEGREDO_HS256_BYTES:
                 raise ValueError(f"HS256 needs a secret of at least {MIN_SEGREDO_HS256_BYTES} bytes")
@@ -183,6 +209,29 @@ class ServicoTokens:
             raise TokenErro("TOKEN_INVALIDO", "token is not a string")
         if len(token) > MAX_TOKEN_CHARS:
             raise TokenErro("TOKEN_INVALIDO", "token too long")
+        with self._cache_lock:
+            verificado = self._cache.get(token)
+            if verificado is not None:
+                self._cache.move_to_end(token)
+        if verificado is not None:
+            try:
+                # The same time checks as a first verification, against the clock now: an expired
+                # token is refused with TOKEN_EXPIRADO exactly as without the cache.
+                self._verificar_tempo(verificado)
+            except TokenErro:
+                with self._cache_lock:
+                    self._cache.pop(token, None)
+                raise
+            return verificado.identidade
+        verificado = self._verificar_completo(token)
+        if self._cache_max:
+            with self._cache_lock:
+                self._cache[token] = verificado
+                if len(self._cache) > self._cache_max:
+                    self._cache.popitem(last=False)
+        return verificado.identidade
+
+    def _verificar_completo(self, token: str) -> _Verificado:
         algoritmo = self._algoritmo_do_cabecalho(token)
         try:
             claims = jwt.decode(
@@ -200,16 +249,20 @@ class ServicoTokens:
             )
         except jwt.PyJWTError as exc:
             raise TokenErro("TOKEN_INVALIDO", f"{type(exc).__name__}: {exc}") from None
-        identidade = self._identidade(claims)
-        self._verificar_tempo(claims, identidade)
-        return identidade
+        tem_nbf = "nbf" in claims
+        verificado = _Verificado(
+            self._identidade(claims), tem_nbf, _numero_data(claims["nbf"]) if tem_nbf else None
+        )
+        self._verificar_tempo(verificado)
+        return verificado
 
-    def _verificar_tempo(self, claims: dict[str, Any], identidade: Identidade) -> None:
+    def _verificar_tempo(self, verificado: _Verificado) -> None:
         agora = time.time()
+        identidade = verificado.identidade
         if identidade.iat is not None and identidade.iat > agora + self._leeway:
             raise TokenErro("TOKEN_INVALIDO", "token issued in the future (iat)")
-        if "nbf" in claims:
-            nbf = _numero_data(claims["nbf"])
+        if verificado.tem_nbf:
+            nbf = verificado.nbf
             if nbf is None or nbf > agora + self._leeway:
                 raise TokenErro("TOKEN_INVALIDO", "token not yet valid (nbf)")
         # Same rule as RFC 7519 and PyJWT: a token is expired from the second named by exp.
