@@ -51,6 +51,13 @@ class Repositorio(Protocol):
     async def salvar_ticket(self, ticket: TicketDados) -> None: ...
 
     async def inserir_mensagem(self, mensagem: MensagemDados) -> None: ...
+    async def inserir_mensagem_no_ticket(self, mensagem: MensagemDados) -> TicketDados | None:
+        """Lock the ticket, give the message the ticket's next ``ordem`` and insert it, in as few
+        round trips as the database allows; the ticket as it is now. None, with nothing written,
+        when the tenant has no such ticket. ``mensagem.ticket_numero`` is not stored. The caller
+        checks the ticket afterwards and raises (rolling all of it back) when it refuses the write."""
+        ...
+
     async def listar_mensagens(self, ticket_id: str) -> list[MensagemDados]: ...
 
 

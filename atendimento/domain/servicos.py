@@ -297,15 +297,18 @@ class ServicoAtendimento:
         metadados = regras.validar_metadados(metadados)
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
-            ticket = await _ticket(repo, ticket_id, bloquear=True)
-            regras.exigir_ticket_nao_fechado(ticket.status)
+            # The sender is read before the ticket is locked, so the lock (which serialises every
+            # write to this ticket) is held for the fewest round trips: the insert and the commit.
             remetente = await repo.obter_usuario(remetente_id)
             if remetente is None:
+                # The refusals keep their order: no ticket, then a closed ticket, then no sender.
+                ticket = await _ticket(repo, ticket_id)
+                regras.exigir_ticket_nao_fechado(ticket.status)
                 raise usuario_nao_encontrado()
             mensagem = MensagemDados(
                 id=novo_id(),
-                ticket_id=ticket.id,
-                ticket_numero=ticket.numero,
+                ticket_id=ticket_id,
+                ticket_numero="",  # known once the ticket is read, below
                 remetente_id=remetente.id,
                 atendente_id=remetente.id if remetente.interno else None,
                 tipo=tipo,
@@ -313,7 +316,14 @@ class ServicoAtendimento:
                 metadados=metadados,
                 criado_em=agora(),
             )
-            await repo.inserir_mensagem(mensagem)
+            # Lock, count and insert at once; the checks come after, and raising here rolls the
+            # insert back with the rest of the transaction (nothing is published).
+            achado = await repo.inserir_mensagem_no_ticket(mensagem)
+            if achado is None:
+                raise ticket_nao_encontrado()
+            regras.exigir_ticket_nao_fechado(achado.status)
+            ticket = achado
+            mensagem = replace(mensagem, ticket_numero=ticket.numero)
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, ticket))
         self._publicar(eventos)
         return mensagem

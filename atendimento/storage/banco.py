@@ -5,6 +5,14 @@ which sets ``app.current_tenant`` *transaction-locally*: when the transaction en
 gone, so a pooled connection never carries a tenant into the next transaction, and row-level
 security shows a transaction without a tenant nothing at all.
 
+Connections (PostgreSQL): no pre-ping. On asyncpg SQLAlchemy's pre-ping is BEGIN, ``;``, ROLLBACK:
+three round trips before every transaction. Instead connections are recycled after
+``POOL_RECYCLE_S``, and a connection found dead by the tenant statement (the first thing a tenant
+transaction sends) is discarded and the transaction opened once more on a fresh one (``conexao``,
+i.e. every use case; ``transacao`` fails that once). SQLAlchemy also invalidates the pool's older
+connections on such a failure, so after a database restart the next transactions reconnect
+instead of failing one by one.
+
 On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
 Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
 instead of failing one of two transactions that both read and then both try to write.
@@ -13,6 +21,7 @@ instead of failing one of two transactions that both read and then both try to w
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,15 +29,40 @@ from typing import Any
 
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from atendimento.config import Settings, async_database_url
 from atendimento.domain.entidades import UsuarioDados
 from atendimento.storage.modelos import Empresa, Usuario
-from atendimento.storage.repositorio import RepositorioSql, usuario_dados
+from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
+
+log = logging.getLogger(__name__)
 
 _MODO_BEGIN = "atendimento_sqlite_begin"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+_SET_TENANT = text("SELECT set_current_tenant(:e)")
+# Below the usual idle timeouts of proxies, firewalls and managed databases (often an hour or more).
+POOL_RECYCLE_S = 1800
+# One process keeps up to this many connections open for good. No overflow: an overflow connection is
+# opened and closed again under load (connect + TLS negotiation in the request, seen in the issue 5
+# profile); beyond POOL_SIZE concurrent transactions a request waits for a free connection instead.
+POOL_SIZE = 20
+
+
+def _repetir(exc: DBAPIError, tentativa: int) -> bool:
+    """Whether a transaction's opening statement failed on a dead pooled connection (the server
+    restarted, or a proxy dropped it) and may be sent again on a new one: nothing was done yet."""
+    if tentativa > 1 or not exc.connection_invalidated:
+        return False
+    log.warning("database connection lost (%s); retrying on a new connection", type(exc.orig).__name__)
+    return True
 
 
 class StorageIndisponivel(RuntimeError):
@@ -67,13 +101,16 @@ def _configurar_sqlite(engine: AsyncEngine) -> None:
 class Storage:
     """One database. ``Storage(url)`` with a plain URL (``sqlite:///…``, ``postgresql://…``)."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = 0, echo: bool = False
+    ) -> None:
         self.url = url
         self.is_postgres = e_postgres(url)
         async_url = async_database_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_postgres:
-            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+            # No pool_pre_ping: see the module's docstring (recycle + one retry on a dead connection).
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=POOL_RECYCLE_S)
         else:
             caminho = caminho_sqlite(url)
             if caminho is not None:
@@ -95,10 +132,12 @@ class Storage:
         """One transaction for one tenant (None: no tenant, so RLS shows nothing on PostgreSQL).
 
         Commits when the block ends normally, rolls back on an exception."""
+        # No retry here on a dead connection (unlike ``conexao``): it fails this once, and
+        # SQLAlchemy's invalidation of the pool makes the next transactions reconnect.
         async with self._sessoes() as session, session.begin():
             if self.is_postgres:
                 if empresa_id is not None:
-                    await session.execute(text("SELECT set_current_tenant(:e)"), {"e": empresa_id})
+                    await session.execute(_SET_TENANT, {"e": empresa_id})
             else:
                 await session.connection(
                     execution_options={_MODO_BEGIN: "IMMEDIATE" if escrita else "DEFERRED"}
@@ -106,10 +145,51 @@ class Storage:
             yield session
 
     @asynccontextmanager
+    async def conexao(
+        self, empresa_id: str | None, *, escrita: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
+        """``transacao`` on a bare ``AsyncConnection`` (SQLAlchemy Core, no ORM session): the same
+        tenant setting, BEGIN mode and commit/rollback, less CPU per transaction."""
+        conn = await self._abrir(empresa_id, escrita)
+        try:
+            yield conn
+        except BaseException:
+            await conn.rollback()
+            raise
+        else:
+            await conn.commit()
+        finally:
+            await conn.close()
+
+    async def _abrir(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
+        """A connection in a transaction with the tenant set; one more try on a dead connection."""
+        for tentativa in (1, 2):
+            conn = await self.engine.connect()
+            try:
+                if self.is_postgres:
+                    await conn.begin()  # asyncpg's BEGIN goes out with the first statement
+                    if empresa_id is not None:
+                        await conn.execute(_SET_TENANT, {"e": empresa_id})
+                else:
+                    modo = "IMMEDIATE" if escrita else "DEFERRED"
+                    conn = await conn.execution_options(**{_MODO_BEGIN: modo})
+                    await conn.begin()
+            except DBAPIError as exc:
+                await conn.close()
+                if not _repetir(exc, tentativa):
+                    raise
+                continue
+            except BaseException:
+                await conn.close()
+                raise
+            return conn
+        raise AssertionError("unreachable")
+
+    @asynccontextmanager
     async def unidade(self, empresa_id: str, *, escrita: bool = True) -> AsyncIterator[RepositorioSql]:
-        """``transacao`` wrapped in the domain's repository port."""
-        async with self.transacao(empresa_id, escrita=escrita) as session:
-            yield RepositorioSql(session, empresa_id, postgres=self.is_postgres)
+        """``conexao`` wrapped in the domain's repository port."""
+        async with self.conexao(empresa_id, escrita=escrita) as conn:
+            yield RepositorioSql(conn, empresa_id, postgres=self.is_postgres)
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction
@@ -137,10 +217,12 @@ class Storage:
                     status_atendimento=linha["status_atendimento"],
                 )
                 return usuario, linha["senha_hash"]
-            modelo = (
-                await session.execute(select(Usuario).where(Usuario.email == email, Usuario.ativo.is_(True)))
-            ).scalar_one_or_none()
-            return None if modelo is None else (usuario_dados(modelo), modelo.senha_hash)
+            ativo = (
+                await session.execute(
+                    select(T_USUARIOS).where(T_USUARIOS.c.email == email, T_USUARIOS.c.ativo.is_(True))
+                )
+            ).one_or_none()
+            return None if ativo is None else (usuario_dados(ativo), ativo.senha_hash)
 
     async def banco_vazio(self) -> bool:
         """No empresa and no usuario, in any tenant (the demo loader's guard)."""

@@ -1,5 +1,10 @@
 """``RepositorioSql``: the domain's ``Repositorio`` port on SQLAlchemy, for one tenant and one
 transaction. Every statement filters on ``empresa_id`` itself; on PostgreSQL RLS filters again.
+
+SQLAlchemy Core on an ``AsyncConnection``, not the ORM session: the ORM's identity map and unit of
+work bought nothing here (every row becomes a frozen dataclass at once) and cost ~2 ms of CPU per
+message write (docs/benchmarks.md, issue 5). Statements run often are built once at import with
+``bindparam``s, so SQLAlchemy memoises their cache key and reuses the compiled form.
 """
 
 from __future__ import annotations
@@ -7,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from atendimento.domain.entidades import (
     STATUS_TICKET_ABERTOS,
@@ -37,6 +42,75 @@ T_TICKETS = cast(Table, Ticket.__table__)
 T_MENSAGENS = cast(Table, Mensagem.__table__)
 T_CONTADORES = cast(Table, ContadorTicket.__table__)
 T_CLIENTES = cast(Table, Cliente.__table__)
+T_USUARIOS = cast(Table, Usuario.__table__)
+T_FILAS = cast(Table, Fila.__table__)
+T_CANAIS = cast(Table, Canal.__table__)
+
+# The columns UsuarioDados needs (never senha_hash).
+_COLUNAS_USUARIO = tuple(
+    T_USUARIOS.c[n] for n in ("id", "empresa_id", "nome", "email", "role", "status_atendimento")
+)
+_OBTER_USUARIO = select(*_COLUNAS_USUARIO).where(
+    T_USUARIOS.c.empresa_id == bindparam("empresa_id"), T_USUARIOS.c.id == bindparam("usuario_id")
+)
+
+# --- the hot write: a message on a ticket -------------------------------------------------------
+# The UPDATE of the ticket's counter takes the ticket's row lock (what SELECT … FOR UPDATE did) and
+# hands back both the next ``ordem`` and the ticket; the INSERT uses that ordem.
+_INCREMENTAR_TICKET = (
+    update(T_TICKETS)
+    .where(T_TICKETS.c.empresa_id == bindparam("p_empresa_id"), T_TICKETS.c.id == bindparam("p_ticket_id"))
+    .values(total_mensagens=T_TICKETS.c.total_mensagens + 1)
+    .returning(*T_TICKETS.c)
+)
+_COLUNAS_NOVA_MENSAGEM = (
+    "id",
+    "empresa_id",
+    "ticket_id",
+    "ordem",
+    "remetente_id",
+    "atendente_id",
+    "tipo",
+    "conteudo",
+    "metadados",
+    "criado_em",
+)
+# Bound parameters are named p_<column>: SQLAlchemy reserves the bare column names in INSERT/UPDATE.
+_INSERIR_MENSAGEM = insert(T_MENSAGENS).values(
+    {n: bindparam(f"p_{n}", type_=T_MENSAGENS.c[n].type) for n in _COLUNAS_NOVA_MENSAGEM}
+)
+
+
+def _mensagem_no_ticket_postgres() -> Any:
+    """PostgreSQL: lock + counter + insert in ONE statement (one round trip under the lock instead
+    of four): a data-modifying CTE runs the UPDATE, the INSERT reads its RETURNING row, and the outer
+    SELECT hands the ticket back. No ticket (unknown, or another tenant's): no row, nothing inserted.
+    SQLite has no DML in WITH; there the same two statements run one after the other."""
+    t = _INCREMENTAR_TICKET.cte("t")
+    valores = {
+        n: bindparam(f"p_{n}", type_=T_MENSAGENS.c[n].type)
+        for n in _COLUNAS_NOVA_MENSAGEM
+        if n not in ("empresa_id", "ticket_id", "ordem")
+    }
+    origem = select(
+        valores["id"],
+        t.c.empresa_id,
+        t.c.id,
+        t.c.total_mensagens,
+        valores["remetente_id"],
+        valores["atendente_id"],
+        valores["tipo"],
+        valores["conteudo"],
+        valores["metadados"],
+        valores["criado_em"],
+    )
+    m = insert(T_MENSAGENS).from_select(list(_COLUNAS_NOVA_MENSAGEM), origem).cte("m")
+    # The INSERT is not read by the outer query; add_cte makes PostgreSQL run it all the same
+    # (data-modifying WITH statements always run to completion).
+    return select(*(t.c[c.name] for c in T_TICKETS.c)).add_cte(m)
+
+
+_MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
 def utc(momento: datetime) -> datetime:
@@ -44,7 +118,7 @@ def utc(momento: datetime) -> datetime:
     return momento.replace(tzinfo=UTC) if momento.tzinfo is None else momento.astimezone(UTC)
 
 
-def usuario_dados(m: Usuario) -> UsuarioDados:
+def usuario_dados(m: Row[Any]) -> UsuarioDados:
     return UsuarioDados(
         id=m.id,
         empresa_id=m.empresa_id,
@@ -55,7 +129,7 @@ def usuario_dados(m: Usuario) -> UsuarioDados:
     )
 
 
-def ticket_dados(m: Ticket) -> TicketDados:
+def ticket_dados(m: Row[Any]) -> TicketDados:
     return TicketDados(
         id=m.id,
         numero=str(m.numero),
@@ -73,7 +147,7 @@ def ticket_dados(m: Ticket) -> TicketDados:
     )
 
 
-def mensagem_dados(m: Mensagem, ticket_numero: str) -> MensagemDados:
+def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
     return MensagemDados(
         id=m.id,
         ticket_id=m.ticket_id,
@@ -88,8 +162,8 @@ def mensagem_dados(m: Mensagem, ticket_numero: str) -> MensagemDados:
 
 
 class RepositorioSql:
-    def __init__(self, session: AsyncSession, empresa_id: str, *, postgres: bool) -> None:
-        self.session = session
+    def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
+        self.conn = conn
         self.empresa_id = empresa_id
         self._postgres = postgres
 
@@ -97,39 +171,43 @@ class RepositorioSql:
         dialeto = postgresql if self._postgres else sqlite
         return dialeto.insert(tabela).values(**valores).on_conflict_do_nothing(index_elements=chaves)
 
+    async def _uma(self, consulta: Any, parametros: dict[str, Any] | None = None) -> Row[Any] | None:
+        return (await self.conn.execute(consulta, parametros)).first()
+
+    async def _todas(self, consulta: Any) -> list[Row[Any]]:
+        return list((await self.conn.execute(consulta)).all())
+
     # --- usuarios -----------------------------------------------------------------------------
 
     async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None:
-        m = await self.session.scalar(
-            select(Usuario).where(Usuario.empresa_id == self.empresa_id, Usuario.id == usuario_id)
-        )
+        m = await self._uma(_OBTER_USUARIO, {"empresa_id": self.empresa_id, "usuario_id": usuario_id})
         return None if m is None else usuario_dados(m)
 
     async def listar_usuarios(self, *, role: str | None = None) -> list[UsuarioDados]:
-        consulta = select(Usuario).where(Usuario.empresa_id == self.empresa_id)
+        consulta = select(*_COLUNAS_USUARIO).where(T_USUARIOS.c.empresa_id == self.empresa_id)
         if role is not None:
-            consulta = consulta.where(Usuario.role == role)
-        linhas = await self.session.scalars(consulta.order_by(Usuario.nome, Usuario.id))
+            consulta = consulta.where(T_USUARIOS.c.role == role)
+        linhas = await self._todas(consulta.order_by(T_USUARIOS.c.nome, T_USUARIOS.c.id))
         return [usuario_dados(m) for m in linhas]
 
     async def definir_status_atendente(self, usuario_id: str, status: str) -> None:
-        await self.session.execute(
-            update(Usuario)
-            .where(Usuario.empresa_id == self.empresa_id, Usuario.id == usuario_id)
+        await self.conn.execute(
+            update(T_USUARIOS)
+            .where(T_USUARIOS.c.empresa_id == self.empresa_id, T_USUARIOS.c.id == usuario_id)
             .values(status_atendimento=status)
         )
 
     # --- filas, canais, clientes --------------------------------------------------------------
 
     async def obter_fila(self, fila_id: str) -> FilaDados | None:
-        m = await self.session.scalar(
-            select(Fila).where(Fila.empresa_id == self.empresa_id, Fila.id == fila_id)
+        m = await self._uma(
+            select(T_FILAS).where(T_FILAS.c.empresa_id == self.empresa_id, T_FILAS.c.id == fila_id)
         )
         return None if m is None else FilaDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome)
 
     async def obter_canal(self, canal_id: str) -> CanalDados | None:
-        m = await self.session.scalar(
-            select(Canal).where(Canal.empresa_id == self.empresa_id, Canal.id == canal_id)
+        m = await self._uma(
+            select(T_CANAIS).where(T_CANAIS.c.empresa_id == self.empresa_id, T_CANAIS.c.id == canal_id)
         )
         if m is None:
             return None
@@ -143,15 +221,17 @@ class RepositorioSql:
         )
 
     async def obter_cliente(self, cliente_id: str) -> ClienteDados | None:
-        m = await self.session.scalar(
-            select(Cliente).where(Cliente.empresa_id == self.empresa_id, Cliente.id == cliente_id)
+        m = await self._uma(
+            select(T_CLIENTES).where(
+                T_CLIENTES.c.empresa_id == self.empresa_id, T_CLIENTES.c.id == cliente_id
+            )
         )
         return None if m is None else ClienteDados(m.id, m.empresa_id, m.nome, m.contato)
 
     async def obter_ou_criar_cliente(self, contato: str, nome: str) -> ClienteDados:
         # INSERT … ON CONFLICT DO NOTHING, then read with FOR UPDATE: two transactions racing on a
         # new contato both end up with the one row, and the second waits for the first's ticket.
-        await self.session.execute(
+        await self.conn.execute(
             self._insert_ignorando_conflito(
                 T_CLIENTES,
                 {
@@ -165,53 +245,57 @@ class RepositorioSql:
             )
         )
         m = (
-            await self.session.execute(
-                select(Cliente)
-                .where(Cliente.empresa_id == self.empresa_id, Cliente.contato == contato)
+            await self.conn.execute(
+                select(T_CLIENTES)
+                .where(T_CLIENTES.c.empresa_id == self.empresa_id, T_CLIENTES.c.contato == contato)
                 .with_for_update()
             )
-        ).scalar_one()
+        ).one()
         return ClienteDados(m.id, m.empresa_id, m.nome, m.contato)
 
     # --- tickets ------------------------------------------------------------------------------
 
     async def ticket_existe(self, ticket_id: str) -> bool:
-        achado = await self.session.scalar(
-            select(Ticket.id).where(Ticket.empresa_id == self.empresa_id, Ticket.id == ticket_id)
+        achado = await self._uma(
+            select(T_TICKETS.c.id).where(
+                T_TICKETS.c.empresa_id == self.empresa_id, T_TICKETS.c.id == ticket_id
+            )
         )
         return achado is not None
 
     async def obter_ticket(self, ticket_id: str, *, bloquear: bool = False) -> TicketDados | None:
-        consulta = select(Ticket).where(Ticket.empresa_id == self.empresa_id, Ticket.id == ticket_id)
+        consulta = select(T_TICKETS).where(
+            T_TICKETS.c.empresa_id == self.empresa_id, T_TICKETS.c.id == ticket_id
+        )
         if bloquear:
             # Serialises read-modify-write on one ticket (status checks, message order) on PostgreSQL.
             consulta = consulta.with_for_update()
-        m = (await self.session.execute(consulta)).scalar_one_or_none()
+        m = await self._uma(consulta)
         return None if m is None else ticket_dados(m)
 
     async def listar_tickets(
         self, *, status: str | None = None, atendente_id: str | None = None, fila_id: str | None = None
     ) -> list[TicketDados]:
-        consulta = select(Ticket).where(Ticket.empresa_id == self.empresa_id)
+        consulta = select(T_TICKETS).where(T_TICKETS.c.empresa_id == self.empresa_id)
         if status is not None:
-            consulta = consulta.where(Ticket.status == status)
+            consulta = consulta.where(T_TICKETS.c.status == status)
         if atendente_id is not None:
-            consulta = consulta.where(Ticket.atendente_id == atendente_id)
+            consulta = consulta.where(T_TICKETS.c.atendente_id == atendente_id)
         if fila_id is not None:
-            consulta = consulta.where(Ticket.fila_id == fila_id)
-        linhas = await self.session.scalars(consulta.order_by(Ticket.numero))
+            consulta = consulta.where(T_TICKETS.c.fila_id == fila_id)
+        linhas = await self._todas(consulta.order_by(T_TICKETS.c.numero))
         return [ticket_dados(m) for m in linhas]
 
     async def ticket_aberto_do_cliente(self, cliente_id: str, canal_id: str) -> TicketDados | None:
-        m = await self.session.scalar(
-            select(Ticket)
+        m = await self._uma(
+            select(T_TICKETS)
             .where(
-                Ticket.empresa_id == self.empresa_id,
-                Ticket.cliente_id == cliente_id,
-                Ticket.canal_id == canal_id,
-                Ticket.status.in_(sorted(STATUS_TICKET_ABERTOS)),
+                T_TICKETS.c.empresa_id == self.empresa_id,
+                T_TICKETS.c.cliente_id == cliente_id,
+                T_TICKETS.c.canal_id == canal_id,
+                T_TICKETS.c.status.in_(sorted(STATUS_TICKET_ABERTOS)),
             )
-            .order_by(Ticket.numero.desc())
+            .order_by(T_TICKETS.c.numero.desc())
             .limit(1)
         )
         return None if m is None else ticket_dados(m)
@@ -223,23 +307,23 @@ class RepositorioSql:
             .values(ultimo_numero=T_CONTADORES.c.ultimo_numero + 1)
             .returning(T_CONTADORES.c.ultimo_numero)
         )
-        numero = (await self.session.execute(incrementar)).scalar_one_or_none()
+        numero = (await self.conn.execute(incrementar)).scalar_one_or_none()
         if numero is None:
             # A tenant created without its counter row: make it (once, whoever wins), then count.
-            await self.session.execute(
+            await self.conn.execute(
                 self._insert_ignorando_conflito(
                     T_CONTADORES,
                     {"empresa_id": self.empresa_id, "ultimo_numero": 0},
                     ["empresa_id"],
                 )
             )
-            numero = (await self.session.execute(incrementar)).scalar_one()
+            numero = (await self.conn.execute(incrementar)).scalar_one()
         return int(numero)
 
     async def inserir_ticket(self, ticket: TicketDados) -> None:
         if ticket.empresa_id != self.empresa_id:
             raise ValueError("ticket de outra empresa")
-        await self.session.execute(
+        await self.conn.execute(
             insert(T_TICKETS).values(
                 id=ticket.id,
                 empresa_id=ticket.empresa_id,
@@ -260,7 +344,7 @@ class RepositorioSql:
 
     async def salvar_ticket(self, ticket: TicketDados) -> None:
         """Write the mutable fields (id, numero, cliente, canal and criado_em never change)."""
-        await self.session.execute(
+        await self.conn.execute(
             update(T_TICKETS)
             .where(T_TICKETS.c.empresa_id == self.empresa_id, T_TICKETS.c.id == ticket.id)
             .values(
@@ -276,38 +360,58 @@ class RepositorioSql:
 
     # --- mensagens ----------------------------------------------------------------------------
 
+    def _valores_mensagem(self, mensagem: MensagemDados, ordem: int | None = None) -> dict[str, Any]:
+        valores = {
+            "id": mensagem.id,
+            "empresa_id": self.empresa_id,
+            "ticket_id": mensagem.ticket_id,
+            "ordem": ordem,
+            "remetente_id": mensagem.remetente_id,
+            "atendente_id": mensagem.atendente_id,
+            "tipo": mensagem.tipo,
+            "conteudo": mensagem.conteudo,
+            "metadados": mensagem.metadados,
+            "criado_em": mensagem.criado_em,
+        }
+        return {f"p_{k}": v for k, v in valores.items()}
+
     async def inserir_mensagem(self, mensagem: MensagemDados) -> None:
-        tabela = T_TICKETS
         ordem = (
-            await self.session.execute(
-                update(tabela)
-                .where(tabela.c.empresa_id == self.empresa_id, tabela.c.id == mensagem.ticket_id)
-                .values(total_mensagens=tabela.c.total_mensagens + 1)
-                .returning(tabela.c.total_mensagens)
+            (
+                await self.conn.execute(
+                    _INCREMENTAR_TICKET, {"p_empresa_id": self.empresa_id, "p_ticket_id": mensagem.ticket_id}
+                )
             )
-        ).scalar_one()
-        await self.session.execute(
-            insert(T_MENSAGENS).values(
-                id=mensagem.id,
-                empresa_id=self.empresa_id,
-                ticket_id=mensagem.ticket_id,
-                ordem=ordem,
-                remetente_id=mensagem.remetente_id,
-                atendente_id=mensagem.atendente_id,
-                tipo=mensagem.tipo,
-                conteudo=mensagem.conteudo,
-                metadados=mensagem.metadados,
-                criado_em=mensagem.criado_em,
-            )
+            .one()
+            .total_mensagens
         )
+        await self.conn.execute(_INSERIR_MENSAGEM, self._valores_mensagem(mensagem, ordem))
+
+    async def inserir_mensagem_no_ticket(self, mensagem: MensagemDados) -> TicketDados | None:
+        """Lock the ticket, number the message and insert it; the ticket as it is now, or None
+        (nothing written) when the tenant has no such ticket. ``mensagem.ticket_numero`` is not
+        stored, so the caller may fill it in from the answer."""
+        if self._postgres:
+            linha = await self._uma(_MENSAGEM_NO_TICKET_PG, self._valores_mensagem(mensagem))
+            return None if linha is None else ticket_dados(linha)
+        # SQLite: the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+        linha = await self._uma(
+            _INCREMENTAR_TICKET, {"p_empresa_id": self.empresa_id, "p_ticket_id": mensagem.ticket_id}
+        )
+        if linha is None:
+            return None
+        await self.conn.execute(_INSERIR_MENSAGEM, self._valores_mensagem(mensagem, linha.total_mensagens))
+        return ticket_dados(linha)
 
     async def listar_mensagens(self, ticket_id: str) -> list[MensagemDados]:
-        linhas = (
-            await self.session.execute(
-                select(Mensagem, Ticket.numero)
-                .join(Ticket, (Ticket.empresa_id == Mensagem.empresa_id) & (Ticket.id == Mensagem.ticket_id))
-                .where(Mensagem.empresa_id == self.empresa_id, Mensagem.ticket_id == ticket_id)
-                .order_by(Mensagem.ordem)
+        linhas = await self._todas(
+            select(T_MENSAGENS, T_TICKETS.c.numero.label("numero_do_ticket"))
+            .join(
+                T_TICKETS,
+                (T_TICKETS.c.empresa_id == T_MENSAGENS.c.empresa_id)
+                & (T_TICKETS.c.id == T_MENSAGENS.c.ticket_id),
             )
-        ).all()
-        return [mensagem_dados(m, str(numero)) for m, numero in linhas]
+            .where(T_MENSAGENS.c.empresa_id == self.empresa_id, T_MENSAGENS.c.ticket_id == ticket_id)
+            .order_by(T_MENSAGENS.c.ordem)
+        )
+        return [mensagem_dados(m, str(m.numero_do_ticket)) for m in linhas]

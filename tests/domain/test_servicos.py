@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import text
 
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, Proibido, TransicaoInvalida
 from atendimento.domain.servicos import ServicoAtendimento
@@ -281,6 +282,39 @@ async def test_enviar_mensagem_recusas(banco_demo: BancoDemo) -> None:
     assert pub.eventos == []
     with pytest.raises(NaoEncontrado):
         await s.listar_mensagens(r.empresa_id, r.outra_ticket_id)
+
+
+async def test_mensagem_recusada_nao_grava_nada(banco_demo: BancoDemo) -> None:
+    """The write locks, counts and inserts before the checks; a refusal must undo all of it."""
+    s, r = _srv(banco_demo), banco_demo.resumo
+    ana = r.id_de("ana@demo.local")
+    antes = await s.listar_mensagens(r.empresa_id, r.tickets[1])
+    with pytest.raises(NaoEncontrado) as erro:
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert erro.value.code == "USUARIO_NAO_ENCONTRADO"
+    # Two refusals at once: the ticket's is the one reported, as before.
+    with pytest.raises(NaoEncontrado) as erro:
+        await s.enviar_mensagem(
+            r.empresa_id, r.outra_ticket_id, remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert erro.value.code == "TICKET_NAO_ENCONTRADO"
+    assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
+    await s.mudar_status(r.empresa_id, r.tickets[1], "fechado")
+    with pytest.raises(TransicaoInvalida):
+        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
+    with pytest.raises(TransicaoInvalida):  # closed ticket and unknown sender: the ticket's refusal
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
+    # The ticket's message counter was rolled back too.
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as session:
+        total = await session.scalar(
+            text("SELECT total_mensagens FROM tickets WHERE id = :t"), {"t": r.tickets[1]}
+        )
+    assert total == len(antes)
 
 
 async def test_receber_mensagem_canal(banco_demo: BancoDemo) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from atendimento.config import Settings
+from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.storage import Storage, StorageIndisponivel
 from atendimento.storage.modelos import Fila
 
@@ -58,3 +59,43 @@ def test_from_settings_escolhe_a_url(tmp_path) -> None:  # type: ignore[no-untyp
     assert Storage.from_settings(settings).is_postgres
     embutido = Storage.from_settings(Settings(data_dir=tmp_path))  # type: ignore[call-arg]
     assert not embutido.is_postgres and embutido.url.endswith("atendimento.db")
+
+
+@pytest.mark.postgres
+async def test_conexao_morta_no_pool_e_trocada_sem_erro(demo_pg: BancoDemo) -> None:
+    """No pre-ping: a pooled connection that the server closed is found dead by the tenant
+    statement, discarded, and the use case runs on a new connection without an error."""
+    import asyncpg
+
+    r = demo_pg.resumo
+    storage = Storage(demo_pg.banco.app_url, pool_size=1, max_overflow=0)
+    try:
+        servico = ServicoAtendimento(storage)
+        assert await servico.ticket_existe(r.empresa_id, r.tickets[1])
+        async with storage.conexao(r.empresa_id) as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(demo_pg.banco.admin_url)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        ana = r.id_de("ana@demo.local")
+        mensagem = await servico.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
+        assert mensagem.ticket_numero == "2"
+        async with storage.conexao(r.empresa_id) as conn:
+            assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    finally:
+        await storage.close()
+
+
+async def test_conexao_faz_commit_ou_rollback(banco_demo: BancoDemo) -> None:
+    r = banco_demo.resumo
+    renomear = text("UPDATE filas SET nome = :n WHERE empresa_id = :e AND id = :f")
+    with pytest.raises(RuntimeError):
+        async with banco_demo.storage.conexao(r.empresa_id) as conn:
+            await conn.execute(renomear, {"n": "Desfeita", "e": r.empresa_id, "f": r.filas["Suporte"]})
+            raise RuntimeError("desfaz")
+    async with banco_demo.storage.conexao(r.empresa_id) as conn:
+        await conn.execute(renomear, {"n": "Feita", "e": r.empresa_id, "f": r.filas["Suporte"]})
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as session:
+        assert await session.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Feita"
