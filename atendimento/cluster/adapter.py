@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Set
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from atendimento.cluster import metricas
 from atendimento.cluster.mensagens import (
@@ -39,7 +39,7 @@ from atendimento.cluster.mensagens import (
     codificar_broadcast,
     decodificar,
 )
-from atendimento.engine.adapter import Adapter, EventPacket
+from atendimento.engine.adapter import Adapter, EventPacket, Target
 
 if TYPE_CHECKING:
     from atendimento.cluster.canal import CanalRedis
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_VAZIO: frozenset[str] = frozenset()
+_Pedido = TypeVar("_Pedido", Desconectar, Entrar, Sair)
 
 
 class AdaptadorRedis(Adapter):
@@ -75,85 +75,59 @@ class AdaptadorRedis(Adapter):
 
     # --- outgoing ----------------------------------------------------------------------------------
 
-    def broadcast(
-        self,
-        packet: EventPacket,
-        rooms: Set[str] = _VAZIO,
-        exclude_rooms: Set[str] = _VAZIO,
-        exclude_sids: Set[str] = _VAZIO,
-    ) -> None:
+    def broadcast(self, packet: EventPacket, target: Target) -> None:
         # Publish first, deliver locally second: queuing the message wakes the publisher task ahead of
         # the local flush (both are callbacks of the next loop turn, run in order), so the other
         # instances start writing their sockets while this one writes its own, not after.
+        rooms = target.rooms
         if not (rooms and all(room in self.namespace.sockets for room in rooms)):
             # (an emit addressed only to sockets of ours by sid is nobody else's business)
             try:
                 dados = codificar_broadcast(
-                    self.instancia, packet.nsp, packet.event, packet.args, rooms, exclude_rooms, exclude_sids
+                    self.instancia,
+                    packet.nsp,
+                    packet.event,
+                    packet.args,
+                    rooms,
+                    target.exclude_rooms,
+                    target.exclude_sids,
                 )
             except ValueError as exc:
                 log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
                 self.canal_redis.contar_nao_compartilhada("serializacao")
             else:
                 self.canal_redis.publicar(self.canal, dados)
-        self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)
+        self.broadcast_local(packet, target)
 
-    def disconnect_sockets(
-        self,
-        rooms: Set[str] = _VAZIO,
-        exclude_rooms: Set[str] = _VAZIO,
-        exclude_sids: Set[str] = _VAZIO,
-        reason: str = "io server disconnect",
-    ) -> None:
-        """Disconnect the matching sockets on every instance (all of them when ``rooms`` is empty)."""
-        mensagem = Desconectar(
-            instance=self.instancia,
-            nsp=self.namespace.name,
-            rooms=sorted(rooms),
-            except_rooms=sorted(exclude_rooms),
-            except_sids=sorted(exclude_sids),
-            reason=reason,
-        )
-        super().disconnect_sockets(rooms, exclude_rooms, exclude_sids, reason)
-        self.canal_redis.publicar(self.canal, codificar(mensagem))
+    def disconnect_sockets(self, target: Target, reason: str = "io server disconnect") -> None:
+        """Disconnect the matching sockets on every instance (all of them for ``EVERYONE``)."""
+        pedido = self._pedido(Desconectar, target, reason=reason)
+        super().disconnect_sockets(target, reason)
+        self.canal_redis.publicar(self.canal, codificar(pedido))
 
-    def sockets_join(
-        self,
-        target_rooms: Set[str],
-        rooms: Set[str] = _VAZIO,
-        exclude_rooms: Set[str] = _VAZIO,
-        exclude_sids: Set[str] = _VAZIO,
-    ) -> None:
+    def sockets_join(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets on every instance join ``target_rooms``."""
-        mensagem = Entrar(
-            instance=self.instancia,
-            nsp=self.namespace.name,
-            rooms=sorted(rooms),
-            except_rooms=sorted(exclude_rooms),
-            except_sids=sorted(exclude_sids),
-            target_rooms=sorted(target_rooms),
-        )
-        super().sockets_join(target_rooms, rooms, exclude_rooms, exclude_sids)
-        self.canal_redis.publicar(self.canal, codificar(mensagem))
+        pedido = self._pedido(Entrar, target, target_rooms=sorted(target_rooms))
+        super().sockets_join(target_rooms, target)
+        self.canal_redis.publicar(self.canal, codificar(pedido))
 
-    def sockets_leave(
-        self,
-        target_rooms: Set[str],
-        rooms: Set[str] = _VAZIO,
-        exclude_rooms: Set[str] = _VAZIO,
-        exclude_sids: Set[str] = _VAZIO,
-    ) -> None:
+    def sockets_leave(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets on every instance leave ``target_rooms``."""
-        mensagem = Sair(
+        pedido = self._pedido(Sair, target, target_rooms=sorted(target_rooms))
+        super().sockets_leave(target_rooms, target)
+        self.canal_redis.publicar(self.canal, codificar(pedido))
+
+    def _pedido(self, tipo: type[_Pedido], target: Target, **campos: Any) -> _Pedido:
+        """The request message for ``target``. Built (and validated) before the local part is done, so
+        a request the model refuses (e.g. no ``target_rooms``) raises having changed nothing."""
+        return tipo(
             instance=self.instancia,
             nsp=self.namespace.name,
-            rooms=sorted(rooms),
-            except_rooms=sorted(exclude_rooms),
-            except_sids=sorted(exclude_sids),
-            target_rooms=sorted(target_rooms),
+            rooms=sorted(target.rooms),
+            except_rooms=sorted(target.exclude_rooms),
+            except_sids=sorted(target.exclude_sids),
+            **campos,
         )
-        super().sockets_leave(target_rooms, rooms, exclude_rooms, exclude_sids)
-        self.canal_redis.publicar(self.canal, codificar(mensagem))
 
     # --- incoming ----------------------------------------------------------------------------------
 
@@ -165,16 +139,16 @@ class AdaptadorRedis(Adapter):
             if isinstance(mensagem, Broadcast):
                 packet = EventPacket(mensagem.nsp, mensagem.event, argumentos(mensagem))
                 self.recebidas += 1
-                self.broadcast_local(packet, *_alvo(mensagem))
+                self.broadcast_local(packet, _alvo(mensagem))
             elif isinstance(mensagem, Desconectar):
                 self.recebidas += 1
-                self.disconnect_sockets_local(*_alvo(mensagem), mensagem.reason)
+                self.disconnect_sockets_local(_alvo(mensagem), mensagem.reason)
             elif isinstance(mensagem, Entrar):
                 self.recebidas += 1
-                self.sockets_join_local(frozenset(mensagem.target_rooms), *_alvo(mensagem))
+                self.sockets_join_local(frozenset(mensagem.target_rooms), _alvo(mensagem))
             else:
                 self.recebidas += 1
-                self.sockets_leave_local(frozenset(mensagem.target_rooms), *_alvo(mensagem))
+                self.sockets_leave_local(frozenset(mensagem.target_rooms), _alvo(mensagem))
         except MensagemInvalida as invalida:
             self._descartar(invalida.motivo)
 
@@ -186,6 +160,8 @@ class AdaptadorRedis(Adapter):
         log.debug("cluster: message dropped on %s (%s)", self.canal, motivo)
 
 
-def _alvo(mensagem: Alvo) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+def _alvo(mensagem: Alvo) -> Target:
     """A received request's target: rooms, rooms excepted, socket ids excepted."""
-    return frozenset(mensagem.rooms), frozenset(mensagem.except_rooms), frozenset(mensagem.except_sids)
+    return Target(
+        frozenset(mensagem.rooms), frozenset(mensagem.except_rooms), frozenset(mensagem.except_sids)
+    )

@@ -9,7 +9,7 @@ long-polling and WebSocket, heartbeat sweeper, uvicorn fast-path protocol class)
 ``namespace.py``, ``socket.py``, ``adapter.py`` (rooms and broadcast; the cluster seam).
 """
 
-from .adapter import Adapter, EventPacket
+from .adapter import EVERYONE, Adapter, EventPacket, Target
 from .broadcast import BroadcastOperator
 from .errors import ConnectionRefused
 from .namespace import Namespace
@@ -18,6 +18,7 @@ from .server import Server
 from .socket import Socket
 
 __all__ = [
+    "EVERYONE",
     "Adapter",
     "BroadcastOperator",
     "ConnectionRefused",
@@ -26,4 +27,5 @@ __all__ = [
     "ProtocolError",
     "Server",
     "Socket",
+    "Target",
 ]

@@ -9,14 +9,17 @@ The engine builds one adapter per namespace with ``Server(adapter_factory=...)``
 pass more, such as a Redis link). The hook for a multi-instance deployment (cluster/, Redis)::
 
     class RedisAdapter(Adapter):
-        def broadcast(self, packet, rooms, exclude_rooms, exclude_sids):
-            self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)   # our sockets
-            publish(json.dumps({"packet": packet.to_dict(), "rooms": sorted(rooms), ...}))
+        def broadcast(self, packet, target):
+            self.broadcast_local(packet, target)   # our sockets
+            publish(json.dumps({"packet": packet.to_dict(), "rooms": sorted(target.rooms), ...}))
 
         # on a message from another instance:
-        #     adapter.broadcast_local(EventPacket.from_dict(msg["packet"]), set(msg["rooms"]), ...)
+        #     adapter.broadcast_local(EventPacket.from_dict(msg["packet"]),
+        #                             Target(frozenset(msg["rooms"]), ...))
 
-``broadcast`` is what ``Namespace.emit`` calls; ``broadcast_local`` must only ever deliver to this
+A ``Target`` (frozen: ``rooms``, ``exclude_rooms``, ``exclude_sids``) says which sockets a broadcast
+or a request reaches; ``EVERYONE`` is every socket of the namespace. ``broadcast`` is what
+``Namespace.emit`` calls; ``broadcast_local`` must only ever deliver to this
 process's sockets, so a message received from the bus is never re-published. Acting on sockets
 follows the same pattern: ``disconnect_sockets``, ``sockets_join`` and ``sockets_leave`` (what
 ``ns.disconnect_room`` and ``ns.to(room).disconnect_sockets()/sockets_join()/sockets_leave()`` call)
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from .protocol.outgoing import message
 from .protocol.socketio import encode_event
@@ -60,6 +63,28 @@ class EventPacket:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True, frozen=True)
+class Target:
+    """Which sockets a broadcast or a request reaches: those in any of ``rooms`` (every socket of the
+    namespace when it is empty), minus those in any of ``exclude_rooms``, minus ``exclude_sids``.
+
+    A socket id names the room of that one socket. Built once per emit or request (the fluent operator
+    builds one), never per recipient. ``EVERYONE`` is the empty one.
+    """
+
+    rooms: frozenset[str] = _EMPTY
+    exclude_rooms: frozenset[str] = _EMPTY
+    exclude_sids: frozenset[str] = _EMPTY
+
+    @classmethod
+    def room(cls, room: str) -> Target:
+        """The sockets in ``room`` (or the socket whose id it is)."""
+        return cls(frozenset((room,)))
+
+
+EVERYONE: Final[Target] = Target()
 
 AdapterFactory: TypeAlias = "Callable[[Namespace], Adapter]"
 """What ``Server(adapter_factory=...)`` takes: builds the adapter of one namespace (a class will do)."""
@@ -115,10 +140,9 @@ class Adapter:
             return {room}
         return _EMPTY
 
-    def recipients(
-        self, rooms: Set[str], exclude_rooms: Set[str] = _EMPTY, exclude_sids: Set[str] = _EMPTY
-    ) -> Iterable[str]:
-        """Every socket id to deliver to, each once. May return a live set: do not mutate while iterating."""
+    def recipients(self, target: Target) -> Iterable[str]:
+        """Every socket id ``target`` matches, each once. May be a live set: do not mutate while iterating."""
+        rooms = target.rooms
         if rooms:
             if len(rooms) == 1:
                 (room,) = rooms
@@ -130,8 +154,9 @@ class Adapter:
                 targets = union
         else:
             targets = self.namespace.sockets.keys()
-        if exclude_rooms or exclude_sids:
-            excluded = set(exclude_sids)
+        exclude_rooms = target.exclude_rooms
+        if exclude_rooms or target.exclude_sids:
+            excluded = set(target.exclude_sids)
             for room in exclude_rooms:
                 excluded.update(self.members(room))
             return [sid for sid in targets if sid not in excluded]
@@ -139,109 +164,61 @@ class Adapter:
 
     # -------------------------------------------------------------------------------------- broadcast
 
-    def broadcast(
-        self,
-        packet: EventPacket,
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-    ) -> None:
+    def broadcast(self, packet: EventPacket, target: Target) -> None:
         """Deliver to every matching socket of the deployment. Override to fan out to other instances."""
-        self.broadcast_local(packet, rooms, exclude_rooms, exclude_sids)
+        self.broadcast_local(packet, target)
 
-    def broadcast_local(
-        self,
-        packet: EventPacket,
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-    ) -> None:
+    def broadcast_local(self, packet: EventPacket, target: Target) -> None:
         """Deliver to the matching sockets of this process only."""
         sockets = self.namespace.sockets
         if not sockets:
             return
         out = message(encode_event(packet.nsp, packet.event, packet.args))
         get = sockets.get
-        for sid in self.recipients(rooms, exclude_rooms, exclude_sids):
+        for sid in self.recipients(target):
             socket = get(sid)
             if socket is not None:
                 socket.session.push(out)
 
     # ------------------------------------------------------------------------------- acting on sockets
 
-    def disconnect_sockets(
-        self,
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-        reason: str = "io server disconnect",
-    ) -> None:
-        """Disconnect the matching sockets of the deployment (every socket when ``rooms`` is empty).
+    def disconnect_sockets(self, target: Target, reason: str = "io server disconnect") -> None:
+        """Disconnect the matching sockets of the deployment (``EVERYONE``: every socket).
 
         Override to reach other instances; ``on_disconnect`` gets ``reason``.
         """
-        self.disconnect_sockets_local(rooms, exclude_rooms, exclude_sids, reason)
+        self.disconnect_sockets_local(target, reason)
 
-    def sockets_join(
-        self,
-        target_rooms: Set[str],
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-    ) -> None:
+    def sockets_join(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets of the deployment join ``target_rooms``. Override to reach others."""
-        self.sockets_join_local(target_rooms, rooms, exclude_rooms, exclude_sids)
+        self.sockets_join_local(target_rooms, target)
 
-    def sockets_leave(
-        self,
-        target_rooms: Set[str],
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-    ) -> None:
+    def sockets_leave(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets of the deployment leave ``target_rooms``. Override to reach others."""
-        self.sockets_leave_local(target_rooms, rooms, exclude_rooms, exclude_sids)
+        self.sockets_leave_local(target_rooms, target)
 
-    def disconnect_sockets_local(
-        self,
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-        reason: str = "io server disconnect",
-    ) -> None:
+    def disconnect_sockets_local(self, target: Target, reason: str = "io server disconnect") -> None:
         """Disconnect the matching sockets of this process only."""
         sockets = self.namespace.sockets
-        for sid in self._targets(rooms, exclude_rooms, exclude_sids):
+        for sid in self._targets(target):
             socket = sockets.get(sid)
             if socket is not None:
                 socket.disconnect(reason)
 
-    def sockets_join_local(
-        self,
-        target_rooms: Set[str],
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-    ) -> None:
+    def sockets_join_local(self, target_rooms: Set[str], target: Target) -> None:
         """The matching connected sockets of this process join ``target_rooms``."""
         sockets = self.namespace.sockets
-        for sid in self._targets(rooms, exclude_rooms, exclude_sids):
+        for sid in self._targets(target):
             if sid in sockets:
                 for room in target_rooms:
                     self.add(sid, room)
 
-    def sockets_leave_local(
-        self,
-        target_rooms: Set[str],
-        rooms: Set[str] = _EMPTY,
-        exclude_rooms: Set[str] = _EMPTY,
-        exclude_sids: Set[str] = _EMPTY,
-    ) -> None:
+    def sockets_leave_local(self, target_rooms: Set[str], target: Target) -> None:
         """The matching sockets of this process leave ``target_rooms``."""
-        for sid in self._targets(rooms, exclude_rooms, exclude_sids):
+        for sid in self._targets(target):
             for room in target_rooms:
                 self.remove(sid, room)
 
-    def _targets(self, rooms: Set[str], exclude_rooms: Set[str], exclude_sids: Set[str]) -> list[str]:
+    def _targets(self, target: Target) -> list[str]:
         # A copy: disconnecting, joining or leaving changes the sets recipients() may return.
-        return list(self.recipients(rooms, exclude_rooms, exclude_sids))
+        return list(self.recipients(target))

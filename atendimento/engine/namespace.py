@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .adapter import Adapter, AdapterFactory, EventPacket
+from .adapter import Adapter, AdapterFactory, EventPacket, Target
 from .broadcast import BroadcastOperator
 from .errors import ConnectionRefused
 from .socket import Socket, check_event_name
@@ -99,16 +99,16 @@ class Namespace:
         """Emit to every socket of the namespace, or of the rooms in ``to``; each socket gets it once."""
         check_event_name(event)
         self.adapter.broadcast(
-            EventPacket(self.name, event, args), _rooms(to), _rooms(exclude), _rooms(exclude_sids)
+            EventPacket(self.name, event, args), Target(_rooms(to), _rooms(exclude), _rooms(exclude_sids))
         )
 
     def to(self, room: str | Iterable[str]) -> BroadcastOperator:
-        return BroadcastOperator(self, _rooms(room), frozenset(), frozenset())
+        return BroadcastOperator(self, Target(_rooms(room)))
 
     in_ = to
 
     def except_(self, room: str | Iterable[str]) -> BroadcastOperator:
-        return BroadcastOperator(self, frozenset(), _rooms(room), frozenset())
+        return BroadcastOperator(self, Target(exclude_rooms=_rooms(room)))
 
     def sockets_in(self, room: str) -> list[Socket]:
         """The sockets of this process in ``room`` (a cluster adapter does not make this cluster-wide)."""
@@ -116,7 +116,7 @@ class Namespace:
 
     def disconnect_room(self, room: str, reason: str = "io server disconnect") -> None:
         """Disconnect every socket in ``room`` through the adapter: on every instance of a cluster."""
-        self.adapter.disconnect_sockets(frozenset((room,)), reason=reason)
+        self.adapter.disconnect_sockets(Target.room(room), reason)
 
     # ------------------------------------------------------------------------------------- lifecycle
 

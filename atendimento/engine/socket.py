@@ -7,6 +7,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from .adapter import Target
 from .handshake import Handshake
 from .protocol.outgoing import Outgoing, message
 from .protocol.socketio import ACK, DISCONNECT, RESERVED_EVENTS, Packet, encode, encode_event
@@ -118,7 +119,7 @@ class Socket:
         """Broadcast to ``room``, except this socket."""
         from .broadcast import BroadcastOperator
 
-        return BroadcastOperator(self.nsp, frozenset((room,)), frozenset(), frozenset((self.sid,)))
+        return BroadcastOperator(self.nsp, Target(frozenset((room,)), exclude_sids=frozenset((self.sid,))))
 
     in_ = to
 

@@ -19,7 +19,7 @@ import pytest
 
 from atendimento.cluster.adapter import AdaptadorRedis
 from atendimento.cluster.canal import CanalRedis, criar_cliente
-from atendimento.engine import Namespace, Server, Socket
+from atendimento.engine import EVERYONE, Namespace, Server, Socket, Target
 from atendimento.engine import adapter as engine_adapter
 
 from .apoio_cluster import Caixa, Clientes, ate, servir
@@ -183,7 +183,7 @@ async def test_desconectar_sala_em_todas_as_instancias(dupla: Dupla) -> None:
     _, a1 = await dupla.conectar(dupla.a, "user:ana")
     _, b1 = await dupla.conectar(dupla.b, "user:ana")
     _, b2 = await dupla.conectar(dupla.b, "user:bruno")
-    dupla.a.adaptador.disconnect_sockets(frozenset({"user:ana"}))
+    dupla.a.adaptador.disconnect_sockets(Target.room("user:ana"))
     await asyncio.wait_for(a1.desconectado.wait(), 5)
     await asyncio.wait_for(b1.desconectado.wait(), 5)
     await _quieto()
@@ -195,11 +195,11 @@ async def test_entrar_e_sair_de_salas_em_todas_as_instancias(dupla: Dupla) -> No
     _, a1 = await dupla.conectar(dupla.a, "ticket:1")
     _, b1 = await dupla.conectar(dupla.b, "ticket:1")
     _, b2 = await dupla.conectar(dupla.b, "ticket:2")
-    dupla.b.adaptador.sockets_join(frozenset({"arquivados"}), rooms=frozenset({"ticket:1"}))
+    dupla.b.adaptador.sockets_join(frozenset({"arquivados"}), Target.room("ticket:1"))
     await ate(lambda: {"arquivados"} <= set(dupla.a.adaptador.rooms))
     dupla.a.ns.emit("arquivado", to="arquivados")
     await ate(lambda: len(a1.de("arquivado")) == 1 and len(b1.de("arquivado")) == 1)
-    dupla.a.adaptador.sockets_leave(frozenset({"arquivados"}))
+    dupla.a.adaptador.sockets_leave(frozenset({"arquivados"}), EVERYONE)
     await ate(lambda: "arquivados" not in dupla.b.adaptador.rooms)
     dupla.a.ns.emit("arquivado", to="arquivados")
     await _quieto()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from functools import partial
 from typing import Any
 
-from atendimento.engine import Adapter, Namespace, Server
+from atendimento.engine import Adapter, Namespace, Server, Target
 
 from .test_fastpath import connected_clients, settle
 
@@ -72,17 +73,17 @@ class Recording(Adapter):
         super().__init__(namespace)
         self.calls: list[tuple[Any, ...]] = []
 
-    def disconnect_sockets(self, rooms: Any = frozenset(), *rest: Any, **kw: Any) -> None:
-        self.calls.append(("disconnect", rooms, *rest, *kw.values()))
-        super().disconnect_sockets(rooms, *rest, **kw)
+    def disconnect_sockets(self, target: Target, reason: str = "io server disconnect") -> None:
+        self.calls.append(("disconnect", target, reason))
+        super().disconnect_sockets(target, reason)
 
-    def sockets_join(self, target_rooms: Any, *rest: Any) -> None:
-        self.calls.append(("join", target_rooms, *rest))
-        super().sockets_join(target_rooms, *rest)
+    def sockets_join(self, target_rooms: Set[str], target: Target) -> None:
+        self.calls.append(("join", target_rooms, target))
+        super().sockets_join(target_rooms, target)
 
-    def sockets_leave(self, target_rooms: Any, *rest: Any) -> None:
-        self.calls.append(("leave", target_rooms, *rest))
-        super().sockets_leave(target_rooms, *rest)
+    def sockets_leave(self, target_rooms: Set[str], target: Target) -> None:
+        self.calls.append(("leave", target_rooms, target))
+        super().sockets_leave(target_rooms, target)
 
 
 async def test_disconnect_room_disconnects_every_member_with_the_reason() -> None:
@@ -108,8 +109,8 @@ async def test_disconnect_room_disconnects_every_member_with_the_reason() -> Non
     assert reasons[c.sid] == "io server disconnect" and not ns.sockets
     assert isinstance(ns.adapter, Recording)
     assert ns.adapter.calls == [
-        ("disconnect", frozenset({"user:x"}), "sessao encerrada"),
-        ("disconnect", frozenset({c.sid}), "io server disconnect"),
+        ("disconnect", Target(frozenset({"user:x"})), "sessao encerrada"),
+        ("disconnect", Target(frozenset({c.sid})), "io server disconnect"),
     ]
     for client in clients:
         await client.close()
@@ -140,13 +141,12 @@ async def test_operator_joins_leaves_and_disconnects_through_the_adapter() -> No
     await settle()
     assert reasons[a.sid] == "fim" and not ns.sockets and not ns.adapter.rooms
     assert isinstance(ns.adapter, Recording)
-    empty: frozenset[str] = frozenset()
     assert ns.adapter.calls == [
-        ("join", {"arquivados"}, {"ticket:1"}, {"gestor"}, empty),
-        ("join", {"x", "y"}, {"ticket:1", c.sid}, empty, empty),
-        ("leave", {"x"}, empty, {"gestor"}, empty),
-        ("disconnect", {"y"}, empty, {a.sid}, "io server disconnect"),
-        ("disconnect", {"arquivados"}, empty, empty, "fim"),
+        ("join", {"arquivados"}, Target(frozenset({"ticket:1"}), frozenset({"gestor"}))),
+        ("join", {"x", "y"}, Target(frozenset({"ticket:1", c.sid}))),
+        ("leave", {"x"}, Target(exclude_rooms=frozenset({"gestor"}))),
+        ("disconnect", Target(frozenset({"y"}), exclude_sids=frozenset({a.sid})), "io server disconnect"),
+        ("disconnect", Target(frozenset({"arquivados"})), "fim"),
     ]
     for client in clients:
         await client.close()
