@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from functools import partial
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from atendimento.cluster.adapter import AdaptadorRedis
 from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.cluster.mensagens import canal as canal_de
 from atendimento.engine import EVERYONE, Namespace, Server, Socket, Target
 from atendimento.engine import adapter as engine_adapter
 
@@ -236,3 +239,37 @@ async def test_operador_fluente_entra_sai_e_desconecta_em_todas_as_instancias(du
     await asyncio.wait_for(b2.desconectado.wait(), 5)
     await _quieto()
     assert not b1.desconectado.is_set()
+
+
+async def test_pedidos_publicados_tem_o_formato_documentado(dupla: Dupla, redis_url: str) -> None:
+    """disconnect/join/leave on the wire: the fields of docs/cluster.md, rooms sorted, from one Target."""
+    ouvinte = aioredis.Redis.from_url(redis_url)
+    pubsub = ouvinte.pubsub()
+    try:
+        await pubsub.subscribe(canal_de(dupla.namespace))
+        alvo = Target(frozenset({"r2", "r1"}), frozenset({"fora"}), frozenset({"sid-9"}))
+        dupla.a.adaptador.sockets_join(frozenset({"j2", "j1"}), alvo)
+        dupla.a.adaptador.sockets_leave(frozenset({"j1"}), alvo)
+        dupla.a.adaptador.disconnect_sockets(alvo, "fim")
+        recebidas: list[dict[str, Any]] = []
+        async with asyncio.timeout(5):
+            while len(recebidas) < 3:
+                mensagem = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if mensagem is not None:
+                    recebidas.append(json.loads(mensagem["data"]))
+    finally:
+        await pubsub.aclose()
+        await ouvinte.aclose()
+    comum = {
+        "v": 1,
+        "instance": "instancia-a",
+        "nsp": dupla.namespace,
+        "rooms": ["r1", "r2"],
+        "except_rooms": ["fora"],
+        "except_sids": ["sid-9"],
+    }
+    assert recebidas == [
+        comum | {"kind": "join", "target_rooms": ["j1", "j2"]},
+        comum | {"kind": "leave", "target_rooms": ["j1"]},
+        comum | {"kind": "disconnect", "reason": "fim"},
+    ]

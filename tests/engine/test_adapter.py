@@ -6,7 +6,9 @@ from collections.abc import Set
 from functools import partial
 from typing import Any
 
-from atendimento.engine import Adapter, Namespace, Server, Target
+import pytest
+
+from atendimento.engine import EVERYONE, Adapter, Namespace, Server, Target
 
 from .test_fastpath import connected_clients, settle
 
@@ -150,3 +152,35 @@ async def test_operator_joins_leaves_and_disconnects_through_the_adapter() -> No
     ]
     for client in clients:
         await client.close()
+
+
+# --- Target ----------------------------------------------------------------------------------------
+
+
+def test_target_is_a_frozen_hashable_value() -> None:
+    target = Target(frozenset({"a"}), frozenset({"b"}), frozenset({"sid-1"}))
+    assert target == Target(frozenset({"a"}), frozenset({"b"}), frozenset({"sid-1"}))
+    assert hash(target) == hash(Target(frozenset({"a"}), frozenset({"b"}), frozenset({"sid-1"})))
+    assert Target.room("a") == Target(frozenset({"a"}))
+    assert EVERYONE == Target() and not (EVERYONE.rooms or EVERYONE.exclude_rooms or EVERYONE.exclude_sids)
+    with pytest.raises(AttributeError):
+        target.rooms = frozenset()  # type: ignore[misc]
+    assert not hasattr(target, "__dict__")
+
+
+def test_recipients_of_a_target() -> None:
+    server = Server()
+    ns = server.of("/atendimento")
+    adapter = ns.adapter
+    ns.sockets.update(dict.fromkeys(("s1", "s2", "s3"), None))  # type: ignore[arg-type]
+    adapter.add("s1", "a")
+    adapter.add("s2", "a")
+    adapter.add("s2", "b")
+    adapter.add("s3", "c")
+    assert adapter.recipients(Target.room("a")) is adapter.rooms["a"]  # one room: the live set, no copy
+    assert set(adapter.recipients(EVERYONE)) == {"s1", "s2", "s3"}
+    assert sorted(adapter.recipients(Target(frozenset({"a", "c"})))) == ["s1", "s2", "s3"]
+    assert list(adapter.recipients(Target(frozenset({"a"}), frozenset({"b"})))) == ["s1"]
+    assert sorted(adapter.recipients(Target(exclude_sids=frozenset({"s2"})))) == ["s1", "s3"]
+    assert list(adapter.recipients(Target.room("s3"))) == ["s3"]  # a socket id is a room of one
+    assert list(adapter.recipients(Target.room("nobody"))) == []
