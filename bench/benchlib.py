@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,11 @@ def http_json(port: int, path: str) -> Any:
         return json.loads(resp.read())
 
 
+def app_tokens(port: int, empresa: str, count: int) -> list[str]:
+    """Tokens of ``count`` atendentes of the bench app (bench/gateway_server.py) on that port."""
+    return [t["token"] for t in http_json(port, f"/bench/tokens?empresa={empresa}&count={count}")]
+
+
 def run_clients(config: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
     """bench/clients.js with this config; its JSON result."""
     node_workdir()
@@ -243,3 +248,28 @@ def peer_tokens(count: int, secret: str = "bench-secret", empresa: str = "e1") -
             )
             for i in range(count)
         ]
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def markdown_table(head: Sequence[str], body: Iterable[Sequence[str]], left: int = 1) -> list[str]:
+    """The lines of a Markdown table: the first ``left`` columns aligned left, the others right."""
+    align = ["---"] * left + ["---:"] * (len(head) - left)
+    return [f"| {' | '.join(row)} |" for row in (head, align, *body)]
+
+
+def fanout_medians(rows: list[tuple[str, dict[str, Any]]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(setup name, "shape (n/trigger)", median figures) for every shape of every run of clients.js."""
+    for name, result in rows:
+        for shape, data in result["modes"].items():
+            yield name, f"{shape} ({data['count']}/trigger)", data["median"]
+
+
+def connect_table(rows: list[tuple[str, dict[str, Any]]], label: str, rss: str) -> list[str]:
+    """The connect figures of every run of clients.js: connects/s and RSS per connection."""
+    body = [
+        [name, f"{result['connect']['connectsPerSec']:,}", f"{result['connect']['rssKbPerConnection']:.1f}"]
+        for name, result in rows
+    ]
+    return markdown_table([label, "connects/s", rss], body)

@@ -33,11 +33,14 @@ from benchlib import (
     BENCH,
     PYTHON,
     app_env,
+    app_tokens,
+    connect_table,
     dump,
+    fanout_medians,
     free_port,
-    http_json,
     log,
     machine,
+    markdown_table,
     node_version,
     node_workdir,
     prepare_app,
@@ -55,9 +58,7 @@ def run(clients: int, events: int, redis_url: str | None) -> dict[str, Any]:
         argv = [PYTHON, str(BENCH / "gateway_server.py"), "serve"]
         port_a = free_port()
         with server_process("cluster-a", argv, port_a, env=env) as proc_a:
-            tokens = [
-                t["token"] for t in http_json(port_a, f"/bench/tokens?empresa={empresa}&count={clients}")
-            ]
+            tokens = app_tokens(port_a, empresa, clients)
             if not redis_url:
                 targets = [{"port": port_a, "tokens": tokens}]
                 return _clients(targets, port_a, empresa, [proc_a.pid], events)
@@ -87,27 +88,40 @@ def _clients(
 
 
 def table(rows: list[tuple[str, dict[str, Any]]]) -> str:
-    lines = [
-        "| setup | shape | CPU µs/delivery (A+B) | (schedstat) | A / B | deliveries/s | p50 ms | p99 ms | "
-        "A p50/p99 | B p50/p99 (via Redis) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    head = [
+        "setup",
+        "shape",
+        "CPU µs/delivery (A+B)",
+        "(schedstat)",
+        "A / B",
+        "deliveries/s",
+        "p50 ms",
+        "p99 ms",
+        "A p50/p99",
+        "B p50/p99 (via Redis)",
     ]
-    for name, result in rows:
-        for shape, data in result["modes"].items():
-            m = data["median"]
-            split = " / ".join(f"{x:.2f}" for x in m.get("cpuUsPerDeliveryByPid", []))
-            per = m.get("perTarget") or []
-            a = f"{per[0]['p50']:.2f} / {per[0]['p99']:.2f}" if per else ""
-            b = f"{per[1]['p50']:.2f} / {per[1]['p99']:.2f}" if len(per) > 1 else ""
-            lines.append(
-                f"| {name} | {shape} ({data['count']}/trigger) | {m['cpuUsPerDelivery']:.2f} | "
-                f"{m['schedUsPerDelivery']:.2f} | {split} | "
-                f"{m['perSec']:,} | {m['p50']:.2f} | {m['p99']:.2f} | {a} | {b} |"
-            )
-    lines += ["", "| setup | connects/s | RSS KB/conn (both processes) |", "| --- | ---: | ---: |"]
-    for name, result in rows:
-        c = result["connect"]
-        lines.append(f"| {name} | {c['connectsPerSec']:,} | {c['rssKbPerConnection']:.1f} |")
+    body = []
+    for name, shape, m in fanout_medians(rows):
+        split = " / ".join(f"{x:.2f}" for x in m.get("cpuUsPerDeliveryByPid", []))
+        per = m.get("perTarget") or []
+        a = f"{per[0]['p50']:.2f} / {per[0]['p99']:.2f}" if per else ""
+        b = f"{per[1]['p50']:.2f} / {per[1]['p99']:.2f}" if len(per) > 1 else ""
+        body.append(
+            [
+                name,
+                shape,
+                f"{m['cpuUsPerDelivery']:.2f}",
+                f"{m['schedUsPerDelivery']:.2f}",
+                split,
+                f"{m['perSec']:,}",
+                f"{m['p50']:.2f}",
+                f"{m['p99']:.2f}",
+                a,
+                b,
+            ]
+        )
+    lines = markdown_table(head, body, left=2)
+    lines += ["", *connect_table(rows, "setup", "RSS KB/conn (both processes)")]
     return "\n".join(lines)
 
 

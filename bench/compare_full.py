@@ -38,6 +38,7 @@ from benchlib import (
     free_port,
     log,
     machine,
+    markdown_table,
     node_version,
     node_workdir,
     server_process,
@@ -84,17 +85,20 @@ def run_server(name: str, argv: list[str], clients: int, burst: int) -> dict[str
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = (
-        "| server | CPU µs/delivery | deliveries/s | p50 ms | p99 ms | connects/s | RSS KB/conn |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    )
+    head = ["server", "CPU µs/delivery", "deliveries/s", "p50 ms", "p99 ms", "connects/s", "RSS KB/conn"]
     body = [
-        f"| {r['server']} | {r['cpu_us_per_delivery']:.2f} | {r['deliveries_per_s']:,.0f} | "
-        f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['connects_per_s']:,} | "
-        f"{r['rss_kb_per_connection']:.1f} |"
+        [
+            r["server"],
+            f"{r['cpu_us_per_delivery']:.2f}",
+            f"{r['deliveries_per_s']:,.0f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            f"{r['connects_per_s']:,}",
+            f"{r['rss_kb_per_connection']:.1f}",
+        ]
         for r in rows
     ]
-    return "\n".join([head, *body])
+    return "\n".join(markdown_table(head, body))
 
 
 def main() -> int:

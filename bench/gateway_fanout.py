@@ -39,11 +39,15 @@ from benchlib import (
     BENCH,
     PYTHON,
     app_env,
+    app_tokens,
+    connect_table,
     dump,
+    fanout_medians,
     free_port,
     http_json,
     log,
     machine,
+    markdown_table,
     node_version,
     node_workdir,
     peer_tokens,
@@ -71,7 +75,7 @@ def run_ours(clients: int, events: int) -> dict[str, Any]:
         port = free_port()
         argv = [PYTHON, str(BENCH / "gateway_server.py"), "serve"]
         with server_process("gateway", argv, port, env=env) as proc:
-            tokens = [t["token"] for t in http_json(port, f"/bench/tokens?empresa={empresa}&count={clients}")]
+            tokens = app_tokens(port, empresa, clients)
             sample = http_json(port, f"/bench/sample?empresa={empresa}")
             result = run_clients(
                 {
@@ -119,22 +123,31 @@ def run_peer(
 
 
 def table(rows: list[tuple[str, dict[str, Any]]]) -> str:
-    lines = [
-        "| server | shape | CPU µs/delivery (stat) | (schedstat) | deliveries/s | p50 ms | p99 ms | max ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    head = [
+        "server",
+        "shape",
+        "CPU µs/delivery (stat)",
+        "(schedstat)",
+        "deliveries/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
     ]
-    for name, result in rows:
-        for shape, data in result["modes"].items():
-            m = data["median"]
-            lines.append(
-                f"| {name} | {shape} ({data['count']}/trigger) | {m['cpuUsPerDelivery']:.2f} | "
-                f"{m['schedUsPerDelivery']:.2f} | "
-                f"{m['perSec']:,} | {m['p50']:.2f} | {m['p99']:.2f} | {m['max']:.2f} |"
-            )
-    lines += ["", "| server | connects/s | RSS KB/conn |", "| --- | ---: | ---: |"]
-    for name, result in rows:
-        c = result["connect"]
-        lines.append(f"| {name} | {c['connectsPerSec']:,} | {c['rssKbPerConnection']:.1f} |")
+    body = [
+        [
+            name,
+            shape,
+            f"{m['cpuUsPerDelivery']:.2f}",
+            f"{m['schedUsPerDelivery']:.2f}",
+            f"{m['perSec']:,}",
+            f"{m['p50']:.2f}",
+            f"{m['p99']:.2f}",
+            f"{m['max']:.2f}",
+        ]
+        for name, shape, m in fanout_medians(rows)
+    ]
+    lines = markdown_table(head, body, left=2)
+    lines += ["", *connect_table(rows, "server", "RSS KB/conn")]
     return "\n".join(lines)
 
 
