@@ -31,6 +31,18 @@ async def handshake(http: aiohttp.ClientSession, url: str) -> str:
     return str(json.loads(body[1:])["sid"])
 
 
+async def polling_session(http: aiohttp.ClientSession, url: str) -> tuple[str, str]:
+    """A handshake over polling: the Engine.IO sid and the session's polling URL."""
+    sid = await handshake(http, url)
+    return sid, f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+
+
+async def connect_over_polling(http: aiohttp.ClientSession, base: str) -> None:
+    """Connect to the main namespace (a ``40`` packet) on a polling session."""
+    async with http.post(base, data=b"40") as response:
+        assert response.status == 200
+
+
 async def test_polling_handshake_and_errors(engine_server: RunningServer) -> None:
     url = engine_server.url
     async with aiohttp.ClientSession() as http:
@@ -58,8 +70,7 @@ async def test_polling_handshake_and_errors(engine_server: RunningServer) -> Non
 async def test_polling_post_and_get_with_socketio(engine_server: RunningServer) -> None:
     url = engine_server.url
     async with aiohttp.ClientSession() as http:
-        sid = await handshake(http, url)
-        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        _, base = await polling_session(http, url)
         async with http.post(base, data=b"40") as response:
             assert await response.text() == "ok"
         async with http.get(base) as response:
@@ -74,8 +85,7 @@ async def test_polling_post_and_get_with_socketio(engine_server: RunningServer) 
 async def test_overlapping_get_closes_session(engine_server: RunningServer) -> None:
     url = engine_server.url
     async with aiohttp.ClientSession() as http:
-        sid = await handshake(http, url)
-        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        _, base = await polling_session(http, url)
         first = asyncio.ensure_future(http.get(base))
         await asyncio.sleep(0.1)
         async with http.get(base) as second:
@@ -89,8 +99,7 @@ async def test_overlapping_get_closes_session(engine_server: RunningServer) -> N
 async def test_post_larger_than_max_payload_closes_session(serve_app: Serve) -> None:
     running = serve_app(build_test_server(max_payload_bytes=1000).server.asgi())
     async with aiohttp.ClientSession() as http:
-        sid = await handshake(http, running.url)
-        base = f"{running.url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        _, base = await polling_session(http, running.url)
         async with http.post(base, data=b"4" + b"x" * 2000) as response:
             assert response.status == 400
         async with http.get(base) as response:
@@ -103,10 +112,8 @@ async def test_invalid_packet_closes_with_one_log_line(
     url = engine_server.url
     caplog.set_level(logging.INFO, logger="atendimento.engine")
     async with aiohttp.ClientSession() as http:
-        sid = await handshake(http, url)
-        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
-        async with http.post(base, data=b"40") as response:
-            assert response.status == 200
+        sid, base = await polling_session(http, url)
+        await connect_over_polling(http, base)
         async with http.post(base, data=b'42["echo"]\x1e42{}') as response:
             assert response.status == 400
         async with http.get(base) as response:
@@ -316,10 +323,8 @@ async def test_slow_websocket_reader_is_disconnected(serve_app: Serve) -> None:
 async def test_upgrade_ends_a_pending_get_and_moves_buffered_output(engine_server: RunningServer) -> None:
     url = engine_server.url
     async with aiohttp.ClientSession() as http:
-        sid = await handshake(http, url)
-        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
-        async with http.post(base, data=b"40") as response:
-            assert response.status == 200
+        sid, base = await polling_session(http, url)
+        await connect_over_polling(http, base)
         async with http.get(base) as response:
             assert (await response.text()).startswith("40{")
         pending = asyncio.ensure_future(http.get(base))
@@ -369,10 +374,8 @@ async def test_server_close_of_a_polling_session_reaches_its_next_gets(engine_se
     a payload with the close), then the session is gone."""
     url = engine_server.url
     async with aiohttp.ClientSession() as http:
-        sid = await handshake(http, url)
-        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
-        async with http.post(base, data=b"40") as response:
-            assert response.status == 200
+        _, base = await polling_session(http, url)
+        await connect_over_polling(http, base)
         async with http.get(base) as response:
             socket_sid = json.loads((await response.text()).split("\x1e")[0][2:])["sid"]
 
