@@ -33,6 +33,17 @@ def _cli(*args: str, data_dir: Path, timeout: float = 60) -> subprocess.Complete
     )
 
 
+def _serve(data_dir: Path, port: int, *args: str) -> subprocess.Popen[str]:
+    """``atendimento serve`` on that port, in the background; stdout and stderr in one pipe."""
+    return subprocess.Popen(
+        [PYTHON, "-m", "atendimento", "serve", "--port", str(port), *args],
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def _get(url: str) -> tuple[int, dict[str, object]]:
     try:
         with urllib.request.urlopen(url, timeout=5) as answer:
@@ -61,13 +72,7 @@ def test_help_says_what_each_command_does(command: list[str], tmp_path: Path) ->
 
 def test_serve_answers_health_and_ready_on_the_embedded_default(tmp_path: Path) -> None:
     port = porta_livre()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "atendimento", "serve", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _serve(tmp_path, port)
     try:
         status, body = _wait_for(f"http://127.0.0.1:{port}/health", process)
         assert (status, body) == (200, {"success": True, "data": {"status": "ok"}})
@@ -130,13 +135,7 @@ def test_serve_on_postgres_refuses_a_role_that_bypasses_rls(pg_database: Any, tm
 
 def test_serve_on_postgres_as_the_application_role(pg_database: Any, tmp_path: Path) -> None:
     port = porta_livre()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "atendimento", "serve", "--port", str(port), "--database-url", pg_database.app_url],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _serve(tmp_path, port, "--database-url", pg_database.app_url)
     try:
         status, body = _wait_for(f"http://127.0.0.1:{port}/ready", process)
         assert status == 200 and body["success"] is True
@@ -148,13 +147,7 @@ def test_serve_on_postgres_as_the_application_role(pg_database: Any, tmp_path: P
 def test_serve_stops_promptly_with_a_long_poll_pending(tmp_path: Path) -> None:
     """SIGTERM with a browser tab on long-polling: the pending GET ends at once, not after pingInterval."""
     port = porta_livre()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "atendimento", "serve", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _serve(tmp_path, port)
     try:
         _wait_for(f"http://127.0.0.1:{port}/health", process)
         base = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
