@@ -10,14 +10,10 @@
 // Records: connect, connect_error, disconnect, event, ack, upgrade, error; each carries "client".
 "use strict";
 
-const readline = require("node:readline");
 const { io } = require("socket.io-client");
+const { print, serve } = require("./driver.js");
 
 const sockets = new Map();
-
-function print(record) {
-  process.stdout.write(JSON.stringify(record) + "\n");
-}
 
 function connect(cmd) {
   // No reconnection: a test wants to see exactly what the server did, not a client retrying.
@@ -56,30 +52,15 @@ function emit(cmd) {
   });
 }
 
-const rl = readline.createInterface({ input: process.stdin });
-rl.on("line", (line) => {
-  if (!line.trim()) return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch (err) {
-    print({ type: "error", message: "bad command: " + err.message });
-    return;
-  }
-  try {
-    if (cmd.op === "connect") connect(cmd);
-    else if (cmd.op === "emit") emit(cmd);
-    else if (cmd.op === "disconnect") sockets.get(cmd.client)?.disconnect();
-    else if (cmd.op === "exit") {
-      for (const socket of sockets.values()) socket.disconnect();
-      process.exit(0);
-    } else print({ type: "error", message: "unknown op " + cmd.op });
-  } catch (err) {
-    print({ client: cmd.client, type: "error", message: String(err && err.message) });
-  }
-});
-rl.on("close", () => {
+function closeAll() {
   for (const socket of sockets.values()) socket.disconnect();
-  process.exit(0);
-});
-print({ type: "ready" });
+}
+
+serve(
+  {
+    connect,
+    emit,
+    disconnect: (cmd) => sockets.get(cmd.client)?.disconnect(),
+  },
+  closeAll,
+);

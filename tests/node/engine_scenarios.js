@@ -1,7 +1,7 @@
 // Drives the real socket.io-client for the engine's interop tests (tests/engine/test_interop_node_client.py).
 //
 // Same shape as cliente.js (one JSON command per stdin line, one JSON record per stdout line, many
-// named clients in one process), plus what the engine tests need and the gateway's driver has not:
+// named clients in one process; the plumbing is driver.js), plus what the engine tests need and the gateway's driver has not:
 //   * binary values: {"$buffer": "<base64>"} is a Buffer and {"$arraybuffer": "<base64>"} an
 //     ArrayBuffer, in commands and in records, at any depth;
 //   * acks the SERVER asks for: the event record carries "ack": n and the test answers with
@@ -19,16 +19,12 @@
 // transport, so the name is taken when Engine.IO delivers the message and matched in order.
 "use strict";
 
-const readline = require("node:readline");
 const { io } = require("socket.io-client");
+const { print, serve } = require("./driver.js");
 
 const sockets = new Map();
 const pendingAcks = new Map(); // "client#n" -> the ack function socket.io-client gave the listener
 let nextAck = 1;
-
-function print(record) {
-  process.stdout.write(JSON.stringify(record) + "\n");
-}
 
 function toWire(value) {
   if (Buffer.isBuffer(value)) return { $buffer: value.toString("base64") };
@@ -201,33 +197,14 @@ function closeAll() {
   for (const socket of sockets.values()) socket.disconnect();
 }
 
-const rl = readline.createInterface({ input: process.stdin });
-rl.on("line", (line) => {
-  if (!line.trim()) return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch (err) {
-    print({ type: "error", message: "bad command: " + err.message });
-    return;
-  }
-  try {
-    if (cmd.op === "connect") connect(cmd);
-    else if (cmd.op === "emit") emit(cmd);
-    else if (cmd.op === "ack") ack(cmd);
-    else if (cmd.op === "burst") burst(cmd);
-    else if (cmd.op === "state") state(cmd);
-    else if (cmd.op === "disconnect") socketOf(cmd).disconnect();
-    else if (cmd.op === "exit") {
-      closeAll();
-      process.exit(0);
-    } else print({ type: "error", message: "unknown op " + cmd.op });
-  } catch (err) {
-    print({ client: cmd.client, type: "error", message: String(err && err.message) });
-  }
-});
-rl.on("close", () => {
-  closeAll();
-  process.exit(0);
-});
-print({ type: "ready" });
+serve(
+  {
+    connect,
+    emit,
+    ack,
+    burst,
+    state,
+    disconnect: (cmd) => socketOf(cmd).disconnect(),
+  },
+  closeAll,
+);
