@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from websockets.frames import Frame
-from websockets.streams import StreamReader
-
 from atendimento.engine import Server, Socket
 from atendimento.engine.transport import RAW_TRANSPORT_EXTENSION
+
+from .protocol.test_frames import parse
 
 
 class FakeTransport:
@@ -39,18 +38,8 @@ class FakeTransport:
 
 
 def frames(data: bytes) -> list[str | bytes]:
-    reader = StreamReader()
-    reader.feed_data(data)
-    found: list[str | bytes] = []
-    while reader.buffer:
-        gen = Frame.parse(reader.read_exact, mask=False)
-        try:
-            while True:
-                next(gen)
-        except StopIteration as done:
-            frame = done.value
-            found.append(bytes(frame.data).decode() if frame.opcode == 1 else bytes(frame.data))
-    return found
+    """The payloads of the server frames in ``data``: text frames decoded, binary ones as bytes."""
+    return [bytes(frame.data).decode() if frame.opcode == 1 else bytes(frame.data) for frame in parse(data)]
 
 
 class WsClient:
