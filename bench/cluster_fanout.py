@@ -44,10 +44,9 @@ from benchlib import (
     node_version,
     node_workdir,
     prepare_app,
-    run_clients,
     server_process,
 )
-from gateway_fanout import STAMP_GATEWAY, modes
+from gateway_fanout import run_gateway_clients
 
 
 def run(clients: int, events: int, redis_url: str | None) -> dict[str, Any]:
@@ -61,30 +60,13 @@ def run(clients: int, events: int, redis_url: str | None) -> dict[str, Any]:
             tokens = app_tokens(port_a, empresa, clients)
             if not redis_url:
                 targets = [{"port": port_a, "tokens": tokens}]
-                return _clients(targets, port_a, empresa, [proc_a.pid], events)
+                return run_gateway_clients(targets, port_a, empresa, [proc_a.pid], events, settle_ms=1500)
             port_b = free_port()
             with server_process("cluster-b", argv, port_b, env=env) as proc_b:
                 targets = [{"port": port_a, "tokens": tokens[0::2]}, {"port": port_b, "tokens": tokens[1::2]}]
-                return _clients(targets, port_a, empresa, [proc_a.pid, proc_b.pid], events)
-
-
-def _clients(
-    targets: list[dict[str, Any]], port: int, empresa: str, pids: list[int], events: int
-) -> dict[str, Any]:
-    return run_clients(
-        {
-            "targets": targets,
-            "namespace": "/atendimento",
-            "event": "ticket:novo",
-            "stamp": STAMP_GATEWAY,
-            "trigger": {"port": port, "kind": "gateway", "empresa": empresa},
-            "pids": pids,
-            "modes": modes(events),
-            "rounds": 3,
-            "warmup": 5,
-            "settleMs": 1500,
-        }
-    )
+                return run_gateway_clients(
+                    targets, port_a, empresa, [proc_a.pid, proc_b.pid], events, settle_ms=1500
+                )
 
 
 def table(rows: list[tuple[str, dict[str, Any]]]) -> str:

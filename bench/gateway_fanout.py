@@ -67,6 +67,26 @@ def modes(events: int) -> list[dict[str, Any]]:
     ]
 
 
+def run_gateway_clients(
+    targets: list[dict[str, Any]], port: int, empresa: str, pids: list[int], events: int, settle_ms: int
+) -> dict[str, Any]:
+    """clients.js on instances of the real app: ticket:novo, triggered through /bench on ``port``."""
+    return run_clients(
+        {
+            "targets": targets,
+            "namespace": "/atendimento",
+            "event": "ticket:novo",
+            "stamp": STAMP_GATEWAY,
+            "trigger": {"port": port, "kind": "gateway", "empresa": empresa},
+            "pids": pids,
+            "modes": modes(events),
+            "rounds": 3,
+            "warmup": 5,
+            "settleMs": settle_ms,
+        }
+    )
+
+
 def run_ours(clients: int, events: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="atendimento-bench-") as tmp:
         env = app_env(Path(tmp))
@@ -77,20 +97,8 @@ def run_ours(clients: int, events: int) -> dict[str, Any]:
         with server_process("gateway", argv, port, env=env) as proc:
             tokens = app_tokens(port, empresa, clients)
             sample = http_json(port, f"/bench/sample?empresa={empresa}")
-            result = run_clients(
-                {
-                    "targets": [{"port": port, "tokens": tokens}],
-                    "namespace": "/atendimento",
-                    "event": "ticket:novo",
-                    "stamp": STAMP_GATEWAY,
-                    "trigger": {"port": port, "kind": "gateway", "empresa": empresa},
-                    "pids": [proc.pid],
-                    "modes": modes(events),
-                    "rounds": 3,
-                    "warmup": 5,
-                    "settleMs": 1000,
-                }
-            )
+            targets = [{"port": port, "tokens": tokens}]
+            result = run_gateway_clients(targets, port, empresa, [proc.pid], events, settle_ms=1000)
     result["sample"] = sample
     return result
 
