@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api import LimitadorLogin, create_api
+from atendimento.api import LimitadorLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
@@ -102,7 +102,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     limiter_storage = None
     presenca = None
     readiness = [_database_check(storage)]
-    degradation: list[Callable[[], Awaitable[tuple[str, bool, str | None]]]] = []
+    degradation: list[VerificacaoProntidao] = []
 
     if settings.redis_url:
         from atendimento.cluster.montagem import montar_cluster
@@ -149,9 +149,9 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     )
 
 
-def _database_check(storage: Storage) -> Callable[[], Awaitable[tuple[str, bool, str | None]]]:
+def _database_check(storage: Storage) -> VerificacaoProntidao:
     async def database() -> tuple[str, bool, str | None]:
-        ok = await storage.ping()
-        return "database", ok, None if ok else "the database does not answer"
+        await storage.ping()  # raises StorageIndisponivel when the database does not answer
+        return "database", True, None
 
     return database

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from atendimento.cli.main import settings_from_args
-from atendimento.cli.preflight import run_async
+from atendimento.cli.preflight import redact, run_async
 from atendimento.storage.migracoes import upgrade
 
 
@@ -14,13 +14,3 @@ def run_upgrade(args: argparse.Namespace) -> int:
     run_async(upgrade(settings), what="migrating the database", url=settings.effective_admin_database_url)
     print(f"atendimento: database at head ({redact(settings.effective_admin_database_url)})")
     return 0
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}@{host}"

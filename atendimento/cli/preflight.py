@@ -6,15 +6,20 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from atendimento.cli.main import CommandError
 
 T = TypeVar("T")
 
 
-def _redact(url: str) -> str:
-    from atendimento.cli.db import redact
-
-    return redact(url)
+def redact(url: str) -> str:
+    """The URL with its password masked, for messages (SQLAlchemy's own URL rendering)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("://", 1)[0] + "://…"
 
 
 def run_async(step: Coroutine[Any, Any, T], *, what: str, url: str) -> T:
@@ -24,7 +29,7 @@ def run_async(step: Coroutine[Any, Any, T], *, what: str, url: str) -> T:
     except CommandError:
         raise
     except (OSError, TimeoutError) as exc:
-        raise CommandError(f"{what}: the database at {_redact(url)} is unreachable ({exc})") from None
+        raise CommandError(f"{what}: the database at {redact(url)} is unreachable ({exc})") from None
     except Exception as exc:  # drivers raise their own types; the message is what the operator needs
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CommandError(f"{what} at {_redact(url)} failed: {message}") from None
+        raise CommandError(f"{what} at {redact(url)} failed: {message}") from None
