@@ -8,10 +8,10 @@ security shows a transaction without a tenant nothing at all.
 Connections (PostgreSQL): no pre-ping. On asyncpg SQLAlchemy's pre-ping is BEGIN, ``;``, ROLLBACK:
 three round trips before every transaction. Instead connections are recycled after
 ``POOL_RECYCLE_S``, and a connection found dead by the tenant statement (the first thing a tenant
-transaction sends) is discarded and the transaction opened once more on a fresh one (``conexao``,
-i.e. every use case; ``transacao`` fails that once). SQLAlchemy also invalidates the pool's older
-connections on such a failure, so after a database restart the next transactions reconnect
-instead of failing one by one.
+transaction sends) is discarded and the transaction opened once more on a fresh one
+(``transacao``; a transaction without a tenant sends nothing before its first statement, so it
+fails that once). SQLAlchemy also invalidates the pool's older connections on such a failure, so
+after a database restart the next transactions reconnect instead of failing one by one.
 
 On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
 Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
@@ -33,8 +33,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 
@@ -119,7 +117,6 @@ class Storage:
         self.engine: AsyncEngine = create_async_engine(async_url, **kwargs)
         if not self.is_postgres:
             _configurar_sqlite(self.engine)
-        self._sessoes = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, admin: bool = False) -> Storage:
@@ -128,28 +125,13 @@ class Storage:
         return cls(url)
 
     @asynccontextmanager
-    async def transacao(self, empresa_id: str | None, *, escrita: bool = True) -> AsyncIterator[AsyncSession]:
-        """One transaction for one tenant (None: no tenant, so RLS shows nothing on PostgreSQL).
-
-        Commits when the block ends normally, rolls back on an exception."""
-        # No retry here on a dead connection (unlike ``conexao``): it fails this once, and
-        # SQLAlchemy's invalidation of the pool makes the next transactions reconnect.
-        async with self._sessoes() as session, session.begin():
-            if self.is_postgres:
-                if empresa_id is not None:
-                    await session.execute(_SET_TENANT, {"e": empresa_id})
-            else:
-                await session.connection(
-                    execution_options={_MODO_BEGIN: "IMMEDIATE" if escrita else "DEFERRED"}
-                )
-            yield session
-
-    @asynccontextmanager
-    async def conexao(
+    async def transacao(
         self, empresa_id: str | None, *, escrita: bool = True
     ) -> AsyncIterator[AsyncConnection]:
-        """``transacao`` on a bare ``AsyncConnection`` (SQLAlchemy Core, no ORM session): the same
-        tenant setting, BEGIN mode and commit/rollback, less CPU per transaction."""
+        """One transaction for one tenant (None: no tenant, so RLS shows nothing on PostgreSQL), on
+        a bare ``AsyncConnection`` (SQLAlchemy Core, no ORM session).
+
+        Commits when the block ends normally, rolls back on an exception."""
         conn = await self._abrir(empresa_id, escrita)
         try:
             yield conn
@@ -187,22 +169,18 @@ class Storage:
 
     @asynccontextmanager
     async def unidade(self, empresa_id: str, *, escrita: bool = True) -> AsyncIterator[RepositorioSql]:
-        """``conexao`` wrapped in the domain's repository port."""
-        async with self.conexao(empresa_id, escrita=escrita) as conn:
+        """``transacao`` wrapped in the domain's repository port."""
+        async with self.transacao(empresa_id, escrita=escrita) as conn:
             yield RepositorioSql(conn, empresa_id, postgres=self.is_postgres)
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction
         without a tenant, so this goes through ``buscar_usuario_login``, a SECURITY DEFINER function
         that returns exactly one active user by email and nothing else."""
-        async with self.transacao(None, escrita=False) as session:
+        async with self.transacao(None, escrita=False) as conn:
             if self.is_postgres:
                 linha = (
-                    (
-                        await session.execute(
-                            text("SELECT * FROM buscar_usuario_login(:email)"), {"email": email}
-                        )
-                    )
+                    (await conn.execute(text("SELECT * FROM buscar_usuario_login(:email)"), {"email": email}))
                     .mappings()
                     .first()
                 )
@@ -218,7 +196,7 @@ class Storage:
                 )
                 return usuario, linha["senha_hash"]
             ativo = (
-                await session.execute(
+                await conn.execute(
                     select(T_USUARIOS).where(T_USUARIOS.c.email == email, T_USUARIOS.c.ativo.is_(True))
                 )
             ).one_or_none()
@@ -226,11 +204,11 @@ class Storage:
 
     async def banco_vazio(self) -> bool:
         """No empresa and no usuario, in any tenant (the demo loader's guard)."""
-        async with self.transacao(None, escrita=False) as session:
+        async with self.transacao(None, escrita=False) as conn:
             if self.is_postgres:
-                return bool((await session.execute(text("SELECT banco_vazio()"))).scalar_one())
-            tem_empresa = (await session.execute(select(Empresa.id).limit(1))).first() is not None
-            tem_usuario = (await session.execute(select(Usuario.id).limit(1))).first() is not None
+                return bool((await conn.execute(text("SELECT banco_vazio()"))).scalar_one())
+            tem_empresa = (await conn.execute(select(Empresa.id).limit(1))).first() is not None
+            tem_usuario = (await conn.execute(select(Usuario.id).limit(1))).first() is not None
             return not (tem_empresa or tem_usuario)
 
     async def ping(self, limite_s: float = 2.0) -> bool:

@@ -67,13 +67,13 @@ async def _criar_empresa(
     senha_hash: str,
 ) -> None:
     momento = agora()
-    async with storage.transacao(empresa_id) as session:
-        await session.execute(insert(Empresa).values(id=empresa_id, nome=nome, criado_em=momento))
-        await session.execute(insert(ContadorTicket).values(empresa_id=empresa_id, ultimo_numero=0))
+    async with storage.transacao(empresa_id) as conn:
+        await conn.execute(insert(Empresa).values(id=empresa_id, nome=nome, criado_em=momento))
+        await conn.execute(insert(ContadorTicket).values(empresa_id=empresa_id, ultimo_numero=0))
         for email, nome_usuario, role in usuarios:
             usuario_id = novo_id()
             resumo.usuarios[email] = usuario_id
-            await session.execute(
+            await conn.execute(
                 insert(Usuario).values(
                     id=usuario_id,
                     empresa_id=empresa_id,
@@ -98,11 +98,11 @@ async def _cadastros(
     ids_filas = {nome: novo_id() for nome in filas}
     ids_canais = {tipo: novo_id() for tipo, _, _ in canais}
     ids_clientes = {nome: novo_id() for nome, _ in clientes}
-    async with storage.transacao(empresa_id) as session:
+    async with storage.transacao(empresa_id) as conn:
         for nome, fila_id in ids_filas.items():
-            await session.execute(insert(Fila).values(id=fila_id, empresa_id=empresa_id, nome=nome))
+            await conn.execute(insert(Fila).values(id=fila_id, empresa_id=empresa_id, nome=nome))
         for tipo, nome, fila in canais:
-            await session.execute(
+            await conn.execute(
                 insert(Canal).values(
                     id=ids_canais[tipo],
                     empresa_id=empresa_id,
@@ -113,7 +113,7 @@ async def _cadastros(
                 )
             )
         for nome, contato in clientes:
-            await session.execute(
+            await conn.execute(
                 insert(Cliente).values(
                     id=ids_clientes[nome],
                     empresa_id=empresa_id,

@@ -310,8 +310,8 @@ async def test_mensagem_recusada_nao_grava_nada(banco_demo: BancoDemo) -> None:
         )
     assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
     # The ticket's message counter was rolled back too.
-    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as session:
-        total = await session.scalar(
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
+        total = await conn.scalar(
             text("SELECT total_mensagens FROM tickets WHERE id = :t"), {"t": r.tickets[1]}
         )
     assert total == len(antes)

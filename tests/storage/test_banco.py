@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
@@ -38,14 +38,14 @@ async def test_ping_sem_banco_levanta(url: str) -> None:
 async def test_transacao_desfaz_com_excecao(banco_demo: BancoDemo) -> None:
     r = banco_demo.resumo
     with pytest.raises(RuntimeError):
-        async with banco_demo.storage.transacao(r.empresa_id) as session:
-            fila = await session.scalar(select(Fila).where(Fila.id == r.filas["Suporte"]))
-            assert fila is not None
-            fila.nome = "Renomeada"
-            await session.flush()
+        async with banco_demo.storage.transacao(r.empresa_id) as conn:
+            renomeada = await conn.execute(
+                update(Fila).where(Fila.id == r.filas["Suporte"]).values(nome="Renomeada")
+            )
+            assert renomeada.rowcount == 1  # type: ignore[attr-defined]
             raise RuntimeError("desfaz")
-    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as session:
-        assert await session.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Suporte"
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
+        assert await conn.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Suporte"
 
 
 def test_from_settings_escolhe_a_url(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +72,7 @@ async def test_conexao_morta_no_pool_e_trocada_sem_erro(demo_pg: BancoDemo) -> N
     try:
         servico = ServicoAtendimento(storage)
         assert await servico.ticket_existe(r.empresa_id, r.tickets[1])
-        async with storage.conexao(r.empresa_id) as conn:
+        async with storage.transacao(r.empresa_id) as conn:
             pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         admin = await asyncpg.connect(demo_pg.banco.admin_url)
         try:
@@ -82,7 +82,7 @@ async def test_conexao_morta_no_pool_e_trocada_sem_erro(demo_pg: BancoDemo) -> N
         ana = r.id_de("ana@demo.local")
         mensagem = await servico.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
         assert mensagem.ticket_numero == "2"
-        async with storage.conexao(r.empresa_id) as conn:
+        async with storage.transacao(r.empresa_id) as conn:
             assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
     finally:
         await storage.close()
@@ -92,10 +92,10 @@ async def test_conexao_faz_commit_ou_rollback(banco_demo: BancoDemo) -> None:
     r = banco_demo.resumo
     renomear = text("UPDATE filas SET nome = :n WHERE empresa_id = :e AND id = :f")
     with pytest.raises(RuntimeError):
-        async with banco_demo.storage.conexao(r.empresa_id) as conn:
+        async with banco_demo.storage.transacao(r.empresa_id) as conn:
             await conn.execute(renomear, {"n": "Desfeita", "e": r.empresa_id, "f": r.filas["Suporte"]})
             raise RuntimeError("desfaz")
-    async with banco_demo.storage.conexao(r.empresa_id) as conn:
+    async with banco_demo.storage.transacao(r.empresa_id) as conn:
         await conn.execute(renomear, {"n": "Feita", "e": r.empresa_id, "f": r.filas["Suporte"]})
-    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as session:
-        assert await session.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Feita"
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
+        assert await conn.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Feita"

@@ -42,10 +42,10 @@ async def test_mensagens_concorrentes_no_mesmo_ticket_ficam_em_ordem_unica(banco
     )
     mensagens = await s.listar_mensagens(r.empresa_id, r.tickets[1])
     assert len(mensagens) == 17 and len({m.id for m in mensagens}) == 17
-    async with banco_demo.storage.transacao(r.empresa_id) as session:
+    async with banco_demo.storage.transacao(r.empresa_id) as conn:
         ordens = (
             (
-                await session.execute(
+                await conn.execute(
                     text("SELECT ordem FROM mensagens WHERE ticket_id = :t ORDER BY ordem"),
                     {"t": r.tickets[1]},
                 )

@@ -31,10 +31,10 @@ USUARIOS_CONTRATO = {
 async def _conteudo(storage: Storage, empresa_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
     visto: dict[str, set[tuple[str, str]]] = {}
     for empresa_id in empresa_ids:
-        async with storage.transacao(empresa_id) as session:
-            nome = (await session.execute(select(Empresa.nome).where(Empresa.id == empresa_id))).scalar_one()
+        async with storage.transacao(empresa_id) as conn:
+            nome = (await conn.execute(select(Empresa.nome).where(Empresa.id == empresa_id))).scalar_one()
             consulta = select(Usuario.email, Usuario.role).where(Usuario.empresa_id == empresa_id)
-            usuarios = (await session.execute(consulta)).all()
+            usuarios = (await conn.execute(consulta)).all()
             visto[nome] = {(email, role) for email, role in usuarios}
     return visto
 

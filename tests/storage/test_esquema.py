@@ -37,10 +37,10 @@ async def _inserir_ticket_como_dono(demo: BancoDemo, **mudancas: object) -> None
     valores.update(mudancas)
     admin = Storage(demo.banco.admin_url)
     try:
-        async with admin.transacao(r.empresa_id) as session:
+        async with admin.transacao(r.empresa_id) as conn:
             if demo.is_postgres:
-                valores["agora"] = await session.scalar(text("SELECT now()"))
-            await session.execute(text(INSERIR_TICKET), valores)
+                valores["agora"] = await conn.scalar(text("SELECT now()"))
+            await conn.execute(text(INSERIR_TICKET), valores)
     finally:
         await admin.close()
 

@@ -23,9 +23,9 @@ async def _como_dono(demo: BancoDemo, empresa_id: str, *sqls: str) -> None:
     """Break or rig something as the owner (the admin URL), outside the application's role."""
     admin = Storage(demo.banco.admin_url)
     try:
-        async with admin.transacao(empresa_id) as session:
+        async with admin.transacao(empresa_id) as conn:
             for sql in sqls:
-                await session.execute(text(sql))
+                await conn.execute(text(sql))
     finally:
         await admin.close()
 

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.postgres
 async def _empresas_visiveis(storage: Storage, empresa_id: str | None) -> dict[str, set[str]]:
     """For each tenant table, the tenants whose rows a plain SELECT * returns."""
     vistos: dict[str, set[str]] = {}
-    async with storage.transacao(empresa_id) as session:
+    async with storage.transacao(empresa_id) as conn:
         for tabela, coluna in TABELAS_TENANT.items():
-            linhas = (await session.execute(text(f"SELECT * FROM {tabela}"))).mappings().all()
+            linhas = (await conn.execute(text(f"SELECT * FROM {tabela}"))).mappings().all()
             vistos[tabela] = {linha[coluna] for linha in linhas}
     return vistos
 
@@ -80,22 +80,20 @@ async def test_conexao_do_pool_nao_carrega_o_tenant(demo_pg: BancoDemo) -> None:
     r = demo_pg.resumo
     storage = Storage(demo_pg.banco.app_url, pool_size=1, max_overflow=0)
     try:
-        async with storage.transacao(r.empresa_id) as session:
-            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-            assert (await session.execute(text("SELECT count(*) FROM tickets"))).scalar_one() == 4
+        async with storage.transacao(r.empresa_id) as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert (await conn.execute(text("SELECT count(*) FROM tickets"))).scalar_one() == 4
         with pytest.raises(RuntimeError):
-            async with storage.transacao(r.outra_empresa_id) as session:
-                await session.execute(text("SELECT 1"))
+            async with storage.transacao(r.outra_empresa_id) as conn:
+                await conn.execute(text("SELECT 1"))
                 raise RuntimeError("rollback")
-        async with storage.transacao(None) as session:
+        async with storage.transacao(None) as conn:
             assert (
-                await session.execute(text("SELECT pg_backend_pid()"))
+                await conn.execute(text("SELECT pg_backend_pid()"))
             ).scalar_one() == pid  # same connection
-            tenant = (
-                await session.execute(text("SELECT current_setting('app.current_tenant', true)"))
-            ).scalar()
+            tenant = (await conn.execute(text("SELECT current_setting('app.current_tenant', true)"))).scalar()
             assert tenant in (None, "")
-            assert (await session.execute(text("SELECT count(*) FROM tickets"))).scalar_one() == 0
+            assert (await conn.execute(text("SELECT count(*) FROM tickets"))).scalar_one() == 0
     finally:
         await storage.close()
 
@@ -105,8 +103,8 @@ async def test_escrever_para_outro_tenant_e_recusado(demo_pg: BancoDemo) -> None
     b_ticket = r.outra_ticket_id
     # INSERT with B's empresa_id (and B's real references) while the tenant is A: WITH CHECK refuses.
     with pytest.raises(DBAPIError, match="row-level security"):
-        async with demo_pg.storage.transacao(r.empresa_id) as session:
-            await session.execute(
+        async with demo_pg.storage.transacao(r.empresa_id) as conn:
+            await conn.execute(
                 text(
                     "INSERT INTO clientes (id, empresa_id, nome, contato, criado_em) "
                     "VALUES ('intruso', :b, 'x', 'x', now())"
@@ -115,25 +113,25 @@ async def test_escrever_para_outro_tenant_e_recusado(demo_pg: BancoDemo) -> None
             )
     # Moving A's row to B: refused too.
     with pytest.raises(DBAPIError, match="row-level security"):
-        async with demo_pg.storage.transacao(r.empresa_id) as session:
-            await session.execute(
+        async with demo_pg.storage.transacao(r.empresa_id) as conn:
+            await conn.execute(
                 text("UPDATE filas SET empresa_id = :b WHERE id = :f"),
                 {"b": r.outra_empresa_id, "f": r.filas["Suporte"]},
             )
     # UPDATE and DELETE of B's rows from A touch nothing.
-    async with demo_pg.storage.transacao(r.empresa_id) as session:
-        mudou = await session.execute(
+    async with demo_pg.storage.transacao(r.empresa_id) as conn:
+        mudou = await conn.execute(
             text("UPDATE tickets SET status = 'fechado' WHERE id = :t"), {"t": b_ticket}
         )
-        apagou = await session.execute(text("DELETE FROM mensagens WHERE ticket_id = :t"), {"t": b_ticket})
+        apagou = await conn.execute(text("DELETE FROM mensagens WHERE ticket_id = :t"), {"t": b_ticket})
         assert mudou.rowcount == 0 and apagou.rowcount == 0  # type: ignore[attr-defined]
     # With no tenant at all, no insert passes.
     with pytest.raises(DBAPIError, match="row-level security"):
-        async with demo_pg.storage.transacao(None) as session:
-            await session.execute(text("INSERT INTO empresas (id, nome, criado_em) VALUES ('x', 'x', now())"))
-    async with demo_pg.storage.transacao(r.outra_empresa_id) as session:
+        async with demo_pg.storage.transacao(None) as conn:
+            await conn.execute(text("INSERT INTO empresas (id, nome, criado_em) VALUES ('x', 'x', now())"))
+    async with demo_pg.storage.transacao(r.outra_empresa_id) as conn:
         status = (
-            await session.execute(text("SELECT status FROM tickets WHERE id = :t"), {"t": b_ticket})
+            await conn.execute(text("SELECT status FROM tickets WHERE id = :t"), {"t": b_ticket})
         ).scalar()
         assert status == "aberto"
 
@@ -147,13 +145,13 @@ async def test_papel_da_aplicacao_nao_desliga_o_rls(demo_pg: BancoDemo) -> None:
     ]
     for sql in tentativas:
         with pytest.raises(DBAPIError):
-            async with demo_pg.storage.transacao(None) as session:
-                await session.execute(text(sql))
+            async with demo_pg.storage.transacao(None) as conn:
+                await conn.execute(text(sql))
     # row_security = off does not bypass for a role without BYPASSRLS: the query fails instead.
     with pytest.raises(DBAPIError):
-        async with demo_pg.storage.transacao(None) as session:
-            await session.execute(text("SET LOCAL row_security = off"))
-            await session.execute(text("SELECT * FROM tickets"))
+        async with demo_pg.storage.transacao(None) as conn:
+            await conn.execute(text("SET LOCAL row_security = off"))
+            await conn.execute(text("SELECT * FROM tickets"))
 
 
 async def test_login_sem_tenant_so_pela_funcao_definer(demo_pg: BancoDemo) -> None:
@@ -161,21 +159,19 @@ async def test_login_sem_tenant_so_pela_funcao_definer(demo_pg: BancoDemo) -> No
     assert achado is not None and achado[0].empresa_id == demo_pg.resumo.outra_empresa_id
     assert achado[1].startswith("$argon2")
     assert await demo_pg.storage.buscar_login("ninguem@demo.local") is None
-    async with demo_pg.storage.transacao(None) as session:
-        assert (await session.execute(text("SELECT count(*) FROM usuarios"))).scalar_one() == 0
+    async with demo_pg.storage.transacao(None) as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM usuarios"))).scalar_one() == 0
         # The function returns one user by exact email: no wildcard listing.
-        assert (
-            await session.execute(text("SELECT count(*) FROM buscar_usuario_login('%')"))
-        ).scalar_one() == 0
+        assert (await conn.execute(text("SELECT count(*) FROM buscar_usuario_login('%')"))).scalar_one() == 0
 
 
 async def test_ticket_existe_do_socket_passa_pelo_rls(demo_pg: BancoDemo) -> None:
     """What ticket:entrar asks: scoped in code and, underneath, by set_current_tenant + RLS."""
     r = demo_pg.resumo
-    async with demo_pg.storage.transacao(r.empresa_id) as session:
+    async with demo_pg.storage.transacao(r.empresa_id) as conn:
         # Even a query that forgets the empresa_id filter cannot see B's ticket.
         achado = (
-            await session.execute(text("SELECT id FROM tickets WHERE id = :t"), {"t": r.outra_ticket_id})
+            await conn.execute(text("SELECT id FROM tickets WHERE id = :t"), {"t": r.outra_ticket_id})
         ).first()
         assert achado is None
     assert not await demo_pg.servico().ticket_existe(r.empresa_id, r.outra_ticket_id)
