@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 _MODO_BEGIN = "atendimento_sqlite_begin"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 _SET_TENANT = text("SELECT set_current_tenant(:e)")
+# The same columns either way: the function returns the usuarios row of one active user.
+_LOGIN_POSTGRES = text("SELECT * FROM buscar_usuario_login(:email)")
+_LOGIN_SQLITE = select(T_USUARIOS).where(
+    T_USUARIOS.c.email == bindparam("email"), T_USUARIOS.c.ativo.is_(True)
+)
 # Below the usual idle timeouts of proxies, firewalls and managed databases (often an hour or more).
 POOL_RECYCLE_S = 1800
 # One process keeps up to this many connections open for good. No overflow: an overflow connection is
@@ -177,30 +182,10 @@ class Storage:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction
         without a tenant, so this goes through ``buscar_usuario_login``, a SECURITY DEFINER function
         that returns exactly one active user by email and nothing else."""
+        consulta = _LOGIN_POSTGRES if self.is_postgres else _LOGIN_SQLITE
         async with self.transacao(None, escrita=False) as conn:
-            if self.is_postgres:
-                linha = (
-                    (await conn.execute(text("SELECT * FROM buscar_usuario_login(:email)"), {"email": email}))
-                    .mappings()
-                    .first()
-                )
-                if linha is None:
-                    return None
-                usuario = UsuarioDados(
-                    id=linha["id"],
-                    empresa_id=linha["empresa_id"],
-                    nome=linha["nome"],
-                    email=linha["email"],
-                    role=linha["role"],
-                    status_atendimento=linha["status_atendimento"],
-                )
-                return usuario, linha["senha_hash"]
-            ativo = (
-                await conn.execute(
-                    select(T_USUARIOS).where(T_USUARIOS.c.email == email, T_USUARIOS.c.ativo.is_(True))
-                )
-            ).one_or_none()
-            return None if ativo is None else (usuario_dados(ativo), ativo.senha_hash)
+            linha = (await conn.execute(consulta, {"email": email})).first()  # email is UNIQUE
+        return None if linha is None else (usuario_dados(linha), linha.senha_hash)
 
     async def banco_vazio(self) -> bool:
         """No empresa and no usuario, in any tenant (the demo loader's guard)."""
