@@ -85,9 +85,6 @@ def autenticar(
     try:
         token = extrair_token(auth, headers, query)
         return tokens.verificar(token)  # type: ignore[arg-type]  # verificar checks the type itself
-    except CredencialRecusada as exc:
-        log.info("handshake refused: %s (%s)", exc.code, exc.motivo)
-        raise ConnectionRefused(UNAUTHORIZED, {"code": exc.code}) from None
-    except TokenErro as exc:
+    except (CredencialRecusada, TokenErro) as exc:
         log.info("handshake refused: %s (%s)", exc.code, exc.motivo)
         raise ConnectionRefused(UNAUTHORIZED, {"code": exc.code}) from None
