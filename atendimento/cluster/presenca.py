@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from atendimento.cluster import metricas, presenca_lua
 from atendimento.cluster.canal import CanalRedis, encerrar
-from atendimento.gateway.presenca import Atendente, OuvintePresenca
+from atendimento.gateway.presenca import Atendente, OuvintePresenca, avisar, validar_graca
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,10 @@ class PresencaCluster:
         batimento_s: float = BATIMENTO_S,
         prefixo: str = PREFIXO_PRESENCA,
     ) -> None:
-        if not 0 <= grace_seconds <= 5:
-            raise ValueError("presence grace must be between 0 and 5 seconds (contract)")
         self._canal = canal
         self._redis: Redis = canal.cliente
         self.instancia = instancia
-        self._grace_ms = int(grace_seconds * 1000)
+        self._grace_ms = int(validar_graca(grace_seconds) * 1000)
         self._batimento_s = batimento_s
         self._prefixo = prefixo
         self._ouvinte: OuvintePresenca | None = None
@@ -236,23 +234,12 @@ class PresencaCluster:
                 # Not tracked: after fechar() the callback only sets a flag nobody reads.
                 asyncio.get_running_loop().call_later(self._grace_ms / 1000 + FOLGA_S, self._pedir_vencer)
                 continue
-            atendente = Atendente(empresa_id, usuario_id, nome)
-            self._notificar(tipo, atendente, _momento(ms))
+            if tipo in ("on", "off"):
+                avisar(self._ouvinte, tipo == "on", Atendente(empresa_id, usuario_id, nome), _momento(ms))
 
     def _pedir_vencer(self) -> None:
         self._vencer = True
         self._acordar.set()
-
-    def _notificar(self, tipo: str, atendente: Atendente, momento: datetime) -> None:
-        if self._ouvinte is None:
-            return
-        try:
-            if tipo == "on":
-                self._ouvinte.atendente_online(atendente, momento)
-            elif tipo == "off":
-                self._ouvinte.atendente_offline(atendente, momento)
-        except Exception:
-            log.exception("presence: publishing atendente:%s failed", "online" if tipo == "on" else "offline")
 
     # --- heartbeat and sweep ------------------------------------------------------------------------
 

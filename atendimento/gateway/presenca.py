@@ -49,6 +49,26 @@ class RegistroPresenca(Protocol):
     async def fechar(self) -> None: ...
 
 
+def validar_graca(grace_seconds: float) -> float:
+    """The grace period, checked against the contract's bound; shared by every ``RegistroPresenca``."""
+    if not 0 <= grace_seconds <= 5:
+        raise ValueError("presence grace must be between 0 and 5 seconds (contract)")
+    return grace_seconds
+
+
+def avisar(ouvinte: OuvintePresenca | None, online: bool, atendente: Atendente, momento: datetime) -> None:
+    """Tell ``ouvinte`` of an edge; a publishing failure is logged, never raised into presence."""
+    if ouvinte is None:
+        return
+    try:
+        if online:
+            ouvinte.atendente_online(atendente, momento)
+        else:
+            ouvinte.atendente_offline(atendente, momento)
+    except Exception:
+        log.exception("presence: publishing atendente:%s failed", "online" if online else "offline")
+
+
 @dataclass
 class _Estado:
     atendente: Atendente
@@ -62,9 +82,7 @@ class PresencaLocal:
     """In-process presence: exact for a single instance."""
 
     def __init__(self, grace_seconds: float) -> None:
-        if not 0 <= grace_seconds <= 5:
-            raise ValueError("presence grace must be between 0 and 5 seconds (contract)")
-        self._grace = grace_seconds
+        self._grace = validar_graca(grace_seconds)
         self._ouvinte: OuvintePresenca | None = None
         # empresa_id → usuario_id → state, so online(empresa_id) reads one tenant only.
         self._empresas: dict[str, dict[str, _Estado]] = {}
@@ -77,7 +95,7 @@ class PresencaLocal:
         estado = usuarios.get(atendente.usuario_id)
         if estado is None:
             usuarios[atendente.usuario_id] = _Estado(atendente, {sid})
-            self._avisar_online(atendente)
+            avisar(self._ouvinte, True, atendente, agora())
             return
         if estado.saida is not None:
             # Back within the grace period: to everyone else this user never left.
@@ -118,20 +136,4 @@ class PresencaLocal:
         del usuarios[atendente.usuario_id]
         if not usuarios:
             del self._empresas[atendente.empresa_id]
-        self._avisar_offline(estado.atendente, estado.saiu_em or agora())
-
-    def _avisar_online(self, atendente: Atendente) -> None:
-        if self._ouvinte is None:
-            return
-        try:
-            self._ouvinte.atendente_online(atendente, agora())
-        except Exception:
-            log.exception("presence: publishing atendente:online failed")
-
-    def _avisar_offline(self, atendente: Atendente, momento: datetime) -> None:
-        if self._ouvinte is None:
-            return
-        try:
-            self._ouvinte.atendente_offline(atendente, momento)
-        except Exception:
-            log.exception("presence: publishing atendente:offline failed")
+        avisar(self._ouvinte, False, estado.atendente, estado.saiu_em or agora())
