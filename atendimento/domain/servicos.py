@@ -375,7 +375,10 @@ class ServicoAtendimento:
                 metadados=metadados,
                 criado_em=agora(),
             )
-            await repo.inserir_mensagem(mensagem)
+            # Lock, count and insert at once (one statement on PostgreSQL); the ticket was read or
+            # made in this transaction, so it is there.
+            if await repo.inserir_mensagem_no_ticket(mensagem) is None:
+                raise ticket_nao_encontrado()
             retomado = regras.status_ao_responder_cliente(ticket)
             if retomado is not None:
                 # The team was waiting for this answer: the ticket is theirs to act on again.

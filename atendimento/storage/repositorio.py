@@ -375,18 +375,6 @@ class RepositorioSql:
         }
         return {f"p_{k}": v for k, v in valores.items()}
 
-    async def inserir_mensagem(self, mensagem: MensagemDados) -> None:
-        ordem = (
-            (
-                await self.conn.execute(
-                    _INCREMENTAR_TICKET, {"p_empresa_id": self.empresa_id, "p_ticket_id": mensagem.ticket_id}
-                )
-            )
-            .one()
-            .total_mensagens
-        )
-        await self.conn.execute(_INSERIR_MENSAGEM, self._valores_mensagem(mensagem, ordem))
-
     async def inserir_mensagem_no_ticket(self, mensagem: MensagemDados) -> TicketDados | None:
         """Lock the ticket, number the message and insert it; the ticket as it is now, or None
         (nothing written) when the tenant has no such ticket. ``mensagem.ticket_numero`` is not
