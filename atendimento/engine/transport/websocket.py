@@ -120,11 +120,8 @@ async def _upgrade(
             else:
                 log.info("upgrade of %s aborted: unexpected packet during probe", session.sid)
                 break
-    except BaseException:
-        if session.probe is link:
+    finally:
+        if session.probe is link:  # still probing: not upgraded (complete_upgrade clears it)
             session.abort_upgrade()
-        raise
-    if session.probe is link:
-        session.abort_upgrade()
     link.close()
     return None
