@@ -133,9 +133,7 @@ class EngineSession:
             if self.link.backlog() > self.engine.output_limit:
                 self._overflow()
         else:
-            waiter = self.get_waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._release_get()
 
     def take_poll_body(self) -> bytes:
         """Everything buffered, as one long-polling response body.
@@ -192,9 +190,7 @@ class EngineSession:
         """The probe succeeded: release the pending GET with a noop so the client can pause polling."""
         self.upgrading = True
         self.probe = probe
-        waiter = self.get_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._release_get()
 
     def complete_upgrade(self, link: WsLink) -> None:
         """Switch output to the WebSocket; whatever polling had not delivered goes there, in order."""
@@ -202,9 +198,7 @@ class EngineSession:
         self.probe = None
         self.transport = WEBSOCKET
         self.attach(link)
-        waiter = self.get_waiter  # a GET the client left pending: end it, polling is over
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._release_get()  # a GET the client left pending: end it, polling is over
 
     def attach(self, link: WsLink) -> None:
         self.link = link
@@ -214,6 +208,12 @@ class EngineSession:
         if self.out and not self.dirty:
             self.dirty = True
             self.engine.flusher.mark(self)
+
+    def _release_get(self) -> None:
+        """End the pending long-poll GET, if any (it then answers whatever is due)."""
+        waiter = self.get_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def abort_upgrade(self) -> None:
         self.upgrading = False
@@ -239,7 +239,6 @@ class EngineSession:
         if abort:
             self.out = []
             self.out_bytes = 0
-        waiter = self.get_waiter
         if self.transport == POLLING and self._final is CLOSE and not abort and reason not in _CLIENT_FAULTS:
             # A close the client did not cause: keep the session findable until its GETs have taken
             # what was queued and then the close packet (a clean "transport close" for the client, not
@@ -258,8 +257,7 @@ class EngineSession:
         if self.probe is not None:
             self.probe.close(abort=True)
             self.probe = None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._release_get()
         try:
             self.engine.handler.on_close(self, reason)
         except Exception:
