@@ -257,23 +257,15 @@ class PresencaCluster:
                 await asyncio.wait_for(self._bater_agora.wait(), self._batimento_s)
 
     async def _bater_e_varrer(self) -> None:
-        novo = await self._batimento(args=[self._prefixo, self.instancia, self.vida_ms])
+        novo, *mortas = await self._batimento(args=[self._prefixo, self.instancia, self.vida_ms])
         if novo == 1 or not self._registrado:
             self._completo = True  # new, back, or swept while cut off: write everything again
             self._registrado = True
-        instancias = await self._redis.smembers(f"{self._prefixo}instancias")
-        outras = [i.decode() if isinstance(i, bytes) else str(i) for i in instancias]
-        outras = [i for i in outras if i != self.instancia]
-        if outras:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for outra in outras:
-                    pipe.exists(f"{self._prefixo}vivo:{outra}")
-                vivas = await pipe.execute()
-            for outra, viva in zip(outras, vivas, strict=True):
-                if not viva:
-                    usuarios = await self._varrer(args=[self._prefixo, outra, self._grace_ms])
-                    if usuarios:
-                        log.info("presence: instance %s is gone; its %s users handed over", outra, usuarios)
+        for morta in mortas:
+            outra = morta.decode() if isinstance(morta, bytes) else str(morta)
+            usuarios = await self._varrer(args=[self._prefixo, outra, self._grace_ms])
+            if usuarios:
+                log.info("presence: instance %s is gone; its %s users handed over", outra, usuarios)
         # Every heartbeat also settles due grace periods, including those whose timer died with the
         # instance that started them.
         self._vencer = True

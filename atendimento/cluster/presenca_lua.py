@@ -131,11 +131,17 @@ return #campos / 2
 """
 )
 
-# The heartbeat: refresh VIVO, (re-)register. Returns 1 when the instance was not registered, i.e. it
-# is new or a survivor swept it while it was cut off; either way its counts must be written again.
+# The heartbeat: refresh VIVO, (re-)register, and list the other registered instances whose VIVO is
+# gone (candidates for VARRER, which checks again atomically). One round trip per heartbeat.
+# Returns {novo, dead...}: novo is 1 when the instance was not registered, i.e. it is new or a survivor
+# swept it while it was cut off; either way its counts must be written again.
 # ARGV: prefix, instance, TTL in ms.
 BATIMENTO = """
 local p = ARGV[1]
 redis.call('SET', p .. 'vivo:' .. ARGV[2], '1', 'PX', ARGV[3])
-return redis.call('SADD', p .. 'instancias', ARGV[2])
+local saida = {redis.call('SADD', p .. 'instancias', ARGV[2])}
+for _, outra in ipairs(redis.call('SMEMBERS', p .. 'instancias')) do
+  if outra ~= ARGV[2] and redis.call('EXISTS', p .. 'vivo:' .. outra) == 0 then table.insert(saida, outra) end
+end
+return saida
 """
