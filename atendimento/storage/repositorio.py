@@ -76,9 +76,8 @@ _COLUNAS_NOVA_MENSAGEM = (
     "criado_em",
 )
 # Bound parameters are named p_<column>: SQLAlchemy reserves the bare column names in INSERT/UPDATE.
-_INSERIR_MENSAGEM = insert(T_MENSAGENS).values(
-    {n: bindparam(f"p_{n}", type_=T_MENSAGENS.c[n].type) for n in _COLUNAS_NOVA_MENSAGEM}
-)
+_PARAMETROS_MENSAGEM = {n: bindparam(f"p_{n}", type_=T_MENSAGENS.c[n].type) for n in _COLUNAS_NOVA_MENSAGEM}
+_INSERIR_MENSAGEM = insert(T_MENSAGENS).values(_PARAMETROS_MENSAGEM)
 
 
 def _mensagem_no_ticket_postgres() -> Any:
@@ -87,11 +86,7 @@ def _mensagem_no_ticket_postgres() -> Any:
     SELECT hands the ticket back. No ticket (unknown, or another tenant's): no row, nothing inserted.
     SQLite has no DML in WITH; there the same two statements run one after the other."""
     t = _INCREMENTAR_TICKET.cte("t")
-    valores = {
-        n: bindparam(f"p_{n}", type_=T_MENSAGENS.c[n].type)
-        for n in _COLUNAS_NOVA_MENSAGEM
-        if n not in ("empresa_id", "ticket_id", "ordem")
-    }
+    valores = _PARAMETROS_MENSAGEM  # the same bound parameters as the two-statement INSERT
     origem = select(
         valores["id"],
         t.c.empresa_id,
