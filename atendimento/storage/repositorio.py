@@ -124,6 +124,10 @@ def usuario_dados(m: Row[Any]) -> UsuarioDados:
     )
 
 
+def cliente_dados(m: Row[Any]) -> ClienteDados:
+    return ClienteDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome, contato=m.contato)
+
+
 def ticket_dados(m: Row[Any]) -> TicketDados:
     return TicketDados(
         id=m.id,
@@ -221,7 +225,7 @@ class RepositorioSql:
                 T_CLIENTES.c.empresa_id == self.empresa_id, T_CLIENTES.c.id == cliente_id
             )
         )
-        return None if m is None else ClienteDados(m.id, m.empresa_id, m.nome, m.contato)
+        return None if m is None else cliente_dados(m)
 
     async def obter_ou_criar_cliente(self, contato: str, nome: str) -> ClienteDados:
         # INSERT … ON CONFLICT DO NOTHING, then read with FOR UPDATE: two transactions racing on a
@@ -246,7 +250,7 @@ class RepositorioSql:
                 .with_for_update()
             )
         ).one()
-        return ClienteDados(m.id, m.empresa_id, m.nome, m.contato)
+        return cliente_dados(m)
 
     # --- tickets ------------------------------------------------------------------------------
 
