@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol import engineio as eio
 from ..protocol.errors import ProtocolError
-from ..protocol.outgoing import Outgoing, control
+from ..protocol.outgoing import Outgoing, control, message
 from .link import WsLink
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class EngineSession:
 
     def send(self, data: str | bytes) -> None:
         """Send one Engine.IO ``message`` (text or binary)."""
-        self.push(Outgoing(("4" + data,) if isinstance(data, str) else (data,)))
+        self.push(message([data]))
 
     def flush(self) -> None:
         self.dirty = False
