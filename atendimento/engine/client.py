@@ -45,6 +45,7 @@ class Client:
         # One packet's attachments together may not exceed maxPayload (each message is checked too).
         self.assembler = Assembler(server.config.max_payload_bytes)
         self.closed = False
+        self._await_namespace()
 
     # ------------------------------------------------------------------------------------------ input
 
@@ -99,10 +100,16 @@ class Client:
     def forget(self, nsp: str, socket: Socket) -> None:
         if self.sockets.get(nsp) is socket:
             del self.sockets[nsp]
-        if not self.sockets and not self.closed and self.server.connect_timeout:
+        if not self.sockets and not self.closed:
             # No namespace left: a client that neither joins one again nor leaves is closed, like a
             # client that never joined one.
-            self.session.deadline = self.server.engine.loop.time() + self.server.connect_timeout
+            self._await_namespace()
+
+    def _await_namespace(self) -> None:
+        """Start the connect timeout: the session is closed unless it joins a namespace in time."""
+        timeout = self.server.connect_timeout
+        if timeout:
+            self.session.deadline = self.session.engine.loop.time() + timeout
 
     def on_close(self, reason: str) -> None:
         self.closed = True

@@ -48,9 +48,7 @@ class _SocketIOHandler:
         self.server = server
 
     def on_open(self, session: EngineSession) -> None:
-        session.app = Client(self.server, session)
-        if self.server.connect_timeout:
-            session.deadline = session.engine.loop.time() + self.server.connect_timeout
+        session.app = Client(self.server, session)  # which starts the connect timeout
 
     def on_message(self, session: EngineSession, data: str | bytes) -> None:
         session.app.receive(data)
