@@ -86,6 +86,16 @@ class Target:
 
 EVERYONE: Final[Target] = Target()
 
+
+def _discard(index: dict[str, set[str]], key: str, member: str) -> None:
+    """Take ``member`` out of ``index[key]``, dropping the set once empty (rooms and sids alike)."""
+    found = index.get(key)
+    if found is not None:
+        found.discard(member)
+        if not found:
+            del index[key]
+
+
 AdapterFactory: TypeAlias = "Callable[[Namespace], Adapter]"
 """What ``Server(adapter_factory=...)`` takes: builds the adapter of one namespace (a class will do)."""
 
@@ -109,24 +119,12 @@ class Adapter:
         joined.add(room)
 
     def remove(self, sid: str, room: str) -> None:
-        members = self.rooms.get(room)
-        if members is not None:
-            members.discard(sid)
-            if not members:
-                del self.rooms[room]
-        joined = self.sids.get(sid)
-        if joined is not None:
-            joined.discard(room)
-            if not joined:
-                del self.sids[sid]
+        _discard(self.rooms, room, sid)
+        _discard(self.sids, sid, room)
 
     def remove_all(self, sid: str) -> None:
         for room in self.sids.pop(sid, ()):
-            members = self.rooms.get(room)
-            if members is not None:
-                members.discard(sid)
-                if not members:
-                    del self.rooms[room]
+            _discard(self.rooms, room, sid)
 
     def rooms_of(self, sid: str) -> frozenset[str]:
         return frozenset(self.sids.get(sid, _EMPTY))
