@@ -74,11 +74,3 @@ _PADRAO = Senhas()
 def senhas_padrao() -> Senhas:
     """The production instance (argon2-cffi defaults)."""
     return _PADRAO
-
-
-def hash_senha(senha: str) -> str:
-    return _PADRAO.hash(senha)
-
-
-def verificar_senha(senha_hash: str, senha: str) -> bool:
-    return _PADRAO.verificar(senha_hash, senha)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from atendimento.identity.passwords import Senhas, hash_senha, verificar_senha
+from atendimento.identity.passwords import Senhas, senhas_padrao
 
 
 def test_hash_e_verificacao() -> None:
@@ -19,8 +19,8 @@ def test_hash_e_verificacao() -> None:
 
 def test_parametros_ficam_no_hash() -> None:
     rapido = Senhas.rapidas().hash("s")
-    assert verificar_senha(rapido, "s")  # the production instance checks a cheap hash too
-    producao = hash_senha("s")
+    assert senhas_padrao().verificar(rapido, "s")  # the production instance checks a cheap hash too
+    producao = senhas_padrao().hash("s")
     assert "m=65536" in producao and Senhas.rapidas().verificar(producao, "s")
 
 
