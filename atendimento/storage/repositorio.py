@@ -286,6 +286,9 @@ class RepositorioSql:
         return [ticket_dados(m) for m in linhas]
 
     async def ticket_aberto_do_cliente(self, cliente_id: str, canal_id: str) -> TicketDados | None:
+        """The customer's open ticket on the channel, locked until the transaction ends: the caller
+        decides on its status (and may write it back), so an assignment or a close committed in
+        between must wait, not be overwritten by a stale copy."""
         m = await self._uma(
             select(T_TICKETS)
             .where(
@@ -296,6 +299,7 @@ class RepositorioSql:
             )
             .order_by(T_TICKETS.c.numero.desc())
             .limit(1)
+            .with_for_update()
         )
         return None if m is None else ticket_dados(m)
 

@@ -408,3 +408,37 @@ async def test_resposta_do_cliente_tira_o_ticket_da_espera(banco_demo: BancoDemo
     pub.limpar()
     await s.receber_mensagem_canal(r.empresa_id, r.canais["webchat"], contato=contato, conteudo="mais")
     assert pub.nomes() == ["mensagem_nova"]
+
+
+@pytest.mark.postgres
+async def test_mensagem_do_cliente_nao_reabre_ticket_fechado_ao_mesmo_tempo(demo_pg: BancoDemo) -> None:
+    """A close that commits while the customer's message is on its way wins: the message does not
+    write back a stale copy of the ticket (which would reopen it); it opens a new ticket instead."""
+    import asyncio
+
+    import asyncpg
+
+    s, r = _srv(demo_pg), demo_pg.resumo
+    webchat, contato = r.canais["webchat"], "webchat:corrida"
+    ticket, _, _ = await s.receber_mensagem_canal(r.empresa_id, webchat, contato=contato, conteudo="oi")
+    await s.mudar_status(r.empresa_id, ticket.id, "aguardando_cliente")
+
+    outra = await asyncpg.connect(demo_pg.banco.app_url)
+    try:
+        transacao = outra.transaction()
+        await transacao.start()
+        await outra.execute("SELECT set_current_tenant($1)", r.empresa_id)
+        await outra.execute("UPDATE tickets SET status = 'fechado' WHERE id = $1", ticket.id)
+        # The customer writes while the close is not yet committed: the message must wait for it.
+        chegada = asyncio.create_task(
+            s.receber_mensagem_canal(r.empresa_id, webchat, contato=contato, conteudo="voltei")
+        )
+        await asyncio.sleep(0.3)
+        assert not chegada.done()
+        await transacao.commit()
+        novo, mensagem, criado = await asyncio.wait_for(chegada, 10)
+    finally:
+        await outra.close()
+
+    assert (await s.obter_ticket(r.empresa_id, ticket.id)).status == "fechado"
+    assert criado and novo.id != ticket.id and mensagem.ticket_id == novo.id
