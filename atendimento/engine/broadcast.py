@@ -4,6 +4,7 @@ with a cluster adapter they reach the matching sockets of every instance."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .adapter import EventPacket, Target
@@ -26,13 +27,13 @@ class BroadcastOperator:
 
     def to(self, room: RoomArg) -> BroadcastOperator:
         t = self._target
-        return BroadcastOperator(self._nsp, Target(t.rooms | _set(room), t.exclude_rooms, t.exclude_sids))
+        return BroadcastOperator(self._nsp, Target(t.rooms | room_set(room), t.exclude_rooms, t.exclude_sids))
 
     in_ = to
 
     def except_(self, room: RoomArg) -> BroadcastOperator:
         t = self._target
-        return BroadcastOperator(self._nsp, Target(t.rooms, t.exclude_rooms | _set(room), t.exclude_sids))
+        return BroadcastOperator(self._nsp, Target(t.rooms, t.exclude_rooms | room_set(room), t.exclude_sids))
 
     def emit(self, event: str, *args: Any) -> None:
         from .socket import check_event_name
@@ -46,12 +47,13 @@ class BroadcastOperator:
 
     def sockets_join(self, room: RoomArg) -> None:
         """Make the targeted sockets join ``room`` (one name or several)."""
-        self._nsp.adapter.sockets_join(_set(room), self._target)
+        self._nsp.adapter.sockets_join(room_set(room), self._target)
 
     def sockets_leave(self, room: RoomArg) -> None:
         """Make the targeted sockets leave ``room`` (one name or several)."""
-        self._nsp.adapter.sockets_leave(_set(room), self._target)
+        self._nsp.adapter.sockets_leave(room_set(room), self._target)
 
 
-def _set(room: RoomArg) -> frozenset[str]:
+def room_set(room: str | Iterable[str]) -> frozenset[str]:
+    """One room name or several, as a set (a ``str`` is one name, not its characters)."""
     return frozenset((room,)) if isinstance(room, str) else frozenset(room)

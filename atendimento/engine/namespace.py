@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .adapter import Adapter, AdapterFactory, EventPacket, Target
-from .broadcast import BroadcastOperator
+from .broadcast import BroadcastOperator, room_set
 from .errors import ConnectionRefused
 from .socket import Socket, check_event_name
 
@@ -22,11 +22,7 @@ RoomSpec = str | Iterable[str] | None
 
 
 def _rooms(spec: RoomSpec) -> frozenset[str]:
-    if spec is None:
-        return frozenset()
-    if isinstance(spec, str):
-        return frozenset((spec,))
-    return frozenset(spec)
+    return frozenset() if spec is None else room_set(spec)
 
 
 class _Handler:
@@ -154,8 +150,7 @@ class Namespace:
     def _accept(self, socket: Socket) -> None:
         client = socket.client
         if client.closed:  # the connection went away while the connect handler ran
-            self.adapter.remove_all(socket.sid)
-            socket._closed()
+            self._release(socket)
             return
         self.sockets[socket.sid] = socket
         client.sockets[self.name] = socket
@@ -163,8 +158,7 @@ class Namespace:
         socket._accepted()
 
     def _refuse(self, socket: Socket, refused: ConnectionRefused) -> None:
-        self.adapter.remove_all(socket.sid)
-        socket._closed()
+        self._release(socket)
         socket.client.send_connect_error(self.name, refused.payload())
 
     def _failed(self, socket: Socket, what: str, exc: BaseException) -> None:
@@ -172,13 +166,17 @@ class Namespace:
         log.debug("traceback", exc_info=exc)
         self._refuse(socket, ConnectionRefused("Internal server error"))
 
+    def _release(self, socket: Socket) -> None:
+        """Drop the socket's rooms (joined while connecting, or since) and close it."""
+        self.adapter.remove_all(socket.sid)
+        socket._closed()
+
     def _remove(self, socket: Socket, reason: str) -> None:
         """Forget a connected socket and run the disconnect handler (once)."""
         if self.sockets.pop(socket.sid, None) is None:
             return
         socket.client.forget(self.name, socket)
-        self.adapter.remove_all(socket.sid)
-        socket._closed()
+        self._release(socket)
         handler = self._on_disconnect
         if handler is not None:
             self.server._call(handler, "disconnect", None, socket, reason)
