@@ -80,10 +80,14 @@ class EngineServer:
         self._flusher = None
         for session in dead:
             session.state = CLOSED
-            try:
-                self.handler.on_close(session, "server shutting down")
-            except Exception:
-                log.exception("engine close handler failed for %s", session.sid)
+            self.notify_closed(session, "server shutting down")
+
+    def notify_closed(self, session: EngineSession, reason: str) -> None:
+        """Tell the layer above a session is gone; its failure is logged, never raised into the transport."""
+        try:
+            self.handler.on_close(session, reason)
+        except Exception:
+            log.exception("engine close handler failed for %s", session.sid)
 
     # ---------------------------------------------------------------------------------------- sessions
 

@@ -258,7 +258,4 @@ class EngineSession:
             self.probe.close(abort=True)
             self.probe = None
         self._release_get()
-        try:
-            self.engine.handler.on_close(self, reason)
-        except Exception:
-            log.exception("engine close handler failed for %s", self.sid)
+        self.engine.notify_closed(self, reason)
