@@ -186,14 +186,16 @@ class PresencaCluster:
                 self.falhas += 1
                 metricas.PRESENCA_FALHAS.inc()
                 log.warning("presence: Redis write failed, rewriting all when possible: %s", exc)
-                self._completo = True
-                await asyncio.sleep(self._batimento_s / 5)
-                self._acordar.set()
+                await self._reescrever_tudo()
             except Exception:
                 log.exception("presence: unexpected failure; rewriting all")
-                self._completo = True
-                await asyncio.sleep(self._batimento_s / 5)
-                self._acordar.set()
+                await self._reescrever_tudo()
+
+    async def _reescrever_tudo(self) -> None:
+        """After a failed write: a full write, after a pause so a failing Redis is not hammered."""
+        self._completo = True
+        await asyncio.sleep(self._batimento_s / 5)
+        self._acordar.set()
 
     async def _uma_escrita(self) -> None:
         completo = self._completo
