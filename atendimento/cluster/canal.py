@@ -154,8 +154,6 @@ class CanalRedis:
         while not self._parando:
             try:
                 await self._sessao()
-            except asyncio.CancelledError:
-                raise
             except (RedisError, OSError) as exc:
                 if self._parando:
                     return

@@ -178,8 +178,6 @@ class PresencaCluster:
                 continue  # the next successful heartbeat wakes us with a full write
             try:
                 await self._uma_escrita()
-            except asyncio.CancelledError:
-                raise
             except (RedisError, OSError) as exc:
                 if self._parando:
                     return
@@ -251,8 +249,6 @@ class PresencaCluster:
             if self._canal.disponivel:
                 try:
                     await self._bater_e_varrer()
-                except asyncio.CancelledError:
-                    raise
                 except (RedisError, OSError) as exc:
                     log.warning("presence: heartbeat failed: %s", exc)
             with contextlib.suppress(TimeoutError):
