@@ -35,7 +35,7 @@ log = logging.getLogger("atendimento.engine")
 
 
 class Client:
-    __slots__ = ("assembler", "closed", "connecting", "server", "session", "sockets")
+    __slots__ = ("assembler", "close_reason", "closed", "connecting", "server", "session", "sockets")
 
     def __init__(self, server: Server, session: EngineSession) -> None:
         self.server = server
@@ -45,6 +45,7 @@ class Client:
         # One packet's attachments together may not exceed maxPayload (each message is checked too).
         self.assembler = Assembler(server.config.max_payload_bytes)
         self.closed = False
+        self.close_reason = ""
         self._await_namespace()
 
     # ------------------------------------------------------------------------------------------ input
@@ -113,6 +114,7 @@ class Client:
 
     def on_close(self, reason: str) -> None:
         self.closed = True
+        self.close_reason = reason
         for socket in list(self.sockets.values()):
             socket.nsp._remove(socket, reason)
         self.sockets.clear()

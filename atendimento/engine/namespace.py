@@ -149,8 +149,12 @@ class Namespace:
 
     def _accept(self, socket: Socket) -> None:
         client = socket.client
-        if client.closed:  # the connection went away while the connect handler ran
+        if client.closed:
+            # The connection went away while the connect handler ran. The socket is never
+            # connected, but the handler did its work (joins, counts, timers): the disconnect
+            # handler undoes it, as for any socket whose connect handler completed.
             self._release(socket)
+            self._run_on_disconnect(socket, client.close_reason)
             return
         self.sockets[socket.sid] = socket
         client.sockets[self.name] = socket
@@ -177,6 +181,9 @@ class Namespace:
             return
         socket.client.forget(self.name, socket)
         self._release(socket)
+        self._run_on_disconnect(socket, reason)
+
+    def _run_on_disconnect(self, socket: Socket, reason: str) -> None:
         handler = self._on_disconnect
         if handler is not None:
             self.server._call(handler, "disconnect", None, socket, reason)

@@ -54,13 +54,10 @@ class Conexoes:
             except Exception:
                 # Presence is a courtesy to colleagues; its failure must not lock the agent out.
                 log.exception("presence: counting sid %s failed", socket.sid)
-        if socket.client.closed:
-            # The connection dropped while this handler awaited: the engine will not accept the
-            # socket and so never calls on_disconnect for it; undo what was counted here.
-            await self.desconectar(socket, "transport close")
-            return
         # Last, with no await after it: the engine accepts the socket right when this returns, so the
         # timer can't fire for a socket that is not connected yet (its disconnect would be a no-op).
+        # If the connection dropped while this handler awaited, the engine calls on_disconnect
+        # (desconectar) as soon as this returns, which undoes the presence count and the timer.
         self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, lambda: self._expirou(socket))
 
     async def desconectar(self, socket: Socket, reason: str) -> None:
