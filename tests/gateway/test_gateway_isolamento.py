@@ -36,6 +36,9 @@ EVENTOS_DO_CONTRATO = {
 DEMO = ("admin", "ana", "bruno", "vendas")
 OUTRA = ("carla", "dora", "chefe")
 
+# Long enough that no random sid or id in a record can contain it by chance (a two-letter marker did).
+MENSAGEM_OUTRA = "mensagem só da Outra Empresa"
+
 
 def _texto(clientes: ClientesNode, cliente: str) -> str:
     return json.dumps([r for r in clientes.registros if r.get("client") == cliente], ensure_ascii=False)
@@ -77,7 +80,7 @@ async def _gatilhos(produto: Produto, clientes: ClientesNode, tokens: dict[str, 
         "POST", f"/atendimento/tickets/{t_demo}/mensagens", "admin@demo.local", {"conteudo": "d1"}
     )
     await produto.rest(
-        "POST", f"/atendimento/tickets/{t_outra}/mensagens", "carla@outra.local", {"conteudo": "o1"}
+        "POST", f"/atendimento/tickets/{t_outra}/mensagens", "carla@outra.local", {"conteudo": MENSAGEM_OUTRA}
     )
 
     # A channel message (role integracao) opens a ticket: ticket:novo, mensagem:nova, nao-atribuida.
@@ -189,7 +192,7 @@ async def test_nada_atravessa_de_um_tenant_para_outro(produto: Produto, clientes
     marcas_outra = [
         r.outra_empresa_id, r.outra_ticket_id, r.outra_cliente_id, r.outra_canal_id, r.outra_fila_id,
         produto.id("carla@outra.local"), "Carla Mendes", "Dora", "Chefe", "todos outra", "só Carla",
-        criados["novo_outra"], "o1",
+        criados["novo_outra"], MENSAGEM_OUTRA,
     ]  # fmt: skip
     marcas_demo = [
         r.empresa_id, *r.tickets, *r.clientes.values(), *r.canais.values(), *r.filas.values(),
