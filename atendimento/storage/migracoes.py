@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from atendimento.config import Settings, async_database_url
+from atendimento.private_files import preparar_sqlite
 from atendimento.storage.banco import caminho_sqlite, e_postgres
 from atendimento.storage.modelos import TABELAS_TENANT
 
@@ -109,7 +110,7 @@ async def upgrade_urls(admin_url: str, app_url: str | None = None) -> None:
     if not e_postgres(admin_url):
         caminho = caminho_sqlite(admin_url)
         if caminho is not None:
-            caminho.parent.mkdir(parents=True, exist_ok=True)
+            preparar_sqlite(caminho)
     opcoes: dict[str, Any] = {"poolclass": NullPool}
     engine = create_async_engine(async_database_url(admin_url), **opcoes)
     try:
