@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
+    # Login throttling (api/limites.py): per account, free failures then a lock-out that doubles with
+    # each further failure up to the maximum; per address (IPv6 by /64), failures and all attempts a
+    # minute (successful logins give their failure slot back: a call centre behind one NAT).
+    login_free_failures: int = Field(5, ge=1, le=100)
+    login_lockout_seconds: int = Field(60, ge=1, le=3600)
+    login_lockout_max_seconds: int = Field(900, ge=1, le=86400)
+    login_failures_per_address_per_minute: int = Field(30, ge=1)
+    login_attempts_per_address_per_minute: int = Field(600, ge=1)
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod

@@ -18,6 +18,10 @@ from atendimento.private_files import preparar_sqlite
 from atendimento.storage import Storage, upgrade_urls
 
 
+def _existe(caminho: Path) -> bool:
+    return caminho.exists()
+
+
 def _modo(caminho: Path) -> int:
     return stat.S_IMODE(caminho.stat().st_mode)
 
@@ -32,7 +36,7 @@ async def test_database_folder_and_files_are_private(tmp_path: Path) -> None:
             await conn.exec_driver_sql("CREATE TABLE t (x integer)")
             await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
         # WAL mode: the -wal and -shm files exist while a connection is open.
-        assert Path(f"{banco}-wal").exists() and Path(f"{banco}-shm").exists()
+        assert _existe(Path(f"{banco}-wal")) and _existe(Path(f"{banco}-shm"))
         for arquivo in (banco, Path(f"{banco}-wal"), Path(f"{banco}-shm")):
             assert _modo(arquivo) == 0o600, arquivo
     finally:
