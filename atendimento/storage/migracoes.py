@@ -91,6 +91,11 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
         )
     banco = connection.execute(text("SELECT current_database()")).scalar_one()
     connection.execute(text(f"GRANT CONNECT ON DATABASE {_ident(banco)} TO {_ident(papel)}"))
+    # No temporary objects (migration 0003): they could shadow what a SECURITY DEFINER function
+    # reads. Again on every upgrade: a database restored or copied from a template has PUBLIC's
+    # default TEMPORARY back. The application needs none.
+    connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM PUBLIC"))
+    connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM {_ident(papel)}"))
     connection.execute(text(f"GRANT USAGE ON SCHEMA {_ident(_esquema(connection))} TO {_ident(papel)}"))
     tabelas = ", ".join(_ident(t) for t in TABELAS_TENANT)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
