@@ -214,3 +214,19 @@ def test_readme_passes_no_secret_on_the_command_line() -> None:
     comandos = [linha for linha in readme.splitlines() if "atendimento serve" in linha]
     assert comandos
     assert not any("--jwt-secret " in linha or "--jwt-secret=" in linha for linha in comandos), comandos
+
+
+_NOMES_ENCAMINHADOS = ('"x-forwarded', "'x-forwarded", '"forwarded"', "'forwarded'")
+
+
+def test_no_code_reads_forwarded_headers_itself() -> None:
+    # uvicorn (configured in cli/serve.py) is the one place that may believe them.
+    pacote = Path(__file__).parents[2] / "atendimento"
+    leitores = [
+        str(arquivo.relative_to(pacote))
+        for arquivo in pacote.rglob("*.py")
+        if any(
+            nome in arquivo.read_text().lower() for nome in ('"x-forwarded', "b'x-forwarded", 'b"x-forwarded')
+        )
+    ]
+    assert leitores == []

@@ -190,3 +190,29 @@ async def test_dono_que_nao_e_superusuario(dono_sem_superusuario: BancoTeste) ->
         await app.close()
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await _sequestrar(banco.app_url)
+
+
+async def test_0003_desce_e_sobe_de_novo(pg_database: BancoTeste) -> None:
+    from alembic import command
+
+    async def _config_de_busca() -> list[str]:
+        conn = await asyncpg.connect(_dsn(pg_database.admin_url))
+        try:
+            valor = await conn.fetchval(
+                "SELECT proconfig FROM pg_proc WHERE proname = 'buscar_usuario_login'"
+            )
+        finally:
+            await conn.close()
+        return list(valor)
+
+    engine = create_async_engine(async_database_url(pg_database.admin_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0001_inicial"))
+    finally:
+        await engine.dispose()
+    assert await _config_de_busca() != ["search_path=pg_catalog, public, pg_temp"]
+    await upgrade_urls(pg_database.admin_url, pg_database.app_url)
+    assert await _config_de_busca() == ["search_path=pg_catalog, public, pg_temp"]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await _sequestrar(pg_database.app_url)
