@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
+    # Connection state recovery (docs/recovery.md); a window of 0 turns it off.
+    recovery_window_seconds: float = Field(120.0, ge=0, le=3600)
+    recovery_max_session_packets: int = Field(1_000, ge=1)
+    recovery_max_session_bytes: int = Field(1_000_000, ge=1024)
+    recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
 
     @field_validator("jwt_algorithms", "cors_origins", mode="before")
     @classmethod

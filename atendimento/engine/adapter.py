@@ -112,6 +112,10 @@ class Adapter:
         self.log: PacketLog | None = None
         self.restoring: dict[str, Any] = {}
 
+    def use_log(self, log: PacketLog) -> None:
+        """Record broadcasts into ``log`` (the server does this when recovery is on)."""
+        self.log = log
+
     # ------------------------------------------------------------------------------------- membership
 
     def add(self, sid: str, room: str) -> None:

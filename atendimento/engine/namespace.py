@@ -47,7 +47,7 @@ class Namespace:
         self.sockets: dict[str, Socket] = {}
         self.adapter: Adapter = adapter_factory(self)
         if server.recovery is not None:
-            self.adapter.log = server.recovery.log(name)
+            self.adapter.use_log(server.recovery.log(name))
         self._handlers: dict[str, _Handler] = {}
         self._on_connect: _Handler | None = None
         self._on_disconnect: _Handler | None = None

@@ -122,7 +122,8 @@ class PacketLog:
         self.head = 0  # the last offset number issued
         self._trimmed_all = 0  # newest trimmed packet that went to every socket
         self._trimmed_rooms: dict[str, int] = {}
-        self._floor = 0  # offsets at or below this may have had trimmed packets for any room
+        self._floor = 0  # a replay from below this offset may lack packets, for any room
+        self._interrupted = False
 
     def next_offset(self) -> tuple[int, str]:
         self.head += 1
@@ -152,6 +153,16 @@ class PacketLog:
                 self._trimmed_rooms.clear()
                 self._floor = entry.n
 
+    def interrupt(self) -> None:
+        """Packets meant for this log may be going missing (e.g. the cluster's link to Redis is down,
+        so other instances' broadcasts don't arrive): until ``resume``, nothing is recoverable."""
+        self._interrupted = True
+
+    def resume(self) -> None:
+        """The packets flow again; a replay that would span the interruption is still refused."""
+        self._interrupted = False
+        self._floor = self.head
+
     def parse(self, offset: object) -> int | None:
         """The offset number of one of this log's offsets; None for anything else."""
         if not isinstance(offset, str) or len(offset) > MAX_OFFSET_LENGTH:
@@ -168,11 +179,13 @@ class PacketLog:
     ) -> list[Outgoing] | None:
         """Every kept packet after ``after`` for ``rooms``/``sid``, in order; None when one may be gone
         or the bounds are exceeded (the session is then not recoverable)."""
+        if self._interrupted or after < self._floor:
+            return None
         entries = self._entries
         first = entries[0].n if entries else self.head + 1
         if after + 1 < first:
             # Packets after ``after`` were trimmed: fine only if none of them was for this socket.
-            if after < self._floor or self._trimmed_all > after:
+            if self._trimmed_all > after:
                 return None
             trimmed = self._trimmed_rooms
             if any(trimmed.get(room, 0) > after for room in rooms):

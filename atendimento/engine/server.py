@@ -112,7 +112,9 @@ class Server:
         for nsp in self.namespaces.values():
             old, new = nsp.adapter, factory(nsp)
             new.rooms, new.sids = old.rooms, old.sids
-            new.log, new.restoring = old.log, old.restoring
+            new.restoring = old.restoring
+            if old.log is not None:
+                new.use_log(old.log)
             nsp.adapter = new
 
     # ------------------------------------------------------------------------------------------- ASGI
