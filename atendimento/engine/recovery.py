@@ -34,11 +34,10 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Set
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .adapter import Target
-    from .protocol.outgoing import Outgoing
+from .adapter import Target
+from .protocol.outgoing import Outgoing
 
 # Disconnect reasons after which the client reconnects by itself and may recover; never after
 # "io client disconnect" / "io server disconnect" (someone meant it) nor "parse error".
@@ -52,6 +51,7 @@ SESSION_OVERHEAD_BYTES = 512
 MAX_TRIMMED_ROOMS = 100_000
 MAX_PID_LENGTH = 64
 MAX_OFFSET_LENGTH = 64
+_NOBODY = Target(frozenset({"\x00recovery-gap"}))  # a room no socket is ever in
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +159,15 @@ class PacketLog:
         self._interrupted = True
 
     def resume(self) -> None:
-        """The packets flow again; a replay that would span the interruption is still refused."""
+        """The packets flow again; a replay that would span the interruption is still refused.
+
+        The interruption takes an offset of its own (an entry for nobody), so that even a log that
+        recorded nothing meanwhile tells a session from before it from one after it.
+        """
         self._interrupted = False
-        self._floor = self.head
+        n, _ = self.next_offset()
+        self._entries.append(_Entry(n, time.monotonic(), _NOBODY, Outgoing(())))
+        self._floor = n
 
     def parse(self, offset: object) -> int | None:
         """The offset number of one of this log's offsets; None for anything else."""
@@ -282,6 +288,8 @@ class MemoryRecoveryStore:
         session = self._drop(pid)
         if session is None or session.nsp != nsp:
             return None
+        if session.saved_at < now - self.config.window_seconds:
+            return None  # (a session saved again after a cut-short restore keeps its first time)
         log = self.log(nsp)
         log.trim(now)
         processed = log.parse(offset)
