@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 from atendimento.engine import Target
 from atendimento.engine.protocol.outgoing import message
@@ -82,7 +82,7 @@ async def test_interrupted_logs_refuse_until_resumed_and_then_whatever_spans_the
 async def test_sessions_expire_with_the_window_and_the_budget_bounds_them() -> None:
     store = MemoryRecoveryStore(RecoveryConfig(window_seconds=0.05, max_total_bytes=65536))
     _save(store, "p", {"a"}, start=0)
-    time.sleep(0.06)
+    await asyncio.sleep(0.06)
     assert await store.take(NS, "p", None) is None
     for i in range(1000):  # 512+ bytes each: the budget holds about a hundred
         _save(store, f"p{i}", {"a"}, start=0)
