@@ -2,7 +2,9 @@
 
 ``cortar()`` closes every connection through it and refuses new ones (accepted, then closed at once,
 as a dead network path would look to the client); ``religar(destino)`` lets them through again,
-optionally to another server (the reconnect "lands on another instance").
+optionally to another server (the reconnect "lands on another instance"). ``congelar()`` is the
+silent kind of failure: the open connections stay open but nothing crosses them any more (each side
+finds out only by its own timeouts), while new connections go through.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class ProxyTcp:
         self._destino = urlsplit(destino)
         self.aberto = True
         self._ligacoes: set[asyncio.StreamWriter] = set()
+        self._congeladas: set[asyncio.StreamWriter] = set()
         self._servidor: asyncio.Server | None = None
 
     @property
@@ -36,6 +39,9 @@ class ProxyTcp:
         for escritor in list(self._ligacoes):
             escritor.transport.abort()
         self._ligacoes.clear()
+
+    def congelar(self) -> None:
+        self._congeladas.update(self._ligacoes)
 
     def religar(self, destino: str | None = None) -> None:
         if destino is not None:
@@ -56,6 +62,8 @@ class ProxyTcp:
         async def copiar(de: asyncio.StreamReader, para: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):
                 while dados := await de.read(65536):
+                    if para in self._congeladas:
+                        await asyncio.Event().wait()  # a dead path: what was sent never arrives
                     para.write(dados)
                     await para.drain()
             para.transport.abort()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
 from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
 
@@ -71,8 +72,8 @@ class Cenario:
         return [r["args"] for r in self.clientes.eventos(cliente, evento)]
 
 
-def _servidor(config: RecoveryConfig) -> Server:
-    server = Server(ping_interval_ms=5000, ping_timeout_ms=5000, recovery=config)
+def _servidor(config: RecoveryConfig, ping_ms: int = 5000) -> Server:
+    server = Server(ping_interval_ms=ping_ms, ping_timeout_ms=ping_ms, recovery=config)
     ns = server.of(NS)
 
     @ns.on_connect
@@ -256,3 +257,39 @@ async def test_a_refused_reconnect_consumes_the_session(cenario: Cenario) -> Non
     store = cenario.server.recovery
     assert isinstance(store, MemoryRecoveryStore) and len(store) == 0
     assert ana["id"] not in cenario.ns.adapter.sids
+
+
+async def test_packets_pushed_into_a_dead_connection_are_replayed_once() -> None:
+    """The transport dies silently: the server keeps writing into it until its ping timeout, and the
+    client gets none of that. Its offset tells the server where it stopped."""
+    garantir_node_modules()
+    server = _servidor(RecoveryConfig(), ping_ms=1000)
+    ns = server.of(NS)
+    async with servir_uvicorn(server.asgi()) as url, proxy_para(url) as proxy:
+        clientes = ClientesRecuperacao(proxy.url)
+        await clientes.iniciar()
+        try:
+            primeiro = await clientes.conectar(
+                "ana", opcoes={"auth": {"user": "ana"}, "transports": ["websocket"]}, namespace=NS
+            )
+            sid = primeiro["id"]
+            ns.emit("n", 1, to="sala")
+            await clientes.esperar_evento("ana", "n")
+            inicio = len(clientes.registros)
+            proxy.congelar()
+            for i in range(2, 6):  # the server still holds the socket: pushed, never received
+                assert sid in ns.sockets
+                ns.emit("n", i, to="sala")
+                await asyncio.sleep(0.05)
+            voltou = await clientes.esperar(
+                lambda r: r.get("client") == "ana" and r.get("type") == "connect", desde=inicio, prazo=15
+            )
+            assert voltou["recovered"] is True and voltou["id"] == sid
+            ns.emit("n", 6, to="sala")
+            await clientes.esperar(
+                lambda r: r.get("type") == "event" and r["args"][0] == 6, desde=inicio, prazo=5
+            )
+            assert [r["args"][0] for r in clientes.eventos("ana", "n")] == [1, 2, 3, 4, 5, 6]
+        finally:
+            await clientes.fechar()
+            server.shutdown()
