@@ -17,6 +17,7 @@ from apoio_proxy import proxy_para
 
 from .apoio_gateway import Produto
 from .clientes_node import NODE_DIR, ClientesNode
+from .conftest import Subir
 
 pytestmark = pytest.mark.node
 
@@ -159,3 +160,32 @@ async def test_pid_de_outro_usuario_ou_empresa_nao_restaura_nada(
             assert voltou["type"] == "connect" and voltou["recovered"] is False
         finally:
             await cortada.fechar()
+
+
+async def test_pid_forjado_da_uma_conexao_nova(produto: Produto, nos: ClientesRecuperacao) -> None:
+    primeiro = await _conectar(nos, "ana", produto.token(ANA), "websocket")
+    inicio = await _fora(produto, nos, "ana", primeiro["id"])
+    nos.trocar_auth("ana", {"token": produto.token(ANA), "pid": "forjado" * 3, "offset": "x.1"})
+    voltou = await _volta(nos, "ana", inicio)
+    assert voltou["type"] == "connect" and voltou["recovered"] is False and voltou["id"] != primeiro["id"]
+
+
+async def test_janela_vencida_da_uma_conexao_nova(subir: Subir, node_instalado: None) -> None:
+    produto = await subir(recovery_window_seconds=0.3)  # the client waits at least 0.5 s
+    ticket_id = produto.resumo.tickets[1]
+    nos = await ClientesRecuperacao(produto.url).iniciar()
+    try:
+        primeiro = await _conectar(nos, "ana", produto.token(ANA), "websocket")
+        assert (await nos.pedir("ana", "ticket:entrar", {"ticketId": ticket_id}))["success"] is True
+        inicio = await _fora(produto, nos, "ana", primeiro["id"])
+        await produto.rest(
+            "POST", f"/atendimento/tickets/{ticket_id}/mensagens", "bruno@demo.local", {"conteudo": "perdida"}
+        )
+        voltou = await _volta(nos, "ana", inicio)
+        assert voltou["type"] == "connect" and voltou["recovered"] is False
+        salas = produto.gateway.namespace.sockets[voltou["id"]].rooms
+        assert not any(s.startswith("ticket:") for s in salas)  # a fresh socket: default rooms only
+        await nos.pedir("ana", "ticket:sair", {"ticketId": "x"})
+        assert nos.eventos("ana", "mensagem:nova") == []  # nothing partial: catch up over REST
+    finally:
+        await nos.fechar()
