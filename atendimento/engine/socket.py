@@ -175,6 +175,7 @@ class Socket:
 
     def _accepted(self) -> None:
         self.connected = True
+        self._restored_at = None  # restored for good: its next disconnect starts a new window
         self.handshake.release()
         early, self._early = self._early, None
         if early:

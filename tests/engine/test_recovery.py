@@ -180,6 +180,20 @@ async def test_past_the_window_the_connection_is_fresh(cenario: Cenario) -> None
     assert cenario.recebidos("ana") == []
 
 
+@pytest.mark.parametrize("cenario", [RecoveryConfig(window_seconds=2.5)], indirect=True)
+async def test_a_recovered_socket_recovers_again_with_a_window_of_its_own(cenario: Cenario) -> None:
+    primeiro = await cenario.conectar("ana", "websocket")
+    inicio = await cenario.fora("ana", primeiro["id"])
+    assert (await cenario.volta("ana", inicio))["recovered"] is True
+    await asyncio.sleep(2)  # past the first disconnect's window, not the second's
+    inicio = await cenario.fora("ana", primeiro["id"])
+    cenario.ns.emit("n", 1, to="sala")
+    voltou = await cenario.volta("ana", inicio)
+    assert voltou["recovered"] is True and voltou["id"] == primeiro["id"]
+    await cenario.clientes.esperar_evento("ana", "n", desde=inicio)
+    assert [_sem_offset(a) for a in cenario.recebidos("ana")] == [[1]]
+
+
 @pytest.mark.parametrize("cenario", [RecoveryConfig(max_session_packets=2)], indirect=True)
 async def test_past_the_packet_bound_the_connection_is_fresh(cenario: Cenario) -> None:
     primeiro = await cenario.conectar("ana", "websocket")
