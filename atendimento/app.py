@@ -17,6 +17,7 @@ from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao,
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
+from atendimento.engine.recovery import RecoveryConfig
 from atendimento.gateway.namespace import Gateway, montar_gateway
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import app_metricas
@@ -80,6 +81,18 @@ class Aplicacao:
                 return
 
 
+def recuperacao(settings: Settings) -> RecoveryConfig | None:
+    """The engine's connection state recovery settings; None (off) for a window of 0."""
+    if not settings.recovery_window_seconds:
+        return None
+    return RecoveryConfig(
+        window_seconds=settings.recovery_window_seconds,
+        max_session_packets=settings.recovery_max_session_packets,
+        max_session_bytes=settings.recovery_max_session_bytes,
+        max_total_bytes=settings.recovery_max_total_bytes,
+    )
+
+
 def _engine_server(settings: Settings) -> Server:
     return Server(
         path=settings.socketio_path,
@@ -87,6 +100,7 @@ def _engine_server(settings: Settings) -> Server:
         ping_interval_ms=settings.ping_interval_ms,
         ping_timeout_ms=settings.ping_timeout_ms,
         max_payload_bytes=settings.max_payload_bytes,
+        recovery=recuperacao(settings),
     )
 
 

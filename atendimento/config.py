@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     login_lockout_max_seconds: int = Field(900, ge=1, le=86400)
     login_failures_per_address_per_minute: int = Field(30, ge=1)
     login_attempts_per_address_per_minute: int = Field(600, ge=1)
+    # Connection state recovery (docs/recovery.md); a window of 0 turns it off.
+    recovery_window_seconds: float = Field(120.0, ge=0, le=3600)
+    recovery_max_session_packets: int = Field(1_000, ge=1)
+    recovery_max_session_bytes: int = Field(1_000_000, ge=1024)
+    recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .adapter import Adapter, AdapterFactory
 from .client import Client
 from .namespace import Namespace
+from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
 from .transport.engine import EngineServer
 from .transport.types import ASGIApp, Receive, Scope, Send
@@ -69,6 +70,8 @@ class Server:
         connect_timeout_ms: int = 45_000,
         upgrade_timeout_ms: int = 10_000,
         adapter_factory: AdapterFactory = Adapter,
+        recovery: RecoveryConfig | None = None,
+        recovery_store: RecoveryStore | None = None,
     ) -> None:
         self.config = EngineConfig(
             path=path,
@@ -82,6 +85,10 @@ class Server:
         self.engine = EngineServer(_SocketIOHandler(self), self.config)
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
+        # Connection state recovery (engine/recovery.py): off unless a config or a store is given.
+        if recovery_store is None and recovery is not None:
+            recovery_store = MemoryRecoveryStore(recovery)
+        self.recovery: RecoveryStore | None = recovery_store
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.of("/")
@@ -105,6 +112,9 @@ class Server:
         for nsp in self.namespaces.values():
             old, new = nsp.adapter, factory(nsp)
             new.rooms, new.sids = old.rooms, old.sids
+            new.restoring = old.restoring
+            if old.log is not None:
+                new.use_log(old.log)
             nsp.adapter = new
 
     # ------------------------------------------------------------------------------------------- ASGI

@@ -20,6 +20,7 @@ import pytest
 from apoio_rede import servir_uvicorn
 
 from atendimento.api import create_api
+from atendimento.app import recuperacao
 from atendimento.config import Settings
 from atendimento.engine import Server
 from atendimento.gateway.namespace import montar_gateway
@@ -56,6 +57,7 @@ async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
             ping_interval_ms=settings.ping_interval_ms,
             ping_timeout_ms=settings.ping_timeout_ms,
             max_payload_bytes=settings.max_payload_bytes,
+            recovery=recuperacao(settings),
         )
         gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings, presenca=presenca)
         servico.publicador = gateway.publicador
