@@ -321,7 +321,9 @@ class RecuperacaoRedis:
         try:
             dados = json.dumps(corpo, separators=(",", ":"), default=_json_padrao).encode()
         except (TypeError, ValueError) as exc:
-            log.warning("recovery: session %s not handed over, its data is not JSON: %s", mensagem.pid[:6], exc)
+            log.warning(
+                "recovery: session %s not handed over, its data is not JSON: %s", mensagem.pid[:6], exc
+            )
             dados = json.dumps({"v": 1, "pedido": mensagem.pedido, "ok": False}).encode()
         else:
             if corpo["ok"]:

@@ -240,7 +240,9 @@ async def test_a_forged_or_replayed_pid_on_another_instance_restores_nothing(mon
     await intrusos.iniciar()
     try:
         for nome, falso in (("eve", pid), ("mallory", secrets.token_urlsafe(18))):
-            registro = await intrusos.conectar(nome, opcoes={"auth": {"pid": falso, "offset": None}}, namespace=NS)
+            registro = await intrusos.conectar(
+                nome, opcoes={"auth": {"pid": falso, "offset": None}}, namespace=NS
+            )
             assert registro["type"] == "connect" and registro["recovered"] is False
             assert registro["id"] not in (sid,) and registro["id"] in c.ns.sockets
             assert c.ns.sockets[registro["id"]].rooms == {registro["id"], "r"}  # fresh: its own rooms

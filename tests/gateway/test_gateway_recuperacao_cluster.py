@@ -46,8 +46,13 @@ class Dois:
         # A reconnect attempt while the proxy is still cut is a connect_error without data (the
         # transport failed); only the server's answer counts here: a connect, or a refusal with data.
         return await self.nos.esperar(
-            lambda r: r.get("client") == "ana"
-            and (r.get("type") == "connect" or (r.get("type") == "connect_error" and r.get("data") is not None)),
+            lambda r: (
+                r.get("client") == "ana"
+                and (
+                    r.get("type") == "connect"
+                    or (r.get("type") == "connect_error" and r.get("data") is not None)
+                )
+            ),
             desde=desde,
             prazo=15,
         )
