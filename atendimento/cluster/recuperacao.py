@@ -193,7 +193,7 @@ class RecuperacaoRedis:
             tarefa.cancel()
         for pendente in self._pendentes.values():
             if not pendente.futuro.done():
-                pendente.futuro.cancel()
+                pendente.futuro.set_result(None)  # no answer: the waiting reconnect is a fresh one
 
     def _em_fundo(self, coro: Any) -> None:
         tarefa = asyncio.get_running_loop().create_task(coro)

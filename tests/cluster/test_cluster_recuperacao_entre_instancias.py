@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ import redis
 from apoio_proxy import ProxyTcp, proxy_para
 from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
 
+from atendimento.cluster.mensagens import MensagemInvalida, decodificar
 from atendimento.cluster.montagem import Cluster, montar_cluster
-from atendimento.cluster.recuperacao import RecuperacaoRedis
+from atendimento.cluster.recuperacao import RecuperacaoRedis, canal_respostas
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
 from atendimento.engine.recovery import RecoveryConfig
@@ -282,3 +284,46 @@ async def test_an_emit_costs_no_extra_redis_command(montagem: Montagem, redis_pr
     assert delta.get("cmdstat_getdel", 0) == 0 and delta.get("cmdstat_xadd", 0) == 0
     for comando in ("cmdstat_set", "cmdstat_get", "cmdstat_del"):
         assert delta.get(comando, 0) < 20, comando
+
+
+async def test_a_pid_its_home_no_longer_holds_gets_a_no_and_a_fresh_connection(montagem: Montagem) -> None:
+    """Back on its home first (a local recovery, the Redis key left to expire), then replayed on C:
+    C asks the home, which answers that it has nothing, at once (no timeout)."""
+    a, c = montagem.a, montagem.c
+    primeiro = await montagem.conectar("websocket")
+    inicio = await montagem.cortar(primeiro["id"])
+    montagem.proxy.religar()
+    voltou = await montagem.volta(inicio)
+    assert voltou["recovered"] is True and voltou["id"] == primeiro["id"]
+    intrusos = ClientesRecuperacao(c.url)
+    await intrusos.iniciar()
+    try:
+        antes = asyncio.get_running_loop().time()
+        registro = await intrusos.conectar("eve", opcoes={"auth": {"pid": voltou["pid"]}}, namespace=NS)
+        assert registro["recovered"] is False and registro["id"] != primeiro["id"]
+        assert asyncio.get_running_loop().time() - antes < 1.0  # the home's "no", not the timeout
+    finally:
+        await intrusos.fechar()
+    assert c.recuperacao.falhas == 1 and a.recuperacao.entregues == 0
+    assert primeiro["id"] in a.ns.sockets
+
+
+async def test_malformed_hand_over_messages_are_dropped(montagem: Montagem) -> None:
+    longo = {"v": 1, "instance": "x", "nsp": NS, "kind": "retomar", "pedido": "p", "dono": "no-a"}
+    for ruim in (
+        {**longo, "pid": "p" * 65},
+        {**longo, "pid": 7},
+        {k: v for k, v in longo.items() if k != "dono"},
+    ):
+        with pytest.raises(MensagemInvalida):
+            decodificar(json.dumps(ruim), NS)
+    b = montagem.b
+    for lixo in (
+        b"{",
+        b"[]",
+        b'{"pedido": 3, "ok": true}',
+        json.dumps({"pedido": "p", "ok": "sim"}).encode(),
+    ):
+        b.cluster.canal.publicar(canal_respostas("no-b"), lixo)
+    await asyncio.sleep(0.2)
+    assert b.cluster.disponivel  # the subscription went on
