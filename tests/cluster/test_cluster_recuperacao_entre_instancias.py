@@ -54,12 +54,10 @@ class No:
         return self.cluster.recuperacao
 
 
-async def _no(redis_proprio: RedisProprio, nome: str) -> No:
+async def _no(redis_proprio: RedisProprio, nome: str, config: RecoveryConfig) -> No:
     pilha = contextlib.AsyncExitStack()
-    server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=RecoveryConfig())
-    settings = Settings(  # type: ignore[call-arg]
-        redis_url=redis_proprio.url, presence_grace_seconds=0.3, recovery_handover_timeout_seconds=1.0
-    )
+    server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=config)
+    settings = Settings(redis_url=redis_proprio.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
     cluster = montar_cluster(server, settings, instancia=nome, batimento_s=0.2)
     ns = server.of(NS)
     conectados: list[tuple[str, bool]] = []
@@ -106,13 +104,13 @@ class Montagem:
         await ate(lambda: no.cluster.adaptador(NS).recebidas >= quantas, prazo=5)
 
 
-@pytest.fixture
-async def montagem(redis_proprio: RedisProprio) -> AsyncIterator[Montagem]:
+@contextlib.asynccontextmanager
+async def _montar(redis_proprio: RedisProprio, config: RecoveryConfig) -> AsyncIterator[Montagem]:
     garantir_node_modules()
     async with contextlib.AsyncExitStack() as pilha:
         nos = []
         for nome in ("no-a", "no-b", "no-c"):
-            no = await _no(redis_proprio, nome)
+            no = await _no(redis_proprio, nome, config)
             pilha.push_async_callback(no.pilha.aclose)
             nos.append(no)
         a, b, c = nos
@@ -122,6 +120,12 @@ async def montagem(redis_proprio: RedisProprio) -> AsyncIterator[Montagem]:
         await clientes.iniciar()
         pilha.push_async_callback(clientes.fechar)
         yield Montagem(a, b, c, proxy, clientes)
+
+
+@pytest.fixture
+async def montagem(redis_proprio: RedisProprio) -> AsyncIterator[Montagem]:
+    async with _montar(redis_proprio, RecoveryConfig()) as montada:
+        yield montada
 
 
 @pytest.mark.parametrize("transporte", ["websocket", "polling"])
@@ -327,3 +331,31 @@ async def test_malformed_hand_over_messages_are_dropped(montagem: Montagem) -> N
         b.cluster.canal.publicar(canal_respostas("no-b"), lixo)
     await asyncio.sleep(0.2)
     assert b.cluster.disponivel  # the subscription went on
+
+
+@pytest.mark.parametrize(
+    ("config", "espera"),
+    [
+        (RecoveryConfig(max_session_packets=3), 0.0),  # it missed 4 events
+        (RecoveryConfig(max_session_bytes=2048), 0.0),  # 4 events of about 1 kB
+        (RecoveryConfig(window_seconds=1.0), 1.2),  # back after the window
+    ],
+    ids=["packets", "bytes", "window"],
+)
+async def test_past_a_bound_the_reconnect_on_another_instance_is_fresh(
+    redis_proprio: RedisProprio, config: RecoveryConfig, espera: float
+) -> None:
+    async with _montar(redis_proprio, config) as montagem:
+        a, b, c = montagem.a, montagem.b, montagem.c
+        primeiro = await montagem.conectar("websocket")
+        inicio = await montagem.cortar(primeiro["id"])
+        for n in range(4):
+            c.ns.emit("n", "x" * 1000 if n else n, to="r")
+        await montagem.chegou(a, 4)
+        await asyncio.sleep(espera)
+        montagem.proxy.religar(b.url)
+        voltou = await montagem.volta(inicio)
+        assert voltou["recovered"] is False and voltou["id"] != primeiro["id"]
+        await asyncio.sleep(0.3)
+        assert montagem.recebidos() == []
+        assert a.recuperacao.entregues == 0
