@@ -165,9 +165,17 @@ async def test_a_reconnect_on_another_instance_recovers_id_rooms_and_every_misse
     assert (a.recuperacao.entregues, b.recuperacao.recebidas) == (1, 1)
 
 
-async def test_emits_racing_the_hand_over_arrive_once_each_in_order(montagem: Montagem) -> None:
+@pytest.fixture
+async def montagem_folgada(redis_proprio: RedisProprio) -> AsyncIterator[Montagem]:
+    # Hundreds of events a second: a slow reconnect on a busy machine must not hit the packet bound.
+    async with _montar(redis_proprio, RecoveryConfig(max_session_packets=100_000)) as montada:
+        yield montada
+
+
+async def test_emits_racing_the_hand_over_arrive_once_each_in_order(montagem_folgada: Montagem) -> None:
     """Three instances emit non-stop while the reconnect lands on B: every emit of each origin
     arrives exactly once and in its origin's order (the hand-over point leaves no gap, no overlap)."""
+    montagem = montagem_folgada
     a, b, c = montagem.a, montagem.b, montagem.c
     primeiro = await montagem.conectar("websocket")
     sid = primeiro["id"]
@@ -188,13 +196,15 @@ async def test_emits_racing_the_hand_over_arrive_once_each_in_order(montagem: Mo
     await asyncio.sleep(0.3)
     parar.set()
     await asyncio.gather(*tarefas)
-    assert voltou["recovered"] is True and voltou["id"] == sid
+    estado = (a.recuperacao.entregues, b.recuperacao.recebidas, b.recuperacao.falhas)
+    assert voltou["recovered"] is True and voltou["id"] == sid, (voltou, estado)
     final = dict(contagem)
     await ate(lambda: len(montagem.recebidos()) >= sum(final.values()), prazo=10)
     await asyncio.sleep(0.2)
     recebidos = montagem.recebidos()
     for nome, total in final.items():
-        assert [n for origem, n in recebidos if origem == nome] == list(range(1, total + 1)), nome
+        vistos = [n for origem, n in recebidos if origem == nome]
+        assert vistos == list(range(1, total + 1)), (nome, vistos)
 
 
 async def test_the_home_dying_during_the_gap_ends_in_recovered_false(montagem: Montagem) -> None:
