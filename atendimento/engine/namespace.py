@@ -160,6 +160,8 @@ class Namespace:
         client.sockets[self.name] = socket
         client.send_connect(self.name, socket.sid)
         socket._accepted()
+        if self.server.monitors.all:
+            self.server.monitors.socket_connected(socket)
 
     def _refuse(self, socket: Socket, refused: ConnectionRefused) -> None:
         self._release(socket)
@@ -180,7 +182,11 @@ class Namespace:
         if self.sockets.pop(socket.sid, None) is None:
             return
         socket.client.forget(self.name, socket)
+        monitors = self.server.monitors
+        rooms = socket.rooms if monitors.all else frozenset()
         self._release(socket)
+        if monitors.all:
+            monitors.socket_disconnected(socket, reason, rooms)
         self._run_on_disconnect(socket, reason)
 
     def _run_on_disconnect(self, socket: Socket, reason: str) -> None:
