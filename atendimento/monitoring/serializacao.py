@@ -3,7 +3,8 @@
 What is never sent: the handshake's ``auth`` (a token), any header but a few harmless ones (so no
 ``Authorization``, ``Cookie``, ``X-Forwarded-For``), any query parameter but the protocol's own (a
 token may travel in ``?token=``), the Engine.IO session id (it is the key of a polling session: the UI
-gets a digest of it), and no event payload at all (message contents are tenant data).
+gets a digest of it), the address when a proxy header names the client (it would be that header's
+value), and no event payload at all (message contents are tenant data).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def serializar(socket: Socket, descrever: Descrever) -> dict[str, Any]:
     query = {k: v for k, v in handshake.query.items() if k in CONSULTA_VISIVEL}
     path = socket.session.scope.get("path", "")
     origin = headers.get("origin")
+    # Behind a proxy uvicorn puts the X-Forwarded-For client in the scope: show no address then.
+    proxied = "x-forwarded-for" in handshake.headers or "forwarded" in handshake.headers
     transporte = socket.session.transport
     data = {**descrever(socket), "transport": transporte}
     return {
@@ -47,7 +50,7 @@ def serializar(socket: Socket, descrever: Descrever) -> dict[str, Any]:
         "nsp": socket.nsp.name,
         "data": data,
         "handshake": {
-            "address": handshake.address,
+            "address": None if proxied else handshake.address,
             "headers": headers,
             "query": query,
             "issued": handshake.issued,
