@@ -54,8 +54,8 @@ async def subir_app(demo_sqlite: Any, tmp_path: Path, admin_hash: str) -> AsyncI
             "jwt_secret": SEGREDO,
             "admin_username": ADMIN_USUARIO,
             "admin_password_hash": admin_hash,
-            "ping_interval_ms": 2000,
-            "ping_timeout_ms": 2000,
+            "ping_interval_ms": 10000,
+            "ping_timeout_ms": 10000,
         }
         valores.update(ajustes)
         aplicacao = criar_aplicacao(Settings(**valores))
