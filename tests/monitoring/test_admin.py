@@ -21,10 +21,14 @@ def _admin(node: ClientesNode, nome: str) -> list[dict[str, Any]]:
 
 
 async def _conectar_admin(node: ClientesNode, nome: str, auth: dict[str, Any]) -> dict[str, Any]:
-    return await node.conectar(nome, opcoes={"auth": auth, "transports": ["polling", "websocket"]}, namespace="/admin")
+    return await node.conectar(
+        nome, opcoes={"auth": auth, "transports": ["polling", "websocket"]}, namespace="/admin"
+    )
 
 
-async def test_wrong_credentials_get_connect_error_and_nothing_else(clientes: tuple[App, ClientesNode]) -> None:
+async def test_wrong_credentials_get_connect_error_and_nothing_else(
+    clientes: tuple[App, ClientesNode],
+) -> None:
     app, node = clientes
     for auth in (
         {"username": ADMIN_USUARIO, "password": "errada"},

@@ -63,8 +63,16 @@ async def test_tenant_series_after_real_traffic(clientes: tuple[App, ClientesNod
     assert _serie(texto, "atendimento_empresa_sockets", empresa=demo) == 3
     assert _serie(texto, "atendimento_empresa_sockets", empresa=outra) == 1
     # mensagem:nova went to ticket:{id}: ana and bruno, twice; typing went to bruno 10 times.
-    assert _serie(texto, "atendimento_empresa_eventos_entregues_total", empresa=demo, evento="mensagem:nova") == 4
-    assert _serie(texto, "atendimento_empresa_eventos_entregues_total", empresa=demo, evento="mensagem:digitando") == 10
+    assert (
+        _serie(texto, "atendimento_empresa_eventos_entregues_total", empresa=demo, evento="mensagem:nova")
+        == 4
+    )
+    assert (
+        _serie(
+            texto, "atendimento_empresa_eventos_entregues_total", empresa=demo, evento="mensagem:digitando"
+        )
+        == 10
+    )
     assert _serie(texto, "atendimento_empresa_eventos_entregues_total", empresa=outra) == 0
     assert _serie(texto, "atendimento_empresa_eventos_cliente_total", empresa=demo, resultado="ok") == 12
     assert _serie(texto, "atendimento_empresa_eventos_cliente_total", empresa=demo, resultado="recusado") == 2
