@@ -7,7 +7,8 @@ socket (user, tenant, role) is for the monitor to look up in ``socket.data``.
 
 Cost: ``emitted`` is called once per emit (a broadcast or a direct ``socket.emit``), with the number
 of this process's recipients and the frame size, never once per recipient; ``received`` once per
-incoming message. With no monitor registered, each costs one attribute read and a truthiness check (`monitors.all`).
+incoming message. With no monitor registered, each costs one attribute read and a truthiness check
+(``monitors.all``, an empty tuple).
 """
 
 from __future__ import annotations
