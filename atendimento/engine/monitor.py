@@ -98,8 +98,15 @@ class Monitors:
             _guard(m.received, nbytes)
 
 
+_reported: set[str] = set()
+
+
 def _guard(hook: object, *args: object) -> None:
     try:
         hook(*args)  # type: ignore[operator]
     except Exception as exc:
-        log.error("monitor hook %s failed: %r", getattr(hook, "__qualname__", hook), exc)
+        name = str(getattr(hook, "__qualname__", hook))
+        # Once at ERROR per hook: a broken monitor must not flood the log at the emit rate.
+        level = logging.DEBUG if name in _reported else logging.ERROR
+        _reported.add(name)
+        log.log(level, "monitor hook %s failed: %r", name, exc)
