@@ -39,6 +39,7 @@ async def test_admin_ui_logs_in_and_lists_the_demo_sockets(subir_app: Subir) -> 
         for email in emails:
             assert (await node.conectar(email, app.token(email)))["type"] == "connect"
         ids = {r["id"] for r in node.registros if r.get("type") == "connect"}
+        sid_ana = next(r["id"] for r in node.registros if r.get("client") == "ana@demo.local")
 
         async with pagina_local(bloqueadas) as pagina:
             resposta = await pagina.goto(app.url + "/admin-ui/")
@@ -62,8 +63,16 @@ async def test_admin_ui_logs_in_and_lists_the_demo_sockets(subir_app: Subir) -> 
                 await pagina.get_by_text(sid).wait_for(timeout=60_000)
             await pagina.screenshot(path=str(CAPTURA), full_page=True)
             texto = await pagina.locator("body").inner_text()
+            # A socket's page: its data says who it is (name, tenant, role), its rooms are listed.
+            await pagina.get_by_text(sid_ana).click()
+            await pagina.get_by_text('"nome": "Ana Souza"').wait_for(timeout=60_000)
+            detalhe = await pagina.locator("body").inner_text()
+            await pagina.screenshot(path=str(CAPTURA.with_name(CAPTURA.stem + "-socket.png")), full_page=True)
     finally:
         await node.fechar()
     for sid in ids:
         assert sid in texto
     assert all("127.0.0.1" not in url for url in bloqueadas)
+    assert f'"empresaId": "{app.resumo.empresa_id}"' in detalhe and '"role": "atendente"' in detalhe
+    assert f"empresa:{app.resumo.empresa_id}:atendentes" in detalhe
+    assert app.token("ana@demo.local") not in detalhe
