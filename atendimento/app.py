@@ -22,7 +22,7 @@ from atendimento.gateway import sessao
 from atendimento.gateway.namespace import Gateway, montar_gateway
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import app_metricas
-from atendimento.monitoring.montagem import montar_monitoramento
+from atendimento.monitoring.montagem import Monitoramento, montar_monitoramento
 from atendimento.storage.banco import Storage
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Aplicacao:
     server: Server
     gateway: Gateway
     api: FastAPI
+    monitoramento: Monitoramento | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -170,6 +171,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         server=server,
         gateway=gateway,
         api=api,
+        monitoramento=monitoramento,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )

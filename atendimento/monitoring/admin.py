@@ -72,6 +72,7 @@ class AdminUI(Monitor):
         self.agregados = EventosAgregados()
         self.listar_remotos: ListarRemotos | None = None  # set by the cluster wiring
         self._tarefa: asyncio.Task[None] | None = None
+        self._listas: set[asyncio.Task[None]] = set()
         self.ns = server.of(NAMESPACE_ADMIN)
         self.ns.on_connect(self._conectar)
         server.add_monitor(self.agregados)
@@ -106,7 +107,9 @@ class AdminUI(Monitor):
             socket.emit("session", nova)
         socket.emit("config", {"supportedFeatures": list(RECURSOS)})
         socket.emit("server_stats", self.estatisticas(retirar=False))
-        self._server._spawn(self._enviar_lista(socket))
+        tarefa = asyncio.get_running_loop().create_task(self._enviar_lista(socket))
+        self._listas.add(tarefa)  # held until done (the loop keeps only weak references)
+        tarefa.add_done_callback(self._listas.discard)
 
     async def _enviar_lista(self, socket: Socket) -> None:
         sockets = self.sockets_locais()

@@ -3,12 +3,16 @@ test's own, killed and restarted), and the Admin UI seeing every instance of a t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from cluster.apoio_cluster import RedisProprio
 from gateway.clientes_node import ClientesNode
+from redis.asyncio import Redis
+
+from atendimento.cluster.consulta import CANAL_PEDIDO, PRAZO_S
 
 from .conftest import ADMIN_SENHA, ADMIN_USUARIO, Subir
 
@@ -90,4 +94,30 @@ async def test_admin_sees_every_instance(subir_app: Subir, redis_proprio: RedisP
         assert novo["args"][0]["data"]["usuarioId"] == a.resumo.id_de("bruno@demo.local")
     finally:
         await no_a.fechar()
+        await no_b.fechar()
+
+
+async def test_socket_list_waits_a_bounded_time_for_a_silent_instance(
+    subir_app: Subir, redis_proprio: RedisProprio
+) -> None:
+    a = await subir_app(redis_url=redis_proprio.url)
+    b = await subir_app(redis_url=redis_proprio.url)
+    no_b = await ClientesNode(b.url).iniciar()
+    # A third "instance" that hears the request and never answers.
+    mudo = Redis.from_url(redis_proprio.url)
+    pubsub = mudo.pubsub()
+    await pubsub.subscribe(CANAL_PEDIDO)
+    try:
+        assert (await no_b.conectar("carla", b.token("carla@outra.local")))["type"] == "connect"
+        assert a.aplicacao.monitoramento is not None and a.aplicacao.monitoramento.admin is not None
+        listar = a.aplicacao.monitoramento.admin.listar_remotos
+        assert listar is not None
+        inicio = time.monotonic()
+        sockets = await listar()
+        decorrido = time.monotonic() - inicio
+        assert [s["data"]["usuarioId"] for s in sockets] == [b.resumo.id_de("carla@outra.local")]
+        assert PRAZO_S * 0.9 <= decorrido < PRAZO_S + 1.5  # waited for the silent one, and no longer
+    finally:
+        await pubsub.aclose()
+        await mudo.aclose()
         await no_b.fechar()
