@@ -41,6 +41,7 @@ NAMESPACE_ADMIN = "/admin"
 RECURSOS = ["AGGREGATED_EVENTS"]
 INTERVALO_STATS_S = 2.0
 SESSAO_TTL_S = 12 * 3600
+VERIFICACOES_SIMULTANEAS = 2
 CREDENCIAIS_INVALIDAS = "invalid credentials"  # the UI matches this exact message
 
 ListarRemotos = Callable[[], Awaitable[list[dict[str, Any]]]]
@@ -73,6 +74,7 @@ class AdminUI(Monitor):
         self.listar_remotos: ListarRemotos | None = None  # set by the cluster wiring
         self._tarefa: asyncio.Task[None] | None = None
         self._listas: set[asyncio.Task[None]] = set()
+        self._verificacoes = asyncio.Semaphore(VERIFICACOES_SIMULTANEAS)
         self.ns = server.of(NAMESPACE_ADMIN)
         self.ns.on_connect(self._conectar)
         server.add_monitor(self.agregados)
@@ -90,8 +92,10 @@ class AdminUI(Monitor):
         usuario, senha = dados.get("username"), dados.get("password")
         if isinstance(usuario, str) and isinstance(senha, str):
             mesmo = hmac.compare_digest(usuario.encode(), self._usuario.encode())
-            # The check costs the same for a wrong user name (no hint of which part was wrong).
-            valida = await self._senhas.verificar_async(self._senha_hash if mesmo else None, senha)
+            # The check costs the same for a wrong user name (no hint of which part was wrong); a few
+            # at a time, so a flood of attempts can't take every worker thread (argon2: 64 MiB each).
+            async with self._verificacoes:
+                valida = await self._senhas.verificar_async(self._senha_hash if mesmo else None, senha)
             if mesmo and valida:
                 for velha in [s for s, fim in self._sessoes.items() if fim <= agora]:
                     del self._sessoes[velha]
