@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: serve test lint types unit demo bench clean lock
+.PHONY: serve test lint types unit demo bench clean lock admin-ui
 
 # Two stamps: `serve` needs the runtime dependencies only, `test` the test tools as well.
 $(STAMP): requirements.lock pyproject.toml
@@ -40,6 +40,14 @@ types: $(DEV_STAMP)
 
 unit: $(DEV_STAMP)
 	$(BIN)/pytest
+
+## The official Socket.IO Admin UI (npm @socket.io/admin-ui, pinned in tools/admin-ui; not committed),
+## served at /admin-ui/ by `atendimento serve --admin-ui` (docs/monitoring.md).
+ADMIN_UI_DIST := tools/admin-ui/node_modules/@socket.io/admin-ui/ui/dist/index.html
+admin-ui: $(ADMIN_UI_DIST)
+$(ADMIN_UI_DIST): tools/admin-ui/package.json tools/admin-ui/package-lock.json
+	cd tools/admin-ui && npm ci --no-audit --no-fund
+	@touch $@
 
 ## Side by side with the Node peer (needs node and npm): see docs/benchmarks.md.
 bench: $(DEV_STAMP)

@@ -64,11 +64,38 @@ def _respondendo(evento: str, tratador: Tratador) -> Callable[..., Awaitable[Ack
     return responder
 
 
+class ObservadorEventos(Protocol):
+    """Told of every client event's answer (per-tenant metrics count outcomes from the ack's code)."""
+
+    def evento_cliente(self, socket: Socket, evento: str, ack: object) -> None: ...
+
+
+def _observado(
+    evento: str, responder: Callable[..., Awaitable[Ack]], observador: ObservadorEventos
+) -> Callable[..., Awaitable[Ack]]:
+    """``responder`` (a ``_respondendo`` wrapper), telling ``observador`` the ack it returns."""
+
+    async def observar(socket: Socket, *args: object) -> Ack:
+        ack = await responder(socket, *args)
+        observador.evento_cliente(socket, evento, ack)
+        return ack
+
+    observar.__name__ = responder.__name__
+    return observar
+
+
 class EventosCliente:
-    def __init__(self, servico: ServicoDoGateway, publicador: Publicador, limite: LimiteDigitando) -> None:
+    def __init__(
+        self,
+        servico: ServicoDoGateway,
+        publicador: Publicador,
+        limite: LimiteDigitando,
+        observador: ObservadorEventos | None = None,
+    ) -> None:
         self._servico = servico
         self._publicador = publicador
         self._limite = limite
+        self._observador = observador
 
     def registrar(self, ns: Namespace) -> None:
         tratadores: dict[str, Tratador] = {
@@ -78,7 +105,10 @@ class EventosCliente:
             "atendente:status": self.atendente_status,
         }
         for evento, tratador in tratadores.items():
-            ns.on(evento)(_respondendo(evento, tratador))
+            responder = _respondendo(evento, tratador)
+            if self._observador is not None:
+                responder = _observado(evento, responder, self._observador)
+            ns.on(evento)(responder)
         ns.on_unknown_event(self.evento_desconhecido)
 
     async def ticket_entrar(self, socket: Socket, payload: object) -> Ack:
@@ -120,4 +150,8 @@ class EventosCliente:
         return sucesso(status=status)
 
     def evento_desconhecido(self, socket: Socket, evento: str, *args: object) -> Ack:
-        return falha(Codigo.EVENTO_DESCONHECIDO)
+        ack = falha(Codigo.EVENTO_DESCONHECIDO)
+        if self._observador is not None:
+            # The name is the client's: counted under one fixed label, never its own.
+            self._observador.evento_cliente(socket, "desconhecido", ack)
+        return ack

@@ -9,7 +9,7 @@ from limits.aio.storage import Storage
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server
 from atendimento.gateway.conexao import Conexoes
-from atendimento.gateway.eventos_cliente import EventosCliente, ServicoDoGateway
+from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
@@ -39,11 +39,13 @@ def montar_gateway(
     settings: Settings,
     limiter_storage: Storage | None = None,
     presenca: RegistroPresenca | None = None,
+    observador: ObservadorEventos | None = None,
 ) -> Gateway:
     """Register every handler of /atendimento on ``server``.
 
     ``limiter_storage`` and ``presenca`` default to in-process implementations; the cluster layer
-    passes Redis-backed ones so limits and presence hold across instances.
+    passes Redis-backed ones so limits and presence hold across instances. ``observador`` is told the
+    ack of every client event (per-tenant metrics).
     """
     ns = server.of(NAMESPACE)
     publicador = Publicador(ns)
@@ -56,5 +58,5 @@ def montar_gateway(
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
     ns.on_connect(conexoes.conectar)
     ns.on_disconnect(conexoes.desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage)).registrar(ns)
+    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), observador).registrar(ns)
     return Gateway(namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes)

@@ -15,6 +15,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | atendente:online/offline | empresa:{e}:atendentes                         |
 | atendente:status         | empresa:{e}:atendentes                         |
 | notificacao              | user:{usuarioId}, or empresa:{e} for a broadcast |
+| sistema:estado           | every socket of this instance (its Redis link) |
 
 ``Publicador`` implements the domain's ``PublicadorEventos`` and the presence registry's
 ``OuvintePresenca``. The domain calls it after a commit, so a failure to emit is logged, never raised:
@@ -28,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain.entidades import MensagemDados, TicketDados, agora, iso_utc
-from atendimento.engine import Namespace, Socket
+from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
 from atendimento.gateway.presenca import Atendente
 from atendimento.identity.tokens import Identidade
@@ -107,6 +108,22 @@ class Publicador:
             "timestamp": iso_utc(agora()),
         }
         self._emitir("atendente:status", payload, salas.atendentes(quem.empresa_id))
+
+    # --- the backplane ------------------------------------------------------------------------
+
+    def sistema_estado(self, redis_ok: bool) -> None:
+        """``sistema:estado`` to every socket of this instance when its Redis link changes state.
+
+        Local only: each instance tells its own sockets about its own link (a degraded link could not
+        carry it anyway, and a recovered one would otherwise send it twice).
+        """
+        payload = {"redis": "ok" if redis_ok else "degradado"}
+        try:
+            self._ns.adapter.broadcast_local(
+                EventPacket(self._ns.name, "sistema:estado", (payload,)), EVERYONE
+            )
+        except Exception:
+            log.exception("publishing sistema:estado failed")
 
     # --- notifications --------------------------------------------------------------------------
 
