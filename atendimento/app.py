@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atendimento.api import LimitadorLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
+from atendimento.console import montar_console
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
 from atendimento.gateway.namespace import Gateway, montar_gateway
@@ -101,6 +102,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
     limiter_storage = None
     presenca = None
+    visualizando = None
     readiness = [_database_check(storage)]
     degradation: list[VerificacaoProntidao] = []
 
@@ -110,6 +112,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         cluster = montar_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
         presenca = cluster.presenca
+        visualizando = cluster.visualizando
         degradation.append(cluster.verificacao_prontidao)
         on_startup.append(cluster.start)
         on_shutdown.append(cluster.stop)
@@ -121,6 +124,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         settings=settings,
         limiter_storage=limiter_storage,
         presenca=presenca,
+        visualizando=visualizando,
     )
     # The service exists before the gateway that implements its publisher port.
     servico.publicador = gateway.publicador
@@ -136,6 +140,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         limitador_login=None if limiter_storage is None else LimitadorLogin(limiter_storage),
     )
     api.mount("/metrics", app_metricas(server))
+    montar_console(api)
     return Aplicacao(
         settings=settings,
         storage=storage,
