@@ -85,6 +85,14 @@ class ComCabecalhos:
         await self.app(scope, receive, enviar)
 
 
+class _Arquivos(StaticFiles):
+    """StaticFiles that answers 404 while the bundle is not built (rather than a RuntimeError)."""
+
+    async def check_config(self) -> None:
+        if self.directory is not None and Path(self.directory).is_dir():
+            await super().check_config()
+
+
 def _inicio(pasta: Path) -> ASGIApp:
     async def inicio(scope: Scope, receive: Receive, send: Send) -> None:
         indice = pasta / "index.html"
@@ -106,5 +114,5 @@ def montar_console(api: FastAPI, pasta: Path = PASTA_ESTATICA) -> None:
     inicio = ComCabecalhos(_inicio(pasta))
     api.add_route("/", inicio, methods=["GET", "HEAD"], include_in_schema=False)  # type: ignore[arg-type]
     api.mount(
-        "/console", ComCabecalhos(StaticFiles(directory=pasta, check_dir=False)), name="console"
+        "/console", ComCabecalhos(_Arquivos(directory=pasta, check_dir=False)), name="console"
     )

@@ -130,7 +130,9 @@ export class Conexao {
 
   agendarRenovacao() {
     clearTimeout(this.timerRenovacao);
-    const falta = this.sessao.expiraEm - Date.now() - ANTECEDENCIA_RENOVACAO_MS;
+    // A minute before exp, or halfway through a shorter life (as the server's auth:expirando does).
+    const resta = this.sessao.expiraEm - Date.now();
+    const falta = Math.max(resta - ANTECEDENCIA_RENOVACAO_MS, resta / 2);
     // setTimeout's limit is ~24.8 days; a token lives hours.
     this.timerRenovacao = setTimeout(() => this.renovar(), Math.max(1000, Math.min(falta, 2 ** 31 - 1)));
   }

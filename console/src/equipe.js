@@ -14,8 +14,9 @@ export class Equipe {
     trocar(
       this.lista,
       atendentes.map((a) => {
-        const estado = a.online ? (a.statusAtendimento && a.statusAtendimento !== "offline" ? a.statusAtendimento : "online") : "desconectado";
-        const rotulo = a.online ? STATUS_ATENDENTE[estado] ?? estado : "Offline";
+        // Connected: the status the atendente chose ("offline" while connected reads "Invisível").
+        const estado = a.online ? (STATUS_ATENDENTE[a.statusAtendimento] ? a.statusAtendimento : "online") : "desconectado";
+        const rotulo = a.online ? STATUS_ATENDENTE[estado] : "Offline";
         return h("li", { classe: `atendente estado-${estado}`, "data-atendente": a.id }, h("span", { classe: "ponto", "aria-hidden": "true" }), h("span", { classe: "nome" }, a.nome, a.id === this.app.eu.id ? " (você)" : ""), h("span", { classe: "estado" }, rotulo));
       }),
     );
@@ -23,10 +24,24 @@ export class Equipe {
 }
 
 // My own status (atendentes only): atendente:status, with the ack deciding what the selector shows.
+// Opening the console makes an "offline" atendente available (a chosen ocupado/ausente is kept).
+export async function ficarDisponivel(app, select) {
+  if (app.eu.statusAtendimento && app.eu.statusAtendimento !== "offline") return;
+  const resposta = await app.conexao.emitir("atendente:status", { status: "online" });
+  if (resposta?.success) {
+    app.eu = { ...app.eu, statusAtendimento: "online" };
+    select.value = "online";
+    select.dispatchEvent(new Event("sincronizado"));
+  }
+}
+
 export function seletorStatus(app) {
   const select = h("select", { id: "meu-status", "aria-label": "Meu status" }, Object.entries(STATUS_ATENDENTE).map(([v, r]) => h("option", { value: v }, r)));
   select.value = app.eu.statusAtendimento && STATUS_ATENDENTE[app.eu.statusAtendimento] ? app.eu.statusAtendimento : "online";
   let atual = select.value;
+  select.addEventListener("sincronizado", () => {
+    atual = select.value;
+  });
   select.addEventListener("change", async () => {
     const pedido = select.value;
     const resposta = await app.conexao.emitir("atendente:status", { status: pedido });

@@ -5,7 +5,7 @@ import { Avisos, Banner } from "./avisos.js";
 import { Conexao } from "./conexao.js";
 import { Conversa } from "./conversa.js";
 import { h } from "./dom.js";
-import { Equipe, seletorStatus } from "./equipe.js";
+import { Equipe, ficarDisponivel, seletorStatus } from "./equipe.js";
 import { Fila } from "./fila.js";
 import { telaLogin } from "./login.js";
 import { Sessao } from "./sessao.js";
@@ -55,7 +55,8 @@ class Console {
       { classe: "topo" },
       h("h1", {}, "Atendimento"),
       h("span", { classe: "eu" }, this.eu.nome),
-      this.eu.role === "atendente" ? seletorStatus(this) : h("span", { classe: "papel" }, this.eu.role),
+      this.seletor = this.eu.role === "atendente" ? seletorStatus(this) : null,
+      this.seletor ? null : h("span", { classe: "papel" }, this.eu.role),
       notificar,
       h("button", { type: "button", onclick: () => sair() }, "Sair"),
     );
@@ -107,11 +108,15 @@ class Console {
       if (this.aberto) await this.conexao.emitir("ticket:entrar", { ticketId: this.aberto });
       return;
     }
+    if (primeira && this.seletor) await ficarDisponivel(this, this.seletor);
     const desde = !primeira && this.maisRecente ? new Date(Date.parse(this.maisRecente) - MARGEM_CATCH_UP_MS).toISOString() : null;
     const [tickets, atendentes] = await Promise.all([this.api.tickets(desde ? { atualizadoDesde: desde } : {}), this.api.atendentes()]);
     for (const t of tickets) this.receberTicket(t, false);
     for (const a of atendentes) this.atualizarAtendente(a.id, a, false);
-    if (this.aberto) await this.entrarNoTicket(this.aberto);
+    if (this.aberto) {
+      this.conversa.render();
+      await this.entrarNoTicket(this.aberto);
+    }
     this.fila.render();
     this.equipe.render();
   }
