@@ -63,7 +63,9 @@ async def renovar(identidade: Autenticado, ctx: Contexto) -> JSONResponse:
     """A console renews before ``exp`` (on ``auth:expirando``) and hands the new token to its socket
     with ``auth:renovar``. Role and name come from the database now, so a change there takes effect."""
     if not ctx.tokens.pode_emitir:
-        raise ErroApi(503, "LOGIN_INDISPONIVEL", "Renovação local desativada: os tokens vêm do emissor externo")
+        raise ErroApi(
+            503, "LOGIN_INDISPONIVEL", "Renovação local desativada: os tokens vêm do emissor externo"
+        )
     usuario = await ctx.servico.obter_usuario(identidade.empresa_id, identidade.usuario_id)
     if usuario is None:
         # A CRM-issued token for a user this database does not hold: the CRM renews its own tokens.
@@ -74,7 +76,9 @@ async def renovar(identidade: Autenticado, ctx: Contexto) -> JSONResponse:
         raise ErroApi(
             401, "SESSAO_EXPIRADA", "Sessão expirada: entre de novo", {"WWW-Authenticate": "Bearer"}
         ) from None
-    return ok({"access_token": token, "token_type": "Bearer", "expires_in": ttl, "user": usuario.para_evento()})
+    return ok(
+        {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "user": usuario.para_evento()}
+    )
 
 
 @router.get(

@@ -122,7 +122,15 @@ class RegistroCluster:
             log.warning("visualizando: goodbye to Redis failed: %s", exc)
 
     async def _escrever(self, ticket_id: str, usuario_id: str, nome: str, local: Mudanca) -> Mudanca:
-        args = [self._prefixo, self._prefixo_presenca, self._instancia, ticket_id, usuario_id, nome, VIDA_S]
+        args: list[str | int] = [
+            self._prefixo,
+            self._prefixo_presenca,
+            self._instancia,
+            ticket_id,
+            usuario_id,
+            nome,
+            VIDA_S,
+        ]
         try:
             resposta = await self._mudar(args=args)
         except (RedisError, OSError) as exc:

@@ -11,8 +11,10 @@ style, no framing. The REST API keeps its own headers: these apply to the consol
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -56,7 +58,8 @@ PORTA_DE_ENTRADA = """<!doctype html>
 <main>
 <h1>atendimento</h1>
 <p>Gateway em tempo real e API REST do atendimento omnichannel.</p>
-<p>O console dos atendentes não foi construído nesta instalação (<code>make console</code>, precisa de npm).</p>
+<p>O console dos atendentes não foi construído nesta instalação
+(<code>make console</code>, precisa de npm).</p>
 <ul>
 <li><a href="/docs">Documentação da API (/docs)</a></li>
 <li><a href="/admin-ui/">Socket.IO Admin UI (/admin-ui/)</a></li>
@@ -89,17 +92,17 @@ class _Arquivos(StaticFiles):
     """StaticFiles that answers 404 while the bundle is not built (rather than a RuntimeError)."""
 
     async def check_config(self) -> None:
-        if self.directory is not None and Path(self.directory).is_dir():
+        with contextlib.suppress(RuntimeError):  # "directory does not exist": lookups then find nothing
             await super().check_config()
 
 
 def _inicio(pasta: Path) -> ASGIApp:
     async def inicio(scope: Scope, receive: Receive, send: Send) -> None:
-        indice = pasta / "index.html"
+        indice = anyio.Path(pasta / "index.html")
         # Looked up per request: `make console` while the server runs makes the console appear.
         resposta: Response
-        if indice.is_file():
-            resposta = HTMLResponse(indice.read_bytes())
+        if await indice.is_file():
+            resposta = HTMLResponse(await indice.read_bytes())
         else:
             resposta = HTMLResponse(PORTA_DE_ENTRADA)
         await resposta(scope, receive, send)
@@ -113,6 +116,4 @@ def montar_console(api: FastAPI, pasta: Path = PASTA_ESTATICA) -> None:
     Only these two paths: every other unknown path keeps the API's JSON 404."""
     inicio = ComCabecalhos(_inicio(pasta))
     api.add_route("/", inicio, methods=["GET", "HEAD"], include_in_schema=False)  # type: ignore[arg-type]
-    api.mount(
-        "/console", ComCabecalhos(_Arquivos(directory=pasta, check_dir=False)), name="console"
-    )
+    api.mount("/console", ComCabecalhos(_Arquivos(directory=pasta, check_dir=False)), name="console")

@@ -9,6 +9,7 @@ or a missing /usr/bin/chromium fails the tests, never skips them.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +40,13 @@ SENHA = "demo-senha"
 
 
 @pytest.fixture(scope="session")
-async def navegador() -> AsyncIterator[Browser]:
-    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)"
-    assert (PASTA_ESTATICA / "app.js").is_file(), "the console is not built: run `make console`"
+def pre_requisitos() -> None:
+    assert os.path.isfile(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)"
+    assert os.path.isfile(PASTA_ESTATICA / "app.js"), "the console is not built: run `make console`"
+
+
+@pytest.fixture(scope="session")
+async def navegador(pre_requisitos: None) -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS_CHROMIUM)
         yield browser
@@ -112,7 +117,9 @@ class Paginas:
     contextos: list[BrowserContext] = field(default_factory=list)
 
     async def nova(self, largura: int = 1366, altura: int = 768) -> Page:
-        contexto = await self.navegador.new_context(viewport={"width": largura, "height": altura}, locale="pt-BR")
+        contexto = await self.navegador.new_context(
+            viewport={"width": largura, "height": altura}, locale="pt-BR"
+        )
         self.contextos.append(contexto)
         pagina = await contexto.new_page()
         pagina.on("pageerror", lambda erro: self.erros.append(f"{pagina.url}: {erro}"))

@@ -69,7 +69,10 @@ async def test_login_fila_e_conversa_ao_vivo(produto: Produto, paginas: Paginas,
 
         # A message written elsewhere appears.
         await produto.rest(
-            "POST", f"/atendimento/tickets/{ticket_id}/mensagens", "gestor@demo.local", {"conteudo": "Cliente ligou agora"}
+            "POST",
+            f"/atendimento/tickets/{ticket_id}/mensagens",
+            "gestor@demo.local",
+            {"conteudo": "Cliente ligou agora"},
         )
         await expect(pagina.locator(".mensagens")).to_contain_text("Cliente ligou agora")
 
@@ -91,7 +94,9 @@ async def test_login_fila_e_conversa_ao_vivo(produto: Produto, paginas: Paginas,
         await expect(resposta).to_have_value("")
         nova = await gestor.esperar("mensagem:nova", lambda m: m["conteudo"] == texto)
         assert nova["remetenteId"] == produto.id("ana@demo.local")
-        guardadas = await produto.rest("GET", f"/atendimento/tickets/{ticket_id}/mensagens", "gestor@demo.local")
+        guardadas = await produto.rest(
+            "GET", f"/atendimento/tickets/{ticket_id}/mensagens", "gestor@demo.local"
+        )
         assert [m["conteudo"] for m in guardadas] == ["Cliente ligou agora", texto]
 
         # Assign to me, then change the status with the valid transitions only.
@@ -117,7 +122,9 @@ async def test_login_fila_e_conversa_ao_vivo(produto: Produto, paginas: Paginas,
         await gestor.fechar()
 
 
-async def test_quem_mais_esta_no_ticket_e_presenca(produto: Produto, paginas: Paginas, tmp_path: Path) -> None:
+async def test_quem_mais_esta_no_ticket_e_presenca(
+    produto: Produto, paginas: Paginas, tmp_path: Path
+) -> None:
     ticket_id = produto.resumo.tickets[0]  # "Pedido não chegou", no atendente
     ana = await paginas.nova()
     await entrar(ana, produto.url, "ana@demo.local")
@@ -125,7 +132,9 @@ async def test_quem_mais_esta_no_ticket_e_presenca(produto: Produto, paginas: Pa
     await entrar(bruno, produto.url, "bruno@demo.local")
 
     # Presence: each sees the other online in the team panel (Bruno's is below the queue on a phone).
-    await expect(ana.locator(f'.atendente[data-atendente="{produto.id("bruno@demo.local")}"]')).to_contain_text("Disponível")
+    await expect(
+        ana.locator(f'.atendente[data-atendente="{produto.id("bruno@demo.local")}"]')
+    ).to_contain_text("Disponível")
 
     await _ticket(ana, ticket_id).click()
     await expect(ana.locator(".mensagens")).to_contain_text("meu pedido 1234")
@@ -146,16 +155,23 @@ async def test_quem_mais_esta_no_ticket_e_presenca(produto: Produto, paginas: Pa
     # Bruno logs out: he goes offline for Ana (after the grace period) and sees the login again.
     await bruno.get_by_role("button", name="Sair").click()
     await expect(bruno.get_by_role("heading", name="Atendimento")).to_be_visible()
-    await expect(ana.locator(f'.atendente[data-atendente="{produto.id("bruno@demo.local")}"]')).to_contain_text("Offline")
+    await expect(
+        ana.locator(f'.atendente[data-atendente="{produto.id("bruno@demo.local")}"]')
+    ).to_contain_text("Offline")
 
     # A notification (POST /notificacoes) is a toast.
     await produto.rest(
-        "POST", "/notificacoes", "gestor@demo.local", {"usuarioId": produto.id("ana@demo.local"), "tipo": "aviso", "mensagem": "Reunião às 15h"}
+        "POST",
+        "/notificacoes",
+        "gestor@demo.local",
+        {"usuarioId": produto.id("ana@demo.local"), "tipo": "aviso", "mensagem": "Reunião às 15h"},
     )
     await expect(ana.locator(".toast")).to_contain_text("Reunião às 15h")
 
 
-async def test_queda_do_servidor_banner_e_tudo_que_chegou_enquanto_isso(produto: Produto, paginas: Paginas) -> None:
+async def test_queda_do_servidor_banner_e_tudo_que_chegou_enquanto_isso(
+    produto: Produto, paginas: Paginas
+) -> None:
     ticket_id = produto.resumo.tickets[1]  # "Segunda via do boleto", Ana's
     pagina = await paginas.nova()
     await entrar(pagina, produto.url, "ana@demo.local")
@@ -185,6 +201,11 @@ async def test_queda_do_servidor_banner_e_tudo_que_chegou_enquanto_isso(produto:
         await expect(pagina.locator(".mensagens")).to_contain_text(texto)
     await expect(pagina.locator(".detalhes .selo")).to_have_text("Aguardando cliente")
     await expect(_ticket(pagina, ticket_id)).to_contain_text("Aguardando cliente")
-    await produto.rest("POST", f"/atendimento/tickets/{ticket_id}/mensagens", "gestor@demo.local", {"conteudo": "Ao vivo de novo"})
+    await produto.rest(
+        "POST",
+        f"/atendimento/tickets/{ticket_id}/mensagens",
+        "gestor@demo.local",
+        {"conteudo": "Ao vivo de novo"},
+    )
     await expect(pagina.locator(".mensagens")).to_contain_text("Ao vivo de novo")
     assert await pagina.locator(".mensagem").count() == 2 + len(textos) + 1  # each once
