@@ -18,7 +18,7 @@ export class Conversa {
     this.quem = h("p", { classe: "visualizando", "aria-live": "polite" });
     this.lista = h("ol", { classe: "mensagens", "aria-label": "Mensagens", "aria-live": "polite" });
     this.avisoDigitando = h("p", { classe: "digitando", "aria-live": "polite" });
-    this.texto = h("textarea", { id: "resposta", rows: "2", placeholder: "Escreva uma resposta (Enter envia, Shift+Enter quebra a linha)", "aria-label": "Resposta", maxlength: "10000" });
+    this.texto = h("textarea", { id: "resposta", rows: "2", placeholder: "Resposta (Enter envia, Shift+Enter nova linha)", "aria-label": "Resposta", maxlength: "10000" });
     this.botaoEnviar = h("button", { type: "submit", classe: "primario" }, "Enviar");
     this.form = h("form", { classe: "compositor" }, this.texto, this.botaoEnviar);
     this.voltar = h("button", { type: "button", classe: "voltar", onclick: () => this.app.fecharTicket() }, "← Fila");
@@ -132,7 +132,7 @@ export class Conversa {
     const fechado = t.status === "fechado";
     this.texto.disabled = fechado;
     this.botaoEnviar.disabled = fechado;
-    this.texto.placeholder = fechado ? "Ticket fechado: não aceita mensagens" : "Escreva uma resposta (Enter envia, Shift+Enter quebra a linha)";
+    this.texto.placeholder = fechado ? "Ticket fechado: não aceita mensagens" : "Resposta (Enter envia, Shift+Enter nova linha)";
   }
 
   renderAcoes(t) {

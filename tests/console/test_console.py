@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Page, expect
 
-from .apoio_console import OutroCliente, entrar
-from .conftest import Paginas, Produto
+from atendimento.app import criar_aplicacao
+from atendimento.config import Settings
+
+from .apoio_console import OutroCliente, ServidorReiniciavel, entrar
+from .conftest import SEGREDO, Paginas, Produto
 
 ASSUNTOS_DEMO = ["Pedido não chegou", "Segunda via do boleto", "Dúvida sobre o produto", "Reembolso"]
 
@@ -141,6 +145,7 @@ async def test_quem_mais_esta_no_ticket_e_presenca(
     await _ticket(bruno, ticket_id).click()
     await expect(bruno.locator(".visualizando")).to_contain_text("Ana Souza")
     await expect(ana.locator(".visualizando")).to_contain_text("Bruno Lima")
+    await expect(bruno.locator(".mensagens")).to_contain_text("meu pedido 1234")
     await bruno.screenshot(path=str(tmp_path / "console-390x844.png"))
 
     # My own status, live to colleagues.
@@ -209,3 +214,36 @@ async def test_queda_do_servidor_banner_e_tudo_que_chegou_enquanto_isso(
     )
     await expect(pagina.locator(".mensagens")).to_contain_text("Ao vivo de novo")
     assert await pagina.locator(".mensagem").count() == 2 + len(textos) + 1  # each once
+
+
+async def test_renova_o_token_antes_de_expirar(demo_sqlite: Any, paginas: Paginas, tmp_path: Path) -> None:
+    """A 60 s token: the console renews it halfway (POST /auth/renovar), keeps it for the tab, hands
+    it to the socket, and works on with it."""
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=demo_sqlite.banco.app_url, data_dir=tmp_path, jwt_secret=SEGREDO, token_ttl_seconds=60
+    )
+    app = criar_aplicacao(settings)
+    await app.startup()
+    servidor = ServidorReiniciavel(app.asgi)
+    await servidor.iniciar()
+    try:
+        pagina = await paginas.nova()
+        await entrar(pagina, servidor.url, "ana@demo.local")
+        ler = "() => JSON.parse(sessionStorage.getItem('atendimento.sessao')).token"
+        primeiro = await pagina.evaluate(ler)
+        segundo = primeiro
+        for _ in range(90):  # renewal is due at 30 s
+            await asyncio.sleep(0.5)
+            segundo = await pagina.evaluate(ler)
+            if segundo != primeiro:
+                break
+        assert segundo != primeiro, "the console did not renew its token"
+        identidade = app.tokens.verificar(segundo)
+        assert identidade.auth_time == app.tokens.verificar(primeiro).auth_time
+        # The console goes on working with the new token (REST and socket).
+        await _ticket(pagina, demo_sqlite.resumo.tickets[0]).click()
+        await expect(pagina.locator(".mensagens")).to_contain_text("meu pedido 1234")
+        await expect(pagina.locator(".banner[data-estado]")).to_have_count(0)
+    finally:
+        await servidor.parar(app)
+        await app.shutdown()
