@@ -53,7 +53,7 @@ export class Avisos {
 
 const BANNER = {
   desconectado: ["alerta", "Sem conexão com o servidor. Tentando reconectar…"],
-  reconectando: ["alerta", "Reconectando…"],
+  reconectando: ["alerta", "Sem conexão com o servidor. Reconectando…"],
   sincronizando: ["info", "Reconectado. Atualizando o que mudou…"],
   voltou: ["ok", "Conexão restabelecida."],
 };
