@@ -52,6 +52,13 @@ async def test_login_fila_e_conversa_ao_vivo(produto: Produto, paginas: Paginas,
     for assunto in ASSUNTOS_DEMO:
         await expect(fila).to_contain_text(assunto)
 
+    # By status: only the resolved one; then back to everything not closed.
+    await pagina.locator("#filtro-status").select_option("resolvido")
+    await expect(fila.locator("button.ticket")).to_have_count(1)
+    await expect(fila).to_contain_text("Reembolso")
+    await pagina.locator("#filtro-status").select_option("ativos")
+    await expect(fila.locator("button.ticket")).to_have_count(4)
+
     # A ticket created through the REST API by another user appears without a reload.
     novo = await _novo_ticket(produto, "Troca de endereço de entrega")
     ticket_id = str(novo["id"])
