@@ -176,10 +176,15 @@ export class Conversa {
   }
 
   async atribuir(atendenteId) {
+    const ticketId = this.ticketId;
+    // One's own assignment is no news: ticket:atribuido may arrive before or after this answer.
+    this.app.atribuindo.add(ticketId);
     try {
-      this.app.receberTicket(await this.app.api.atribuir(this.ticketId, atendenteId));
+      this.app.receberTicket(await this.app.api.atribuir(ticketId, atendenteId));
     } catch (e) {
       this.app.avisos.toast(`Não foi possível atribuir: ${e.message}`, "erro");
+    } finally {
+      setTimeout(() => this.app.atribuindo.delete(ticketId), 3000);
     }
   }
 

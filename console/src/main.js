@@ -25,6 +25,7 @@ class Console {
     this.atendentes = new Map();
     this.aberto = null;
     this.visualizando = [];
+    this.atribuindo = new Set(); // tickets this console is assigning right now
     this.maisRecente = null; // the newest atualizadoEm seen (server clock)
   }
 
@@ -76,7 +77,7 @@ class Console {
     c.on("ticket:atribuido", (t) => {
       const antes = this.tickets.get(t.id);
       this.receberTicket(t);
-      if (t.atendenteId === this.eu.id && antes?.atendenteId !== this.eu.id) {
+      if (t.atendenteId === this.eu.id && antes?.atendenteId !== this.eu.id && !this.atribuindo.has(t.id)) {
         this.avisos.toast(`Ticket #${t.numero} atribuído a você`, "ok");
         this.avisos.bip();
         this.avisos.notificarSistema("Ticket atribuído a você", `#${t.numero} ${t.assunto ?? ""}`);

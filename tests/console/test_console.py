@@ -126,6 +126,9 @@ async def test_login_fila_e_conversa_ao_vivo(produto: Produto, paginas: Paginas,
         atual = await produto.rest("GET", f"/atendimento/tickets/{ticket_id}", "gestor@demo.local")
         assert atual["status"] == "em_atendimento" and atual["atendenteId"] == produto.id("ana@demo.local")
 
+        # One's own assignment is no news: no "assigned to you" toast for it.
+        await expect(pagina.locator(".toast", has_text="atribuído a você")).to_have_count(0)
+
         # "Meus" now holds it.
         await pagina.get_by_role("button", name="Meus").click()
         await expect(_ticket(pagina, ticket_id)).to_be_visible()
