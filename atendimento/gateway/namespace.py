@@ -58,7 +58,7 @@ def montar_gateway(
     expiracoes = AgendaExpiracao()
 
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
-    quem_ve = Visualizando(ns, visualizando if visualizando is not None else RegistroLocal())
+    quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
 
     async def desconectar(socket: Socket, reason: str) -> None:
         try:

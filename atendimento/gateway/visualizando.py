@@ -5,7 +5,7 @@ A user "has the ticket open" while at least one of their sockets is in the ticke
 a ``RegistroVisualizando`` how the set changed and publishes. The set changes when a user's first
 socket enters or their last socket leaves (``ticket:sair``, or the socket is gone); a second tab of
 the same user changes nothing, so the room hears nothing, but that tab alone is told the current list
-(it would otherwise not know who is there).
+(it would otherwise not know who is there). The routing itself is ``Publicador.ticket_visualizando``.
 
 ``RegistroLocal`` counts this process's sockets; ``cluster/visualizando.py`` keeps the same answers
 across instances in Redis, behind the same three methods.
@@ -17,13 +17,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from atendimento.engine import Namespace, Socket
-from atendimento.gateway import salas
+from atendimento.engine import Socket
+from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.tokens import Identidade
 
 log = logging.getLogger(__name__)
-
-EVENTO = "ticket:visualizando"
 
 # [(usuarioId, usuarioNome)], in a stable order (by name, then id) so equal sets print equally.
 Usuarios = list[tuple[str, str]]
@@ -110,15 +108,11 @@ class RegistroLocal:
         return ordenar({u: d.nome for u, d in self._tickets.get(ticket_id, {}).items()})
 
 
-def payload(ticket_id: str, usuarios: Usuarios) -> dict[str, object]:
-    return {"ticketId": ticket_id, "usuarios": [{"usuarioId": u, "usuarioNome": n} for u, n in usuarios]}
-
-
 class Visualizando:
     """Called by ``ticket:entrar``/``ticket:sair`` and by the disconnect handler; publishes the set."""
 
-    def __init__(self, namespace: Namespace, registro: RegistroVisualizando) -> None:
-        self._ns = namespace
+    def __init__(self, publicador: Publicador, registro: RegistroVisualizando) -> None:
+        self._publicador = publicador
         self.registro = registro
 
     async def entrou(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
@@ -128,10 +122,9 @@ class Visualizando:
             # A courtesy to colleagues: its failure must not fail the agent's ticket:entrar.
             log.exception("visualizando: counting sid %s in a ticket failed", socket.sid)
             return
-        if mudanca.mudou:
-            self._ns.emit(EVENTO, payload(ticket_id, mudanca.usuarios), to=salas.ticket(ticket_id))
-        else:
-            socket.emit(EVENTO, payload(ticket_id, mudanca.usuarios))
+        self._publicador.ticket_visualizando(
+            ticket_id, mudanca.usuarios, so_para=None if mudanca.mudou else socket
+        )
 
     async def saiu(self, socket: Socket, ticket_id: str) -> None:
         await self._sair(socket.sid, ticket_id)
@@ -147,7 +140,7 @@ class Visualizando:
             log.exception("visualizando: uncounting sid %s failed", sid)
             return
         if mudanca is not None and mudanca.mudou:
-            self._ns.emit(EVENTO, payload(ticket_id, mudanca.usuarios), to=salas.ticket(ticket_id))
+            self._publicador.ticket_visualizando(ticket_id, mudanca.usuarios)
 
     async def fechar(self) -> None:
         await self.registro.fechar()
