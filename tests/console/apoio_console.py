@@ -77,8 +77,9 @@ class OutroCliente:
         self.eventos: list[tuple[str, Any]] = []
 
         @self.sio.on("*", namespace="/atendimento")
-        async def qualquer(evento: str, dados: Any = None) -> None:
-            self.eventos.append((evento, dados))
+        async def qualquer(evento: str, *args: Any) -> None:
+            # With connection state recovery on, a room broadcast carries an offset as its last argument.
+            self.eventos.append((evento, args[0] if args else None))
 
     async def conectar(self, url: str, token: str) -> OutroCliente:
         await self.sio.connect(
