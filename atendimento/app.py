@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
+from atendimento.console import montar_console
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -119,6 +120,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
     limiter_storage = None
     presenca = None
+    visualizando = None
     readiness = [_database_check(storage)]
     degradation: list[VerificacaoProntidao] = []
     cluster = None
@@ -129,6 +131,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         cluster = montar_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
         presenca = cluster.presenca
+        visualizando = cluster.visualizando
         degradation.append(cluster.verificacao_prontidao)
         on_startup.append(cluster.start)
         on_shutdown.append(cluster.stop)
@@ -161,6 +164,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         limiter_storage=limiter_storage,
         presenca=presenca,
         observador=monitoramento.metricas,
+        visualizando=visualizando,
     )
     # The service exists before the gateway that implements its publisher port.
     servico.publicador = gateway.publicador
@@ -180,6 +184,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     )
     api.mount("/metrics", app_metricas(server, monitoramento.metricas))
     monitoramento.instalar_na_api(api)
+    montar_console(api)
     return Aplicacao(
         settings=settings,
         storage=storage,

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     jwt_algorithms: Annotated[list[str], NoDecode] = ["HS256"]
     jwt_leeway_seconds: int = Field(5, ge=0, le=300)
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
+    # POST /auth/renovar stretches a login up to this age (from the login's auth_time), then refuses.
+    session_max_seconds: int = Field(24 * 3600, ge=60)
     cors_origins: Annotated[list[str], NoDecode] = []
     # Proxies (addresses or networks) whose X-Forwarded-For/-Proto uvicorn may believe. Empty: none,
     # the TCP peer is the client. uvicorn's own default trusts 127.0.0.1, which lets anything that

@@ -19,6 +19,7 @@ from atendimento.gateway import payloads, salas, sessao
 from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
+from atendimento.gateway.visualizando import Visualizando
 from atendimento.identity.tokens import Identidade
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,13 @@ class EventosCliente:
         publicador: Publicador,
         limite: LimiteDigitando,
         observador: ObservadorEventos | None = None,
+        visualizando: Visualizando | None = None,
     ) -> None:
         self._servico = servico
         self._publicador = publicador
         self._limite = limite
         self._observador = observador
+        self._visualizando = visualizando
 
     def registrar(self, ns: Namespace) -> None:
         tratadores: dict[str, Tratador] = {
@@ -120,12 +123,16 @@ class EventosCliente:
         if not await self._servico.ticket_existe(quem.empresa_id, ticket_id):
             raise FalhaEvento(Codigo.TICKET_NAO_ENCONTRADO)
         socket.join(salas.ticket(ticket_id))
+        if self._visualizando is not None:
+            await self._visualizando.entrou(socket, ticket_id, quem)
         return sucesso(ticketId=ticket_id)
 
     async def ticket_sair(self, socket: Socket, payload: object) -> Ack:
         ticket_id = payloads.ticket_id(payload)
         _identidade(socket)
         socket.leave(salas.ticket(ticket_id))  # leaving a room one is not in is a no-op
+        if self._visualizando is not None:
+            await self._visualizando.saiu(socket, ticket_id)
         return sucesso(ticketId=ticket_id)
 
     async def mensagem_digitando(self, socket: Socket, payload: object) -> Ack:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from limits.aio.storage import Storage
 
 from atendimento.config import Settings
-from atendimento.engine import Namespace, Server
+from atendimento.engine import Namespace, Server, Socket
 from atendimento.gateway.conexao import Conexoes
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando
 from atendimento.identity.tokens import ServicoTokens
 
 NAMESPACE = "/atendimento"
@@ -25,10 +26,12 @@ class Gateway:
     publicador: Publicador  # the domain's PublicadorEventos
     presenca: RegistroPresenca  # also the REST side's ConsultaPresenca
     expiracoes: AgendaExpiracao
+    visualizando: Visualizando
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
         await self.presenca.fechar()
+        await self.visualizando.fechar()
 
 
 def montar_gateway(
@@ -40,12 +43,13 @@ def montar_gateway(
     limiter_storage: Storage | None = None,
     presenca: RegistroPresenca | None = None,
     observador: ObservadorEventos | None = None,
+    visualizando: RegistroVisualizando | None = None,
 ) -> Gateway:
     """Register every handler of /atendimento on ``server``.
 
-    ``limiter_storage`` and ``presenca`` default to in-process implementations; the cluster layer
-    passes Redis-backed ones so limits and presence hold across instances. ``observador`` is told the
-    ack of every client event (per-tenant metrics).
+    ``limiter_storage``, ``presenca`` and ``visualizando`` default to in-process implementations; the
+    cluster layer passes Redis-backed ones so limits, presence and viewers hold across instances.
+    ``observador`` is told the ack of every client event (per-tenant metrics).
     """
     ns = server.of(NAMESPACE)
     publicador = Publicador(ns)
@@ -56,7 +60,17 @@ def montar_gateway(
     expiracoes = AgendaExpiracao()
 
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
+    quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
+
+    async def desconectar(socket: Socket, reason: str) -> None:
+        try:
+            await conexoes.desconectar(socket, reason)
+        finally:
+            await quem_ve.desconectou(socket)
+
     ns.on_connect(conexoes.conectar)
-    ns.on_disconnect(conexoes.desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), observador).registrar(ns)
-    return Gateway(namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes)
+    ns.on_disconnect(desconectar)
+    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), observador, quem_ve).registrar(ns)
+    return Gateway(
+        namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes, visualizando=quem_ve
+    )

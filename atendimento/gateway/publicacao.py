@@ -8,6 +8,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | mensagem:nova            | ticket:{ticketId}                              |
 | mensagem:nao-atribuida   | empresa:{e}:atendentes (ticket has no atendente) |
 | mensagem:digitando       | ticket:{ticketId}, except the sending socket   |
+| ticket:visualizando      | ticket:{ticketId} (a second tab: that socket)  |
 | ticket:novo              | empresa:{e}:internos                           |
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
@@ -87,6 +88,20 @@ class Publicador:
             return
         payload = {"ticketId": ticket.id, "atendenteId": ticket.atendente_id, **ticket.para_evento()}
         self._emitir("ticket:atribuido", payload, salas.usuario(ticket.atendente_id))
+
+    def ticket_visualizando(
+        self, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
+    ) -> None:
+        """Who has the ticket open, ``[(usuarioId, usuarioNome)]``: to its room when the set changed,
+        or ``so_para`` alone (a second tab of a user already there, which must learn the set)."""
+        payload = {
+            "ticketId": ticket_id,
+            "usuarios": [{"usuarioId": u, "usuarioNome": n} for u, n in usuarios],
+        }
+        if so_para is not None:
+            so_para.emit("ticket:visualizando", payload)
+        else:
+            self._emitir("ticket:visualizando", payload, salas.ticket(ticket_id))
 
     # --- atendentes -----------------------------------------------------------------------------
 
