@@ -73,7 +73,14 @@ async def test_tenant_series_after_real_traffic(clientes: tuple[App, ClientesNod
         )
         == 10
     )
-    assert _serie(texto, "atendimento_empresa_eventos_entregues_total", empresa=outra) == 0
+    # The other tenant's only delivery is carla's own "who else is here" when she entered her ticket.
+    assert _serie(texto, "atendimento_empresa_eventos_entregues_total", empresa=outra) == 1
+    assert (
+        _serie(
+            texto, "atendimento_empresa_eventos_entregues_total", empresa=outra, evento="ticket:visualizando"
+        )
+        == 1
+    )
     assert _serie(texto, "atendimento_empresa_eventos_cliente_total", empresa=demo, resultado="ok") == 12
     assert _serie(texto, "atendimento_empresa_eventos_cliente_total", empresa=demo, resultado="recusado") == 2
     assert _serie(texto, "atendimento_empresa_eventos_cliente_total", empresa=demo, resultado="limitado") == 1
