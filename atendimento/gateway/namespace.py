@@ -14,6 +14,7 @@ from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.renovacao import Renovacao
 from atendimento.identity.tokens import ServicoTokens
 
 NAMESPACE = "/atendimento"
@@ -25,9 +26,12 @@ class Gateway:
     publicador: Publicador  # the domain's PublicadorEventos
     presenca: RegistroPresenca  # also the REST side's ConsultaPresenca
     expiracoes: AgendaExpiracao
+    renovacao: Renovacao | None = None
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
+        if self.renovacao is not None:
+            self.renovacao.fechar()
         await self.presenca.fechar()
 
 
@@ -54,7 +58,13 @@ def montar_gateway(
     expiracoes = AgendaExpiracao()
 
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
-    ns.on_connect(conexoes.conectar)
-    ns.on_disconnect(conexoes.desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage)).registrar(ns)
-    return Gateway(namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes)
+    # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
+    renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage)
+    ns.on_connect(renovacao.ao_conectar(conexoes.conectar))
+    ns.on_disconnect(renovacao.ao_desconectar(conexoes.desconectar))
+    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage)).registrar(
+        ns, {"auth:renovar": renovacao.renovar}
+    )
+    return Gateway(
+        namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes, renovacao=renovacao
+    )
