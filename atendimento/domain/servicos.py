@@ -191,15 +191,19 @@ class ServicoAtendimento:
         prioridade = regras.validar_prioridade(prioridade)
         assunto = regras.validar_assunto(assunto)
         descricao = regras.validar_descricao(descricao)
-        impressao = idempotencia.impressao(
-            "ticket",
-            clienteId=cliente_id,
-            canalId=canal_id,
-            filaId=fila_id,
-            prioridade=prioridade,
-            assunto=assunto,
-            descricao=descricao,
-            atendenteId=atendente_id,
+        impressao = (
+            idempotencia.impressao(
+                "ticket",
+                clienteId=cliente_id,
+                canalId=canal_id,
+                filaId=fila_id,
+                prioridade=prioridade,
+                assunto=assunto,
+                descricao=descricao,
+                atendenteId=atendente_id,
+            )
+            if idempotente is not None
+            else ""
         )
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
@@ -342,8 +346,13 @@ class ServicoAtendimento:
         tipo = regras.validar_tipo_mensagem(tipo)
         conteudo = regras.validar_conteudo(conteudo)
         metadados = regras.validar_metadados(metadados)
-        impressao = idempotencia.impressao(
-            "mensagem", ticketId=ticket_id, tipo=tipo, conteudo=conteudo, metadados=metadados
+        # Only with a key: hashing the content costs nothing to a write that has none (the hot path).
+        impressao = (
+            idempotencia.impressao(
+                "mensagem", ticketId=ticket_id, tipo=tipo, conteudo=conteudo, metadados=metadados
+            )
+            if idempotente is not None
+            else ""
         )
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
