@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api import LimitadorLogin, VerificacaoProntidao, create_api
+from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
@@ -133,7 +133,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         readiness=readiness,
         degradacao=degradation,
         settings=settings,
-        limitador_login=None if limiter_storage is None else LimitadorLogin(limiter_storage),
+        limitador_login=LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
     api.mount("/metrics", app_metricas(server))
     return Aplicacao(
