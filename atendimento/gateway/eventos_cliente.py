@@ -10,7 +10,7 @@ unexpected errors into ``{success: false, error, code}`` so nothing leaks and no
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from atendimento.domain.erros import ErroDominio
@@ -100,12 +100,14 @@ class EventosCliente:
         self._observador = observador
         self._visualizando = visualizando
 
-    def registrar(self, ns: Namespace) -> None:
+    def registrar(self, ns: Namespace, outros: Mapping[str, Tratador] | None = None) -> None:
+        """``outros``: events handled elsewhere (auth:renovar), answered through the same wrapper."""
         tratadores: dict[str, Tratador] = {
             "ticket:entrar": self.ticket_entrar,
             "ticket:sair": self.ticket_sair,
             "mensagem:digitando": self.mensagem_digitando,
             "atendente:status": self.atendente_status,
+            **(outros or {}),
         }
         for evento, tratador in tratadores.items():
             responder = _respondendo(evento, tratador)

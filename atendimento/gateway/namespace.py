@@ -14,6 +14,7 @@ from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.renovacao import Renovacao
 from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando
 from atendimento.identity.tokens import ServicoTokens
 
@@ -27,9 +28,12 @@ class Gateway:
     presenca: RegistroPresenca  # also the REST side's ConsultaPresenca
     expiracoes: AgendaExpiracao
     visualizando: Visualizando
+    renovacao: Renovacao | None = None
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
+        if self.renovacao is not None:
+            self.renovacao.fechar()
         await self.presenca.fechar()
         await self.visualizando.fechar()
 
@@ -61,16 +65,26 @@ def montar_gateway(
 
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
     quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
+    # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
+    renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage)
+    sair = renovacao.ao_desconectar(conexoes.desconectar)
 
     async def desconectar(socket: Socket, reason: str) -> None:
         try:
-            await conexoes.desconectar(socket, reason)
+            await sair(socket, reason)
         finally:
             await quem_ve.desconectou(socket)
 
-    ns.on_connect(conexoes.conectar)
+    ns.on_connect(renovacao.ao_conectar(conexoes.conectar))
     ns.on_disconnect(desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), observador, quem_ve).registrar(ns)
+    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), observador, quem_ve).registrar(
+        ns, {"auth:renovar": renovacao.renovar}
+    )
     return Gateway(
-        namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes, visualizando=quem_ve
+        namespace=ns,
+        publicador=publicador,
+        presenca=registro,
+        expiracoes=expiracoes,
+        visualizando=quem_ve,
+        renovacao=renovacao,
     )
