@@ -11,9 +11,10 @@ from atendimento.engine import Namespace, Server
 from atendimento.gateway.conexao import Conexoes
 from atendimento.gateway.eventos_cliente import EventosCliente, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
-from atendimento.gateway.limites import LimiteDigitando
+from atendimento.gateway.limites import LimiteDigitando, LimitesEventos
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.identity.tokens import ServicoTokens
 
 NAMESPACE = "/atendimento"
@@ -56,5 +57,11 @@ def montar_gateway(
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
     ns.on_connect(conexoes.conectar)
     ns.on_disconnect(conexoes.desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage)).registrar(ns)
+    limites = LimitesEventos(
+        limiter_storage,
+        por_usuario=settings.event_rate_limits,
+        por_empresa=settings.event_rate_limits_tenant,
+    )
+    vagas = VagasPorEmpresa(settings.events_per_tenant_at_once)
+    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), limites, vagas).registrar(ns)
     return Gateway(namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes)
