@@ -8,8 +8,10 @@ async one), and only events that arrive while another is being handled wait in a
 
 Past the bound the event is not queued and its handler does not run: the namespace's overflow hook
 answers it (its return value is the ack; the gateway answers a coded refusal), so every event that
-asked for an ack gets one. A client that has had more than ``max_refused`` events refused since its
-queue was last empty does not wait for its answers: its socket is disconnected (``event overflow``).
+asked for an ack gets one. A client that has had more than ``max_refused_events`` events refused,
+with no pause of ``REFUSAL_MEMORY_S`` between two of them, does not wait for its answers: its socket is
+disconnected (``event overflow``). The pause, rather than "since the queue was last empty", is what
+catches a client that floods in bursts (a polling POST of 50 events each time the last one returned).
 """
 
 from __future__ import annotations
@@ -25,18 +27,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("atendimento.engine")
 
 OVERFLOW_REASON = "event overflow"
+REFUSAL_MEMORY_S = 10.0
 
 _Item = tuple["_Handler", str, "int | None", "tuple[Any, ...]"]
 
 
 class Inbox:
-    __slots__ = ("busy", "pending", "refused", "socket")
+    __slots__ = ("busy", "last_refusal", "pending", "refused", "socket")
 
     def __init__(self, socket: Socket) -> None:
         self.socket = socket
         self.pending: deque[_Item] = deque()
         self.busy = False  # an event of this socket is being handled (by the drain task)
-        self.refused = 0  # events refused since the queue was last empty
+        self.refused = 0  # events refused with no pause of REFUSAL_MEMORY_S between them
+        self.last_refusal = 0.0
 
     def submit(self, handler: _Handler, event: str, ack_id: int | None, args: tuple[Any, ...]) -> None:
         """Handle ``event`` now if the socket is idle, queue it behind the others, or refuse it."""
@@ -56,6 +60,10 @@ class Inbox:
     def _refuse(self, event: str, ack_id: int | None) -> None:
         socket = self.socket
         nsp = socket.nsp
+        now = socket.session.engine.loop.time()
+        if now - self.last_refusal > nsp.server.refusal_memory_s:
+            self.refused = 0
+        self.last_refusal = now
         self.refused += 1
         if self.refused > nsp.server.max_refused_events:
             log.info("socket %s on %s keeps sending past its bound; disconnecting", socket.sid, nsp.name)
@@ -80,7 +88,6 @@ class Inbox:
                 item = self.pending.popleft()
         finally:
             self.busy = False
-            self.refused = 0
             self.pending.clear()  # non-empty only when the socket went away: nobody to answer
 
 

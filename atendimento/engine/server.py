@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .adapter import Adapter, AdapterFactory
 from .client import Client
-from .inbox import run_async, run_sync
+from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
 from .namespace import Namespace
 from .transport.config import EngineConfig
 from .transport.engine import EngineServer
@@ -90,6 +90,7 @@ class Server:
         # Per socket: events in flight or queued (inbox.py), and refusals before a disconnect.
         self.max_pending_events = max_pending_events
         self.max_refused_events = max_refused_events
+        self.refusal_memory_s = REFUSAL_MEMORY_S
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.of("/")

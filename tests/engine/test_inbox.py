@@ -145,6 +145,33 @@ async def test_a_client_that_keeps_going_is_disconnected() -> None:
     assert not b.server.engine.sessions or all(not s.app.sockets for s in b.server.engine.sessions.values())
 
 
+async def test_bursts_that_each_drain_still_add_up_to_a_disconnect() -> None:
+    """A client that floods in bursts (the queue empties between them) is caught too; one that pauses
+    longer than the server remembers refusals is not."""
+    async with bancada(max_pending_events=2, max_refused_events=5) as b, aiohttp.ClientSession() as http:
+        b.server.of("/").on_overflow(lambda socket, event: "recusado")
+        b.liberar.set()
+        ws = await ws_conectado(http, b.url)
+        for rajada in range(3):
+            for n in range(4):  # 1 runs, 1 waits, 2 refused
+                await ws.send_str(evento(10 * rajada + n, "lento", 0))
+            acks, outros = await ler_acks(ws, 4)
+            if outros:
+                break
+        assert outros == ["41"] and b.saidas == ["event overflow"]  # 2 + 2 + 2 > 5
+        await ws.close()
+
+        b.server.refusal_memory_s = 0.05
+        ws = await ws_conectado(http, b.url)
+        for rajada in range(4):
+            for n in range(4):
+                await ws.send_str(evento(10 * rajada + n, "lento", 0))
+            acks, outros = await ler_acks(ws, 4)
+            assert outros == [] and list(acks.values()).count("recusado") == 2
+            await asyncio.sleep(0.1)
+        await ws.close()
+
+
 async def test_without_a_hook_a_refused_event_gets_no_ack() -> None:
     async with bancada(max_pending_events=1, max_refused_events=100) as b, aiohttp.ClientSession() as http:
         ws = await ws_conectado(http, b.url)
