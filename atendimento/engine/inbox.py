@@ -10,8 +10,10 @@ Past the bound the event is not queued and its handler does not run: the namespa
 answers it (its return value is the ack; the gateway answers a coded refusal), so every event that
 asked for an ack gets one. A client that has had more than ``max_refused_events`` events refused,
 with no pause of ``REFUSAL_MEMORY_S`` between two of them, does not wait for its answers: its socket is
-disconnected (``event overflow``). The pause, rather than "since the queue was last empty", is what
-catches a client that floods in bursts (a polling POST of 50 events each time the last one returned).
+disconnected (``event overflow``); the rest of what it already sent to that namespace is dropped
+(client.py), so the connection stays up long enough to deliver the answers and the DISCONNECT.
+The pause, rather than "since the queue was last empty", is what catches a client that floods in
+bursts (a polling POST of 50 events each time the last one returned).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Inbox:
         if self.refused > nsp.server.max_refused_events:
             log.info("socket %s on %s keeps sending past its bound; disconnecting", socket.sid, nsp.name)
             self.pending.clear()
+            socket.client.overflowed.add(nsp.name)
             socket.disconnect(reason=OVERFLOW_REASON)
             return
         hook = nsp._on_overflow

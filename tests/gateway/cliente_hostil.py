@@ -1,10 +1,11 @@
 """A hostile Socket.IO client, run as its own process: it writes N events at once and counts the answers.
 
-Raw Engine.IO v4 / Socket.IO v5 over aiohttp (no client library paces it): over WebSocket every
-event is one frame, sent back to back; over long-polling the events go in POSTs of ``--lote``
+Raw Engine.IO v4 / Socket.IO v5 (websockets, aiohttp; no Socket.IO client paces it): over
+WebSocket every event is one frame, sent back to back; over long-polling the events go in POSTs of ``--lote``
 packets while another request reads. Prints one JSON line: how many acks of each kind came back
 (``ok`` or the ack's ``code``), whether the server disconnected the namespace (``41``) or closed
-the connection, and how long it took. Used by tests/gateway/test_gateway_justica.py and
+the connection, and how long it took. Before the flood it prints ``{"conectado": true}``, so whoever
+runs it knows when to start measuring. Used by tests/gateway/test_gateway_justica.py and
 bench/flood_fairness.py:
 
     python tests/gateway/cliente_hostil.py URL TOKEN --evento atendente:status \
@@ -22,6 +23,8 @@ from collections import Counter
 from typing import Any
 
 import aiohttp
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 NS = "/atendimento"
 
@@ -56,48 +59,49 @@ class Placar:
         }
 
 
+def _pronto() -> None:
+    print(json.dumps({"conectado": True}), flush=True)
+
+
 def _evento(ack_id: int, evento: str, payload: Any) -> str:
     return f"42{NS},{ack_id}" + json.dumps([evento, payload], separators=(",", ":"))
 
 
 async def por_websocket(url: str, token: str, evento: str, payload: Any, quantos: int, prazo: float) -> dict:
+    # websockets, not aiohttp: its recv() hands over every message that arrived before a close, so the
+    # answers to a flood the server ends are all counted.
     placar = Placar()
     ws_url = url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
-        assert (await ws.receive_str()).startswith("0{")
-        await ws.send_str(f"40{NS}," + json.dumps({"token": token}))
-        resposta = await ws.receive_str()
+    async with connect(ws_url, max_size=None, compression=None) as ws:
+        assert str(await ws.recv()).startswith("0{")
+        await ws.send(f"40{NS}," + json.dumps({"token": token}))
+        resposta = str(await ws.recv())
         if not resposta.startswith(f"40{NS},"):
             raise SystemExit(f"not connected: {resposta}")
+        _pronto()
         inicio = time.monotonic()
 
         async def ler() -> None:
-            async for msg in ws:
-                if msg.type != aiohttp.WSMsgType.TEXT:
-                    break
-                if msg.data == "2":
-                    await ws.send_str("3")
-                else:
-                    placar.ler(msg.data)
-                if sum(placar.acks.values()) >= quantos:
-                    break
-            placar.fechado = ws.closed or placar.fechado
+            with contextlib.suppress(ConnectionClosed):
+                while sum(placar.acks.values()) < quantos:
+                    texto = str(await ws.recv())
+                    if texto == "2":
+                        await ws.send("3")
+                    else:
+                        placar.ler(texto)
+            placar.fechado = ws.close_code is not None
             placar.fim.set()
 
         leitor = asyncio.create_task(ler())
         enviados = 0
-        with contextlib.suppress(ConnectionResetError, aiohttp.ClientError):
+        with contextlib.suppress(ConnectionClosed):
             for i in range(quantos):
-                await ws.send_str(_evento(i, evento, payload))
+                await ws.send(_evento(i, evento, payload))
                 enviados += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(placar.fim.wait(), prazo)
-        if placar.desconectado:
-            # After the DISCONNECT the rest of the flood is a protocol error: the server closes.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(leitor, 5)
         leitor.cancel()
-        placar.fechado = placar.fechado or ws.closed
+        placar.fechado = placar.fechado or ws.close_code is not None
         return placar.resumo(enviados, inicio)
 
 
@@ -115,6 +119,7 @@ async def por_polling(
             resposta = await r.text()
         if f"40{NS}," not in resposta:
             raise SystemExit(f"not connected: {resposta}")
+        _pronto()
         inicio = time.monotonic()
 
         async def ler() -> None:
