@@ -101,8 +101,8 @@ class LimitesEventos:
         if not isinstance(storage, SlidingWindowCounterSupport):
             raise TypeError("the limits storage must support sliding-window counters")
         self._limiter = SlidingWindowCounterRateLimiter(storage)
-        self._usuario = {e: _item(e, t, "u") for e, t in {**POR_USUARIO, **(por_usuario or {})}.items()}
-        self._empresa = {e: _item(e, t, "e") for e, t in {**POR_EMPRESA, **(por_empresa or {})}.items()}
+        self._usuario = {e: _item(t, "u") for e, t in {**POR_USUARIO, **(por_usuario or {})}.items()}
+        self._empresa = {e: _item(t, "e") for e, t in {**POR_EMPRESA, **(por_empresa or {})}.items()}
         self._regras: dict[str, _Regra] = {}
 
     def _regra(self, evento: str) -> _Regra:
@@ -122,8 +122,9 @@ class LimitesEventos:
         """
         regra = self._regra(evento)
         for item, chave in (
-            (regra.usuario, _chave(empresa_id, usuario_id)),
-            (regra.empresa, _chave(empresa_id)),
+            # The event is part of the key: events under the same (default) limit count apart.
+            (regra.usuario, _chave(evento, empresa_id, usuario_id)),
+            (regra.empresa, _chave(evento, empresa_id)),
         ):
             if item is not None and not await self._limiter.hit(item, *chave):
                 stats = await self._limiter.get_window_stats(item, *chave)
@@ -131,7 +132,7 @@ class LimitesEventos:
         return None
 
 
-def _item(evento: str, texto: str, escopo: str) -> RateLimitItem:
+def _item(texto: str, escopo: str) -> RateLimitItem:
     modelo = parse(texto)
-    # The item's namespace keeps each event's and scope's counters apart in the shared storage.
-    return type(modelo)(modelo.amount, modelo.multiples, namespace=f"evento:{escopo}:{evento}")
+    # The namespace keeps the per-user and per-tenant counters apart in the shared storage.
+    return type(modelo)(modelo.amount, modelo.multiples, namespace=f"evento:{escopo}")
