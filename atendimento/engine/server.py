@@ -28,6 +28,7 @@ from .adapter import Adapter, AdapterFactory
 from .client import Client
 from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
 from .namespace import Namespace
+from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
 from .transport.engine import EngineServer
 from .transport.types import ASGIApp, Receive, Scope, Send
@@ -72,6 +73,8 @@ class Server:
         adapter_factory: AdapterFactory = Adapter,
         max_pending_events: int = 16,
         max_refused_events: int = 64,
+        recovery: RecoveryConfig | None = None,
+        recovery_store: RecoveryStore | None = None,
     ) -> None:
         if max_pending_events < 1 or max_refused_events < 0:
             raise ValueError("max_pending_events must be >= 1 and max_refused_events >= 0")
@@ -91,6 +94,10 @@ class Server:
         self.max_pending_events = max_pending_events
         self.max_refused_events = max_refused_events
         self.refusal_memory_s = REFUSAL_MEMORY_S
+        # Connection state recovery (engine/recovery.py): off unless a config or a store is given.
+        if recovery_store is None and recovery is not None:
+            recovery_store = MemoryRecoveryStore(recovery)
+        self.recovery: RecoveryStore | None = recovery_store
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.of("/")
@@ -114,6 +121,9 @@ class Server:
         for nsp in self.namespaces.values():
             old, new = nsp.adapter, factory(nsp)
             new.rooms, new.sids = old.rooms, old.sids
+            new.restoring = old.restoring
+            if old.log is not None:
+                new.use_log(old.log)
             nsp.adapter = new
 
     # ------------------------------------------------------------------------------------------- ASGI

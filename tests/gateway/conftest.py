@@ -20,6 +20,7 @@ import pytest
 from apoio_rede import servir_uvicorn
 
 from atendimento.api import create_api
+from atendimento.app import recuperacao
 from atendimento.config import Settings
 from atendimento.engine import Server
 from atendimento.gateway.namespace import montar_gateway
@@ -58,6 +59,7 @@ async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
             max_payload_bytes=settings.max_payload_bytes,
             max_pending_events=settings.event_queue_per_socket,
             max_refused_events=settings.event_overflow_disconnect,
+            recovery=recuperacao(settings),
         )
         gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings, presenca=presenca)
         servico.publicador = gateway.publicador
