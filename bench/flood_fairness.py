@@ -227,12 +227,20 @@ def main() -> None:
             )  # fmt: skip
             if prep.returncode != 0:
                 sys.exit(f"prepare failed: {prep.stderr[-2000:]}")
-            porta = free_port()
             argv = [PYTHON, str(repo / "bench" / "gateway_server.py"), "serve"]
-            with server_process(f"flood-{nome}", argv, porta, env=env, cwd=repo):
-                url = f"http://127.0.0.1:{porta}"
-                log(f"bench: {nome} ({a.duration:.0f} s) against {repo}")
-                r = asyncio.run(cenario(url, evento, payload, transporte, a.duration, a.rest_rate))
+            for tentativa in range(3):
+                # On a shared machine another process may take the free port first: try another one.
+                porta = free_port()
+                try:
+                    with server_process(f"flood-{nome}", argv, porta, env=env, cwd=repo):
+                        url = f"http://127.0.0.1:{porta}"
+                        log(f"bench: {nome} ({a.duration:.0f} s) against {repo}")
+                        r = asyncio.run(cenario(url, evento, payload, transporte, a.duration, a.rest_rate))
+                    break
+                except (aiohttp.ClientError, RuntimeError, KeyError) as exc:
+                    log(f"bench: {nome} attempt {tentativa + 1} failed: {exc!r}")
+            else:
+                sys.exit(f"{nome}: no run succeeded")
         resultados["scenarios"][nome] = r
         print(json.dumps({nome: r}), flush=True)
     dump(a.json, resultados)
