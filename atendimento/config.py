@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     jwt_algorithms: Annotated[list[str], NoDecode] = ["HS256"]
     jwt_leeway_seconds: int = Field(5, ge=0, le=300)
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
+    # POST /auth/renovar stretches a login up to this age (from the login's auth_time), then refuses.
+    session_max_seconds: int = Field(24 * 3600, ge=60)
     cors_origins: Annotated[list[str], NoDecode] = []
     # Proxies (addresses or networks) whose X-Forwarded-For/-Proto uvicorn may believe. Empty: none,
     # the TCP peer is the client. uvicorn's own default trusts 127.0.0.1, which lets anything that
@@ -97,6 +99,14 @@ class Settings(BaseSettings):
     recovery_max_session_packets: int = Field(1_000, ge=1)
     recovery_max_session_bytes: int = Field(1_000_000, ge=1024)
     recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
+    # The Socket.IO Admin UI's /admin namespace (docs/monitoring.md): off unless both are set.
+    admin_username: str | None = None
+    admin_password_hash: str | None = None  # argon2id, from `atendimento admin-hash`
+    # Serve the official UI's files at /admin-ui/ (installed by `make admin-ui`, never committed).
+    admin_ui: bool = False
+    admin_ui_dir: Path = Path("tools/admin-ui/node_modules/@socket.io/admin-ui/ui/dist")
+    # Tenants with their own `empresa` label on /metrics; the others are summed as empresa="outras".
+    metrics_max_empresas: int = Field(20, ge=1, le=1000)
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
@@ -145,9 +155,21 @@ class Settings(BaseSettings):
             raise ValueError(f"jwt_algorithms {asymmetric} need jwt_public_key")
         if not self.socketio_path.startswith("/") or not self.socketio_path.endswith("/"):
             raise ValueError("socketio_path must start and end with '/'")
+        if bool(self.admin_username) != bool(self.admin_password_hash):
+            raise ValueError(
+                "admin_username and admin_password_hash go together (or neither, to turn /admin off)"
+            )
+        if self.admin_password_hash and not self.admin_password_hash.startswith("$argon2id$"):
+            raise ValueError(
+                "admin_password_hash must be an argon2id hash (make one with `atendimento admin-hash`)"
+            )
         return self
 
     # --- derived values -------------------------------------------------------------------------
+
+    @property
+    def admin_ativo(self) -> bool:
+        return bool(self.admin_username and self.admin_password_hash)
 
     @property
     def effective_database_url(self) -> str:

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
 from atendimento.api.dependencias import ContextoApi
+from atendimento.api.docs import instalar_docs
 from atendimento.api.errors import registrar_handlers
 from atendimento.api.limites import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos, LimiteCorpo
@@ -42,7 +43,7 @@ def create_api(
         title="atendimento",
         summary="API REST do módulo de atendimento (omnichannel)",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url=None,  # served by docs.py from a pinned package, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -55,6 +56,7 @@ def create_api(
         limitador_login=limitador_login or LimitadorLogin(politica=PoliticaLogin.from_settings(settings)),
     )
     registrar_handlers(app)
+    instalar_docs(app)
     for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):
         app.include_router(modulo.router)
 

@@ -64,6 +64,9 @@ class Client:
     # ------------------------------------------------------------------------------------------ input
 
     def receive(self, data: str | bytes) -> None:
+        monitors = self.server.monitors
+        if monitors.all:
+            monitors.received(len(data))
         if isinstance(data, str):
             packet = self.assembler.feed_text(data)
         else:

@@ -223,6 +223,8 @@ class Namespace:
             socket._start = log_.head  # every broadcast after this one reaches it
         client.send_connect(self.name, socket.sid, socket.pid)
         socket._accepted()
+        if self.server.monitors.all:
+            self.server.monitors.socket_connected(socket)
 
     def _refuse(self, socket: Socket, refused: ConnectionRefused) -> None:
         self._release(socket)
@@ -246,7 +248,11 @@ class Namespace:
             return
         socket.client.forget(self.name, socket)
         self._save(socket, reason)
+        monitors = self.server.monitors
+        rooms = socket.rooms if monitors.all else frozenset()
         self._release(socket)
+        if monitors.all:
+            monitors.socket_disconnected(socket, reason, rooms)
         self._run_on_disconnect(socket, reason)
 
     def _save(self, socket: Socket, reason: str) -> None:

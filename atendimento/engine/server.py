@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .adapter import Adapter, AdapterFactory
 from .client import Client
 from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
+from .monitor import Monitor, Monitors
 from .namespace import Namespace
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
@@ -51,12 +52,16 @@ class _SocketIOHandler:
 
     def on_open(self, session: EngineSession) -> None:
         session.app = Client(self.server, session)  # which starts the connect timeout
+        if self.server.monitors.all:
+            self.server.monitors.connection_opened(session.transport)
 
     def on_message(self, session: EngineSession, data: str | bytes) -> None:
         session.app.receive(data)
 
     def on_close(self, session: EngineSession, reason: str) -> None:
         session.app.on_close(reason)
+        if self.server.monitors.all:
+            self.server.monitors.connection_closed(reason)
 
 
 class Server:
@@ -100,6 +105,7 @@ class Server:
         self.recovery: RecoveryStore | None = recovery_store
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.monitors = Monitors()  # observers (engine/monitor.py); empty unless someone adds one
         self.of("/")
 
     def of(self, name: str) -> Namespace:
@@ -110,6 +116,10 @@ class Server:
         if nsp is None:
             nsp = self.namespaces[name] = Namespace(self, name, self.adapter_factory)
         return nsp
+
+    def add_monitor(self, monitor: Monitor) -> None:
+        """Tell ``monitor`` about connections, sockets, rooms and emits (see engine/monitor.py)."""
+        self.monitors.add(monitor)
 
     def set_adapter_factory(self, factory: AdapterFactory) -> None:
         """Build every namespace's adapter with ``factory(namespace)``, the existing ones included.

@@ -89,9 +89,13 @@ class Socket:
 
     def join(self, room: str) -> None:
         self.nsp.adapter.add(self.sid, room)
+        if self.connected and self.nsp.server.monitors.all:
+            self.nsp.server.monitors.room_joined(self.nsp.name, room, self.sid)
 
     def leave(self, room: str) -> None:
         self.nsp.adapter.remove(self.sid, room)
+        if self.connected and self.nsp.server.monitors.all:
+            self.nsp.server.monitors.room_left(self.nsp.name, room, self.sid)
 
     # ----------------------------------------------------------------------------------------- output
 
@@ -104,7 +108,11 @@ class Socket:
     def emit(self, event: str, *args: Any) -> None:
         """Queue an event to this socket; never blocks (the bytes go out at the end of this loop turn)."""
         check_event_name(event)
-        self._send(message(encode_event(self.nsp.name, event, args)))
+        out = message(encode_event(self.nsp.name, event, args))
+        self._send(out)
+        monitors = self.nsp.server.monitors
+        if monitors.all:
+            monitors.emitted(self.nsp.name, event, 1, out.size, self.sid)
 
     async def emit_with_ack(self, event: str, *args: Any, timeout: float = 5.0) -> list[Any]:  # noqa: ASYNC109
         """Emit and wait for the client's acknowledgement: the list of arguments it passed to its ack.

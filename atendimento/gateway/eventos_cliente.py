@@ -33,6 +33,7 @@ from atendimento.gateway.limites import DESCONHECIDO, LimiteDigitando, LimitesEv
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
 from atendimento.gateway.vagas import VagasPorEmpresa
+from atendimento.gateway.visualizando import Visualizando
 from atendimento.identity.tokens import Identidade
 
 log = logging.getLogger(__name__)
@@ -107,19 +108,44 @@ async def _tratar(tratador: Tratador, socket: Socket, args: tuple[object, ...]) 
     return await tratador(socket, args[0])
 
 
+class ObservadorEventos(Protocol):
+    """Told of every client event's answer (per-tenant metrics count outcomes from the ack's code)."""
+
+    def evento_cliente(self, socket: Socket, evento: str, ack: object) -> None: ...
+
+
+def _observado(
+    evento: str, responder: Callable[..., Awaitable[Ack]], observador: ObservadorEventos
+) -> Callable[..., Awaitable[Ack]]:
+    """``responder`` (a ``_respondendo`` wrapper), telling ``observador`` the ack it returns."""
+
+    async def observar(socket: Socket, *args: object) -> Ack:
+        ack = await responder(socket, *args)
+        observador.evento_cliente(socket, evento, ack)
+        return ack
+
+    observar.__name__ = responder.__name__
+    return observar
+
+
 class EventosCliente:
     def __init__(
         self,
         servico: ServicoDoGateway,
         publicador: Publicador,
         limite: LimiteDigitando,
+        observador: ObservadorEventos | None = None,
+        visualizando: Visualizando | None = None,
         limites: LimitesEventos | None = None,
         vagas: VagasPorEmpresa | None = None,
     ) -> None:
         self._servico = servico
         self._publicador = publicador
         self._limite = limite
+        self._observador = observador
+        self._visualizando = visualizando
         self._politica = Politica(limites or LimitesEventos(), vagas or VagasPorEmpresa())
+        self._registrados: frozenset[str] = frozenset()
 
     def registrar(self, ns: Namespace) -> None:
         tratadores: dict[str, Tratador] = {
@@ -129,8 +155,12 @@ class EventosCliente:
             "atendente:status": self.atendente_status,
         }
         _POLITICAS[ns] = self._politica
+        self._registrados = frozenset(tratadores)  # labels for refusals by the engine's bound
         for evento, tratador in tratadores.items():
-            ns.on(evento)(_respondendo(evento, tratador))
+            responder = _respondendo(evento, tratador)
+            if self._observador is not None:
+                responder = _observado(evento, responder, self._observador)
+            ns.on(evento)(responder)
         ns.on_unknown_event(self.evento_desconhecido)
         ns.on_overflow(self.fila_cheia)
 
@@ -143,12 +173,16 @@ class EventosCliente:
         if not await self._servico.ticket_existe(quem.empresa_id, ticket_id):
             raise FalhaEvento(Codigo.TICKET_NAO_ENCONTRADO)
         socket.join(salas.ticket(ticket_id))
+        if self._visualizando is not None:
+            await self._visualizando.entrou(socket, ticket_id, quem)
         return sucesso(ticketId=ticket_id)
 
     async def ticket_sair(self, socket: Socket, payload: object) -> Ack:
         ticket_id = payloads.ticket_id(payload)
         _identidade(socket)
         socket.leave(salas.ticket(ticket_id))  # leaving a room one is not in is a no-op
+        if self._visualizando is not None:
+            await self._visualizando.saiu(socket, ticket_id)
         return sucesso(ticketId=ticket_id)
 
     async def mensagem_digitando(self, socket: Socket, payload: object) -> Ack:
@@ -174,14 +208,22 @@ class EventosCliente:
         return sucesso(status=status)
 
     async def evento_desconhecido(self, socket: Socket, evento: str, *args: object) -> Ack:
+        ack = falha(Codigo.EVENTO_DESCONHECIDO)
         quem = sessao.identidade(socket)
         if quem is not None:
             limites = self._politica.limites
             espera_ms = await limites.consumir(DESCONHECIDO, quem.empresa_id, quem.usuario_id)
             if espera_ms is not None:
-                return falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=espera_ms)
-        return falha(Codigo.EVENTO_DESCONHECIDO)
+                ack = falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=espera_ms)
+        if self._observador is not None:
+            # The name is the client's: counted under one fixed label, never its own.
+            self._observador.evento_cliente(socket, "desconhecido", ack)
+        return ack
 
     def fila_cheia(self, socket: Socket, evento: str) -> Ack:
         """The engine's per-socket bound was reached: refused without running anything."""
-        return falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=ESPERA_FILA_MS)
+        ack = falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=ESPERA_FILA_MS)
+        if self._observador is not None:
+            rotulo = evento if evento in self._registrados else "desconhecido"
+            self._observador.evento_cliente(socket, rotulo, ack)
+        return ack

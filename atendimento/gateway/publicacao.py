@@ -8,6 +8,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | mensagem:nova            | ticket:{ticketId}                              |
 | mensagem:nao-atribuida   | empresa:{e}:atendentes (ticket has no atendente) |
 | mensagem:digitando       | ticket:{ticketId}, except the sending socket   |
+| ticket:visualizando      | ticket:{ticketId} (a second tab: that socket)  |
 | ticket:novo              | empresa:{e}:internos                           |
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
@@ -15,6 +16,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | atendente:online/offline | empresa:{e}:atendentes                         |
 | atendente:status         | empresa:{e}:atendentes                         |
 | notificacao              | user:{usuarioId} of {e}, or empresa:{e} for a broadcast |
+| sistema:estado           | every socket of this instance (its Redis link) |
 
 ``Publicador`` implements the domain's ``PublicadorEventos`` and the presence registry's
 ``OuvintePresenca``. The domain calls it after a commit, so a failure to emit is logged, never raised:
@@ -28,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain.entidades import MensagemDados, TicketDados, agora, iso_utc
-from atendimento.engine import Namespace, Socket
+from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
 from atendimento.gateway.presenca import Atendente
 from atendimento.identity.tokens import Identidade
@@ -87,6 +89,20 @@ class Publicador:
         payload = {"ticketId": ticket.id, "atendenteId": ticket.atendente_id, **ticket.para_evento()}
         self._emitir("ticket:atribuido", payload, salas.usuario(ticket.empresa_id, ticket.atendente_id))
 
+    def ticket_visualizando(
+        self, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
+    ) -> None:
+        """Who has the ticket open, ``[(usuarioId, usuarioNome)]``: to its room when the set changed,
+        or ``so_para`` alone (a second tab of a user already there, which must learn the set)."""
+        payload = {
+            "ticketId": ticket_id,
+            "usuarios": [{"usuarioId": u, "usuarioNome": n} for u, n in usuarios],
+        }
+        if so_para is not None:
+            so_para.emit("ticket:visualizando", payload)
+        else:
+            self._emitir("ticket:visualizando", payload, salas.ticket(ticket_id))
+
     # --- atendentes -----------------------------------------------------------------------------
 
     def atendente_online(self, atendente: Atendente, momento: datetime) -> None:
@@ -107,6 +123,22 @@ class Publicador:
             "timestamp": iso_utc(agora()),
         }
         self._emitir("atendente:status", payload, salas.atendentes(quem.empresa_id))
+
+    # --- the backplane ------------------------------------------------------------------------
+
+    def sistema_estado(self, redis_ok: bool) -> None:
+        """``sistema:estado`` to every socket of this instance when its Redis link changes state.
+
+        Local only: each instance tells its own sockets about its own link (a degraded link could not
+        carry it anyway, and a recovered one would otherwise send it twice).
+        """
+        payload = {"redis": "ok" if redis_ok else "degradado"}
+        try:
+            self._ns.adapter.broadcast_local(
+                EventPacket(self._ns.name, "sistema:estado", (payload,)), EVERYONE
+            )
+        except Exception:
+            log.exception("publishing sistema:estado failed")
 
     # --- notifications --------------------------------------------------------------------------
 
