@@ -105,6 +105,8 @@ def _engine_server(settings: Settings) -> Server:
         ping_interval_ms=settings.ping_interval_ms,
         ping_timeout_ms=settings.ping_timeout_ms,
         max_payload_bytes=settings.max_payload_bytes,
+        max_pending_events=settings.event_queue_per_socket,
+        max_refused_events=settings.event_overflow_disconnect,
         recovery=recuperacao(settings),
     )
 

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse as parse_limite
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -20,6 +21,22 @@ MIN_HS256_SECRET_BYTES = 32
 
 class SettingsError(ValueError):
     """A setting has a value the product cannot start with; the message is one line for the operator."""
+
+
+def _rate_limits(value: object) -> object:
+    """``"atendente:status=10/minute; ?=20/minute"`` → ``{event: limit}`` (each limit checked)."""
+    if not isinstance(value, str):
+        return value
+    limits: dict[str, str] = {}
+    for entry in value.split(";"):
+        if not entry.strip():
+            continue
+        event, equals, limit = entry.strip().rpartition("=")
+        if not equals or not event.strip():
+            raise ValueError(f"{entry.strip()!r}: expected event=limit, e.g. atendente:status=30/minute")
+        parse_limite(limit.strip())  # ValueError with the library's message
+        limits[event.strip()] = limit.strip()
+    return limits
 
 
 def _split_list(value: object) -> object:
@@ -61,6 +78,14 @@ class Settings(BaseSettings):
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
+    # Fairness (issue 10): per socket, events in flight or queued, and refusals before a disconnect;
+    # per-event rate limits over the defaults in gateway/limites.py ("*" any event, "?" unknown ones);
+    # client events of one tenant handled at once (they share the database pool with everyone).
+    event_queue_per_socket: int = Field(16, ge=1, le=1000)
+    event_overflow_disconnect: int = Field(64, ge=0)
+    event_rate_limits: Annotated[dict[str, str], NoDecode] = {}
+    event_rate_limits_tenant: Annotated[dict[str, str], NoDecode] = {}
+    events_per_tenant_at_once: int = Field(4, ge=1, le=1000)
     # Login throttling (api/limites.py): per account, free failures then a lock-out that doubles with
     # each further failure up to the maximum; per address (IPv6 by /64), failures and all attempts a
     # minute (successful logins give their failure slot back: a call centre behind one NAT).
@@ -87,6 +112,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("event_rate_limits", "event_rate_limits_tenant", mode="before")
+    @classmethod
+    def _limits(cls, value: object) -> object:
+        return _rate_limits(value)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -114,7 +114,10 @@ class ServicoAtendimento:
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
             return await repo.listar_usuarios(role=ROLE_ATENDENTE, apos=apos, limite=limite)
 
-    async def definir_status_atendente(self, empresa_id: str, usuario_id: str, status: str) -> UsuarioDados:
+    async def definir_status_atendente(
+        self, empresa_id: str, usuario_id: str, status: str
+    ) -> tuple[UsuarioDados, bool]:
+        """The user with the new status, and whether it changed (the same status again writes nothing)."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(usuario_id, "usuarioId")
         status = regras.validar_status_atendente(status)
@@ -124,8 +127,10 @@ class ServicoAtendimento:
                 raise usuario_nao_encontrado()
             if usuario.role != ROLE_ATENDENTE:
                 raise Proibido("Somente atendentes têm status de atendimento", "PROIBIDO")
+            if usuario.status_atendimento == status:
+                return usuario, False
             await repo.definir_status_atendente(usuario_id, status)
-        return replace(usuario, status_atendimento=status)
+        return replace(usuario, status_atendimento=status), True
 
     # --- tickets ------------------------------------------------------------------------------
 

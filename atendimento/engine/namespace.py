@@ -52,6 +52,7 @@ class Namespace:
         self._on_connect: _Handler | None = None
         self._on_disconnect: _Handler | None = None
         self._on_unknown: _Handler | None = None
+        self._on_overflow: _Handler | None = None
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name} ({len(self.sockets)} sockets)>"
@@ -85,6 +86,16 @@ class Namespace:
     def on_unknown_event(self, handler: F) -> F:
         """``handler(socket, event, *args)`` for events without a handler; its return value is the ack."""
         self._on_unknown = _Handler(handler)
+        return handler
+
+    def on_overflow(self, handler: F) -> F:
+        """``handler(socket, event)`` for an event refused because the socket already has
+        ``max_pending_events`` in flight or queued; its return value is the ack. Runs inline (sync only),
+        so a refusal costs no task and no I/O."""
+        wrapped = _Handler(handler)
+        if wrapped.is_async:
+            raise TypeError("the overflow handler must be synchronous")
+        self._on_overflow = wrapped
         return handler
 
     # ------------------------------------------------------------------------------------- broadcast
@@ -275,8 +286,8 @@ class Namespace:
         event = data[0]
         handler = self._handlers.get(event)
         if handler is not None:
-            self.server._call(handler, event, ack_id, socket, *data[1:])
+            socket._inbox.submit(handler, event, ack_id, tuple(data[1:]))
         elif self._on_unknown is not None:
-            self.server._call(self._on_unknown, event, ack_id, socket, *data)
+            socket._inbox.submit(self._on_unknown, event, ack_id, tuple(data))
         else:
             log.debug("no handler for event %r on %s", event, self.name)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .adapter import Adapter, AdapterFactory
 from .client import Client
+from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
 from .monitor import Monitor, Monitors
 from .namespace import Namespace
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
@@ -75,9 +76,13 @@ class Server:
         connect_timeout_ms: int = 45_000,
         upgrade_timeout_ms: int = 10_000,
         adapter_factory: AdapterFactory = Adapter,
+        max_pending_events: int = 16,
+        max_refused_events: int = 64,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
     ) -> None:
+        if max_pending_events < 1 or max_refused_events < 0:
+            raise ValueError("max_pending_events must be >= 1 and max_refused_events >= 0")
         self.config = EngineConfig(
             path=path,
             cors_origins=tuple(cors_origins),
@@ -90,6 +95,10 @@ class Server:
         self.engine = EngineServer(_SocketIOHandler(self), self.config)
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
+        # Per socket: events in flight or queued (inbox.py), and refusals before a disconnect.
+        self.max_pending_events = max_pending_events
+        self.max_refused_events = max_refused_events
+        self.refusal_memory_s = REFUSAL_MEMORY_S
         # Connection state recovery (engine/recovery.py): off unless a config or a store is given.
         if recovery_store is None and recovery is not None:
             recovery_store = MemoryRecoveryStore(recovery)
@@ -192,30 +201,8 @@ class Server:
         return task
 
     def _call(self, handler: _Handler, what: str, ack_id: int | None, socket: Socket, *args: Any) -> None:
-        """Run an event/disconnect handler; its exceptions are logged here and never reach the client."""
+        """Run a handler outside the socket's event order (disconnect); failures are logged here."""
         if handler.is_async:
-            self._spawn(self._call_async(handler, what, ack_id, socket, args))
-            return
-        try:
-            result = handler.fn(socket, *args)
-        except Exception as exc:
-            _log_failure(what, socket, exc)
-            return
-        if ack_id is not None:
-            socket._send_ack(ack_id, result)
-
-    async def _call_async(
-        self, handler: _Handler, what: str, ack_id: int | None, socket: Socket, args: tuple[Any, ...]
-    ) -> None:
-        try:
-            result = await handler.fn(socket, *args)
-        except Exception as exc:
-            _log_failure(what, socket, exc)
-            return
-        if ack_id is not None:
-            socket._send_ack(ack_id, result)
-
-
-def _log_failure(what: str, socket: Socket, exc: BaseException) -> None:
-    log.error("handler for %r on %s failed: %r", what, socket.nsp.name, exc)
-    log.debug("traceback", exc_info=exc)
+            self._spawn(run_async(handler, what, ack_id, socket, args))
+        else:
+            run_sync(handler, what, ack_id, socket, args)

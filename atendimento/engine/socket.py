@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .adapter import Target
 from .handshake import Handshake
+from .inbox import Inbox
 from .protocol.outgoing import Outgoing, message
 from .protocol.socketio import ACK, DISCONNECT, RESERVED_EVENTS, Packet, encode, encode_event
 
@@ -39,6 +40,7 @@ class Socket:
     __slots__ = (
         "_acks",
         "_early",
+        "_inbox",
         "_next_ack",
         "_restored_at",
         "_start",
@@ -64,6 +66,7 @@ class Socket:
         self._early: list[Outgoing] | None = []  # output held until CONNECT is sent; None afterwards
         self._acks: dict[int, asyncio.Future[list[Any]]] | None = None
         self._next_ack = 0
+        self._inbox = Inbox(self)  # its events, in order and bounded (inbox.py)
         # Connection state recovery (engine/recovery.py); pid stays None while it is off.
         self.pid: str | None = None
         self.recovered = False  # True: old sid, rooms and data are back, missed packets follow CONNECT
@@ -210,6 +213,7 @@ class Socket:
     def _closed(self) -> None:
         self.connected = False
         self._early = None
+        self._inbox.pending.clear()
         acks, self._acks = self._acks, None
         if acks:
             for future in acks.values():

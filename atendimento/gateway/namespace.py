@@ -11,10 +11,11 @@ from atendimento.engine import Namespace, Server, Socket
 from atendimento.gateway.conexao import Conexoes
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
-from atendimento.gateway.limites import LimiteDigitando
+from atendimento.gateway.limites import LimiteDigitando, LimitesEventos
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.renovacao import Renovacao
+from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando
 from atendimento.identity.tokens import ServicoTokens
 
@@ -77,9 +78,16 @@ def montar_gateway(
 
     ns.on_connect(renovacao.ao_conectar(conexoes.conectar))
     ns.on_disconnect(desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage), observador, quem_ve).registrar(
-        ns, {"auth:renovar": renovacao.renovar}
+    limites = LimitesEventos(
+        limiter_storage,
+        por_usuario=settings.event_rate_limits,
+        por_empresa=settings.event_rate_limits_tenant,
     )
+    vagas = VagasPorEmpresa(settings.events_per_tenant_at_once)
+    digitando = LimiteDigitando(limiter_storage)
+    EventosCliente(
+        servico, publicador, digitando, observador, quem_ve, limites=limites, vagas=vagas
+    ).registrar(ns, {"auth:renovar": renovacao.renovar})
     return Gateway(
         namespace=ns,
         publicador=publicador,

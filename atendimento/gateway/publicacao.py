@@ -12,10 +12,10 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | ticket:novo              | empresa:{e}:internos                           |
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
-| ticket:atribuido         | user:{atendenteId}                             |
+| ticket:atribuido         | user:{atendenteId} (of the ticket's tenant)    |
 | atendente:online/offline | empresa:{e}:atendentes                         |
 | atendente:status         | empresa:{e}:atendentes                         |
-| notificacao              | user:{usuarioId}, or empresa:{e} for a broadcast |
+| notificacao              | user:{usuarioId} of {e}, or empresa:{e} for a broadcast |
 | sistema:estado           | every socket of this instance (its Redis link) |
 
 ``Publicador`` implements the domain's ``PublicadorEventos`` and the presence registry's
@@ -87,7 +87,7 @@ class Publicador:
             log.error("ticket_atribuido for ticket %s with no atendente; not published", ticket.id)
             return
         payload = {"ticketId": ticket.id, "atendenteId": ticket.atendente_id, **ticket.para_evento()}
-        self._emitir("ticket:atribuido", payload, salas.usuario(ticket.atendente_id))
+        self._emitir("ticket:atribuido", payload, salas.usuario(ticket.empresa_id, ticket.atendente_id))
 
     def ticket_visualizando(
         self, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
@@ -151,7 +151,7 @@ class Publicador:
         dados: object | None,
     ) -> None:
         # usuario_id was checked against empresa_id by the API (the user exists in that tenant).
-        sala = salas.usuario(usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
+        sala = salas.usuario(empresa_id, usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
         payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
         self._emitir("notificacao", payload, sala)
 

@@ -57,6 +57,8 @@ async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
             ping_interval_ms=settings.ping_interval_ms,
             ping_timeout_ms=settings.ping_timeout_ms,
             max_payload_bytes=settings.max_payload_bytes,
+            max_pending_events=settings.event_queue_per_socket,
+            max_refused_events=settings.event_overflow_disconnect,
             recovery=recuperacao(settings),
         )
         gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings, presenca=presenca)

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from apoio_proxy import proxy_para
 
+from atendimento.gateway.salas import usuario as sala_de_usuario
+
 from .apoio_gateway import Produto
 from .clientes_node import NODE_DIR, ClientesNode
 from .conftest import Subir
@@ -151,7 +153,11 @@ async def test_pid_de_outro_usuario_ou_empresa_nao_restaura_nada(
             assert outro["type"] == "connect" and outro["recovered"] is False and outro["id"] != ana["id"]
             salas = produto.gateway.namespace.sockets[outro["id"]].rooms
             assert not any(s.startswith("ticket:") for s in salas)
-            assert f"user:{produto.id(intruso)}" in salas and f"user:{produto.id(ANA)}" not in salas
+            sala_intruso = sala_de_usuario(produto.empresa_de(intruso), produto.id(intruso))
+            assert (
+                sala_intruso in salas
+                and sala_de_usuario(produto.empresa_de(ANA), produto.id(ANA)) not in salas
+            )
             await nos.pedir("intruso", "ticket:sair", {"ticketId": "x"})  # a round trip
             assert nos.eventos("intruso", "mensagem:nova") == []
             # Single use: Ana's own reconnect now finds nothing to restore.
