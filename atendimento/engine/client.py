@@ -81,7 +81,7 @@ class Client:
         if name in self.sockets or name in self.connecting:
             raise ProtocolError(f"second CONNECT to {name[:64]!r}")
         nsp = self.server.namespaces.get(name)
-        if nsp is None:
+        if nsp is None or (name == "/" and not self.server.serve_main_namespace):
             self.send_connect_error(name, {"message": "Invalid namespace"})
             return
         auth: dict[str, Any] = packet.data if packet.data is not None else {}

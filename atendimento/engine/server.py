@@ -69,6 +69,11 @@ class Server:
         connect_timeout_ms: int = 45_000,
         upgrade_timeout_ms: int = 10_000,
         adapter_factory: AdapterFactory = Adapter,
+        serve_main_namespace: bool = False,
+        max_polling_packets: int = 100,
+        max_sessions_per_address: int | None = None,
+        refusal_log_lines: int = 20,
+        refusal_log_interval_s: float = 10.0,
     ) -> None:
         self.config = EngineConfig(
             path=path,
@@ -78,16 +83,24 @@ class Server:
             max_payload_bytes=max_payload_bytes,
             max_buffered_bytes=max_buffered_bytes,
             upgrade_timeout_ms=upgrade_timeout_ms,
+            max_polling_packets=max_polling_packets,
+            max_sessions_per_address=max_sessions_per_address,
+            refusal_log_lines=refusal_log_lines,
+            refusal_log_interval_s=refusal_log_interval_s,
         )
         self.engine = EngineServer(_SocketIOHandler(self), self.config)
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
+        # "/" exists (its adapter, its handlers) but refuses every CONNECT unless served: a product
+        # whose clients all use their own namespace must not hand anonymous clients a connection.
+        self.serve_main_namespace = serve_main_namespace
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.of("/")
 
     def of(self, name: str) -> Namespace:
-        """The namespace ``name`` (created on first use). ``"/"`` always exists."""
+        """The namespace ``name`` (created on first use). ``"/"`` always exists; clients may connect
+        to it only with ``Server(serve_main_namespace=True)``."""
         if not name.startswith("/"):
             raise ValueError("namespace names start with '/'")
         nsp = self.namespaces.get(name)

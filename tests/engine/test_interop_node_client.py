@@ -366,11 +366,12 @@ async def test_websocket_first_as_in_the_seed(node: NodeClients, engine_server: 
     assert (await node.echo("a", "oi"))["transport"] == "websocket"
     assert (await node.request("a", "ack", {"a": 1}))["args"] == [{"a": 1}]
 
-    def server_view() -> tuple[str, dict[str, Any]]:
+    def server_view() -> tuple[str, dict[str, Any], dict[str, Any]]:
         socket = server_socket(engine_server, sid)
-        return socket.session.transport, socket.handshake.auth
+        return socket.session.transport, socket.handshake.auth, socket.data["auth"]
 
-    assert await on_server(engine_server, server_view) == ("websocket", {"token": "t"})
+    # The handler saw the auth (and kept it itself); the engine dropped its copy once connected.
+    assert await on_server(engine_server, server_view) == ("websocket", {}, {"token": "t"})
     assert node.of("a", "upgrade") == []
 
 
