@@ -87,6 +87,11 @@ def _engine_server(settings: Settings) -> Server:
         ping_interval_ms=settings.ping_interval_ms,
         ping_timeout_ms=settings.ping_timeout_ms,
         max_payload_bytes=settings.max_payload_bytes,
+        connect_timeout_ms=settings.connect_timeout_ms,
+        max_polling_packets=settings.max_polling_packets,
+        max_sessions_per_address=settings.max_sessions_per_address or None,
+        refusal_log_lines=settings.refusal_log_lines,
+        refusal_log_interval_s=settings.refusal_log_interval_seconds,
     )
 
 
