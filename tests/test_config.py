@@ -66,7 +66,7 @@ def test_engine_bounds_reach_the_engine(monkeypatch: pytest.MonkeyPatch) -> None
     from atendimento.app import _engine_server
 
     config = _engine_server(load_settings()).config
-    assert (config.max_polling_packets, config.max_sessions_per_address) == (100, 1000)
+    assert (config.max_polling_packets, config.max_sessions_per_address) == (256, 1000)
     assert (config.refusal_log_lines, config.refusal_log_interval_s) == (20, 10.0)
     monkeypatch.setenv("ATENDIMENTO_MAX_POLLING_PACKETS", "50")
     monkeypatch.setenv("ATENDIMENTO_MAX_SESSIONS_PER_ADDRESS", "0")  # no cap

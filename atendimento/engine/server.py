@@ -70,7 +70,7 @@ class Server:
         upgrade_timeout_ms: int = 10_000,
         adapter_factory: AdapterFactory = Adapter,
         serve_main_namespace: bool = False,
-        max_polling_packets: int = 100,
+        max_polling_packets: int = 256,
         max_sessions_per_address: int | None = None,
         refusal_log_lines: int = 20,
         refusal_log_interval_s: float = 10.0,
