@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api import LimitadorLogin, VerificacaoProntidao, create_api
+from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
+from atendimento.engine.recovery import RecoveryConfig
 from atendimento.gateway.namespace import Gateway, montar_gateway
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import app_metricas
@@ -80,6 +81,18 @@ class Aplicacao:
                 return
 
 
+def recuperacao(settings: Settings) -> RecoveryConfig | None:
+    """The engine's connection state recovery settings; None (off) for a window of 0."""
+    if not settings.recovery_window_seconds:
+        return None
+    return RecoveryConfig(
+        window_seconds=settings.recovery_window_seconds,
+        max_session_packets=settings.recovery_max_session_packets,
+        max_session_bytes=settings.recovery_max_session_bytes,
+        max_total_bytes=settings.recovery_max_total_bytes,
+    )
+
+
 def _engine_server(settings: Settings) -> Server:
     return Server(
         path=settings.socketio_path,
@@ -92,6 +105,7 @@ def _engine_server(settings: Settings) -> Server:
         max_sessions_per_address=settings.max_sessions_per_address or None,
         refusal_log_lines=settings.refusal_log_lines,
         refusal_log_interval_s=settings.refusal_log_interval_seconds,
+        recovery=recuperacao(settings),
     )
 
 
@@ -138,7 +152,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         readiness=readiness,
         degradacao=degradation,
         settings=settings,
-        limitador_login=None if limiter_storage is None else LimitadorLogin(limiter_storage),
+        limitador_login=LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
     api.mount("/metrics", app_metricas(server))
     return Aplicacao(

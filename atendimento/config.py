@@ -5,12 +5,15 @@ Every setting here is documented in the README's configuration table; keep the t
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from atendimento.private_files import criar_exclusivo, criar_pasta_privada, ler_completo, restringir
 
 MIN_HS256_SECRET_BYTES = 32
 
@@ -38,11 +41,17 @@ class Settings(BaseSettings):
     database_admin_url: str | None = None
     redis_url: str | None = None
     jwt_secret: str | None = None
+    # A file holding the HS256 secret (a mounted secret): keeps it out of the environment and argv.
+    jwt_secret_file: Path | None = None
     jwt_public_key: str | None = None  # PEM text, or a path to a PEM file
     jwt_algorithms: Annotated[list[str], NoDecode] = ["HS256"]
     jwt_leeway_seconds: int = Field(5, ge=0, le=300)
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Proxies (addresses or networks) whose X-Forwarded-For/-Proto uvicorn may believe. Empty: none,
+    # the TCP peer is the client. uvicorn's own default trusts 127.0.0.1, which lets anything that
+    # reaches us through a local proxy passing the header along choose its apparent address.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = False
     socketio_path: str = "/socket.io/"
@@ -56,8 +65,21 @@ class Settings(BaseSettings):
     refusal_log_lines: int = Field(20, ge=1)
     refusal_log_interval_seconds: float = Field(10.0, gt=0)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
+    # Login throttling (api/limites.py): per account, free failures then a lock-out that doubles with
+    # each further failure up to the maximum; per address (IPv6 by /64), failures and all attempts a
+    # minute (successful logins give their failure slot back: a call centre behind one NAT).
+    login_free_failures: int = Field(5, ge=1, le=100)
+    login_lockout_seconds: int = Field(60, ge=1, le=3600)
+    login_lockout_max_seconds: int = Field(900, ge=1, le=86400)
+    login_failures_per_address_per_minute: int = Field(30, ge=1)
+    login_attempts_per_address_per_minute: int = Field(600, ge=1)
+    # Connection state recovery (docs/recovery.md); a window of 0 turns it off.
+    recovery_window_seconds: float = Field(120.0, ge=0, le=3600)
+    recovery_max_session_packets: int = Field(1_000, ge=1)
+    recovery_max_session_bytes: int = Field(1_000_000, ge=1024)
+    recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
 
-    @field_validator("jwt_algorithms", "cors_origins", mode="before")
+    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
@@ -76,10 +98,24 @@ class Settings(BaseSettings):
             raise ValueError(f"jwt_algorithms must be among {sorted(allowed)}, got {value}")
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"forwarded_allow_ips: {item!r} is not an address, a network or *") from None
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
             raise ValueError(f"jwt_secret must be at least {MIN_HS256_SECRET_BYTES} bytes")
+        if self.jwt_secret is not None and self.jwt_secret_file is not None:
+            raise ValueError("set jwt_secret or jwt_secret_file, not both")
         asymmetric = [a for a in self.jwt_algorithms if a != "HS256"]
         if asymmetric and not self.jwt_public_key:
             raise ValueError(f"jwt_algorithms {asymmetric} need jwt_public_key")
@@ -118,16 +154,26 @@ class Settings(BaseSettings):
             return None
         if self.jwt_secret:
             return self.jwt_secret
-        secret_file = self.data_dir / "jwt-secret"
-        if secret_file.is_file():
-            secret = secret_file.read_text().strip()
+        if self.jwt_secret_file is not None:
+            arquivo = self.jwt_secret_file
+            try:
+                secret = arquivo.read_text().strip()
+            except OSError as exc:
+                raise SettingsError(f"jwt_secret_file: cannot read {arquivo} ({exc.strerror})") from None
             if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-                raise SettingsError(f"{secret_file} holds a secret under {MIN_HS256_SECRET_BYTES} bytes")
+                raise SettingsError(f"{arquivo} holds a secret under {MIN_HS256_SECRET_BYTES} bytes")
             return secret
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret_file = self.data_dir / "jwt-secret"
+        criar_pasta_privada(self.data_dir)
         secret = secrets.token_urlsafe(48)
-        secret_file.write_text(secret + "\n")
-        secret_file.chmod(0o600)
+        # O_CREAT|O_EXCL, 0600 from the start: of two processes starting at once exactly one creates
+        # the file, and the other reads what the winner wrote (waiting briefly for it to be complete).
+        if criar_exclusivo(secret_file, secret + "\n"):
+            return secret
+        restringir(secret_file)
+        secret = ler_completo(secret_file).strip()
+        if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+            raise SettingsError(f"{secret_file} holds a secret under {MIN_HS256_SECRET_BYTES} bytes")
         return secret
 
 

@@ -9,8 +9,30 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
+
+# Query parameters that carry a credential in some URL forms (redis-py's unix:// and a few drivers).
+_SEGREDO_NA_CONSULTA = re.compile(r"(?i)(^|[?&;])(password|pass|passwd|pwd|secret|token|sslpassword)=[^&;#]*")
+_MASCARA = "***"
+
+
+def redact_url(url: str) -> str:
+    """``url`` for a message or a log line: the password (in the user part or the query) masked,
+    the rest exactly as written. Every message or log line that names a database or Redis URL goes
+    through this one function. Hand-split rather than ``urlsplit``: it must mask even a URL that
+    no parser accepts (a typo in the scheme still carries the password)."""
+    esquema, separador, resto = url.partition("://")
+    if not separador:
+        return _SEGREDO_NA_CONSULTA.sub(rf"\1\2={_MASCARA}", url)
+    fim = min((i for i in (resto.find(c) for c in "/?#") if i >= 0), default=len(resto))
+    autoridade, depois = resto[:fim], resto[fim:]
+    if "@" in autoridade:
+        usuario, servidor = autoridade.rsplit("@", 1)
+        if ":" in usuario:
+            autoridade = f"{usuario.split(':', 1)[0]}:{_MASCARA}@{servidor}"
+    return esquema + separador + autoridade + _SEGREDO_NA_CONSULTA.sub(rf"\1\2={_MASCARA}", depois)
 
 
 class JsonFormatter(logging.Formatter):

@@ -6,7 +6,9 @@ Namespace /atendimento, JWT HS256 (secret 'bench-secret') from ``auth.token`` or
 Bearer``; sockets join ``user:{sub}``, ``empresa:{empresaId}`` and, for role atendente,
 ``empresa:{empresaId}:atendentes``. ``GET /bench/emit?q=<JSON {room, event, count, payload}>`` emits
 ``count`` events to ``room``, each payload plus ``{seq, t}`` (t: wall clock in ms at emit time).
-Listens on 127.0.0.1:$PORT. Throwaway: not part of the product.
+Listens on 127.0.0.1:$PORT. ``BENCH_RECOVERY=1`` turns connection state recovery on (the product's
+defaults: every broadcast gets an offset and is kept for the window); bench/compare-fanout-recovery.sh
+runs it beside Node's server.js with ``connectionStateRecovery`` on. Throwaway: not part of the product.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import jwt
 import uvicorn
 
 from atendimento.engine import ConnectionRefused, Server, Socket
+from atendimento.engine.recovery import RecoveryConfig
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 
 SECRET = os.environ.get("JWT_SECRET", "bench-secret")
 TICKETS = {f"t{i}": "e1" for i in range(1000)}
 
-server = Server(path="/socket.io/", cors_origins=["*"])
+RECOVERY = RecoveryConfig() if os.environ.get("BENCH_RECOVERY") == "1" else None
+server = Server(path="/socket.io/", cors_origins=["*"], recovery=RECOVERY)
 nsp = server.of("/atendimento")
 
 

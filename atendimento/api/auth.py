@@ -18,10 +18,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def _ip(request: Request) -> str:
-    # The peer address as the ASGI server gives it; behind a proxy, run uvicorn with
-    # --proxy-headers/--forwarded-allow-ips so this is the client, not the proxy.
-    return request.client.host if request.client else "desconhecido"
+def _ip(request: Request) -> str | None:
+    # The ASGI scope's client: the TCP peer, or the X-Forwarded-For client only when the peer is one
+    # of the proxies in ATENDIMENTO_FORWARDED_ALLOW_IPS (uvicorn decides, see cli/serve.py). Never
+    # read the forwarded headers here: that would trust them from anyone.
+    return request.client.host if request.client else None
 
 
 @router.post(
@@ -34,13 +35,19 @@ async def login(entrada: LoginEntrada, request: Request, ctx: Contexto) -> JSONR
     if not ctx.tokens.pode_emitir:
         raise ErroApi(503, "LOGIN_INDISPONIVEL", "Login local desativado: os tokens vêm do emissor externo")
     ip = _ip(request)
-    await ctx.limitador_login.reservar(entrada.email, ip)
-    usuario = await ctx.servico.autenticar(entrada.email, entrada.senha)
+    limitador = ctx.limitador_login
+    reserva = await limitador.reservar(entrada.email, ip)
+    try:
+        usuario = await ctx.servico.autenticar(entrada.email, entrada.senha)
+    except Exception:
+        await limitador.liberar(reserva)  # not a failed guess: the password was never checked
+        raise
     if usuario is None:
+        await limitador.falha(reserva)
         # One answer for an unknown email and a wrong password: it must not reveal which emails exist.
         log.info("login refused from %s", ip)
         raise ErroApi(401, "CREDENCIAIS_INVALIDAS", "E-mail ou senha inválidos")
-    await ctx.limitador_login.sucesso(entrada.email, ip)
+    await limitador.sucesso(reserva)
     token = ctx.tokens.emitir(usuario.id, usuario.empresa_id, usuario.role, usuario.nome)
     return ok(
         {

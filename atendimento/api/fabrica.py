@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
 from atendimento.api.dependencias import ContextoApi
 from atendimento.api.errors import registrar_handlers
-from atendimento.api.limites import LimitadorLogin
+from atendimento.api.limites import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos, LimiteCorpo
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
 from atendimento.config import Settings
@@ -52,7 +52,7 @@ def create_api(
         presenca=presenca,
         prontidao=tuple(readiness),
         degradacao=tuple(degradacao),
-        limitador_login=limitador_login or LimitadorLogin(),
+        limitador_login=limitador_login or LimitadorLogin(politica=PoliticaLogin.from_settings(settings)),
     )
     registrar_handlers(app)
     for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):

@@ -17,6 +17,13 @@ class CommandError(Exception):
     """A failure the operator can act on: printed as one line, exit status 2, no traceback."""
 
 
+# Every local user can read a process's command line (/proc/PID/cmdline, ps): a secret belongs in the
+# environment or a file. The flag stays for throwaway set-ups, with the warning in its help.
+_SECRET_FLAG_HELP = (
+    "HS256 secret, at least 32 bytes; WARNING: visible to every local user in ps and /proc/*/cmdline, "
+    "prefer the environment variable or --jwt-secret-file"
+)
+
 # (flag, help) of each setting a command may take; the environment variable is derived from the flag.
 _COMMON_FLAGS = (
     ("--data-dir", "folder of the embedded database and generated secret"),
@@ -27,9 +34,14 @@ _SERVER_FLAGS = (
     ("--host", "address to listen on (default 127.0.0.1)"),
     ("--port", "port to listen on (default 3001)"),
     ("--redis-url", "redis://host:port/db, to share fan-out and presence between instances"),
-    ("--jwt-secret", "HS256 secret, at least 32 bytes"),
+    ("--jwt-secret", _SECRET_FLAG_HELP),
+    ("--jwt-secret-file", "file holding the HS256 secret (preferred over --jwt-secret)"),
     ("--jwt-public-key", "PEM text or file, for RS256/ES256 tokens issued elsewhere"),
     ("--jwt-algorithms", "comma-separated, among HS256,RS256,ES256"),
+    (
+        "--forwarded-allow-ips",
+        "comma-separated proxy addresses or networks whose X-Forwarded-For is trusted (default: none)",
+    ),
     ("--cors-origins", "comma-separated allowed origins, * for any (default: same origin)"),
     ("--log-level", "debug, info, warning or error"),
 )
@@ -51,7 +63,8 @@ def _add_settings_flags(parser: argparse.ArgumentParser, *, server: bool) -> Non
 def settings_from_args(args: argparse.Namespace) -> Settings:
     names = (
         "data_dir", "database_url", "database_admin_url", "host", "port", "redis_url", "jwt_secret",
-        "jwt_public_key", "jwt_algorithms", "cors_origins", "log_level", "log_json",
+        "jwt_secret_file", "jwt_public_key", "jwt_algorithms", "cors_origins", "forwarded_allow_ips",
+        "log_level", "log_json",
     )  # fmt: skip
     return load_settings(**{name: getattr(args, name, None) for name in names})
 
@@ -102,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_token.add_argument("email", help="the user's e-mail, e.g. ana@demo.local")
     p_token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: 8 hours)")
     _add_settings_flags(p_token, server=False)
-    p_token.add_argument("--jwt-secret", help="HS256 secret (ATENDIMENTO_JWT_SECRET)")
+    p_token.add_argument("--jwt-secret", help=f"{_SECRET_FLAG_HELP} (ATENDIMENTO_JWT_SECRET)")
+    file_help = "file holding the HS256 secret (ATENDIMENTO_JWT_SECRET_FILE)"
+    p_token.add_argument("--jwt-secret-file", help=file_help)
     p_token.set_defaults(run=token.run)
     return parser
 

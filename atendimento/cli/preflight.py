@@ -6,20 +6,14 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from atendimento.cli.main import CommandError
+from atendimento.logs import redact_url
 
 T = TypeVar("T")
 
 
-def redact(url: str) -> str:
-    """The URL with its password masked, for messages (SQLAlchemy's own URL rendering)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.split("://", 1)[0] + "://…"
+# The one redaction of URLs in messages (database and Redis alike): see atendimento.logs.
+redact = redact_url
 
 
 def run_async(step: Coroutine[Any, Any, T], *, what: str, url: str) -> T:

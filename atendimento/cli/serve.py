@@ -12,10 +12,11 @@ import asyncio
 import socket
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from atendimento.app import Aplicacao, criar_aplicacao
 from atendimento.cli.main import CommandError, settings_from_args
-from atendimento.cli.preflight import run_async
+from atendimento.cli.preflight import redact, run_async
 from atendimento.config import Settings
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.logs import configure_logging
@@ -78,19 +79,10 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    configure_logging(settings.log_level, settings.log_json)
-    run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
-    if settings.redis_url:
-        try:
-            asyncio.run(_check_redis(settings.redis_url))
-        except Exception as exc:
-            reason = type(exc).__name__
-            raise CommandError(f"Redis at {settings.redis_url} does not answer ({reason})") from None
-    aplicacao = criar_aplicacao(settings)
-    config = uvicorn.Config(
-        aplicacao.asgi,
+def uvicorn_config(settings: Settings, app: ASGIApp) -> uvicorn.Config:
+    """How ``serve`` runs uvicorn (tests serve through the same configuration)."""
+    return uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         ws=EngineWebSocketProtocol,
@@ -104,10 +96,34 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=10,
+        # The only place X-Forwarded-For is read: uvicorn rewrites the ASGI scope's client for
+        # requests from these proxies, and the API (request.client) and the engine
+        # (handshake.address) both read that scope. No proxy configured: no header believed.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or [],
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level, settings.log_json)
+    run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
+    if settings.redis_url:
+        try:
+            asyncio.run(_check_redis(settings.redis_url))
+        except Exception as exc:
+            reason = type(exc).__name__
+            raise CommandError(f"Redis at {redact(settings.redis_url)} does not answer ({reason})") from None
+    aplicacao = criar_aplicacao(settings)
+    config = uvicorn_config(settings, aplicacao.asgi)
     where = f"http://{settings.host}:{settings.port}"
     print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
     print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
+    print(f"atendimento: database {redact(settings.effective_database_url)}")
+    if settings.redis_url:
+        print(f"atendimento: fan-out, presence and limits shared through {redact(settings.redis_url)}")
+    if settings.forwarded_allow_ips:
+        print(f"atendimento: X-Forwarded-For trusted from {', '.join(settings.forwarded_allow_ips)}")
     print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
     server = _Server(config, aplicacao)
     server.run()

@@ -44,6 +44,7 @@ from atendimento.engine.adapter import Adapter, EventPacket, Target
 if TYPE_CHECKING:
     from atendimento.cluster.canal import CanalRedis
     from atendimento.engine.namespace import Namespace
+    from atendimento.engine.recovery import PacketLog
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,22 @@ class AdaptadorRedis(Adapter):
         self.descartadas_por_motivo: Counter[str] = Counter()
         self.recebidas = 0
         canal_redis.assinar(self.canal, self._receber)
+        canal_redis.ao_mudar_disponibilidade(self._disponibilidade)
+
+    def use_log(self, log: PacketLog) -> None:
+        super().use_log(log)
+        if not self.canal_redis.disponivel:
+            log.interrupt()  # not sharing yet (start-up, or Redis away): nothing to replay from
+
+    def _disponibilidade(self, disponivel: bool) -> None:
+        # Connection state recovery (engine/recovery.py) replays what this instance delivered. While
+        # Redis is away the other instances' emits don't arrive, so a socket away during that time
+        # must not be told it recovered: the log refuses every replay that spans the outage.
+        if self.log is not None:
+            if disponivel:
+                self.log.resume()
+            else:
+                self.log.interrupt()
 
     @property
     def nao_compartilhadas(self) -> int:

@@ -6,7 +6,8 @@ knows nothing of tickets or tenants: the gateway builds on ``Server``/``Namespac
 
 Layout: ``protocol/`` (no I/O: packets, payloads, strict parser, frames), ``transport/`` (ASGI
 long-polling and WebSocket, heartbeat sweeper, uvicorn fast-path protocol class), ``server.py``,
-``namespace.py``, ``socket.py``, ``adapter.py`` (rooms and broadcast; the cluster seam).
+``namespace.py``, ``socket.py``, ``adapter.py`` (rooms and broadcast; the cluster seam), ``recovery.py``
+(connection state recovery: offsets, saved sessions, ``Server(recovery=RecoveryConfig())``).
 """
 
 from .adapter import EVERYONE, Adapter, EventPacket, Target
@@ -14,6 +15,7 @@ from .broadcast import BroadcastOperator
 from .errors import ConnectionRefused
 from .namespace import Namespace
 from .protocol.errors import ProtocolError
+from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .server import Server
 from .socket import Socket
 
@@ -23,8 +25,11 @@ __all__ = [
     "BroadcastOperator",
     "ConnectionRefused",
     "EventPacket",
+    "MemoryRecoveryStore",
     "Namespace",
     "ProtocolError",
+    "RecoveryConfig",
+    "RecoveryStore",
     "Server",
     "Socket",
     "Target",

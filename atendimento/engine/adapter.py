@@ -44,6 +44,7 @@ from .protocol.socketio import encode_event
 
 if TYPE_CHECKING:
     from .namespace import Namespace
+    from .recovery import PacketLog
 
 
 @dataclass(slots=True, frozen=True)
@@ -105,6 +106,15 @@ class Adapter:
         self.namespace = namespace
         self.rooms: dict[str, set[str]] = {}
         self.sids: dict[str, set[str]] = {}
+        # With connection state recovery on (engine/recovery.py): the namespace's packet log, which
+        # gives every broadcast its offset, and the sockets being restored (their connect handler is
+        # running), which get broadcasts held until their CONNECT answer.
+        self.log: PacketLog | None = None
+        self.restoring: dict[str, Any] = {}
+
+    def use_log(self, log: PacketLog) -> None:
+        """Record broadcasts into ``log`` (the server does this when recovery is on)."""
+        self.log = log
 
     # ------------------------------------------------------------------------------------- membership
 
@@ -169,14 +179,27 @@ class Adapter:
     def broadcast_local(self, packet: EventPacket, target: Target) -> None:
         """Deliver to the matching sockets of this process only."""
         sockets = self.namespace.sockets
-        if not sockets:
-            return
-        out = message(encode_event(packet.nsp, packet.event, packet.args))
+        log = self.log
+        if log is None:
+            if not sockets:
+                return
+            out = message(encode_event(packet.nsp, packet.event, packet.args))
+        else:
+            # Recorded even with no socket here now: a socket that is away may come back for it.
+            # The offset is part of the one encoding every recipient shares.
+            n, offset = log.next_offset()
+            out = message(encode_event(packet.nsp, packet.event, (*packet.args, offset)))
+            log.append(n, target, out)
         get = sockets.get
+        restoring = self.restoring
         for sid in self.recipients(target):
             socket = get(sid)
             if socket is not None:
                 socket.session.push(out)
+            elif restoring:
+                pending = restoring.get(sid)
+                if pending is not None:
+                    pending._send(out)  # held until its CONNECT answer
 
     # ------------------------------------------------------------------------------- acting on sockets
 

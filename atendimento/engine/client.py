@@ -89,9 +89,10 @@ class Client:
 
     # ----------------------------------------------------------------------------------------- output
 
-    def send_connect(self, nsp: str, sid: str) -> None:
+    def send_connect(self, nsp: str, sid: str, pid: str | None = None) -> None:
         self.session.deadline = 0.0  # joined a namespace: the connect timeout no longer applies
-        self.session.push(message(encode(Packet(CONNECT, nsp, {"sid": sid}))))
+        answer = {"sid": sid} if pid is None else {"sid": sid, "pid": pid}
+        self.session.push(message(encode(Packet(CONNECT, nsp, answer))))
 
     def send_connect_error(self, nsp: str, payload: dict[str, Any]) -> None:
         self.session.push(message(encode(Packet(CONNECT_ERROR, nsp, payload))))

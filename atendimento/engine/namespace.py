@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import inspect
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .adapter import Adapter, AdapterFactory, EventPacket, Target
 from .broadcast import BroadcastOperator, room_set
 from .errors import ConnectionRefused
+from .recovery import RECOVERABLE_REASONS, Replay, SavedSession
 from .socket import Socket, check_event_name
 
 if TYPE_CHECKING:
+    from .recovery import RecoveryStore
     from .server import Server
 
 log = logging.getLogger("atendimento.engine")
@@ -43,6 +46,8 @@ class Namespace:
         self.name = name
         self.sockets: dict[str, Socket] = {}
         self.adapter: Adapter = adapter_factory(self)
+        if server.recovery is not None:
+            self.adapter.use_log(server.recovery.log(name))
         self._handlers: dict[str, _Handler] = {}
         self._on_connect: _Handler | None = None
         self._on_disconnect: _Handler | None = None
@@ -117,7 +122,25 @@ class Namespace:
     # ------------------------------------------------------------------------------------- lifecycle
 
     def _connect(self, socket: Socket) -> None:
-        """Run the connect handler, then accept or refuse (the handler may be async)."""
+        """Run the connect handler, then accept or refuse (the handler may be async).
+
+        With recovery on, a ``CONNECT`` whose auth carries a ``pid`` first tries to restore that
+        session (async: the store may be remote); the connect handler runs either way, on a socket
+        that is then ``recovered`` (old id, rooms and data) or fresh.
+        """
+        store = self.server.recovery
+        if store is not None:
+            auth = socket.handshake.auth
+            if "pid" in auth or "offset" in auth:
+                # The handler never sees them: the pid is the session's secret.
+                socket.handshake.auth = {k: v for k, v in auth.items() if k != "pid" and k != "offset"}
+                if "pid" in auth:
+                    task = self.server._spawn(self._restore(socket, store, auth["pid"], auth.get("offset")))
+                    socket.client.connecting[self.name] = task
+                    return
+        self._run_connect(socket)
+
+    def _run_connect(self, socket: Socket) -> None:
         handler = self._on_connect
         if handler is None:
             self._accept(socket)
@@ -134,6 +157,29 @@ class Namespace:
             self._failed(socket, "connect", exc)
         else:
             self._accept(socket)
+
+    async def _restore(self, socket: Socket, store: RecoveryStore, pid: object, offset: object) -> None:
+        try:
+            replay: Replay | None = await store.take(self.name, pid, offset)
+        except Exception as exc:  # a store that fails is a session that can't be recovered
+            log.warning("recovery: restoring a session on %s failed: %r", self.name, exc)
+            replay = None
+        client = socket.client
+        client.connecting.pop(self.name, None)
+        if replay is not None:
+            sid = replay.session.sid
+            if client.closed:
+                store.save(replay.session)  # gone again before anything ran: the client still has it
+                return
+            if sid not in self.sockets and sid not in self.adapter.restoring:
+                socket._restore(replay)
+                self.adapter.restoring[sid] = socket
+                for room in replay.session.rooms:
+                    if room != sid:
+                        self.adapter.add(sid, room)
+        if client.closed:
+            return
+        self._run_connect(socket)
 
     async def _connect_async(self, socket: Socket, handler: _Handler) -> None:
         try:
@@ -153,12 +199,18 @@ class Namespace:
             # The connection went away while the connect handler ran. The socket is never
             # connected, but the handler did its work (joins, counts, timers): the disconnect
             # handler undoes it, as for any socket whose connect handler completed.
+            self._save(socket, client.close_reason)  # a restore cut short: the client still has its pid
             self._release(socket)
             self._run_on_disconnect(socket, client.close_reason)
             return
+        self.adapter.restoring.pop(socket.sid, None)
         self.sockets[socket.sid] = socket
         client.sockets[self.name] = socket
-        client.send_connect(self.name, socket.sid)
+        log_ = self.adapter.log
+        if log_ is not None and socket.pid is None:
+            socket.pid = secrets.token_urlsafe(18)
+            socket._start = log_.head  # every broadcast after this one reaches it
+        client.send_connect(self.name, socket.sid, socket.pid)
         socket._accepted()
 
     def _refuse(self, socket: Socket, refused: ConnectionRefused) -> None:
@@ -172,6 +224,8 @@ class Namespace:
 
     def _release(self, socket: Socket) -> None:
         """Drop the socket's rooms (joined while connecting, or since) and close it."""
+        if self.adapter.restoring.get(socket.sid) is socket:
+            del self.adapter.restoring[socket.sid]
         self.adapter.remove_all(socket.sid)
         socket._closed()
 
@@ -180,8 +234,29 @@ class Namespace:
         if self.sockets.pop(socket.sid, None) is None:
             return
         socket.client.forget(self.name, socket)
+        self._save(socket, reason)
         self._release(socket)
         self._run_on_disconnect(socket, reason)
+
+    def _save(self, socket: Socket, reason: str) -> None:
+        """Keep the session of a socket whose client will reconnect by itself (recovery on)."""
+        store = self.server.recovery
+        if store is None or socket.pid is None or reason not in RECOVERABLE_REASONS:
+            return
+        session = SavedSession(
+            pid=socket.pid,
+            sid=socket.sid,
+            nsp=self.name,
+            rooms=socket.rooms,
+            data=socket.data,
+            start=socket._start,
+        )
+        if socket._restored_at is not None:
+            session.saved_at = socket._restored_at  # the window runs from the first disconnect
+        try:
+            store.save(session)
+        except Exception as exc:
+            log.warning("recovery: saving the session of %s failed: %r", socket.sid, exc)
 
     def _run_on_disconnect(self, socket: Socket, reason: str) -> None:
         handler = self._on_disconnect

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .adapter import Adapter, AdapterFactory
 from .client import Client
 from .namespace import Namespace
+from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
 from .transport.engine import EngineServer
 from .transport.types import ASGIApp, Receive, Scope, Send
@@ -74,6 +75,8 @@ class Server:
         max_sessions_per_address: int | None = None,
         refusal_log_lines: int = 20,
         refusal_log_interval_s: float = 10.0,
+        recovery: RecoveryConfig | None = None,
+        recovery_store: RecoveryStore | None = None,
     ) -> None:
         self.config = EngineConfig(
             path=path,
@@ -94,6 +97,10 @@ class Server:
         # "/" exists (its adapter, its handlers) but refuses every CONNECT unless served: a product
         # whose clients all use their own namespace must not hand anonymous clients a connection.
         self.serve_main_namespace = serve_main_namespace
+        # Connection state recovery (engine/recovery.py): off unless a config or a store is given.
+        if recovery_store is None and recovery is not None:
+            recovery_store = MemoryRecoveryStore(recovery)
+        self.recovery: RecoveryStore | None = recovery_store
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.of("/")
@@ -118,6 +125,9 @@ class Server:
         for nsp in self.namespaces.values():
             old, new = nsp.adapter, factory(nsp)
             new.rooms, new.sids = old.rooms, old.sids
+            new.restoring = old.restoring
+            if old.log is not None:
+                new.use_log(old.log)
             nsp.adapter = new
 
     # ------------------------------------------------------------------------------------------- ASGI

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .broadcast import BroadcastOperator
     from .client import Client
     from .namespace import Namespace
+    from .recovery import Replay
     from .transport.session import EngineSession
 
 log = logging.getLogger("atendimento.engine")
@@ -39,11 +40,15 @@ class Socket:
         "_acks",
         "_early",
         "_next_ack",
+        "_restored_at",
+        "_start",
         "client",
         "connected",
         "data",
         "handshake",
         "nsp",
+        "pid",
+        "recovered",
         "session",
         "sid",
     )
@@ -59,6 +64,11 @@ class Socket:
         self._early: list[Outgoing] | None = []  # output held until CONNECT is sent; None afterwards
         self._acks: dict[int, asyncio.Future[list[Any]]] | None = None
         self._next_ack = 0
+        # Connection state recovery (engine/recovery.py); pid stays None while it is off.
+        self.pid: str | None = None
+        self.recovered = False  # True: old sid, rooms and data are back, missed packets follow CONNECT
+        self._start = 0  # offset number after which every broadcast for it was pushed to it
+        self._restored_at: float | None = None  # when the restored session was first saved
 
     def __repr__(self) -> str:
         return f"<Socket {self.sid} {self.nsp.name}>"
@@ -130,10 +140,42 @@ class Socket:
         self.session.push(message(encode(Packet(DISCONNECT, self.nsp.name))))
         self.nsp._remove(self, reason)
 
+    def refuse_recovery(self) -> None:
+        """Turn a restored socket into a fresh one: new id, no rooms, no data, nothing replayed.
+
+        For a connect handler that finds the restored session is not this client's to take (e.g. a
+        token of another user): call it before joining rooms or emitting. ``CONNECT`` then answers a
+        new id and pid, and the client sees ``recovered === false``.
+        """
+        if not self.recovered or self.connected:
+            return
+        adapter = self.nsp.adapter
+        if adapter.restoring.get(self.sid) is self:
+            del adapter.restoring[self.sid]
+        adapter.remove_all(self.sid)
+        self.sid = secrets.token_urlsafe(15)
+        self.pid = None
+        self.data = {}
+        self.recovered = False
+        self._restored_at = None
+        self._early = []
+
     # ------------------------------------------------------------------------------ called by Client
+
+    def _restore(self, replay: Replay) -> None:
+        session = replay.session
+        self.sid = session.sid
+        self.pid = session.pid
+        self.data = session.data
+        self.recovered = True
+        self._start = replay.start
+        self._restored_at = session.saved_at
+        if self._early is not None:
+            self._early.extend(replay.packets)  # right after the CONNECT answer, before anything else
 
     def _accepted(self) -> None:
         self.connected = True
+        self._restored_at = None  # restored for good: its next disconnect starts a new window
         self.handshake.release()
         early, self._early = self._early, None
         if early:

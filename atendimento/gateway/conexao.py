@@ -1,6 +1,8 @@
 """A socket's lifecycle on /atendimento: handshake, rooms, token expiry, presence, departure.
 
-On connect, in this order: authenticate (a refusal raises before anything else happens), keep the
+On connect, in this order: authenticate (a refusal raises before anything else happens; for a socket
+the engine restored from a saved session, the same checks run and the identity must also be the
+session's, or the restore is undone), keep the
 identity on the socket, join the contract's rooms, count the socket in presence (atendentes only), and
 schedule the disconnect at the token's ``exp`` plus the configured leeway. On disconnect the schedule
 is dropped and presence is told.
@@ -25,6 +27,14 @@ log = logging.getLogger(__name__)
 TOKEN_EXPIRADO = "io server disconnect"
 
 
+def _mesma_pessoa(antes: Identidade | None, agora: Identidade) -> bool:
+    return antes is not None and (antes.usuario_id, antes.empresa_id, antes.role) == (
+        agora.usuario_id,
+        agora.empresa_id,
+        agora.role,
+    )
+
+
 def _atendente(quem: Identidade) -> Atendente:
     return Atendente(empresa_id=quem.empresa_id, usuario_id=quem.usuario_id, nome=quem.nome)
 
@@ -45,6 +55,11 @@ class Conexoes:
     async def conectar(self, socket: Socket, auth: object) -> None:
         handshake = socket.handshake
         quem = autenticar(self._tokens, auth, handshake.headers, handshake.query)
+        if socket.recovered and not _mesma_pessoa(sessao.identidade(socket), quem):
+            # A restored session (connection state recovery) is only for whoever it was saved for:
+            # same user, tenant and role, or it restores nothing (rooms, missed events) at all.
+            log.info("recovery refused: the token is not the session's user, tenant or role")
+            socket.refuse_recovery()
         sessao.guardar(socket, quem)
         for sala in salas.salas_de_conexao(quem):
             socket.join(sala)

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
 
 from atendimento.config import Settings, async_database_url
 from atendimento.domain.entidades import UsuarioDados
+from atendimento.private_files import preparar_sqlite
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
 
@@ -117,7 +118,7 @@ class Storage:
         else:
             caminho = caminho_sqlite(url)
             if caminho is not None:
-                caminho.parent.mkdir(parents=True, exist_ok=True)
+                preparar_sqlite(caminho)  # 0600 (and its -wal/-shm), in a 0700 folder when we make it
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         self.engine: AsyncEngine = create_async_engine(async_url, **kwargs)
         if not self.is_postgres:

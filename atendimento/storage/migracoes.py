@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from atendimento.config import Settings, async_database_url
+from atendimento.private_files import preparar_sqlite
 from atendimento.storage.banco import caminho_sqlite, e_postgres
 from atendimento.storage.modelos import TABELAS_TENANT
 
@@ -90,6 +91,11 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
         )
     banco = connection.execute(text("SELECT current_database()")).scalar_one()
     connection.execute(text(f"GRANT CONNECT ON DATABASE {_ident(banco)} TO {_ident(papel)}"))
+    # No temporary objects (migration 0003): they could shadow what a SECURITY DEFINER function
+    # reads. Again on every upgrade: a database restored or copied from a template has PUBLIC's
+    # default TEMPORARY back. The application needs none.
+    connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM PUBLIC"))
+    connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM {_ident(papel)}"))
     connection.execute(text(f"GRANT USAGE ON SCHEMA {_ident(_esquema(connection))} TO {_ident(papel)}"))
     tabelas = ", ".join(_ident(t) for t in TABELAS_TENANT)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
@@ -109,7 +115,7 @@ async def upgrade_urls(admin_url: str, app_url: str | None = None) -> None:
     if not e_postgres(admin_url):
         caminho = caminho_sqlite(admin_url)
         if caminho is not None:
-            caminho.parent.mkdir(parents=True, exist_ok=True)
+            preparar_sqlite(caminho)
     opcoes: dict[str, Any] = {"poolclass": NullPool}
     engine = create_async_engine(async_database_url(admin_url), **opcoes)
     try:

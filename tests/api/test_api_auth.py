@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import jwt
-from limits import RateLimitItemPerMinute
 
-from atendimento.api.limites import LimitadorLogin
+from atendimento.api.limites import LimitadorLogin, PoliticaLogin
 from atendimento.api.saidas import LoginSaida, UsuarioSaida
 
 from .apoio import SEGREDO, SENHA_DEMO, Ambiente, assert_erro, assert_ok
@@ -94,8 +93,8 @@ async def test_login_sucesso_zera_falhas(amb: Ambiente) -> None:
         assert_erro(resposta, 401, "CREDENCIAIS_INVALIDAS")
 
 
-async def test_login_limite_por_ip(amb_fabrica) -> None:  # type: ignore[no-untyped-def]
-    limitador = LimitadorLogin(tentativas_por_ip=RateLimitItemPerMinute(3))
+async def test_login_limite_por_endereco(amb_fabrica) -> None:  # type: ignore[no-untyped-def]
+    limitador = LimitadorLogin(politica=PoliticaLogin(falhas_por_endereco=3))
     amb: Ambiente = await amb_fabrica(limitador_login=limitador)
     for i in range(3):
         resposta = await amb.cliente.post("/auth/login", json={"email": f"x{i}@demo.local", "senha": "x"})
@@ -103,18 +102,6 @@ async def test_login_limite_por_ip(amb_fabrica) -> None:  # type: ignore[no-unty
     resposta = await amb.cliente.post("/auth/login", json={"email": "ana@demo.local", "senha": SENHA_DEMO})
     assert_erro(resposta, 429, "LIMITE_EXCEDIDO")
     assert int(resposta.headers["retry-after"]) >= 1
-
-
-async def test_limitador_separa_ips() -> None:
-    limitador = LimitadorLogin(falhas_por_email_ip=RateLimitItemPerMinute(1))
-    await limitador.reservar("a@b.c", "10.0.0.1")
-    await limitador.reservar("a@b.c", "10.0.0.2")
-    try:
-        await limitador.reservar("a@b.c", "10.0.0.1")
-    except Exception as exc:
-        assert getattr(exc, "code", None) == "LIMITE_EXCEDIDO"
-    else:
-        raise AssertionError("second failure from the same ip should be refused")
 
 
 async def test_login_corpo_invalido(amb: Ambiente) -> None:

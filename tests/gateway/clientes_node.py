@@ -40,6 +40,8 @@ def garantir_node_modules() -> None:
 
 
 class ClientesNode:
+    script = CLIENTE_JS  # the driver it runs (tests/node/recuperacao.js keeps reconnection on)
+
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
         self.registros: list[Registro] = []
@@ -55,7 +57,7 @@ class ClientesNode:
             raise RuntimeError("node is needed for the socket.io-client tests")
         self._proc = await asyncio.create_subprocess_exec(
             node,
-            str(CLIENTE_JS),
+            str(self.script),
             cwd=NODE_DIR,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

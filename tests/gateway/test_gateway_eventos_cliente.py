@@ -165,7 +165,7 @@ async def test_cliente_python_socketio(produto: Produto, clientes: ClientesNode)
     sio = socketio.AsyncClient(reconnection=False)
 
     @sio.on("*", namespace="/atendimento")
-    async def qualquer(evento: str, dados: Any) -> None:
+    async def qualquer(evento: str, dados: Any, *offset: Any) -> None:  # a broadcast ends with its offset
         await recebidos.put((evento, dados))
 
     await sio.connect(
