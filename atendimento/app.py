@@ -107,6 +107,11 @@ def _engine_server(settings: Settings) -> Server:
         max_payload_bytes=settings.max_payload_bytes,
         max_pending_events=settings.event_queue_per_socket,
         max_refused_events=settings.event_overflow_disconnect,
+        connect_timeout_ms=settings.connect_timeout_ms,
+        max_polling_packets=settings.max_polling_packets,
+        max_sessions_per_address=settings.max_sessions_per_address or None,
+        refusal_log_lines=settings.refusal_log_lines,
+        refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
     )
 

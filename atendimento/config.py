@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     ping_interval_ms: int = Field(25_000, ge=100)
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
+    # Bounds against hostile clients (engine/transport/config.py says why each default is what it is).
+    max_polling_packets: int = Field(256, ge=1)
+    max_sessions_per_address: int = Field(1000, ge=0)  # 0: no cap
+    connect_timeout_ms: int = Field(45_000, ge=100)
+    refusal_log_lines: int = Field(20, ge=1)
+    refusal_log_interval_seconds: float = Field(10.0, gt=0)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
     # Fairness (issue 10): per socket, events in flight or queued, and refusals before a disconnect;
     # per-event rate limits over the defaults in gateway/limites.py ("*" any event, "?" unknown ones);

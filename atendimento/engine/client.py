@@ -100,7 +100,7 @@ class Client:
             raise ProtocolError(f"second CONNECT to {name[:64]!r}")
         self.overflowed.discard(name)
         nsp = self.server.namespaces.get(name)
-        if nsp is None:
+        if nsp is None or (name == "/" and not self.server.serve_main_namespace):
             self.send_connect_error(name, {"message": "Invalid namespace"})
             return
         auth: dict[str, Any] = packet.data if packet.data is not None else {}

@@ -78,6 +78,11 @@ class Server:
         adapter_factory: AdapterFactory = Adapter,
         max_pending_events: int = 16,
         max_refused_events: int = 64,
+        serve_main_namespace: bool = False,
+        max_polling_packets: int = 256,
+        max_sessions_per_address: int | None = None,
+        refusal_log_lines: int = 20,
+        refusal_log_interval_s: float = 10.0,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
     ) -> None:
@@ -91,6 +96,10 @@ class Server:
             max_payload_bytes=max_payload_bytes,
             max_buffered_bytes=max_buffered_bytes,
             upgrade_timeout_ms=upgrade_timeout_ms,
+            max_polling_packets=max_polling_packets,
+            max_sessions_per_address=max_sessions_per_address,
+            refusal_log_lines=refusal_log_lines,
+            refusal_log_interval_s=refusal_log_interval_s,
         )
         self.engine = EngineServer(_SocketIOHandler(self), self.config)
         self.connect_timeout = connect_timeout_ms / 1000
@@ -99,6 +108,9 @@ class Server:
         self.max_pending_events = max_pending_events
         self.max_refused_events = max_refused_events
         self.refusal_memory_s = REFUSAL_MEMORY_S
+        # "/" exists (its adapter, its handlers) but refuses every CONNECT unless served: a product
+        # whose clients all use their own namespace must not hand anonymous clients a connection.
+        self.serve_main_namespace = serve_main_namespace
         # Connection state recovery (engine/recovery.py): off unless a config or a store is given.
         if recovery_store is None and recovery is not None:
             recovery_store = MemoryRecoveryStore(recovery)
@@ -109,7 +121,8 @@ class Server:
         self.of("/")
 
     def of(self, name: str) -> Namespace:
-        """The namespace ``name`` (created on first use). ``"/"`` always exists."""
+        """The namespace ``name`` (created on first use). ``"/"`` always exists; clients may connect
+        to it only with ``Server(serve_main_namespace=True)``."""
         if not name.startswith("/"):
             raise ValueError("namespace names start with '/'")
         nsp = self.namespaces.get(name)

@@ -15,11 +15,13 @@ from typing import Protocol
 
 from ..protocol.outgoing import Outgoing
 from . import http
+from .addresses import AddressCounter, address_key
 from .config import EngineConfig
 from .cors import Cors
 from .flusher import Flusher
 from .link import WsLink
 from .polling import handle_get, handle_post
+from .refusals import RefusalLog
 from .session import CLOSED, POLLING, WEBSOCKET, EngineSession
 from .sweeper import Sweeper
 from .types import Receive, Scope, Send
@@ -52,6 +54,9 @@ class EngineServer:
         self.ping_interval = config.ping_interval_ms / 1000
         self.ping_timeout = config.ping_timeout_ms / 1000
         self.output_limit = config.output_limit
+        self.per_address = AddressCounter(config.max_sessions_per_address)
+        # Every line a client's misbehaviour causes goes through this, so no client can fill a disk.
+        self.refused = RefusalLog(log, config.refusal_log_lines, config.refusal_log_interval_s)
         # Bound to the running loop on first use (the server object may be built before the loop).
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
@@ -75,6 +80,7 @@ class EngineServer:
         # let the layer above clean up its sockets and rooms.
         dead = list(self.sessions.values())
         self.sessions.clear()
+        self.per_address.clear()
         self.sweeper.forget()
         self._loop = None
         self._flusher = None
@@ -101,11 +107,20 @@ class EngineServer:
         }
         return Outgoing(("0" + json.dumps(data, separators=(",", ":")),))
 
+    def admits(self, scope: Scope) -> bool:
+        """Whether a new session from this client address stays within the per-address cap."""
+        key = address_key(scope)
+        if not self.per_address.full(key):
+            return True
+        self.refused("refusing a new session from %s: %d sessions open", key, self.per_address.count(key))
+        return False
+
     def open_session(self, scope: Scope, link: WsLink | None = None) -> EngineSession:
         """Create a session; with ``link`` it is a WebSocket session and the open packet is queued on it."""
         sid = new_sid()
         session = EngineSession(self, sid, scope, WEBSOCKET if link is not None else POLLING)
         self.sessions[sid] = session
+        self.per_address.add(address_key(scope))
         self.sweeper.ensure_running()
         if link is not None:
             session.attach(link)
@@ -116,6 +131,7 @@ class EngineServer:
     def discard(self, session: EngineSession) -> None:
         if self.sessions.get(session.sid) is session:
             del self.sessions[session.sid]
+            self.per_address.remove(address_key(session.scope))
 
     def close_all(self, reason: str = "server shutting down") -> None:
         for session in list(self.sessions.values()):
@@ -152,6 +168,9 @@ class EngineServer:
         if sid is None:
             if method != "GET":
                 await http.respond_error(send, http.BAD_HANDSHAKE_METHOD, cors)
+                return
+            if not self.admits(scope):
+                await http.respond_error(send, http.FORBIDDEN, cors)
                 return
             session = self.open_session(scope)
             upgrades = ["websocket"] if self.config.allow_upgrades else []
