@@ -40,6 +40,7 @@ from atendimento.config import Settings, async_database_url
 from atendimento.domain.entidades import UsuarioDados
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
+from atendimento.storage.sqlite_conexao import criador
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,14 @@ class Storage:
             caminho = caminho_sqlite(url)
             if caminho is not None:
                 caminho.parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+                # Statements on the loop, commits on one thread (sqlite_conexao's docstring).
+                kwargs["async_creator"] = criador(str(caminho), SQLITE_BUSY_TIMEOUT_S)
+            else:
+                kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         self.engine: AsyncEngine = create_async_engine(async_url, **kwargs)
+        # SQLite has one writer per file: write transactions queue here, in-process, instead of in
+        # SQLite's busy handler (which sleeps and retries, and would now sleep in the loop).
+        self._escritor = asyncio.Lock()
         if not self.is_postgres:
             _configurar_sqlite(self.engine)
 
@@ -137,6 +144,15 @@ class Storage:
         a bare ``AsyncConnection`` (SQLAlchemy Core, no ORM session).
 
         Commits when the block ends normally, rolls back on an exception."""
+        if self.is_postgres or not escrita:
+            async with self._transacao(empresa_id, escrita) as conn:
+                yield conn
+            return
+        async with self._escritor, self._transacao(empresa_id, escrita) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _transacao(self, empresa_id: str | None, escrita: bool) -> AsyncIterator[AsyncConnection]:
         conn = await self._abrir(empresa_id, escrita)
         try:
             yield conn
