@@ -15,6 +15,7 @@ import uvicorn
 
 from atendimento.app import Aplicacao, criar_aplicacao
 from atendimento.cli.main import CommandError, settings_from_args
+from atendimento.cli.memoria import preparar_gc
 from atendimento.cli.preflight import run_async
 from atendimento.config import Settings
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
@@ -110,5 +111,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
     print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
     server = _Server(config, aplicacao)
+    preparar_gc()  # last, so that what start-up built is frozen (memoria's docstring)
     server.run()
     return 0 if server.started else 1
