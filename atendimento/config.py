@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
+    # REST requests one process works on at once; the next gets 503 + Retry-After (api/sobrecarga.py).
+    max_requests_in_flight: int = Field(64, ge=1)
+    # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
+    workers: int = Field(1, ge=1, le=64)
 
     @field_validator("jwt_algorithms", "cors_origins", mode="before")
     @classmethod
