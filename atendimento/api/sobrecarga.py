@@ -43,7 +43,7 @@ class LimiteEmCurso:
         if self.em_curso >= self.maximo:
             self.recusadas += 1
             if self.recusadas & (self.recusadas - 1) == 0:  # 1st, 2nd, 4th, 8th…: a trace, not a flood
-                log.warning("overloaded: %d requests in progress, %d refused so far", self.em_curso, self.recusadas)
+                log.warning("overloaded: %d in progress, %d refused so far", self.em_curso, self.recusadas)
             # A new response each time: CORS adds its headers to the list of the one it sends.
             resposta = resposta_erro(
                 503,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+from pathlib import Path
 
 import uvicorn
 
 from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.cli import workers
 from atendimento.cli.main import CommandError, settings_from_args
 from atendimento.cli.memoria import preparar_gc
 from atendimento.cli.preflight import run_async
@@ -82,6 +84,9 @@ class _Server(uvicorn.Server):
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
+    if settings.workers > 1 and not (settings.redis_url and settings.is_postgres):
+        # One line, before anything starts (cli/workers.py says why both).
+        raise CommandError("--workers above 1 needs --redis-url and a PostgreSQL database")
     run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
     if settings.redis_url:
         try:
@@ -89,7 +94,23 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:
             reason = type(exc).__name__
             raise CommandError(f"Redis at {settings.redis_url} does not answer ({reason})") from None
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
+    print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
+    print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
+    if settings.workers > 1:
+        # Each worker builds its own application after the fork (its own Redis instance id).
+        return workers.executar(lambda *worker: _servidor(settings, worker), settings.workers)
+    server = _servidor(settings, None)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _servidor(settings: Settings, worker: tuple[int, int, Path] | None) -> _Server:
+    """The application under uvicorn, not started; ``worker``: (index, count, sockets folder)."""
     aplicacao = criar_aplicacao(settings)
+    if worker is not None:
+        aplicacao.servir_como_worker(*worker)
     config = uvicorn.Config(
         aplicacao.asgi,
         host=settings.host,
@@ -106,11 +127,6 @@ def run(args: argparse.Namespace) -> int:
         server_header=False,
         timeout_graceful_shutdown=10,
     )
-    where = f"http://{settings.host}:{settings.port}"
-    print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
-    print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
-    print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
     server = _Server(config, aplicacao)
     preparar_gc()  # last, so that what start-up built is frozen (memoria's docstring)
-    server.run()
-    return 0 if server.started else 1
+    return server
