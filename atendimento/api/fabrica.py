@@ -46,6 +46,9 @@ def create_api(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # No OpenTelemetry here (Prometheus is at /metrics): FastAPI's native telemetry otherwise asks
+        # the OTel globals (os.environ reads) on every request whether a provider was configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.contexto = ContextoApi(
         servico=servico,
