@@ -15,7 +15,9 @@ after a database restart the next transactions reconnect instead of failing one 
 
 On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
 Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
-instead of failing one of two transactions that both read and then both try to write.
+instead of failing one of two transactions that both read and then both try to write; and they
+queue in-process first (``_escritor``), one at a time, because statements run on the event loop
+(``sqlite_conexao``), where SQLite's busy handler would sleep with the whole process.
 """
 
 from __future__ import annotations
