@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -44,6 +45,14 @@ class Aplicacao:
     monitoramento: Monitoramento | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def servir_como_worker(self, indice: int, total: int, pasta: Path) -> None:
+        """One of ``total`` processes on one port (``serve --workers``): this process's sessions carry
+        its prefix, and polling requests for another's are passed to it (``cli/encaminhamento.py``)."""
+        from atendimento.cli.encaminhamento import encaminhador, prefixo
+
+        self.server.engine.sid_prefix = prefixo(indice)
+        self.server.engine.foreign = encaminhador(pasta, indice, total)
 
     async def startup(self) -> None:
         for step in self._on_startup:

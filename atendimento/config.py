@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     admin_ui_dir: Path = Path("tools/admin-ui/node_modules/@socket.io/admin-ui/ui/dist")
     # Tenants with their own `empresa` label on /metrics; the others are summed as empresa="outras".
     metrics_max_empresas: int = Field(20, ge=1, le=1000)
+    # REST requests one process works on at once; the next gets 503 + Retry-After (api/sobrecarga.py).
+    max_requests_in_flight: int = Field(64, ge=1)
+    # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
+    workers: int = Field(1, ge=1, le=64)
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from atendimento.api.errors import registrar_handlers
 from atendimento.api.limites import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos, LimiteCorpo
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.api.sobrecarga import LimiteEmCurso
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.tokens import ServicoTokens
@@ -46,6 +47,9 @@ def create_api(
         docs_url=None,  # served by docs.py from a pinned package, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        # No OpenTelemetry here (Prometheus is at /metrics): FastAPI's native telemetry otherwise asks
+        # the OTel globals (os.environ reads) on every request whether a provider was configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.contexto = ContextoApi(
         servico=servico,
@@ -60,10 +64,12 @@ def create_api(
     for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):
         app.include_router(modulo.router)
 
-    # Added innermost first: CORS outermost (so even a 413 or 500 carries its headers), then the
-    # body bound, then the 500 safety net right around the routes.
+    # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then the
+    # in-flight bound, then the body bound, then the 500 safety net right around the routes.
     app.add_middleware(ErrosInternos)
     app.add_middleware(LimiteCorpo, max_bytes=max_body_bytes)
+    # Inside CORS, so that a browser can read the 503's Retry-After; before everything else.
+    app.add_middleware(LimiteEmCurso, maximo=settings.max_requests_in_flight)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

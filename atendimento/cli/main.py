@@ -44,6 +44,7 @@ _SERVER_FLAGS = (
     ),
     ("--cors-origins", "comma-separated allowed origins, * for any (default: same origin)"),
     ("--log-level", "debug, info, warning or error"),
+    ("--workers", "processes serving the port (default 1; above 1 needs --redis-url and PostgreSQL)"),
 )
 
 
@@ -54,7 +55,8 @@ def _env_name(flag: str) -> str:
 def _add_settings_flags(parser: argparse.ArgumentParser, *, server: bool) -> None:
     group = parser.add_argument_group("settings (each also from its ATENDIMENTO_* environment variable)")
     for flag, text in _COMMON_FLAGS + (_SERVER_FLAGS if server else ()):
-        group.add_argument(flag, type=int if flag == "--port" else str, help=f"{text} ({_env_name(flag)})")
+        tipo = int if flag in ("--port", "--workers") else str
+        group.add_argument(flag, type=tipo, help=f"{text} ({_env_name(flag)})")
     if server:
         json_help = "one JSON object per log line (ATENDIMENTO_LOG_JSON)"
         group.add_argument("--log-json", action="store_const", const=True, help=json_help)
@@ -66,7 +68,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     names = (
         "data_dir", "database_url", "database_admin_url", "host", "port", "redis_url", "jwt_secret",
         "jwt_secret_file", "jwt_public_key", "jwt_algorithms", "cors_origins", "forwarded_allow_ips",
-        "log_level", "log_json", "admin_ui",
+        "log_level", "log_json", "admin_ui", "workers",
     )  # fmt: skip
     return load_settings(**{name: getattr(args, name, None) for name in names})
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..protocol.outgoing import Outgoing
@@ -40,9 +41,16 @@ class EngineHandler(Protocol):
     def on_close(self, session: EngineSession, reason: str) -> None: ...
 
 
-def new_sid() -> str:
-    """20 URL-safe characters (120 random bits), the shape of the reference server's ids."""
-    return secrets.token_urlsafe(15)
+def new_sid(prefix: str = "") -> str:
+    """20 URL-safe characters (120 random bits), the shape of the reference server's ids, after
+    ``prefix`` (which names the process that owns the session when several serve one port)."""
+    return prefix + secrets.token_urlsafe(15)
+
+
+# Given a polling request for a sid this server does not hold, answer it (True) or not (False).
+# Several processes on one port (``serve --workers``) set one that passes the request to the
+# process whose prefix the sid carries; the engine itself knows nothing of processes.
+ForeignSession = Callable[[str, Scope, Receive, Send], Awaitable[bool]]
 
 
 class EngineServer:
@@ -62,6 +70,8 @@ class EngineServer:
         self._flusher: Flusher | None = None
         period = min(self.ping_interval, self.ping_timeout) / 8
         self.sweeper = Sweeper(self, max(0.02, min(1.0, period)))
+        self.sid_prefix = ""
+        self.foreign: ForeignSession | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -117,7 +127,7 @@ class EngineServer:
 
     def open_session(self, scope: Scope, link: WsLink | None = None) -> EngineSession:
         """Create a session; with ``link`` it is a WebSocket session and the open packet is queued on it."""
-        sid = new_sid()
+        sid = new_sid(self.sid_prefix)
         session = EngineSession(self, sid, scope, WEBSOCKET if link is not None else POLLING)
         self.sessions[sid] = session
         self.per_address.add(address_key(scope))
@@ -178,6 +188,8 @@ class EngineServer:
             return
         session_or_none = self.sessions.get(sid)
         if session_or_none is None:
+            if self.foreign is not None and await self.foreign(sid, scope, receive, send):
+                return
             await http.respond_error(send, http.UNKNOWN_SID, cors)
             return
         session = session_or_none
