@@ -3,7 +3,6 @@ and the Socket.IO engine alike), and URLs and secrets kept out of output and com
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -21,8 +20,7 @@ from typing import Any
 
 import pytest
 import socketio
-import uvicorn
-from apoio_rede import porta_livre
+from apoio_rede import porta_livre, servir_config
 
 from atendimento.cli.serve import uvicorn_config
 from atendimento.config import load_settings
@@ -121,23 +119,11 @@ def test_forwarded_for_is_believed_only_from_the_configured_proxies(tmp_path: Pa
 @contextlib.asynccontextmanager
 async def _servir(settings_args: dict[str, Any], app: Any) -> AsyncIterator[str]:
     settings = load_settings(port=porta_livre(), **settings_args)
-    config = uvicorn_config(settings, app)
+    config = uvicorn_config(settings, app)  # serve's own configuration, proxy headers included
     config.lifespan = "off"
     config.loop = "asyncio"
-    servidor = uvicorn.Server(config)
-    servidor.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    tarefa = asyncio.create_task(servidor.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not servidor.started:
-                if tarefa.done():
-                    tarefa.result()
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        servidor.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(tarefa, 10)
+    async with servir_config(config) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("proxies", "esperado"), [(None, "127.0.0.1"), ("127.0.0.1", "198.51.100.9")])
