@@ -7,7 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: serve test lint types unit demo bench clean lock
+.PHONY: serve test lint types unit demo bench clean lock console console-if-npm admin-ui
+
+# The agent console (console/, served at /): npm installs the pinned socket.io-client and esbuild from
+# console/package-lock.json, esbuild bundles into atendimento/console/static/ (never committed).
+CONSOLE_DEPS := console/node_modules/.installed
+CONSOLE_OUT := atendimento/console/static/app.js
 
 # Two stamps: `serve` needs the runtime dependencies only, `test` the test tools as well.
 $(STAMP): requirements.lock pyproject.toml
@@ -20,8 +25,25 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	@touch $(DEV_STAMP)
 
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	@touch $(CONSOLE_DEPS)
+
+$(CONSOLE_OUT): $(CONSOLE_DEPS) console/build.mjs $(wildcard console/src/*)
+	cd console && node build.mjs
+
+## Build the agent console (needs node and npm).
+console: $(CONSOLE_OUT)
+
+# `serve` builds the console when npm is there; without npm (or with a failed build) the product
+# still serves everything else, and / shows a front door page instead of the console.
+console-if-npm:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory console || \
+	  echo "make: the console did not build; serving without it"; \
+	else echo "make: npm not found; serving without the agent console (/ shows the front door)"; fi
+
 ## Serve on 127.0.0.1:3001 with the embedded default (SQLite in ./data, in-process fan-out).
-serve: $(STAMP)
+serve: $(STAMP) console-if-npm
 	$(BIN)/atendimento serve
 
 ## Load the demo data of ../shared/contract.md into the embedded database.
@@ -29,7 +51,7 @@ demo: $(STAMP)
 	$(BIN)/atendimento demo
 
 ## The whole suite: lint, types, unit and integration tests (needs PostgreSQL and Redis up: see .ci/run).
-test: $(DEV_STAMP) lint types unit
+test: $(DEV_STAMP) console lint types unit
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check atendimento tests examples bench
@@ -40,6 +62,14 @@ types: $(DEV_STAMP)
 
 unit: $(DEV_STAMP)
 	$(BIN)/pytest
+
+## The official Socket.IO Admin UI (npm @socket.io/admin-ui, pinned in tools/admin-ui; not committed),
+## served at /admin-ui/ by `atendimento serve --admin-ui` (docs/monitoring.md).
+ADMIN_UI_DIST := tools/admin-ui/node_modules/@socket.io/admin-ui/ui/dist/index.html
+admin-ui: $(ADMIN_UI_DIST)
+$(ADMIN_UI_DIST): tools/admin-ui/package.json tools/admin-ui/package-lock.json
+	cd tools/admin-ui && npm ci --no-audit --no-fund
+	@touch $@
 
 ## Side by side with the Node peer (needs node and npm): see docs/benchmarks.md.
 bench: $(DEV_STAMP)
@@ -56,4 +86,4 @@ lock:
 	  /tmp/atendimento-lock/bin/pip freeze; } > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache console/node_modules atendimento/console/static

@@ -9,18 +9,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
+from atendimento.console import montar_console
 from atendimento.domain.servicos import ServicoAtendimento
-from atendimento.engine import Server
-from atendimento.engine.recovery import RecoveryConfig
+from atendimento.engine import Server, Socket
+from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
+from atendimento.gateway import sessao
 from atendimento.gateway.namespace import Gateway, montar_gateway
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import app_metricas
+from atendimento.monitoring.montagem import Monitoramento, montar_monitoramento
 from atendimento.storage.banco import Storage
 
 log = logging.getLogger(__name__)
@@ -37,8 +42,17 @@ class Aplicacao:
     server: Server
     gateway: Gateway
     api: FastAPI
+    monitoramento: Monitoramento | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def servir_como_worker(self, indice: int, total: int, pasta: Path) -> None:
+        """One of ``total`` processes on one port (``serve --workers``): this process's sessions carry
+        its prefix, and polling requests for another's are passed to it (``cli/encaminhamento.py``)."""
+        from atendimento.cli.encaminhamento import encaminhador, prefixo
+
+        self.server.engine.sid_prefix = prefixo(indice)
+        self.server.engine.foreign = encaminhador(pasta, indice, total)
 
     async def startup(self) -> None:
         for step in self._on_startup:
@@ -100,6 +114,13 @@ def _engine_server(settings: Settings) -> Server:
         ping_interval_ms=settings.ping_interval_ms,
         ping_timeout_ms=settings.ping_timeout_ms,
         max_payload_bytes=settings.max_payload_bytes,
+        max_pending_events=settings.event_queue_per_socket,
+        max_refused_events=settings.event_overflow_disconnect,
+        connect_timeout_ms=settings.connect_timeout_ms,
+        max_polling_packets=settings.max_polling_packets,
+        max_sessions_per_address=settings.max_sessions_per_address or None,
+        refusal_log_lines=settings.refusal_log_lines,
+        refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
     )
 
@@ -115,8 +136,10 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
     limiter_storage = None
     presenca = None
+    visualizando = None
     readiness = [_database_check(storage)]
     degradation: list[VerificacaoProntidao] = []
+    cluster = None
 
     if settings.redis_url:
         from atendimento.cluster.montagem import montar_cluster
@@ -124,9 +147,30 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         cluster = montar_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
         presenca = cluster.presenca
+        visualizando = cluster.visualizando
         degradation.append(cluster.verificacao_prontidao)
         on_startup.append(cluster.start)
         on_shutdown.append(cluster.stop)
+
+    monitoramento = montar_monitoramento(
+        server,
+        settings,
+        descrever=_descrever_socket,
+        empresa_de=_empresa_do_socket,
+        server_id=None if cluster is None else cluster.instancia,
+        redis_ok=None if cluster is None else (lambda: cluster.canal.disponivel),
+    )
+    if cluster is not None and monitoramento.admin is not None:
+        # The Admin UI's first list of sockets holds every instance's (a request over Redis).
+        from atendimento.cluster.consulta import ConsultaSockets
+
+        consulta = ConsultaSockets(cluster.canal, cluster.instancia, monitoramento.admin.sockets_locais)
+        monitoramento.admin.listar_remotos = consulta.listar
+    store = server.recovery
+    if isinstance(store, MemoryRecoveryStore):
+        monitoramento.metricas.buffer_recuperacao = lambda: store.used_bytes
+    on_startup.append(monitoramento.start)
+    on_shutdown.append(monitoramento.stop)
 
     gateway = montar_gateway(
         server,
@@ -135,10 +179,15 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         settings=settings,
         limiter_storage=limiter_storage,
         presenca=presenca,
+        observador=monitoramento.metricas,
+        visualizando=visualizando,
     )
     # The service exists before the gateway that implements its publisher port.
     servico.publicador = gateway.publicador
     on_shutdown.append(gateway.fechar)
+    if cluster is not None:
+        # Every socket hears when this instance's backplane degrades and when it is back.
+        cluster.canal.ao_mudar_disponibilidade(gateway.publicador.sistema_estado)
 
     api = create_api(
         servico=servico,
@@ -149,7 +198,9 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         settings=settings,
         limitador_login=LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
-    api.mount("/metrics", app_metricas(server))
+    api.mount("/metrics", app_metricas(server, monitoramento.metricas))
+    monitoramento.instalar_na_api(api)
+    montar_console(api)
     return Aplicacao(
         settings=settings,
         storage=storage,
@@ -158,9 +209,23 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         server=server,
         gateway=gateway,
         api=api,
+        monitoramento=monitoramento,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )
+
+
+def _empresa_do_socket(socket: Socket) -> str | None:
+    quem = sessao.identidade(socket)
+    return None if quem is None else quem.empresa_id
+
+
+def _descrever_socket(socket: Socket) -> dict[str, Any]:
+    """What the Admin UI shows of a socket: who, of which tenant, in which role; never its token."""
+    quem = sessao.identidade(socket)
+    if quem is None:
+        return {}
+    return {"usuarioId": quem.usuario_id, "nome": quem.nome, "empresaId": quem.empresa_id, "role": quem.role}
 
 
 def _database_check(storage: Storage) -> VerificacaoProntidao:

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse as parse_limite
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -20,6 +21,22 @@ MIN_HS256_SECRET_BYTES = 32
 
 class SettingsError(ValueError):
     """A setting has a value the product cannot start with; the message is one line for the operator."""
+
+
+def _rate_limits(value: object) -> object:
+    """``"atendente:status=10/minute; ?=20/minute"`` → ``{event: limit}`` (each limit checked)."""
+    if not isinstance(value, str):
+        return value
+    limits: dict[str, str] = {}
+    for entry in value.split(";"):
+        if not entry.strip():
+            continue
+        event, equals, limit = entry.strip().rpartition("=")
+        if not equals or not event.strip():
+            raise ValueError(f"{entry.strip()!r}: expected event=limit, e.g. atendente:status=30/minute")
+        parse_limite(limit.strip())  # ValueError with the library's message
+        limits[event.strip()] = limit.strip()
+    return limits
 
 
 def _split_list(value: object) -> object:
@@ -47,6 +64,8 @@ class Settings(BaseSettings):
     jwt_algorithms: Annotated[list[str], NoDecode] = ["HS256"]
     jwt_leeway_seconds: int = Field(5, ge=0, le=300)
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
+    # POST /auth/renovar stretches a login up to this age (from the login's auth_time), then refuses.
+    session_max_seconds: int = Field(24 * 3600, ge=60)
     cors_origins: Annotated[list[str], NoDecode] = []
     # Proxies (addresses or networks) whose X-Forwarded-For/-Proto uvicorn may believe. Empty: none,
     # the TCP peer is the client. uvicorn's own default trusts 127.0.0.1, which lets anything that
@@ -58,7 +77,21 @@ class Settings(BaseSettings):
     ping_interval_ms: int = Field(25_000, ge=100)
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
+    # Bounds against hostile clients (engine/transport/config.py says why each default is what it is).
+    max_polling_packets: int = Field(256, ge=1)
+    max_sessions_per_address: int = Field(1000, ge=0)  # 0: no cap
+    connect_timeout_ms: int = Field(45_000, ge=100)
+    refusal_log_lines: int = Field(20, ge=1)
+    refusal_log_interval_seconds: float = Field(10.0, gt=0)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
+    # Fairness (issue 10): per socket, events in flight or queued, and refusals before a disconnect;
+    # per-event rate limits over the defaults in gateway/limites.py ("*" any event, "?" unknown ones);
+    # client events of one tenant handled at once (they share the database pool with everyone).
+    event_queue_per_socket: int = Field(16, ge=1, le=1000)
+    event_overflow_disconnect: int = Field(64, ge=0)
+    event_rate_limits: Annotated[dict[str, str], NoDecode] = {}
+    event_rate_limits_tenant: Annotated[dict[str, str], NoDecode] = {}
+    events_per_tenant_at_once: int = Field(4, ge=1, le=1000)
     # Login throttling (api/limites.py): per account, free failures then a lock-out that doubles with
     # each further failure up to the maximum; per address (IPv6 by /64), failures and all attempts a
     # minute (successful logins give their failure slot back: a call centre behind one NAT).
@@ -74,11 +107,28 @@ class Settings(BaseSettings):
     recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
     # With Redis: how long a reconnect on another instance waits for the session's home to hand it over.
     recovery_handover_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    # The Socket.IO Admin UI's /admin namespace (docs/monitoring.md): off unless both are set.
+    admin_username: str | None = None
+    admin_password_hash: str | None = None  # argon2id, from `atendimento admin-hash`
+    # Serve the official UI's files at /admin-ui/ (installed by `make admin-ui`, never committed).
+    admin_ui: bool = False
+    admin_ui_dir: Path = Path("tools/admin-ui/node_modules/@socket.io/admin-ui/ui/dist")
+    # Tenants with their own `empresa` label on /metrics; the others are summed as empresa="outras".
+    metrics_max_empresas: int = Field(20, ge=1, le=1000)
+    # REST requests one process works on at once; the next gets 503 + Retry-After (api/sobrecarga.py).
+    max_requests_in_flight: int = Field(64, ge=1)
+    # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
+    workers: int = Field(1, ge=1, le=64)
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("event_rate_limits", "event_rate_limits_tenant", mode="before")
+    @classmethod
+    def _limits(cls, value: object) -> object:
+        return _rate_limits(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -117,9 +167,21 @@ class Settings(BaseSettings):
             raise ValueError(f"jwt_algorithms {asymmetric} need jwt_public_key")
         if not self.socketio_path.startswith("/") or not self.socketio_path.endswith("/"):
             raise ValueError("socketio_path must start and end with '/'")
+        if bool(self.admin_username) != bool(self.admin_password_hash):
+            raise ValueError(
+                "admin_username and admin_password_hash go together (or neither, to turn /admin off)"
+            )
+        if self.admin_password_hash and not self.admin_password_hash.startswith("$argon2id$"):
+            raise ValueError(
+                "admin_password_hash must be an argon2id hash (make one with `atendimento admin-hash`)"
+            )
         return self
 
     # --- derived values -------------------------------------------------------------------------
+
+    @property
+    def admin_ativo(self) -> bool:
+        return bool(self.admin_username and self.admin_password_hash)
 
     @property
     def effective_database_url(self) -> str:

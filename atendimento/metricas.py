@@ -2,8 +2,9 @@
 
 Each app gets its own registry holding its engine's gauges, plus the process-wide registry where the
 libraries' and the cluster's counters live. The gauges are computed when scraped, so the hot path
-pays nothing for them. Labels never carry a tenant id or a user id: the endpoint answers whoever can
-reach it, so it must say nothing about any one tenant (deploy it on an internal network all the same).
+pays nothing for them. The per-tenant series (label ``empresa``, bounded: monitoring/metricas_empresa.py)
+name tenants by id and never a user: the endpoint answers whoever can reach it, so deploy it on an
+internal network only.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ class _Processo(Collector):
         yield from REGISTRY.collect()
 
 
-def app_metricas(server: Server) -> ASGIApp:
+def app_metricas(server: Server, *coletores: Collector) -> ASGIApp:
+    """``coletores``: more of this app's own (the per-tenant series of monitoring/metricas_empresa.py)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_MetricasEngine(server))
+    for coletor in coletores:
+        registry.register(coletor)
     registry.register(_Processo())
     return make_asgi_app(registry=registry)

@@ -177,6 +177,8 @@ def app_env(data_dir: Path, database_url: str | None = None, **extra: str) -> di
         "ATENDIMENTO_DATABASE_URL": database_url or f"sqlite:///{data_dir}/bench.db",
         "ATENDIMENTO_JWT_SECRET": secrets.token_urlsafe(48),
         "ATENDIMENTO_LOG_LEVEL": "warning",
+        # Every bench client comes from 127.0.0.1: the per-address session cap would refuse them.
+        "ATENDIMENTO_MAX_SESSIONS_PER_ADDRESS": "0",
     }
     env.update({f"ATENDIMENTO_{k.upper()}": v for k, v in extra.items()})
     return env

@@ -35,7 +35,9 @@ TIMING = {"ping_interval_ms": 300, "ping_timeout_ms": 200, "max_payload_bytes": 
 
 
 def socketio_app() -> Any:
-    server = Server(path="/socket.io/", cors_origins=["*"], connect_timeout_ms=1000, **TIMING)
+    server = Server(
+        path="/socket.io/", cors_origins=["*"], connect_timeout_ms=1000, serve_main_namespace=True, **TIMING
+    )
     main = server.of("/")
 
     @main.on_connect

@@ -7,10 +7,13 @@ import logging
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from atendimento.api import paginas
 from atendimento.api.dependencias import Contexto, Interno
+from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.portas import ConsultaPresenca
-from atendimento.api.respostas import Resposta, erros_documentados, ok
+from atendimento.api.respostas import erros_documentados
 from atendimento.api.saidas import AtendenteSaida
+from atendimento.domain import regras
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,22 @@ async def _online(presenca: ConsultaPresenca, empresa_id: str) -> set[str] | Non
 
 @router.get(
     "",
-    summary="Atendentes do tenant com presença e status",
-    response_model=Resposta[list[AtendenteSaida]],
-    responses=erros_documentados(401, 403),
+    summary="Atendentes do tenant com presença e status, por nome, em páginas",
+    response_model=Pagina[AtendenteSaida],
+    responses=erros_documentados(401, 403, 422),
 )
-async def listar(identidade: Interno, ctx: Contexto) -> JSONResponse:
-    atendentes = await ctx.servico.listar_atendentes(identidade.empresa_id)
+async def listar(
+    identidade: Interno, ctx: Contexto, limite: Limite = regras.LIMITE_PAGINA_PADRAO, cursor: Cursor = None
+) -> JSONResponse:
+    apos = None
+    if cursor is not None:
+        nome, usuario_id = paginas.decodificar(cursor, "atendentes", {}, 2)
+        apos = (nome, usuario_id)
+    atendentes = await ctx.servico.listar_atendentes(identidade.empresa_id, apos=apos, limite=limite + 1)
+    proximo = None
+    if len(atendentes) > limite:
+        atendentes = atendentes[:limite]
+        proximo = paginas.codificar("atendentes", [atendentes[-1].nome, atendentes[-1].id], {})
     online = await _online(ctx.presenca, identidade.empresa_id)
-    return ok([{**a.para_evento(), "online": None if online is None else a.id in online} for a in atendentes])
+    dados = [{**a.para_evento(), "online": None if online is None else a.id in online} for a in atendentes]
+    return pagina(dados, proximo)

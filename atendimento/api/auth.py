@@ -1,4 +1,4 @@
-"""``POST /auth/login`` and ``GET /auth/me``."""
+"""``POST /auth/login``, ``POST /auth/renovar`` and ``GET /auth/me``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from atendimento.api.errors import ErroApi
 from atendimento.api.respostas import Resposta, erros_documentados, ok
 from atendimento.api.saidas import LoginSaida, UsuarioSaida
 from atendimento.api.schemas import LoginEntrada
+from atendimento.identity.tokens import SessaoExpirada
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,34 @@ async def login(entrada: LoginEntrada, request: Request, ctx: Contexto) -> JSONR
             "expires_in": ctx.tokens.ttl_seconds,
             "user": usuario.para_evento(),
         }
+    )
+
+
+@router.post(
+    "/renovar",
+    summary="Troca o token atual (válido) por um novo, dentro da idade máxima da sessão",
+    response_model=Resposta[LoginSaida],
+    responses=erros_documentados(401, 503),
+)
+async def renovar(identidade: Autenticado, ctx: Contexto) -> JSONResponse:
+    """A console renews before ``exp`` (on ``auth:expirando``) and hands the new token to its socket
+    with ``auth:renovar``. Role and name come from the database now, so a change there takes effect."""
+    if not ctx.tokens.pode_emitir:
+        raise ErroApi(
+            503, "LOGIN_INDISPONIVEL", "Renovação local desativada: os tokens vêm do emissor externo"
+        )
+    usuario = await ctx.servico.obter_usuario(identidade.empresa_id, identidade.usuario_id)
+    if usuario is None:
+        # A CRM-issued token for a user this database does not hold: the CRM renews its own tokens.
+        raise ErroApi(401, "USUARIO_NAO_ENCONTRADO", "Usuário do token não encontrado")
+    try:
+        token, ttl = ctx.tokens.renovar(identidade, usuario.role, usuario.nome)
+    except SessaoExpirada:
+        raise ErroApi(
+            401, "SESSAO_EXPIRADA", "Sessão expirada: entre de novo", {"WWW-Authenticate": "Bearer"}
+        ) from None
+    return ok(
+        {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "user": usuario.para_evento()}
     )
 
 

@@ -49,6 +49,7 @@ _bearer = HTTPBearer(auto_error=False, description="JWT do /auth/login ou do CRM
 
 
 async def identidade_atual(
+    request: Request,
     ctx: Contexto,
     credenciais: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Identidade:
@@ -56,7 +57,9 @@ async def identidade_atual(
     ignored (proxies log URLs), so such a request is TOKEN_AUSENTE."""
     token = credenciais.credentials if credenciais else None
     # TokenErro propagates to errors.py, which answers 401 with its code.
-    return ctx.tokens.verificar(token)
+    identidade = ctx.tokens.verificar(token)
+    request.state.empresa_id = identidade.empresa_id  # per-tenant REST write counts (monitoring)
+    return identidade
 
 
 Autenticado = Annotated[Identidade, Depends(identidade_atual)]

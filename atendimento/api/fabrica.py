@@ -9,10 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
 from atendimento.api.dependencias import ContextoApi
+from atendimento.api.docs import instalar_docs
 from atendimento.api.errors import registrar_handlers
 from atendimento.api.limites import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos, LimiteCorpo
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.api.sobrecarga import LimiteEmCurso
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.tokens import ServicoTokens
@@ -42,9 +44,12 @@ def create_api(
         title="atendimento",
         summary="API REST do módulo de atendimento (omnichannel)",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url=None,  # served by docs.py from a pinned package, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        # No OpenTelemetry here (Prometheus is at /metrics): FastAPI's native telemetry otherwise asks
+        # the OTel globals (os.environ reads) on every request whether a provider was configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.contexto = ContextoApi(
         servico=servico,
@@ -55,13 +60,16 @@ def create_api(
         limitador_login=limitador_login or LimitadorLogin(politica=PoliticaLogin.from_settings(settings)),
     )
     registrar_handlers(app)
+    instalar_docs(app)
     for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):
         app.include_router(modulo.router)
 
-    # Added innermost first: CORS outermost (so even a 413 or 500 carries its headers), then the
-    # body bound, then the 500 safety net right around the routes.
+    # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then the
+    # in-flight bound, then the body bound, then the 500 safety net right around the routes.
     app.add_middleware(ErrosInternos)
     app.add_middleware(LimiteCorpo, max_bytes=max_body_bytes)
+    # Inside CORS, so that a browser can read the 503's Retry-After; before everything else.
+    app.add_middleware(LimiteEmCurso, maximo=settings.max_requests_in_flight)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from atendimento.api import paginas
 from atendimento.api.dependencias import Contexto, Interno
+from atendimento.api.errors import ErroApi
+from atendimento.api.idempotencia import ChaveIdempotencia, idempotencia
+from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.respostas import Resposta, erros_documentados, ok
 from atendimento.api.saidas import TicketSaida
 from atendimento.api.schemas import (
@@ -19,6 +24,8 @@ from atendimento.api.schemas import (
     TicketCriar,
 )
 from atendimento.domain import regras
+from atendimento.domain.entidades import de_iso, iso_utc
+from atendimento.domain.erros import CursorInvalido
 
 router = APIRouter(prefix="/atendimento/tickets", tags=["tickets"])
 
@@ -28,10 +35,27 @@ _ERROS = (401, 403, 422)
 _ERROS_ESCRITA = (400, 401, 403, 404, 409, 413, 422)
 
 
+# Longer than any ISO 8601 instant; a longer value is refused before it is parsed.
+_MAX_INSTANTE = 40
+
+
+def _instante(valor: str | None) -> datetime | None:
+    if valor is None:
+        return None
+    try:
+        if len(valor) > _MAX_INSTANTE:
+            raise ValueError
+        return de_iso(valor)
+    except ValueError:
+        raise ErroApi(
+            422, "PAYLOAD_INVALIDO", "atualizadoDesde: use uma data ISO 8601, ex. 2026-11-29T17:08:20.123Z"
+        ) from None
+
+
 @router.get(
     "",
-    summary="Tickets do tenant, com filtros",
-    response_model=Resposta[list[TicketSaida]],
+    summary="Tickets do tenant por atualizadoEm e id, com filtros, em páginas",
+    response_model=Pagina[TicketSaida],
     responses=erros_documentados(*_ERROS),
 )
 async def listar(
@@ -40,11 +64,51 @@ async def listar(
     status: Annotated[StatusTicket | None, Query()] = None,
     atendente_id: Annotated[Id | None, Query(alias="atendenteId")] = None,
     fila_id: Annotated[Id | None, Query(alias="filaId")] = None,
+    atualizado_desde: Annotated[
+        str | None,
+        Query(alias="atualizadoDesde", description="só os tickets com atualizadoEm nesse instante ou depois"),
+    ] = None,
+    limite: Limite = regras.LIMITE_PAGINA_PADRAO,
+    cursor: Cursor = None,
 ) -> JSONResponse:
+    desde = _instante(atualizado_desde)
+    # The cursor is bound to the query it came from: other filters → 422, not a silently odd page.
+    filtros = {
+        k: v
+        for k, v in (
+            ("status", status),
+            ("atendenteId", atendente_id),
+            ("filaId", fila_id),
+            ("atualizadoDesde", None if desde is None else desde.isoformat()),
+        )
+        if v is not None
+    }
+    apos = None
+    if cursor is not None:
+        instante, ticket_id = paginas.decodificar(cursor, "tickets", filtros, 2)
+        apos = (_posicao(instante), ticket_id)
     tickets = await ctx.servico.listar_tickets(
-        identidade.empresa_id, status=status, atendente_id=atendente_id, fila_id=fila_id
+        identidade.empresa_id,
+        status=status,
+        atendente_id=atendente_id,
+        fila_id=fila_id,
+        atualizado_desde=desde,
+        apos=apos,
+        limite=limite + 1,  # one more than asked: whether there is a next page
     )
-    return ok([t.para_evento() for t in tickets])
+    proximo = None
+    if len(tickets) > limite:
+        tickets = tickets[:limite]
+        ultimo = tickets[-1]
+        proximo = paginas.codificar("tickets", [iso_utc(ultimo.atualizado_em), ultimo.id], filtros)
+    return pagina([t.para_evento() for t in tickets], proximo)
+
+
+def _posicao(instante: str) -> datetime:
+    try:
+        return de_iso(instante)
+    except ValueError:
+        raise CursorInvalido("Cursor inválido: posição malformada", "CURSOR_INVALIDO") from None
 
 
 @router.post(
@@ -54,7 +118,9 @@ async def listar(
     response_model=Resposta[TicketSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
-async def criar(entrada: TicketCriar, identidade: Interno, ctx: Contexto) -> JSONResponse:
+async def criar(
+    entrada: TicketCriar, identidade: Interno, ctx: Contexto, chave: ChaveIdempotencia = None
+) -> JSONResponse:
     ticket = await ctx.servico.criar_ticket(
         identidade.empresa_id,
         cliente_id=entrada.cliente_id,
@@ -64,6 +130,7 @@ async def criar(entrada: TicketCriar, identidade: Interno, ctx: Contexto) -> JSO
         assunto=entrada.assunto,
         descricao=entrada.descricao,
         atendente_id=entrada.atendente_id,
+        idempotente=idempotencia(identidade, chave),
     )
     return ok(ticket.para_evento(), 201)
 

@@ -1,4 +1,4 @@
-"""The ``atendimento`` command: serve, db upgrade, demo, token.
+"""The ``atendimento`` command: serve, db upgrade, demo, token, admin-hash.
 
 argparse rather than a CLI library: four subcommands with a handful of flags need nothing more,
 and each flag maps one to one onto a setting of ``atendimento.config.Settings``.
@@ -44,6 +44,7 @@ _SERVER_FLAGS = (
     ),
     ("--cors-origins", "comma-separated allowed origins, * for any (default: same origin)"),
     ("--log-level", "debug, info, warning or error"),
+    ("--workers", "processes serving the port (default 1; above 1 needs --redis-url and PostgreSQL)"),
 )
 
 
@@ -54,23 +55,26 @@ def _env_name(flag: str) -> str:
 def _add_settings_flags(parser: argparse.ArgumentParser, *, server: bool) -> None:
     group = parser.add_argument_group("settings (each also from its ATENDIMENTO_* environment variable)")
     for flag, text in _COMMON_FLAGS + (_SERVER_FLAGS if server else ()):
-        group.add_argument(flag, type=int if flag == "--port" else str, help=f"{text} ({_env_name(flag)})")
+        tipo = int if flag in ("--port", "--workers") else str
+        group.add_argument(flag, type=tipo, help=f"{text} ({_env_name(flag)})")
     if server:
         json_help = "one JSON object per log line (ATENDIMENTO_LOG_JSON)"
         group.add_argument("--log-json", action="store_const", const=True, help=json_help)
+        ui_help = "serve the Socket.IO Admin UI at /admin-ui/ (after `make admin-ui`; ATENDIMENTO_ADMIN_UI)"
+        group.add_argument("--admin-ui", action="store_const", const=True, help=ui_help)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     names = (
         "data_dir", "database_url", "database_admin_url", "host", "port", "redis_url", "jwt_secret",
         "jwt_secret_file", "jwt_public_key", "jwt_algorithms", "cors_origins", "forwarded_allow_ips",
-        "log_level", "log_json",
+        "log_level", "log_json", "admin_ui", "workers",
     )  # fmt: skip
     return load_settings(**{name: getattr(args, name, None) for name in names})
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from atendimento.cli import db, demo, serve, token
+    from atendimento.cli import admin_hash, db, demo, serve, token
 
     parser = argparse.ArgumentParser(
         prog="atendimento",
@@ -119,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     file_help = "file holding the HS256 secret (ATENDIMENTO_JWT_SECRET_FILE)"
     p_token.add_argument("--jwt-secret-file", help=file_help)
     p_token.set_defaults(run=token.run)
+
+    p_hash = commands.add_parser(
+        "admin-hash",
+        help="print the argon2id hash of an Admin UI password",
+        description="Prompt for the Socket.IO Admin UI's password (twice) and print its argon2id hash, "
+        "for ATENDIMENTO_ADMIN_PASSWORD_HASH (docs/monitoring.md).",
+    )
+    p_hash.set_defaults(run=admin_hash.run)
     return parser
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.cli import workers
 from atendimento.cli.main import CommandError, settings_from_args
+from atendimento.cli.memoria import preparar_gc
 from atendimento.cli.preflight import redact, run_async
 from atendimento.config import Settings
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
@@ -79,6 +82,46 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level, settings.log_json)
+    if settings.workers > 1 and not (settings.redis_url and settings.is_postgres):
+        # One line, before anything starts (cli/workers.py says why both).
+        raise CommandError("--workers above 1 needs --redis-url and a PostgreSQL database")
+    run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
+    if settings.redis_url:
+        try:
+            asyncio.run(_check_redis(settings.redis_url))
+        except Exception as exc:
+            reason = type(exc).__name__
+            raise CommandError(f"Redis at {redact(settings.redis_url)} does not answer ({reason})") from None
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
+    print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
+    print(f"atendimento: database {redact(settings.effective_database_url)}")
+    if settings.redis_url:
+        print(f"atendimento: fan-out, presence and limits shared through {redact(settings.redis_url)}")
+    if settings.forwarded_allow_ips:
+        print(f"atendimento: X-Forwarded-For trusted from {', '.join(settings.forwarded_allow_ips)}")
+    print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
+    if settings.workers > 1:
+        # Each worker builds its own application after the fork (its own Redis instance id).
+        return workers.executar(lambda *worker: _servidor(settings, worker), settings.workers)
+    server = _servidor(settings, None)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _servidor(settings: Settings, worker: tuple[int, int, Path] | None) -> _Server:
+    """The application under uvicorn, not started; ``worker``: (index, count, sockets folder)."""
+    aplicacao = criar_aplicacao(settings)
+    if worker is not None:
+        aplicacao.servir_como_worker(*worker)
+    server = _Server(uvicorn_config(settings, aplicacao.asgi), aplicacao)
+    preparar_gc()  # last, so that what start-up built is frozen (memoria's docstring)
+    return server
+
+
 def uvicorn_config(settings: Settings, app: ASGIApp) -> uvicorn.Config:
     """How ``serve`` runs uvicorn (tests serve through the same configuration)."""
     return uvicorn.Config(
@@ -102,29 +145,3 @@ def uvicorn_config(settings: Settings, app: ASGIApp) -> uvicorn.Config:
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or [],
     )
-
-
-def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    configure_logging(settings.log_level, settings.log_json)
-    run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
-    if settings.redis_url:
-        try:
-            asyncio.run(_check_redis(settings.redis_url))
-        except Exception as exc:
-            reason = type(exc).__name__
-            raise CommandError(f"Redis at {redact(settings.redis_url)} does not answer ({reason})") from None
-    aplicacao = criar_aplicacao(settings)
-    config = uvicorn_config(settings, aplicacao.asgi)
-    where = f"http://{settings.host}:{settings.port}"
-    print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
-    print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
-    print(f"atendimento: database {redact(settings.effective_database_url)}")
-    if settings.redis_url:
-        print(f"atendimento: fan-out, presence and limits shared through {redact(settings.redis_url)}")
-    if settings.forwarded_allow_ips:
-        print(f"atendimento: X-Forwarded-For trusted from {', '.join(settings.forwarded_allow_ips)}")
-    print("atendimento: load the demo data with `.venv/bin/atendimento demo` (every password: demo-senha)")
-    server = _Server(config, aplicacao)
-    server.run()
-    return 0 if server.started else 1

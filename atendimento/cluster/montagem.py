@@ -24,6 +24,7 @@ from atendimento.cluster.canal import CanalRedis, criar_cliente
 from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
 from atendimento.cluster.recuperacao import RecuperacaoRedis
+from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO, RegistroCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
 from atendimento.engine.recovery import MemoryRecoveryStore
@@ -48,6 +49,7 @@ class Cluster:
     canal: CanalRedis
     presenca: PresencaCluster
     limiter_storage: ArmazenamentoResiliente
+    visualizando: RegistroCluster
     recuperacao: RecuperacaoRedis | None = None
     espera_inicial_s: float = ESPERA_INICIAL_S
 
@@ -101,10 +103,11 @@ def montar_cluster(
     instancia: str | None = None,
     batimento_s: float = BATIMENTO_S,
     prefixo_presenca: str = PREFIXO_PRESENCA,
+    prefixo_visualizando: str = PREFIXO_VISUALIZANDO,
 ) -> Cluster:
     """Wire Redis into ``server`` (adapter of every namespace) and build presence and the limit storage.
 
-    ``batimento_s`` and ``prefixo_presenca`` are for tests; production keeps the documented defaults.
+    ``batimento_s`` and the prefixes are for tests; production keeps the documented defaults.
     """
     if not settings.redis_url:
         raise ValueError("montar_cluster needs settings.redis_url")
@@ -133,4 +136,10 @@ def montar_cluster(
         presenca=presenca,
         limiter_storage=armazenamento_limites(settings.redis_url),
         recuperacao=recuperacao,
+        visualizando=RegistroCluster(
+            canal_redis.cliente,
+            instancia,
+            prefixo=prefixo_visualizando,
+            prefixo_presenca=prefixo_presenca,
+        ),
     )

@@ -42,6 +42,12 @@ def iso_utc(momento: datetime) -> str:
     return momento.strftime("%Y-%m-%dT%H:%M:%S.") + f"{momento.microsecond // 1000:03d}Z"
 
 
+def de_iso(texto: str) -> datetime:
+    """The inverse of ``iso_utc`` (any ISO 8601 with an offset or ``Z``; naive means UTC)."""
+    momento = datetime.fromisoformat(texto)
+    return momento.replace(tzinfo=UTC) if momento.tzinfo is None else momento.astimezone(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class TicketDados:
     id: str
@@ -79,6 +85,25 @@ class TicketDados:
             "atualizadoEm": iso_utc(self.atualizado_em),
         }
 
+    @classmethod
+    def de_evento(cls, d: dict[str, Any]) -> TicketDados:
+        """Back from ``para_evento()`` (a stored answer replayed for an idempotent retry)."""
+        return cls(
+            id=d["id"],
+            numero=d["numero"],
+            empresa_id=d["empresaId"],
+            cliente_id=d["clienteId"],
+            canal_id=d["canalId"],
+            fila_id=d["filaId"],
+            atendente_id=d["atendenteId"],
+            status=d["status"],
+            prioridade=d["prioridade"],
+            assunto=d["assunto"],
+            descricao=d["descricao"],
+            criado_em=de_iso(d["criadoEm"]),
+            atualizado_em=de_iso(d["atualizadoEm"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class MensagemDados:
@@ -106,6 +131,21 @@ class MensagemDados:
             "metadados": self.metadados,
             "criadoEm": iso_utc(self.criado_em),
         }
+
+    @classmethod
+    def de_evento(cls, d: dict[str, Any]) -> MensagemDados:
+        """Back from ``para_evento()`` (a stored answer replayed for an idempotent retry)."""
+        return cls(
+            id=d["id"],
+            ticket_id=d["ticketId"],
+            ticket_numero=d["ticketNumero"],
+            remetente_id=d["remetenteId"],
+            atendente_id=d["atendenteId"],
+            tipo=d["tipo"],
+            conteudo=d["conteudo"],
+            metadados=d["metadados"],
+            criado_em=de_iso(d["criadoEm"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,12 @@ class DadosInvalidos(ErroDominio):
     code_padrao = "PAYLOAD_INVALIDO"
 
 
+class CursorInvalido(DadosInvalidos):
+    """A page cursor that is not one this list handed out (forged, truncated, of another list)."""
+
+    code_padrao = "CURSOR_INVALIDO"
+
+
 class Proibido(ErroDominio):
     http_status = 403
     code_padrao = "PROIBIDO"

@@ -8,7 +8,8 @@ only that tenant's rows (and on PostgreSQL row-level security enforces the same 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from atendimento.domain.entidades import (
     CanalDados,
@@ -24,7 +25,12 @@ class Repositorio(Protocol):
     empresa_id: str
 
     async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None: ...
-    async def listar_usuarios(self, *, role: str | None = None) -> list[UsuarioDados]: ...
+    async def listar_usuarios(
+        self, *, role: str | None = None, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[UsuarioDados]:
+        """By (nome, id); ``apos``: only those after that (nome, id); at most ``limite``."""
+        ...
+
     async def definir_status_atendente(self, usuario_id: str, status: str) -> None: ...
 
     async def obter_fila(self, fila_id: str) -> FilaDados | None: ...
@@ -40,8 +46,23 @@ class Repositorio(Protocol):
     async def ticket_existe(self, ticket_id: str) -> bool: ...
     async def obter_ticket(self, ticket_id: str, *, bloquear: bool = False) -> TicketDados | None: ...
     async def listar_tickets(
-        self, *, status: str | None = None, atendente_id: str | None = None, fila_id: str | None = None
-    ) -> list[TicketDados]: ...
+        self,
+        *,
+        status: str | None = None,
+        atendente_id: str | None = None,
+        fila_id: str | None = None,
+        atualizado_desde: datetime | None = None,
+        apos: tuple[datetime, str] | None = None,
+        limite: int | None = None,
+    ) -> list[TicketDados]:
+        """By (atualizado_em, id); ``apos``: only those after that (atualizado_em, id)."""
+        ...
+
+    async def instante_de_atualizacao(self) -> datetime:
+        """The ``atualizado_em`` of a ticket written in this transaction: not before now, and after
+        every instant given before in the tenant, in commit order (concurrent writers wait)."""
+        ...
+
     async def ticket_aberto_do_cliente(self, cliente_id: str, canal_id: str) -> TicketDados | None:
         """The customer's open ticket on the channel, locked for the rest of the transaction."""
         ...
@@ -60,7 +81,22 @@ class Repositorio(Protocol):
         checks the ticket afterwards and raises (rolling all of it back) when it refuses the write."""
         ...
 
-    async def listar_mensagens(self, ticket_id: str) -> list[MensagemDados]: ...
+    async def ordem_da_mensagem(self, ticket_id: str, mensagem_id: str) -> int | None: ...
+    async def listar_mensagens(
+        self, ticket_id: str, *, apos_ordem: int | None = None, limite: int | None = None
+    ) -> list[MensagemDados]:
+        """In the order stored; ``apos_ordem``: only those after that position."""
+        ...
+
+    async def reservar_chave(
+        self, usuario_id: str, chave: str, impressao: str, validade_desde: datetime
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Take an idempotency key for this transaction's write (None), or return the (impressao,
+        resultado) of the write that took it (a concurrent one is waited for). Keys created before
+        ``validade_desde`` count as absent."""
+        ...
+
+    async def concluir_chave(self, usuario_id: str, chave: str, resultado: dict[str, Any]) -> None: ...
 
 
 class Armazenamento(Protocol):

@@ -29,6 +29,9 @@ MAX_TIPO_NOTIFICACAO = 64
 MAX_MENSAGEM_NOTIFICACAO = 2_000
 MAX_EMAIL = 254
 MAX_SENHA = 1_024  # argon2 takes any length; the bound only stops a multi-megabyte "password"
+# Pages of a list (contract, "Catching up over REST").
+LIMITE_PAGINA_PADRAO = 50
+LIMITE_PAGINA_MAX = 200
 
 # From → allowed targets. ``fechado`` is final. ``resolvido`` can be reopened (the customer answered
 # after all) or closed. A ticket can go back to ``aberto`` (back to the queue) from any working state.

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from atendimento.domain import regras
+from atendimento.domain import idempotencia, regras
 from atendimento.domain.entidades import (
     ROLE_ATENDENTE,
     MensagemDados,
@@ -23,6 +24,7 @@ from atendimento.domain.entidades import (
     novo_id,
 )
 from atendimento.domain.erros import (
+    CursorInvalido,
     DadosInvalidos,
     NaoEncontrado,
     Proibido,
@@ -33,6 +35,7 @@ from atendimento.domain.erros import (
     usuario_nao_encontrado,
 )
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
+from atendimento.domain.idempotencia import Idempotencia
 from atendimento.domain.portas import Armazenamento, Repositorio
 from atendimento.identity.passwords import Senhas, senhas_padrao
 
@@ -103,12 +106,18 @@ class ServicoAtendimento:
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
             return await repo.obter_usuario(usuario_id)
 
-    async def listar_atendentes(self, empresa_id: str) -> list[UsuarioDados]:
+    async def listar_atendentes(
+        self, empresa_id: str, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[UsuarioDados]:
+        """By (nome, id); ``apos`` and ``limite`` page it (keyset)."""
         regras.validar_id(empresa_id, "empresaId")
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
-            return await repo.listar_usuarios(role=ROLE_ATENDENTE)
+            return await repo.listar_usuarios(role=ROLE_ATENDENTE, apos=apos, limite=limite)
 
-    async def definir_status_atendente(self, empresa_id: str, usuario_id: str, status: str) -> UsuarioDados:
+    async def definir_status_atendente(
+        self, empresa_id: str, usuario_id: str, status: str
+    ) -> tuple[UsuarioDados, bool]:
+        """The user with the new status, and whether it changed (the same status again writes nothing)."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(usuario_id, "usuarioId")
         status = regras.validar_status_atendente(status)
@@ -118,8 +127,10 @@ class ServicoAtendimento:
                 raise usuario_nao_encontrado()
             if usuario.role != ROLE_ATENDENTE:
                 raise Proibido("Somente atendentes têm status de atendimento", "PROIBIDO")
+            if usuario.status_atendimento == status:
+                return usuario, False
             await repo.definir_status_atendente(usuario_id, status)
-        return replace(usuario, status_atendimento=status)
+        return replace(usuario, status_atendimento=status), True
 
     # --- tickets ------------------------------------------------------------------------------
 
@@ -136,14 +147,26 @@ class ServicoAtendimento:
         status: str | None = None,
         atendente_id: str | None = None,
         fila_id: str | None = None,
+        atualizado_desde: datetime | None = None,
+        apos: tuple[datetime, str] | None = None,
+        limite: int | None = None,
     ) -> list[TicketDados]:
+        """By (atualizado_em, id). ``atualizado_desde``: only those updated at or after it; ``apos``
+        and ``limite`` page it (keyset: a ticket updated between two pages comes again, later)."""
         regras.validar_id(empresa_id, "empresaId")
         if status is not None:
             regras.validar_status(status)
         regras.validar_id_opcional(atendente_id, "atendenteId")
         regras.validar_id_opcional(fila_id, "filaId")
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
-            return await repo.listar_tickets(status=status, atendente_id=atendente_id, fila_id=fila_id)
+            return await repo.listar_tickets(
+                status=status,
+                atendente_id=atendente_id,
+                fila_id=fila_id,
+                atualizado_desde=atualizado_desde,
+                apos=apos,
+                limite=limite,
+            )
 
     async def obter_ticket(self, empresa_id: str, ticket_id: str) -> TicketDados:
         regras.validar_id(empresa_id, "empresaId")
@@ -162,7 +185,9 @@ class ServicoAtendimento:
         assunto: str | None = None,
         descricao: str | None = None,
         atendente_id: str | None = None,
+        idempotente: Idempotencia | None = None,
     ) -> TicketDados:
+        """``idempotente``: a retry with the same key answers the first ticket, writes nothing."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(cliente_id, "clienteId")
         regras.validar_id(canal_id, "canalId")
@@ -171,6 +196,20 @@ class ServicoAtendimento:
         prioridade = regras.validar_prioridade(prioridade)
         assunto = regras.validar_assunto(assunto)
         descricao = regras.validar_descricao(descricao)
+        impressao = (
+            idempotencia.impressao(
+                "ticket",
+                clienteId=cliente_id,
+                canalId=canal_id,
+                filaId=fila_id,
+                prioridade=prioridade,
+                assunto=assunto,
+                descricao=descricao,
+                atendenteId=atendente_id,
+            )
+            if idempotente is not None
+            else ""
+        )
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             if await repo.obter_cliente(cliente_id) is None:
@@ -181,6 +220,10 @@ class ServicoAtendimento:
                 raise fila_nao_encontrada()
             if atendente_id is not None:
                 await _atendente(repo, atendente_id)
+            # After the checks (a refused request holds no key), before the write.
+            anterior = await idempotencia.reservar(repo, idempotente, impressao)
+            if anterior is not None:
+                return TicketDados.de_evento(anterior)
             ticket = await _novo_ticket(
                 repo,
                 cliente_id=cliente_id,
@@ -191,6 +234,7 @@ class ServicoAtendimento:
                 descricao=descricao,
                 atendente_id=atendente_id,
             )
+            await idempotencia.concluir(repo, idempotente, ticket.para_evento())
             eventos.append(lambda: self._publicador.ticket_novo(ticket))
             if atendente_id is not None:
                 eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
@@ -229,7 +273,7 @@ class ServicoAtendimento:
             regras.exigir_ticket_nao_fechado(atual.status)
             if "fila_id" in mudancas and await repo.obter_fila(mudancas["fila_id"]) is None:
                 raise fila_nao_encontrada()
-            ticket = replace(atual, **mudancas, atualizado_em=agora())
+            ticket = replace(atual, **mudancas, atualizado_em=await repo.instante_de_atualizacao())
             await repo.salvar_ticket(ticket)
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
         self._publicar(eventos)
@@ -247,7 +291,9 @@ class ServicoAtendimento:
             if atual.atendente_id == atendente_id:
                 return atual
             regras.exigir_ticket_nao_fechado(atual.status)
-            ticket = replace(atual, atendente_id=atendente_id, atualizado_em=agora())
+            ticket = replace(
+                atual, atendente_id=atendente_id, atualizado_em=await repo.instante_de_atualizacao()
+            )
             await repo.salvar_ticket(ticket)
             eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
@@ -262,7 +308,7 @@ class ServicoAtendimento:
         async with self._storage.unidade(empresa_id) as repo:
             atual = await _ticket(repo, ticket_id, bloquear=True)
             regras.exigir_transicao(atual.status, status)
-            ticket = replace(atual, status=status, atualizado_em=agora())
+            ticket = replace(atual, status=status, atualizado_em=await repo.instante_de_atualizacao())
             await repo.salvar_ticket(ticket)
             eventos.append(lambda: self._publicador.ticket_status(ticket))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
@@ -271,12 +317,20 @@ class ServicoAtendimento:
 
     # --- mensagens ----------------------------------------------------------------------------
 
-    async def listar_mensagens(self, empresa_id: str, ticket_id: str) -> list[MensagemDados]:
+    async def listar_mensagens(
+        self, empresa_id: str, ticket_id: str, *, apos: str | None = None, limite: int | None = None
+    ) -> list[MensagemDados]:
+        """In the order stored; ``apos`` (a message id of this ticket) and ``limite`` page it."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
             await _ticket(repo, ticket_id)
-            return await repo.listar_mensagens(ticket_id)
+            ordem = None
+            if apos is not None:
+                ordem = await repo.ordem_da_mensagem(ticket_id, apos)
+                if ordem is None:
+                    raise CursorInvalido("Cursor inválido: não é uma posição deste ticket", "CURSOR_INVALIDO")
+            return await repo.listar_mensagens(ticket_id, apos_ordem=ordem, limite=limite)
 
     async def enviar_mensagem(
         self,
@@ -287,14 +341,24 @@ class ServicoAtendimento:
         tipo: str = "texto",
         conteudo: str,
         metadados: dict[str, Any] | None = None,
+        idempotente: Idempotencia | None = None,
     ) -> MensagemDados:
-        """A user of the tenant writes on a ticket (not on a closed one)."""
+        """A user of the tenant writes on a ticket (not on a closed one). ``idempotente``: a retry
+        with the same key answers the first message and writes and publishes nothing."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         regras.validar_id(remetente_id, "remetenteId")
         tipo = regras.validar_tipo_mensagem(tipo)
         conteudo = regras.validar_conteudo(conteudo)
         metadados = regras.validar_metadados(metadados)
+        # Only with a key: hashing the content costs nothing to a write that has none (the hot path).
+        impressao = (
+            idempotencia.impressao(
+                "mensagem", ticketId=ticket_id, tipo=tipo, conteudo=conteudo, metadados=metadados
+            )
+            if idempotente is not None
+            else ""
+        )
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             # The sender is read before the ticket is locked, so the lock (which serialises every
@@ -305,6 +369,10 @@ class ServicoAtendimento:
                 ticket = await _ticket(repo, ticket_id)
                 regras.exigir_ticket_nao_fechado(ticket.status)
                 raise usuario_nao_encontrado()
+            # Before the ticket's lock: a concurrent retry waits here for the first to finish.
+            anterior = await idempotencia.reservar(repo, idempotente, impressao)
+            if anterior is not None:
+                return MensagemDados.de_evento(anterior)
             mensagem = MensagemDados(
                 id=novo_id(),
                 ticket_id=ticket_id,
@@ -324,6 +392,7 @@ class ServicoAtendimento:
             regras.exigir_ticket_nao_fechado(achado.status)
             ticket = achado
             mensagem = replace(mensagem, ticket_numero=ticket.numero)
+            await idempotencia.concluir(repo, idempotente, mensagem.para_evento())
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, ticket))
         self._publicar(eventos)
         return mensagem
@@ -382,7 +451,7 @@ class ServicoAtendimento:
             retomado = regras.status_ao_responder_cliente(ticket)
             if retomado is not None:
                 # The team was waiting for this answer: the ticket is theirs to act on again.
-                ticket = replace(ticket, status=retomado, atualizado_em=agora())
+                ticket = replace(ticket, status=retomado, atualizado_em=await repo.instante_de_atualizacao())
                 await repo.salvar_ticket(ticket)
             do_ticket = ticket
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, do_ticket))
@@ -443,10 +512,12 @@ async def _novo_ticket(
     descricao: str | None = None,
     atendente_id: str | None = None,
 ) -> TicketDados:
-    momento = agora()
+    numero = str(await repo.proximo_numero_ticket())
+    # After the number: both come from the tenant's counter row, which this transaction now holds.
+    momento = await repo.instante_de_atualizacao()
     ticket = TicketDados(
         id=novo_id(),
-        numero=str(await repo.proximo_numero_ticket()),
+        numero=numero,
         empresa_id=repo.empresa_id,
         cliente_id=cliente_id,
         canal_id=canal_id,

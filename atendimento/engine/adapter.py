@@ -35,7 +35,7 @@ that object to each recipient's buffer; no task, no copy, no per-recipient encod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Set, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -43,6 +43,7 @@ from .protocol.outgoing import message
 from .protocol.socketio import encode_event
 
 if TYPE_CHECKING:
+    from .monitor import Monitors
     from .namespace import Namespace
     from .recovery import PacketLog
 
@@ -192,7 +193,8 @@ class Adapter:
             log.append(n, target, out)
         get = sockets.get
         restoring = self.restoring
-        for sid in self.recipients(target):
+        recipients = self.recipients(target)
+        for sid in recipients:
             socket = get(sid)
             if socket is not None:
                 socket.session.push(out)
@@ -200,6 +202,16 @@ class Adapter:
                 pending = restoring.get(sid)
                 if pending is not None:
                     pending._send(out)  # held until its CONNECT answer
+        monitors = self.namespace.server.monitors
+        if monitors.all:
+            # Once per emit: the count and one recipient, never a call per recipient.
+            self._report(monitors, packet, recipients, out.size)
+
+    @staticmethod
+    def _report(monitors: Monitors, packet: EventPacket, recipients: Iterable[str], size: int) -> None:
+        count = len(recipients) if isinstance(recipients, Sized) else sum(1 for _ in recipients)
+        first = next(iter(recipients), None) if count else None
+        monitors.emitted(packet.nsp, packet.event, count, size, first)
 
     # ------------------------------------------------------------------------------- acting on sockets
 
@@ -229,16 +241,22 @@ class Adapter:
     def sockets_join_local(self, target_rooms: Set[str], target: Target) -> None:
         """The matching connected sockets of this process join ``target_rooms``."""
         sockets = self.namespace.sockets
+        monitors = self.namespace.server.monitors
         for sid in self._targets(target):
             if sid in sockets:
                 for room in target_rooms:
                     self.add(sid, room)
+                    if monitors.all:
+                        monitors.room_joined(self.namespace.name, room, sid)
 
     def sockets_leave_local(self, target_rooms: Set[str], target: Target) -> None:
         """The matching sockets of this process leave ``target_rooms``."""
+        monitors = self.namespace.server.monitors
         for sid in self._targets(target):
             for room in target_rooms:
                 self.remove(sid, room)
+                if monitors.all and sid in self.namespace.sockets:
+                    monitors.room_left(self.namespace.name, room, sid)
 
     def _targets(self, target: Target) -> list[str]:
         # A copy: disconnecting, joining or leaving changes the sets recipients() may return.

@@ -35,13 +35,26 @@ log = logging.getLogger("atendimento.engine")
 
 
 class Client:
-    __slots__ = ("assembler", "close_reason", "closed", "connecting", "server", "session", "sockets")
+    __slots__ = (
+        "assembler",
+        "close_reason",
+        "closed",
+        "connecting",
+        "overflowed",
+        "server",
+        "session",
+        "sockets",
+    )
 
     def __init__(self, server: Server, session: EngineSession) -> None:
         self.server = server
         self.session = session
         self.sockets: dict[str, Socket] = {}
         self.connecting: dict[str, asyncio.Task[None]] = {}
+        # Namespaces whose socket was disconnected for sending past its bound (inbox.py): the rest of
+        # that flood is dropped, not a protocol error, so the connection lives to deliver the refusals
+        # and the DISCONNECT (closing with unread input would reset it and lose them).
+        self.overflowed: set[str] = set()
         # One packet's attachments together may not exceed maxPayload (each message is checked too).
         self.assembler = Assembler(server.config.max_payload_bytes)
         self.closed = False
@@ -51,6 +64,9 @@ class Client:
     # ------------------------------------------------------------------------------------------ input
 
     def receive(self, data: str | bytes) -> None:
+        monitors = self.server.monitors
+        if monitors.all:
+            monitors.received(len(data))
         if isinstance(data, str):
             packet = self.assembler.feed_text(data)
         else:
@@ -65,6 +81,8 @@ class Client:
             return
         socket = self.sockets.get(packet.nsp)
         if socket is None:
+            if packet.nsp in self.overflowed:
+                return
             raise ProtocolError(f"packet for namespace {packet.nsp[:64]!r}, which is not connected")
         if kind == EVENT or kind == BINARY_EVENT:
             socket.nsp._dispatch(socket, packet.data, packet.id)
@@ -80,8 +98,9 @@ class Client:
         name = packet.nsp
         if name in self.sockets or name in self.connecting:
             raise ProtocolError(f"second CONNECT to {name[:64]!r}")
+        self.overflowed.discard(name)
         nsp = self.server.namespaces.get(name)
-        if nsp is None:
+        if nsp is None or (name == "/" and not self.server.serve_main_namespace):
             self.send_connect_error(name, {"message": "Invalid namespace"})
             return
         auth: dict[str, Any] = packet.data if packet.data is not None else {}

@@ -32,10 +32,13 @@ class Handshake:
         return self._headers
 
     def release(self) -> None:
-        """Drop the cached dicts (rebuilt on next access): handlers read them while connecting, and an
-        idle connection should not carry a second copy of its headers."""
+        """Called once the connect handler has run and accepted: drop the cached dicts (rebuilt on next
+        access), since an idle connection should not carry a second copy of its headers, and the
+        CONNECT payload for good. Handlers read ``auth`` while connecting; kept for the connection's
+        life it would let any client park up to ``maxPayload`` bytes per socket."""
         self._headers = None
         self._query = None
+        self.auth = {}
 
     @property
     def query(self) -> dict[str, str]:

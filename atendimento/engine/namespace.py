@@ -52,6 +52,7 @@ class Namespace:
         self._on_connect: _Handler | None = None
         self._on_disconnect: _Handler | None = None
         self._on_unknown: _Handler | None = None
+        self._on_overflow: _Handler | None = None
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name} ({len(self.sockets)} sockets)>"
@@ -85,6 +86,16 @@ class Namespace:
     def on_unknown_event(self, handler: F) -> F:
         """``handler(socket, event, *args)`` for events without a handler; its return value is the ack."""
         self._on_unknown = _Handler(handler)
+        return handler
+
+    def on_overflow(self, handler: F) -> F:
+        """``handler(socket, event)`` for an event refused because the socket already has
+        ``max_pending_events`` in flight or queued; its return value is the ack. Runs inline (sync only),
+        so a refusal costs no task and no I/O."""
+        wrapped = _Handler(handler)
+        if wrapped.is_async:
+            raise TypeError("the overflow handler must be synchronous")
+        self._on_overflow = wrapped
         return handler
 
     # ------------------------------------------------------------------------------------- broadcast
@@ -212,6 +223,8 @@ class Namespace:
             socket._start = log_.head  # every broadcast after this one reaches it
         client.send_connect(self.name, socket.sid, socket.pid)
         socket._accepted()
+        if self.server.monitors.all:
+            self.server.monitors.socket_connected(socket)
 
     def _refuse(self, socket: Socket, refused: ConnectionRefused) -> None:
         self._release(socket)
@@ -235,7 +248,11 @@ class Namespace:
             return
         socket.client.forget(self.name, socket)
         self._save(socket, reason)
+        monitors = self.server.monitors
+        rooms = socket.rooms if monitors.all else frozenset()
         self._release(socket)
+        if monitors.all:
+            monitors.socket_disconnected(socket, reason, rooms)
         self._run_on_disconnect(socket, reason)
 
     def _save(self, socket: Socket, reason: str) -> None:
@@ -270,8 +287,8 @@ class Namespace:
         event = data[0]
         handler = self._handlers.get(event)
         if handler is not None:
-            self.server._call(handler, event, ack_id, socket, *data[1:])
+            socket._inbox.submit(handler, event, ack_id, tuple(data[1:]))
         elif self._on_unknown is not None:
-            self.server._call(self._on_unknown, event, ack_id, socket, *data)
+            socket._inbox.submit(self._on_unknown, event, ack_id, tuple(data))
         else:
             log.debug("no handler for event %r on %s", event, self.name)

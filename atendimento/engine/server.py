@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from .adapter import Adapter, AdapterFactory
 from .client import Client
+from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
+from .monitor import Monitor, Monitors
 from .namespace import Namespace
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
@@ -50,12 +52,16 @@ class _SocketIOHandler:
 
     def on_open(self, session: EngineSession) -> None:
         session.app = Client(self.server, session)  # which starts the connect timeout
+        if self.server.monitors.all:
+            self.server.monitors.connection_opened(session.transport)
 
     def on_message(self, session: EngineSession, data: str | bytes) -> None:
         session.app.receive(data)
 
     def on_close(self, session: EngineSession, reason: str) -> None:
         session.app.on_close(reason)
+        if self.server.monitors.all:
+            self.server.monitors.connection_closed(reason)
 
 
 class Server:
@@ -70,9 +76,18 @@ class Server:
         connect_timeout_ms: int = 45_000,
         upgrade_timeout_ms: int = 10_000,
         adapter_factory: AdapterFactory = Adapter,
+        max_pending_events: int = 16,
+        max_refused_events: int = 64,
+        serve_main_namespace: bool = False,
+        max_polling_packets: int = 256,
+        max_sessions_per_address: int | None = None,
+        refusal_log_lines: int = 20,
+        refusal_log_interval_s: float = 10.0,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
     ) -> None:
+        if max_pending_events < 1 or max_refused_events < 0:
+            raise ValueError("max_pending_events must be >= 1 and max_refused_events >= 0")
         self.config = EngineConfig(
             path=path,
             cors_origins=tuple(cors_origins),
@@ -81,26 +96,43 @@ class Server:
             max_payload_bytes=max_payload_bytes,
             max_buffered_bytes=max_buffered_bytes,
             upgrade_timeout_ms=upgrade_timeout_ms,
+            max_polling_packets=max_polling_packets,
+            max_sessions_per_address=max_sessions_per_address,
+            refusal_log_lines=refusal_log_lines,
+            refusal_log_interval_s=refusal_log_interval_s,
         )
         self.engine = EngineServer(_SocketIOHandler(self), self.config)
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
+        # Per socket: events in flight or queued (inbox.py), and refusals before a disconnect.
+        self.max_pending_events = max_pending_events
+        self.max_refused_events = max_refused_events
+        self.refusal_memory_s = REFUSAL_MEMORY_S
+        # "/" exists (its adapter, its handlers) but refuses every CONNECT unless served: a product
+        # whose clients all use their own namespace must not hand anonymous clients a connection.
+        self.serve_main_namespace = serve_main_namespace
         # Connection state recovery (engine/recovery.py): off unless a config or a store is given.
         if recovery_store is None and recovery is not None:
             recovery_store = MemoryRecoveryStore(recovery)
         self.recovery: RecoveryStore | None = recovery_store
         self.namespaces: dict[str, Namespace] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.monitors = Monitors()  # observers (engine/monitor.py); empty unless someone adds one
         self.of("/")
 
     def of(self, name: str) -> Namespace:
-        """The namespace ``name`` (created on first use). ``"/"`` always exists."""
+        """The namespace ``name`` (created on first use). ``"/"`` always exists; clients may connect
+        to it only with ``Server(serve_main_namespace=True)``."""
         if not name.startswith("/"):
             raise ValueError("namespace names start with '/'")
         nsp = self.namespaces.get(name)
         if nsp is None:
             nsp = self.namespaces[name] = Namespace(self, name, self.adapter_factory)
         return nsp
+
+    def add_monitor(self, monitor: Monitor) -> None:
+        """Tell ``monitor`` about connections, sockets, rooms and emits (see engine/monitor.py)."""
+        self.monitors.add(monitor)
 
     def set_adapter_factory(self, factory: AdapterFactory) -> None:
         """Build every namespace's adapter with ``factory(namespace)``, the existing ones included.
@@ -182,30 +214,8 @@ class Server:
         return task
 
     def _call(self, handler: _Handler, what: str, ack_id: int | None, socket: Socket, *args: Any) -> None:
-        """Run an event/disconnect handler; its exceptions are logged here and never reach the client."""
+        """Run a handler outside the socket's event order (disconnect); failures are logged here."""
         if handler.is_async:
-            self._spawn(self._call_async(handler, what, ack_id, socket, args))
-            return
-        try:
-            result = handler.fn(socket, *args)
-        except Exception as exc:
-            _log_failure(what, socket, exc)
-            return
-        if ack_id is not None:
-            socket._send_ack(ack_id, result)
-
-    async def _call_async(
-        self, handler: _Handler, what: str, ack_id: int | None, socket: Socket, args: tuple[Any, ...]
-    ) -> None:
-        try:
-            result = await handler.fn(socket, *args)
-        except Exception as exc:
-            _log_failure(what, socket, exc)
-            return
-        if ack_id is not None:
-            socket._send_ack(ack_id, result)
-
-
-def _log_failure(what: str, socket: Socket, exc: BaseException) -> None:
-    log.error("handler for %r on %s failed: %r", what, socket.nsp.name, exc)
-    log.debug("traceback", exc_info=exc)
+            self._spawn(run_async(handler, what, ack_id, socket, args))
+        else:
+            run_sync(handler, what, ack_id, socket, args)

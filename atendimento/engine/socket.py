@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .adapter import Target
 from .handshake import Handshake
+from .inbox import Inbox
 from .protocol.outgoing import Outgoing, message
 from .protocol.socketio import ACK, DISCONNECT, RESERVED_EVENTS, Packet, encode, encode_event
 
@@ -39,6 +40,7 @@ class Socket:
     __slots__ = (
         "_acks",
         "_early",
+        "_inbox",
         "_needs_offset_from",
         "_next_ack",
         "_restored_at",
@@ -65,6 +67,7 @@ class Socket:
         self._early: list[Outgoing] | None = []  # output held until CONNECT is sent; None afterwards
         self._acks: dict[int, asyncio.Future[list[Any]]] | None = None
         self._next_ack = 0
+        self._inbox = Inbox(self)  # its events, in order and bounded (inbox.py)
         # Connection state recovery (engine/recovery.py); pid stays None while it is off.
         self.pid: str | None = None
         self.recovered = False  # True: old sid, rooms and data are back, missed packets follow CONNECT
@@ -88,9 +91,13 @@ class Socket:
 
     def join(self, room: str) -> None:
         self.nsp.adapter.add(self.sid, room)
+        if self.connected and self.nsp.server.monitors.all:
+            self.nsp.server.monitors.room_joined(self.nsp.name, room, self.sid)
 
     def leave(self, room: str) -> None:
         self.nsp.adapter.remove(self.sid, room)
+        if self.connected and self.nsp.server.monitors.all:
+            self.nsp.server.monitors.room_left(self.nsp.name, room, self.sid)
 
     # ----------------------------------------------------------------------------------------- output
 
@@ -103,7 +110,11 @@ class Socket:
     def emit(self, event: str, *args: Any) -> None:
         """Queue an event to this socket; never blocks (the bytes go out at the end of this loop turn)."""
         check_event_name(event)
-        self._send(message(encode_event(self.nsp.name, event, args)))
+        out = message(encode_event(self.nsp.name, event, args))
+        self._send(out)
+        monitors = self.nsp.server.monitors
+        if monitors.all:
+            monitors.emitted(self.nsp.name, event, 1, out.size, self.sid)
 
     async def emit_with_ack(self, event: str, *args: Any, timeout: float = 5.0) -> list[Any]:  # noqa: ASYNC109
         """Emit and wait for the client's acknowledgement: the list of arguments it passed to its ack.
@@ -206,6 +217,7 @@ class Socket:
     def _closed(self) -> None:
         self.connected = False
         self._early = None
+        self._inbox.pending.clear()
         acks, self._acks = self._acks, None
         if acks:
             for future in acks.values():

@@ -5,20 +5,35 @@ Each handler reads its payload first (``payloads``), then checks the caller's ri
 handshake identity, then acts. It answers through the optional ack: handlers return
 ``sucesso(...)`` or raise ``FalhaEvento``; ``_respondendo`` turns failures, bad payloads and
 unexpected errors into ``{success: false, error, code}`` so nothing leaks and nothing half-happens.
+
+Fairness (issue 10), also in ``_respondendo``, so any event wrapped by it has it without writing a
+line (``EventosCliente.registrar`` sets it up for the namespace; an event registered elsewhere with
+``_respondendo`` gets it too):
+
+- a rate limit per event (``LimitesEventos``: the event's own or the default), checked before the
+  payload is even read, so a refused event costs no database access and changes nothing:
+  ``LIMITE_EXCEDIDO`` with ``retryAfterMs``;
+- at most a few events of one tenant in their handlers at once (``VagasPorEmpresa``);
+- past the engine's per-socket bound (engine/inbox.py), the overflow hook answers ``LIMITE_EXCEDIDO``
+  without running anything.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from atendimento.domain.erros import ErroDominio
 from atendimento.engine import Namespace, Socket
 from atendimento.gateway import payloads, salas, sessao
-from atendimento.gateway.limites import LimiteDigitando
+from atendimento.gateway.limites import DESCONHECIDO, LimiteDigitando, LimitesEventos
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
+from atendimento.gateway.vagas import VagasPorEmpresa
+from atendimento.gateway.visualizando import Visualizando
 from atendimento.identity.tokens import Identidade
 
 log = logging.getLogger(__name__)
@@ -26,12 +41,29 @@ log = logging.getLogger(__name__)
 Ack = dict[str, Any]
 Tratador = Callable[[Socket, object], Awaitable[Ack]]
 
+# What the engine's overflow refusal tells the client to wait: its queue drains at handler speed.
+ESPERA_FILA_MS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Politica:
+    """The limits every wrapped event of a namespace goes through."""
+
+    limites: LimitesEventos
+    vagas: VagasPorEmpresa
+
+
+# Namespace → its policy; read by every ``_respondendo`` wrapper through ``socket.nsp``.
+_POLITICAS: WeakKeyDictionary[Namespace, Politica] = WeakKeyDictionary()
+
 
 class ServicoDoGateway(Protocol):
     """The part of the domain's ServicoAtendimento the client events use."""
 
     async def ticket_existe(self, empresa_id: str, ticket_id: str) -> bool: ...
-    async def definir_status_atendente(self, empresa_id: str, usuario_id: str, status: str) -> object: ...
+    async def definir_status_atendente(
+        self, empresa_id: str, usuario_id: str, status: str
+    ) -> tuple[object, bool]: ...
 
 
 def _identidade(socket: Socket) -> Identidade:
@@ -44,11 +76,16 @@ def _identidade(socket: Socket) -> Identidade:
 
 def _respondendo(evento: str, tratador: Tratador) -> Callable[..., Awaitable[Ack]]:
     async def responder(socket: Socket, *args: object) -> Ack:
-        # One payload argument; none or several is a malformed event.
-        if len(args) != 1:
-            return falha(Codigo.PAYLOAD_INVALIDO, "o evento leva exatamente um payload")
+        quem = sessao.identidade(socket)
+        politica = _POLITICAS.get(socket.nsp)
         try:
-            return await tratador(socket, args[0])
+            if politica is None or quem is None:
+                return await _tratar(tratador, socket, args)
+            espera_ms = await politica.limites.consumir(evento, quem.empresa_id, quem.usuario_id)
+            if espera_ms is not None:
+                return falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=espera_ms)
+            async with politica.vagas.de(quem.empresa_id):
+                return await _tratar(tratador, socket, args)
         except payloads.PayloadInvalido as exc:
             return falha(Codigo.PAYLOAD_INVALIDO, str(exc))
         except FalhaEvento as exc:
@@ -64,22 +101,70 @@ def _respondendo(evento: str, tratador: Tratador) -> Callable[..., Awaitable[Ack
     return responder
 
 
+async def _tratar(tratador: Tratador, socket: Socket, args: tuple[object, ...]) -> Ack:
+    # One payload argument; none or several is a malformed event.
+    if len(args) != 1:
+        raise payloads.PayloadInvalido("o evento leva exatamente um payload")
+    return await tratador(socket, args[0])
+
+
+class ObservadorEventos(Protocol):
+    """Told of every client event's answer (per-tenant metrics count outcomes from the ack's code)."""
+
+    def evento_cliente(self, socket: Socket, evento: str, ack: object) -> None: ...
+
+
+def _observado(
+    evento: str, responder: Callable[..., Awaitable[Ack]], observador: ObservadorEventos
+) -> Callable[..., Awaitable[Ack]]:
+    """``responder`` (a ``_respondendo`` wrapper), telling ``observador`` the ack it returns."""
+
+    async def observar(socket: Socket, *args: object) -> Ack:
+        ack = await responder(socket, *args)
+        observador.evento_cliente(socket, evento, ack)
+        return ack
+
+    observar.__name__ = responder.__name__
+    return observar
+
+
 class EventosCliente:
-    def __init__(self, servico: ServicoDoGateway, publicador: Publicador, limite: LimiteDigitando) -> None:
+    def __init__(
+        self,
+        servico: ServicoDoGateway,
+        publicador: Publicador,
+        limite: LimiteDigitando,
+        observador: ObservadorEventos | None = None,
+        visualizando: Visualizando | None = None,
+        limites: LimitesEventos | None = None,
+        vagas: VagasPorEmpresa | None = None,
+    ) -> None:
         self._servico = servico
         self._publicador = publicador
         self._limite = limite
+        self._observador = observador
+        self._visualizando = visualizando
+        self._politica = Politica(limites or LimitesEventos(), vagas or VagasPorEmpresa())
+        self._registrados: frozenset[str] = frozenset()
 
-    def registrar(self, ns: Namespace) -> None:
+    def registrar(self, ns: Namespace, outros: Mapping[str, Tratador] | None = None) -> None:
+        """``outros``: events handled elsewhere (auth:renovar), answered through the same wrapper."""
         tratadores: dict[str, Tratador] = {
             "ticket:entrar": self.ticket_entrar,
             "ticket:sair": self.ticket_sair,
             "mensagem:digitando": self.mensagem_digitando,
             "atendente:status": self.atendente_status,
+            **(outros or {}),
         }
+        _POLITICAS[ns] = self._politica
+        self._registrados = frozenset(tratadores)  # labels for refusals by the engine's bound
         for evento, tratador in tratadores.items():
-            ns.on(evento)(_respondendo(evento, tratador))
+            responder = _respondendo(evento, tratador)
+            if self._observador is not None:
+                responder = _observado(evento, responder, self._observador)
+            ns.on(evento)(responder)
         ns.on_unknown_event(self.evento_desconhecido)
+        ns.on_overflow(self.fila_cheia)
 
     async def ticket_entrar(self, socket: Socket, payload: object) -> Ack:
         ticket_id = payloads.ticket_id(payload)
@@ -90,12 +175,16 @@ class EventosCliente:
         if not await self._servico.ticket_existe(quem.empresa_id, ticket_id):
             raise FalhaEvento(Codigo.TICKET_NAO_ENCONTRADO)
         socket.join(salas.ticket(ticket_id))
+        if self._visualizando is not None:
+            await self._visualizando.entrou(socket, ticket_id, quem)
         return sucesso(ticketId=ticket_id)
 
     async def ticket_sair(self, socket: Socket, payload: object) -> Ack:
         ticket_id = payloads.ticket_id(payload)
         _identidade(socket)
         socket.leave(salas.ticket(ticket_id))  # leaving a room one is not in is a no-op
+        if self._visualizando is not None:
+            await self._visualizando.saiu(socket, ticket_id)
         return sucesso(ticketId=ticket_id)
 
     async def mensagem_digitando(self, socket: Socket, payload: object) -> Ack:
@@ -115,9 +204,28 @@ class EventosCliente:
         quem = _identidade(socket)
         if not salas.e_atendente(quem.role):
             raise FalhaEvento(Codigo.PROIBIDO)
-        await self._servico.definir_status_atendente(quem.empresa_id, quem.usuario_id, status)
-        self._publicador.atendente_status(quem, status)
+        _, mudou = await self._servico.definir_status_atendente(quem.empresa_id, quem.usuario_id, status)
+        if mudou:  # the same status again is not news: no write was made, nobody is told
+            self._publicador.atendente_status(quem, status)
         return sucesso(status=status)
 
-    def evento_desconhecido(self, socket: Socket, evento: str, *args: object) -> Ack:
-        return falha(Codigo.EVENTO_DESCONHECIDO)
+    async def evento_desconhecido(self, socket: Socket, evento: str, *args: object) -> Ack:
+        ack = falha(Codigo.EVENTO_DESCONHECIDO)
+        quem = sessao.identidade(socket)
+        if quem is not None:
+            limites = self._politica.limites
+            espera_ms = await limites.consumir(DESCONHECIDO, quem.empresa_id, quem.usuario_id)
+            if espera_ms is not None:
+                ack = falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=espera_ms)
+        if self._observador is not None:
+            # The name is the client's: counted under one fixed label, never its own.
+            self._observador.evento_cliente(socket, "desconhecido", ack)
+        return ack
+
+    def fila_cheia(self, socket: Socket, evento: str) -> Ack:
+        """The engine's per-socket bound was reached: refused without running anything."""
+        ack = falha(Codigo.LIMITE_EXCEDIDO, retryAfterMs=ESPERA_FILA_MS)
+        if self._observador is not None:
+            rotulo = evento if evento in self._registrados else "desconhecido"
+            self._observador.evento_cliente(socket, rotulo, ack)
+        return ack

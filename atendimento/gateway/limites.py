@@ -1,28 +1,71 @@
-"""Rate limit of ``mensagem:digitando``: at most 10 per minute per user and ticket (contract).
+"""Rate limits of client events: every event has one, typing has the contract's own on top.
 
 Built on the ``limits`` library's async API. The storage is injectable: in-process ``MemoryStorage``
-by default, a shared ``limits.aio.storage.RedisStorage`` from the cluster layer so the budget holds
-across instances. The key is tenant-qualified, so equal ids in two tenants never share a budget.
+by default, a shared Redis storage from the cluster layer so the budgets hold across instances. Keys
+are tenant-qualified (and their parts escaped), so equal ids in two tenants never share a budget.
+
+- ``LimiteDigitando``: ``mensagem:digitando``, at most 10 per minute per user and ticket (contract),
+  in a moving window (never 2x the budget around a window edge).
+- ``LimitesEventos``: every client event, per user and, where one tenant's volume costs the others
+  (a database write, a broadcast to the whole tenant), per tenant. An event without a limit of its
+  own gets the default one (``*``), so a newly registered event is limited without anyone writing a
+  line; events with no handler count against ``?``. Sliding-window counters: O(1) per check in
+  memory and in Redis, cheap enough to sit in front of every event.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, MovingWindowSupport, Storage
-from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
+from limits.aio.storage import MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport, Storage
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
 
 DIGITANDO_POR_MINUTO = 10
+
+PADRAO = "*"  # any registered event without a limit of its own
+DESCONHECIDO = "?"  # events with no handler
+
+# Per user: far above what a person at a console does, far below a runaway loop. A console may join
+# a few dozen ticket rooms at load; a human changes status a few times an hour.
+POR_USUARIO: dict[str, str] = {
+    PADRAO: "60/minute",
+    DESCONHECIDO: "30/minute",
+    "ticket:entrar": "120/minute",
+    "ticket:sair": "120/minute",
+    "mensagem:digitando": "120/minute",  # across tickets; the contract's 10/min per ticket also holds
+    "atendente:status": "30/minute",
+}
+# Per tenant, where each event costs the database or every agent of the tenant: room for a large
+# tenant's normal day, not for one tenant to take the shared database or broadcast without end.
+POR_EMPRESA: dict[str, str] = {
+    "ticket:entrar": "3000/minute",
+    "atendente:status": "600/minute",
+}
+
+
+def _chave(*partes: str) -> tuple[str, ...]:
+    # ``limits`` joins identifiers with "/": escape it so ("a/b", "c") and ("a", "b/c") stay apart.
+    return tuple(p.replace("%", "%25").replace("/", "%2F") for p in partes)
+
+
+def _espera_ms(reset_time: float) -> int:
+    return max(1, math.ceil((reset_time - time.time()) * 1000))
 
 
 class LimiteDigitando:
     def __init__(self, storage: Storage | None = None, *, por_minuto: int = DIGITANDO_POR_MINUTO) -> None:
         self._storage = storage if storage is not None else MemoryStorage()
         self._item: RateLimitItem = RateLimitItemPerMinute(por_minuto, namespace="digitando")
-        # A moving window never lets 2x the budget through around a window edge; storages that
-        # can't do it (none of the usual ones) fall back to a fixed window.
+        # Storages that can't do a moving window (none of the usual ones) fall back to a fixed window.
         self._limiter: RateLimiter = (
             MovingWindowRateLimiter(self._storage)
             if isinstance(self._storage, MovingWindowSupport)
@@ -31,8 +74,65 @@ class LimiteDigitando:
 
     async def consumir(self, empresa_id: str, usuario_id: str, ticket_id: str) -> int | None:
         """Take one from the budget: None if allowed, else the milliseconds until one is free again."""
-        chave = (empresa_id, usuario_id, ticket_id)
+        chave = _chave(empresa_id, usuario_id, ticket_id)
         if await self._limiter.hit(self._item, *chave):
             return None
         stats = await self._limiter.get_window_stats(self._item, *chave)
-        return max(1, math.ceil((stats.reset_time - time.time()) * 1000))
+        return _espera_ms(stats.reset_time)
+
+
+@dataclass(frozen=True, slots=True)
+class _Regra:
+    usuario: RateLimitItem | None
+    empresa: RateLimitItem | None
+
+
+class LimitesEventos:
+    """Per-event budgets; ``consumir`` answers None (go ahead) or the milliseconds to wait."""
+
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        *,
+        por_usuario: Mapping[str, str] | None = None,
+        por_empresa: Mapping[str, str] | None = None,
+    ) -> None:
+        storage = storage if storage is not None else MemoryStorage()
+        if not isinstance(storage, SlidingWindowCounterSupport):
+            raise TypeError("the limits storage must support sliding-window counters")
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._usuario = {e: _item(t, "u") for e, t in {**POR_USUARIO, **(por_usuario or {})}.items()}
+        self._empresa = {e: _item(t, "e") for e, t in {**POR_EMPRESA, **(por_empresa or {})}.items()}
+        self._regras: dict[str, _Regra] = {}
+
+    def _regra(self, evento: str) -> _Regra:
+        regra = self._regras.get(evento)
+        if regra is None:
+            # Known events only reach here (unknown ones come as DESCONHECIDO), so this stays small.
+            regra = self._regras[evento] = _Regra(
+                self._usuario.get(evento, self._usuario.get(PADRAO)),
+                self._empresa.get(evento, self._empresa.get(PADRAO)),
+            )
+        return regra
+
+    async def consumir(self, evento: str, empresa_id: str, usuario_id: str) -> int | None:
+        """One ``evento`` by this user: None if within every budget, else ms until one frees up.
+
+        The user's budget is checked first, so a refused user does not spend the tenant's.
+        """
+        regra = self._regra(evento)
+        for item, chave in (
+            # The event is part of the key: events under the same (default) limit count apart.
+            (regra.usuario, _chave(evento, empresa_id, usuario_id)),
+            (regra.empresa, _chave(evento, empresa_id)),
+        ):
+            if item is not None and not await self._limiter.hit(item, *chave):
+                stats = await self._limiter.get_window_stats(item, *chave)
+                return _espera_ms(stats.reset_time)
+        return None
+
+
+def _item(texto: str, escopo: str) -> RateLimitItem:
+    modelo = parse(texto)
+    # The namespace keeps the per-user and per-tenant counters apart in the shared storage.
+    return type(modelo)(modelo.amount, modelo.multiples, namespace=f"evento:{escopo}")

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from limits.aio.storage import Storage
 
 from atendimento.config import Settings
-from atendimento.engine import Namespace, Server
+from atendimento.engine import Namespace, Server, Socket
 from atendimento.gateway.conexao import Conexoes
-from atendimento.gateway.eventos_cliente import EventosCliente, ServicoDoGateway
+from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
-from atendimento.gateway.limites import LimiteDigitando
+from atendimento.gateway.limites import LimiteDigitando, LimitesEventos
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.renovacao import Renovacao
+from atendimento.gateway.vagas import VagasPorEmpresa
+from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando
 from atendimento.identity.tokens import ServicoTokens
 
 NAMESPACE = "/atendimento"
@@ -25,10 +28,15 @@ class Gateway:
     publicador: Publicador  # the domain's PublicadorEventos
     presenca: RegistroPresenca  # also the REST side's ConsultaPresenca
     expiracoes: AgendaExpiracao
+    visualizando: Visualizando
+    renovacao: Renovacao | None = None
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
+        if self.renovacao is not None:
+            self.renovacao.fechar()
         await self.presenca.fechar()
+        await self.visualizando.fechar()
 
 
 def montar_gateway(
@@ -39,11 +47,14 @@ def montar_gateway(
     settings: Settings,
     limiter_storage: Storage | None = None,
     presenca: RegistroPresenca | None = None,
+    observador: ObservadorEventos | None = None,
+    visualizando: RegistroVisualizando | None = None,
 ) -> Gateway:
     """Register every handler of /atendimento on ``server``.
 
-    ``limiter_storage`` and ``presenca`` default to in-process implementations; the cluster layer
-    passes Redis-backed ones so limits and presence hold across instances.
+    ``limiter_storage``, ``presenca`` and ``visualizando`` default to in-process implementations; the
+    cluster layer passes Redis-backed ones so limits, presence and viewers hold across instances.
+    ``observador`` is told the ack of every client event (per-tenant metrics).
     """
     ns = server.of(NAMESPACE)
     publicador = Publicador(ns)
@@ -54,7 +65,41 @@ def montar_gateway(
     expiracoes = AgendaExpiracao()
 
     conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
-    ns.on_connect(conexoes.conectar)
-    ns.on_disconnect(conexoes.desconectar)
-    EventosCliente(servico, publicador, LimiteDigitando(limiter_storage)).registrar(ns)
-    return Gateway(namespace=ns, publicador=publicador, presenca=registro, expiracoes=expiracoes)
+    quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
+    # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
+    renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage)
+    sair = renovacao.ao_desconectar(conexoes.desconectar)
+
+    async def desconectar(socket: Socket, reason: str) -> None:
+        try:
+            await sair(socket, reason)
+        finally:
+            await quem_ve.desconectou(socket)
+
+    aceitar = renovacao.ao_conectar(conexoes.conectar)
+
+    async def conectar(socket: Socket, auth: object) -> None:
+        await aceitar(socket, auth)
+        if socket.recovered:
+            quem_ve.restaurado(socket)
+
+    ns.on_connect(conectar)
+    ns.on_disconnect(desconectar)
+    limites = LimitesEventos(
+        limiter_storage,
+        por_usuario=settings.event_rate_limits,
+        por_empresa=settings.event_rate_limits_tenant,
+    )
+    vagas = VagasPorEmpresa(settings.events_per_tenant_at_once)
+    digitando = LimiteDigitando(limiter_storage)
+    EventosCliente(
+        servico, publicador, digitando, observador, quem_ve, limites=limites, vagas=vagas
+    ).registrar(ns, {"auth:renovar": renovacao.renovar})
+    return Gateway(
+        namespace=ns,
+        publicador=publicador,
+        presenca=registro,
+        expiracoes=expiracoes,
+        visualizando=quem_ve,
+        renovacao=renovacao,
+    )

@@ -8,13 +8,15 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | mensagem:nova            | ticket:{ticketId}                              |
 | mensagem:nao-atribuida   | empresa:{e}:atendentes (ticket has no atendente) |
 | mensagem:digitando       | ticket:{ticketId}, except the sending socket   |
+| ticket:visualizando      | ticket:{ticketId} (a second tab: that socket)  |
 | ticket:novo              | empresa:{e}:internos                           |
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
-| ticket:atribuido         | user:{atendenteId}                             |
+| ticket:atribuido         | user:{atendenteId} (of the ticket's tenant)    |
 | atendente:online/offline | empresa:{e}:atendentes                         |
 | atendente:status         | empresa:{e}:atendentes                         |
-| notificacao              | user:{usuarioId}, or empresa:{e} for a broadcast |
+| notificacao              | user:{usuarioId} of {e}, or empresa:{e} for a broadcast |
+| sistema:estado           | every socket of this instance (its Redis link) |
 
 ``Publicador`` implements the domain's ``PublicadorEventos`` and the presence registry's
 ``OuvintePresenca``. The domain calls it after a commit, so a failure to emit is logged, never raised:
@@ -28,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain.entidades import MensagemDados, TicketDados, agora, iso_utc
-from atendimento.engine import Namespace, Socket
+from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
 from atendimento.gateway.presenca import Atendente
 from atendimento.identity.tokens import Identidade
@@ -85,7 +87,21 @@ class Publicador:
             log.error("ticket_atribuido for ticket %s with no atendente; not published", ticket.id)
             return
         payload = {"ticketId": ticket.id, "atendenteId": ticket.atendente_id, **ticket.para_evento()}
-        self._emitir("ticket:atribuido", payload, salas.usuario(ticket.atendente_id))
+        self._emitir("ticket:atribuido", payload, salas.usuario(ticket.empresa_id, ticket.atendente_id))
+
+    def ticket_visualizando(
+        self, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
+    ) -> None:
+        """Who has the ticket open, ``[(usuarioId, usuarioNome)]``: to its room when the set changed,
+        or ``so_para`` alone (a second tab of a user already there, which must learn the set)."""
+        payload = {
+            "ticketId": ticket_id,
+            "usuarios": [{"usuarioId": u, "usuarioNome": n} for u, n in usuarios],
+        }
+        if so_para is not None:
+            so_para.emit("ticket:visualizando", payload)
+        else:
+            self._emitir("ticket:visualizando", payload, salas.ticket(ticket_id))
 
     # --- atendentes -----------------------------------------------------------------------------
 
@@ -108,6 +124,22 @@ class Publicador:
         }
         self._emitir("atendente:status", payload, salas.atendentes(quem.empresa_id))
 
+    # --- the backplane ------------------------------------------------------------------------
+
+    def sistema_estado(self, redis_ok: bool) -> None:
+        """``sistema:estado`` to every socket of this instance when its Redis link changes state.
+
+        Local only: each instance tells its own sockets about its own link (a degraded link could not
+        carry it anyway, and a recovered one would otherwise send it twice).
+        """
+        payload = {"redis": "ok" if redis_ok else "degradado"}
+        try:
+            self._ns.adapter.broadcast_local(
+                EventPacket(self._ns.name, "sistema:estado", (payload,)), EVERYONE
+            )
+        except Exception:
+            log.exception("publishing sistema:estado failed")
+
     # --- notifications --------------------------------------------------------------------------
 
     def notificacao(
@@ -119,7 +151,7 @@ class Publicador:
         dados: object | None,
     ) -> None:
         # usuario_id was checked against empresa_id by the API (the user exists in that tenant).
-        sala = salas.usuario(usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
+        sala = salas.usuario(empresa_id, usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
         payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
         self._emitir("notificacao", payload, sala)
 

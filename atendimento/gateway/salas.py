@@ -4,6 +4,13 @@ A client never names a room. Every name is built here from the authenticated ten
 that the caller has already checked against that tenant, so a typo or a forged id can't route an
 event to the wrong audience. ``empresa:{e}:internos`` is the server's own room (docs/architecture.md):
 every socket of an internal role, the audience of ``ticket:novo`` and ``ticket:atualizado``.
+
+A user's room carries the tenant (``empresa:{e}:user:{id}``, the contract's ``user:{id}``): with
+tokens from another issuer (RS256 from a CRM) user ids are only unique within a tenant, and two
+tenants' users with the same id must never share ``ticket:atribuido`` or ``notificacao``. Ids may
+hold ``:``, so the ids in tenant-derived names are escaped: no tenant id can make its rooms spell
+another tenant's (``empresa:x:atendentes`` as tenant ``x:atendentes``'s own room). Ticket ids are the
+database's (unique across tenants) and stay as they are.
 """
 
 from __future__ import annotations
@@ -12,24 +19,37 @@ from atendimento.domain.entidades import ROLE_ATENDENTE, ROLES_INTERNOS
 from atendimento.identity.tokens import Identidade
 
 
-def usuario(usuario_id: str) -> str:
-    return f"user:{usuario_id}"
+def _id(valor: str) -> str:
+    # Identity for the usual ids (uuids, slugs); only ":" and the escape character itself change.
+    if ":" not in valor and "%" not in valor:
+        return valor
+    return valor.replace("%", "%25").replace(":", "%3A")
+
+
+def usuario(empresa_id: str, usuario_id: str) -> str:
+    return f"empresa:{_id(empresa_id)}:user:{_id(usuario_id)}"
 
 
 def empresa(empresa_id: str) -> str:
-    return f"empresa:{empresa_id}"
+    return f"empresa:{_id(empresa_id)}"
 
 
 def atendentes(empresa_id: str) -> str:
-    return f"empresa:{empresa_id}:atendentes"
+    return f"empresa:{_id(empresa_id)}:atendentes"
 
 
 def internos(empresa_id: str) -> str:
-    return f"empresa:{empresa_id}:internos"
+    return f"empresa:{_id(empresa_id)}:internos"
 
 
 def ticket(ticket_id: str) -> str:
     return f"ticket:{ticket_id}"
+
+
+def ticket_da_sala(sala: str) -> str | None:
+    """The ticket id of a ``ticket(...)`` room name; None for any other room."""
+    ticket_id = sala.removeprefix("ticket:")
+    return ticket_id if ticket_id != sala and ticket_id else None
 
 
 def e_interno(role: str) -> bool:
@@ -42,7 +62,7 @@ def e_atendente(role: str) -> bool:
 
 def salas_de_conexao(identidade: Identidade) -> list[str]:
     """The rooms a socket joins on connect, exactly as the contract's Rooms table says."""
-    salas = [usuario(identidade.usuario_id), empresa(identidade.empresa_id)]
+    salas = [usuario(identidade.empresa_id, identidade.usuario_id), empresa(identidade.empresa_id)]
     if e_interno(identidade.role):
         salas.append(internos(identidade.empresa_id))
     if e_atendente(identidade.role):

@@ -47,6 +47,8 @@ _CLAIMS_TEXTO: Final = (
 # Verified tokens kept per ServicoTokens (see ``verificar``). A client sends the same bearer token on
 # every request, and PyJWT's decode (key preparation, HMAC, JSON) was 5-7 % of a message POST.
 TAMANHO_CACHE_PADRAO: Final = 4096
+# How long a login may be stretched by renewals (``renovar``) before the user must type the password.
+SESSAO_MAXIMA_PADRAO: Final = 24 * 3600
 
 _MENSAGENS: Final[dict[str, str]] = {
     "TOKEN_AUSENTE": "Token ausente",
@@ -64,6 +66,10 @@ class TokenErro(Exception):
         self.motivo = motivo
 
 
+class SessaoExpirada(Exception):
+    """``renovar`` refused: the session has reached its maximum age; the user must log in again."""
+
+
 @dataclass(frozen=True, slots=True)
 class Identidade:
     usuario_id: str
@@ -72,6 +78,8 @@ class Identidade:
     nome: str
     exp: int
     iat: int | None = None
+    # When the user logged in (seconds); renewals carry it forward so a session has a maximum age.
+    auth_time: int | None = None
 
     @property
     def interno(self) -> bool:
@@ -106,6 +114,7 @@ class ServicoTokens:
         leeway_seconds: int,
         ttl_seconds: int,
         cache_size: int = TAMANHO_CACHE_PADRAO,
+        max_session_seconds: int = SESSAO_MAXIMA_PADRAO,
     ) -> None:
         if not algorithms:
             raise ValueError("at least one JWT algorithm must be configured")
@@ -116,6 +125,9 @@ class ServicoTokens:
             raise ValueError("leeway_seconds must be >= 0 and ttl_seconds > 0")
         if cache_size < 0:
             raise ValueError("cache_size must be >= 0 (0 turns the cache off)")
+        if max_session_seconds <= 0:
+            raise ValueError("max_session_seconds must be > 0")
+        self._sessao_maxima = max_session_seconds
         self._algorithms: tuple[str, ...] = tuple(dict.fromkeys(algorithms))
         self._secret = secret
         self._leeway = leeway_seconds
@@ -164,6 +176,7 @@ class ServicoTokens:
             public_key=settings.public_key_pem(),
             leeway_seconds=settings.jwt_leeway_seconds,
             ttl_seconds=settings.token_ttl_seconds,
+            max_session_seconds=settings.session_max_seconds,
         )
 
     @property
@@ -180,7 +193,14 @@ class ServicoTokens:
         return "HS256" in self._chaves
 
     def emitir(
-        self, usuario_id: str, empresa_id: str, role: str, nome: str, ttl_seconds: int | None = None
+        self,
+        usuario_id: str,
+        empresa_id: str,
+        role: str,
+        nome: str,
+        ttl_seconds: int | None = None,
+        *,
+        auth_time: int | None = None,
     ) -> str:
         if not self.pode_emitir:
             raise RuntimeError("tokens can only be issued when HS256 is configured")
@@ -198,8 +218,26 @@ class ServicoTokens:
             "nome": nome,
             "iat": agora,
             "exp": agora + ttl,
+            "auth_time": agora if auth_time is None else auth_time,
         }
         return jwt.encode(claims, self._chaves["HS256"], algorithm="HS256")
+
+    def renovar(self, identidade: Identidade, role: str, nome: str) -> tuple[str, int]:
+        """A new token for a verified caller, and its lifetime in seconds, within the session bound.
+
+        The login time (``auth_time``, or ``iat`` for a token without it) travels into the new token,
+        and the new ``exp`` never passes login + ``max_session_seconds``; past that bound, or with no
+        login time to go by, ``SessaoExpirada``. ``role`` and ``nome`` are the user's current ones."""
+        inicio = identidade.auth_time if identidade.auth_time is not None else identidade.iat
+        agora = int(time.time())
+        if inicio is None:
+            raise SessaoExpirada("token without auth_time or iat")
+        fim = inicio + self._sessao_maxima
+        ttl = min(self._ttl, fim - agora)
+        if ttl <= 0:
+            raise SessaoExpirada("maximum session age reached")
+        token = self.emitir(identidade.usuario_id, identidade.empresa_id, role, nome, ttl, auth_time=inicio)
+        return token, ttl
 
     def verificar(self, token: str | None) -> Identidade:
         if token is None or (isinstance(token, str) and not token.strip()):
@@ -291,12 +329,13 @@ class ServicoTokens:
         exp = _numero_data(claims.get("exp"))
         if exp is None:
             raise TokenErro("TOKEN_INVALIDO", "claim exp is not a number")
-        iat: int | None = None
-        if claims.get("iat") is not None:
-            iat = _numero_data(claims["iat"])
-            if iat is None:
-                raise TokenErro("TOKEN_INVALIDO", "claim iat is not a number")
-        return Identidade(exp=exp, iat=iat, **valores)
+        datas: dict[str, int | None] = {"iat": None, "auth_time": None}
+        for claim in datas:
+            if claims.get(claim) is not None:
+                datas[claim] = _numero_data(claims[claim])
+                if datas[claim] is None:
+                    raise TokenErro("TOKEN_INVALIDO", f"claim {claim} is not a number")
+        return Identidade(exp=exp, iat=datas["iat"], auth_time=datas["auth_time"], **valores)
 
 
 def _numero_data(valor: object) -> int | None:

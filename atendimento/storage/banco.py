@@ -15,7 +15,9 @@ after a database restart the next transactions reconnect instead of failing one 
 
 On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
 Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
-instead of failing one of two transactions that both read and then both try to write.
+instead of failing one of two transactions that both read and then both try to write; and they
+queue in-process first (``_escritor``), one at a time, because statements run on the event loop
+(``sqlite_conexao``), where SQLite's busy handler would sleep with the whole process.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from atendimento.domain.entidades import UsuarioDados
 from atendimento.private_files import preparar_sqlite
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
+from atendimento.storage.sqlite_conexao import criador
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +122,14 @@ class Storage:
             caminho = caminho_sqlite(url)
             if caminho is not None:
                 preparar_sqlite(caminho)  # 0600 (and its -wal/-shm), in a 0700 folder when we make it
-            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+                # Statements on the loop, commits on one thread (sqlite_conexao's docstring).
+                kwargs["async_creator"] = criador(str(caminho), SQLITE_BUSY_TIMEOUT_S)
+            else:
+                kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         self.engine: AsyncEngine = create_async_engine(async_url, **kwargs)
+        # SQLite has one writer per file: write transactions queue here, in-process, instead of in
+        # SQLite's busy handler (which sleeps and retries, and would now sleep in the loop).
+        self._escritor = asyncio.Lock()
         if not self.is_postgres:
             _configurar_sqlite(self.engine)
 
@@ -138,6 +147,15 @@ class Storage:
         a bare ``AsyncConnection`` (SQLAlchemy Core, no ORM session).
 
         Commits when the block ends normally, rolls back on an exception."""
+        if self.is_postgres or not escrita:
+            async with self._transacao(empresa_id, escrita) as conn:
+                yield conn
+            return
+        async with self._escritor, self._transacao(empresa_id, escrita) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _transacao(self, empresa_id: str | None, escrita: bool) -> AsyncIterator[AsyncConnection]:
         conn = await self._abrir(empresa_id, escrita)
         try:
             yield conn

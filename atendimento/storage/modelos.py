@@ -65,6 +65,10 @@ class ContadorTicket(Base):
 
     empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
     ultimo_numero: Mapped[int] = mapped_column(Integer, default=0)
+    # The last ``atualizado_em`` given to a ticket of the tenant. Each ticket write takes the next
+    # one (later than this, and not before now) under this row's lock, so ``atualizado_em`` grows in
+    # commit order and a cursor on it never passes over a write that commits late (migration 0002).
+    ultima_atualizacao: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Usuario(Base):
@@ -145,6 +149,8 @@ class Ticket(Base):
         Index("ix_tickets_empresa_status", "empresa_id", "status"),
         Index("ix_tickets_empresa_atendente", "empresa_id", "atendente_id"),
         Index("ix_tickets_empresa_cliente_canal", "empresa_id", "cliente_id", "canal_id"),
+        # Catch-up pages: tickets by (atualizado_em, id) within a tenant (migration 0002).
+        Index("ix_tickets_empresa_atualizado", "empresa_id", "atualizado_em", "id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -187,6 +193,23 @@ class Mensagem(Base):
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ChaveIdempotencia(Base):
+    """A write made with an ``Idempotency-Key``: who sent it, a digest of what was asked, and the
+    answer given, so a retry within 24 h gets that answer again (migration 0002). Inserted in the
+    same transaction as the write; the primary key makes a concurrent duplicate wait, then replay."""
+
+    __tablename__ = "chaves_idempotencia"
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    # No foreign key: a token from the CRM may name a user this database does not hold.
+    usuario_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    chave: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The operation and a SHA-256 of its validated arguments: the same key for another request is a 409.
+    impressao: Mapped[str] = mapped_column(String(96))
+    resultado: Mapped[dict[str, Any]] = mapped_column(JSON_PORTAVEL)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # Every table whose rows belong to one tenant, with the column that says which: RLS covers them all.
 TABELAS_TENANT: dict[str, str] = {
     "empresas": "id",
@@ -197,4 +220,5 @@ TABELAS_TENANT: dict[str, str] = {
     "clientes": "empresa_id",
     "tickets": "empresa_id",
     "mensagens": "empresa_id",
+    "chaves_idempotencia": "empresa_id",
 }

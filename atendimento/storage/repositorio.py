@@ -9,7 +9,7 @@ message write (docs/benchmarks.md, issue 5). Statements run often are built once
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, insert, select, update
@@ -36,6 +36,7 @@ from atendimento.storage.modelos import (
     Ticket,
     Usuario,
 )
+from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 
 # Core handles on the tables, for INSERT/UPDATE … RETURNING without the ORM's unit of work.
 T_TICKETS = cast(Table, Ticket.__table__)
@@ -108,11 +109,6 @@ def _mensagem_no_ticket_postgres() -> Any:
 _MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
-def utc(momento: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return momento.replace(tzinfo=UTC) if momento.tzinfo is None else momento.astimezone(UTC)
-
-
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
     return UsuarioDados(
         id=m.id,
@@ -160,7 +156,7 @@ def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
     )
 
 
-class RepositorioSql:
+class RepositorioSql(RetomadaSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id
@@ -182,12 +178,18 @@ class RepositorioSql:
         m = await self._uma(_OBTER_USUARIO, {"empresa_id": self.empresa_id, "usuario_id": usuario_id})
         return None if m is None else usuario_dados(m)
 
-    async def listar_usuarios(self, *, role: str | None = None) -> list[UsuarioDados]:
+    async def listar_usuarios(
+        self, *, role: str | None = None, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[UsuarioDados]:
         consulta = select(*_COLUNAS_USUARIO).where(T_USUARIOS.c.empresa_id == self.empresa_id)
         if role is not None:
             consulta = consulta.where(T_USUARIOS.c.role == role)
-        linhas = await self._todas(consulta.order_by(T_USUARIOS.c.nome, T_USUARIOS.c.id))
-        return [usuario_dados(m) for m in linhas]
+        if apos is not None:
+            consulta = consulta.where(depois_de(T_USUARIOS.c.nome, T_USUARIOS.c.id, *apos))
+        consulta = consulta.order_by(T_USUARIOS.c.nome, T_USUARIOS.c.id)
+        if limite is not None:
+            consulta = consulta.limit(limite)
+        return [usuario_dados(m) for m in await self._todas(consulta)]
 
     async def definir_status_atendente(self, usuario_id: str, status: str) -> None:
         await self.conn.execute(
@@ -273,7 +275,14 @@ class RepositorioSql:
         return None if m is None else ticket_dados(m)
 
     async def listar_tickets(
-        self, *, status: str | None = None, atendente_id: str | None = None, fila_id: str | None = None
+        self,
+        *,
+        status: str | None = None,
+        atendente_id: str | None = None,
+        fila_id: str | None = None,
+        atualizado_desde: datetime | None = None,
+        apos: tuple[datetime, str] | None = None,
+        limite: int | None = None,
     ) -> list[TicketDados]:
         consulta = select(T_TICKETS).where(T_TICKETS.c.empresa_id == self.empresa_id)
         if status is not None:
@@ -282,8 +291,18 @@ class RepositorioSql:
             consulta = consulta.where(T_TICKETS.c.atendente_id == atendente_id)
         if fila_id is not None:
             consulta = consulta.where(T_TICKETS.c.fila_id == fila_id)
-        linhas = await self._todas(consulta.order_by(T_TICKETS.c.numero))
-        return [ticket_dados(m) for m in linhas]
+        # Datetimes are bound in UTC: SQLite stores the wall-clock fields as text, so only UTC
+        # values compare right (everything stored is UTC).
+        if atualizado_desde is not None:
+            consulta = consulta.where(T_TICKETS.c.atualizado_em >= utc(atualizado_desde))
+        if apos is not None:
+            consulta = consulta.where(
+                depois_de(T_TICKETS.c.atualizado_em, T_TICKETS.c.id, utc(apos[0]), apos[1])
+            )
+        consulta = consulta.order_by(T_TICKETS.c.atualizado_em, T_TICKETS.c.id)
+        if limite is not None:
+            consulta = consulta.limit(limite)
+        return [ticket_dados(m) for m in await self._todas(consulta)]
 
     async def ticket_aberto_do_cliente(self, cliente_id: str, canal_id: str) -> TicketDados | None:
         """The customer's open ticket on the channel, locked until the transaction ends: the caller
@@ -312,14 +331,7 @@ class RepositorioSql:
         )
         numero = (await self.conn.execute(incrementar)).scalar_one_or_none()
         if numero is None:
-            # A tenant created without its counter row: make it (once, whoever wins), then count.
-            await self.conn.execute(
-                self._insert_ignorando_conflito(
-                    T_CONTADORES,
-                    {"empresa_id": self.empresa_id, "ultimo_numero": 0},
-                    ["empresa_id"],
-                )
-            )
+            await self._criar_contador()
             numero = (await self.conn.execute(incrementar)).scalar_one()
         return int(numero)
 
@@ -394,8 +406,10 @@ class RepositorioSql:
         await self.conn.execute(_INSERIR_MENSAGEM, self._valores_mensagem(mensagem, linha.total_mensagens))
         return ticket_dados(linha)
 
-    async def listar_mensagens(self, ticket_id: str) -> list[MensagemDados]:
-        linhas = await self._todas(
+    async def listar_mensagens(
+        self, ticket_id: str, *, apos_ordem: int | None = None, limite: int | None = None
+    ) -> list[MensagemDados]:
+        consulta = (
             select(T_MENSAGENS, T_TICKETS.c.numero.label("numero_do_ticket"))
             .join(
                 T_TICKETS,
@@ -403,6 +417,10 @@ class RepositorioSql:
                 & (T_TICKETS.c.id == T_MENSAGENS.c.ticket_id),
             )
             .where(T_MENSAGENS.c.empresa_id == self.empresa_id, T_MENSAGENS.c.ticket_id == ticket_id)
-            .order_by(T_MENSAGENS.c.ordem)
         )
-        return [mensagem_dados(m, str(m.numero_do_ticket)) for m in linhas]
+        if apos_ordem is not None:
+            consulta = consulta.where(T_MENSAGENS.c.ordem > apos_ordem)
+        consulta = consulta.order_by(T_MENSAGENS.c.ordem)
+        if limite is not None:
+            consulta = consulta.limit(limite)
+        return [mensagem_dados(m, str(m.numero_do_ticket)) for m in await self._todas(consulta)]

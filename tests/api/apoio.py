@@ -74,7 +74,13 @@ def assert_ok(resposta: httpx.Response, status: int, modelo: Any) -> Any:
     """The success envelope, with ``data`` validated against the model the route documents."""
     assert resposta.status_code == status, resposta.text
     corpo = resposta.json()
-    assert set(corpo) == {"success", "data"}, corpo
+    if isinstance(corpo.get("data"), list):
+        # A list route answers a page: the items and the cursor of the next one (null at the end).
+        assert set(corpo) == {"success", "data", "proximoCursor"}, corpo
+        assert corpo["proximoCursor"] is None or isinstance(corpo["proximoCursor"], str)
+        corpo = {k: v for k, v in corpo.items() if k != "proximoCursor"}
+    else:
+        assert set(corpo) == {"success", "data"}, corpo
     assert corpo["success"] is True
     Resposta[modelo].model_validate(corpo)  # type: ignore[valid-type]
     return corpo["data"]

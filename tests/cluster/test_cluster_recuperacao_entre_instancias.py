@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import redis
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesRecuperacao, garantir_node_modules
 
 from atendimento.cluster.mensagens import MensagemInvalida, decodificar
 from atendimento.cluster.montagem import Cluster, montar_cluster
@@ -34,10 +34,6 @@ from .apoio_cluster import RedisProprio, ate, servir
 pytestmark = pytest.mark.node
 
 NS = "/atendimento"
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesRecuperacao, garantir_node_modules
 
 from . import test_cluster_dois_processos as dois_processos
 from .apoio_cluster import ate
@@ -28,10 +28,6 @@ par = dois_processos.par
 pytestmark = pytest.mark.node
 
 GESTOR = "gestor@demo.local"
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
 
 
 async def _avisar(par: Par, processo: Processo, texto: str) -> None:

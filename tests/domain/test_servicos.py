@@ -47,10 +47,12 @@ async def test_usuarios_e_atendentes_por_empresa(banco_demo: BancoDemo) -> None:
 async def test_definir_status_atendente(banco_demo: BancoDemo) -> None:
     s, r = _srv(banco_demo), banco_demo.resumo
     ana = r.id_de("ana@demo.local")
-    atualizado = await s.definir_status_atendente(r.empresa_id, ana, "ocupado")
-    assert atualizado.status_atendimento == "ocupado"
+    atualizado, mudou = await s.definir_status_atendente(r.empresa_id, ana, "ocupado")
+    assert atualizado.status_atendimento == "ocupado" and mudou
     relido = await s.obter_usuario(r.empresa_id, ana)
     assert relido is not None and relido.status_atendimento == "ocupado"
+    mesmo, mudou = await s.definir_status_atendente(r.empresa_id, ana, "ocupado")
+    assert mesmo.status_atendimento == "ocupado" and not mudou  # the same status again: nothing new
     with pytest.raises(DadosInvalidos):
         await s.definir_status_atendente(r.empresa_id, ana, "dormindo")
     with pytest.raises(Proibido):

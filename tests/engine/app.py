@@ -36,6 +36,7 @@ class TestApp:
 def build_test_server(**options: Any) -> TestApp:
     options.setdefault("ping_interval_ms", 2000)
     options.setdefault("ping_timeout_ms", 2000)
+    options.setdefault("serve_main_namespace", True)  # these tests use "/" throughout
     server = Server(**options)
     app = TestApp(server)
     main = server.of("/")

@@ -12,7 +12,7 @@ from atendimento.engine import Server, Socket
 
 
 async def test_on_disconnect_runs_for_a_socket_whose_connection_dropped_during_connect() -> None:
-    server = Server()
+    server = Server(serve_main_namespace=True)
     ns = server.of("/")
     handler_started = asyncio.Event()
     release_handler = asyncio.Event()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesRecuperacao, garantir_node_modules
 
 from atendimento.engine import ConnectionRefused, Namespace, Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.node
 
 NS = "/chat"
 TRANSPORTES = {"websocket": ["websocket"], "polling": ["polling"]}
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
-
-    def derrubar(self, cliente: str) -> None:
-        self._enviar({"op": "drop", "client": cliente})
-
-    def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
-        self._enviar({"op": "auth", "client": cliente, "auth": auth})
 
 
 @dataclass

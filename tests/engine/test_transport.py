@@ -271,7 +271,7 @@ async def test_router_sends_other_paths_and_lifespan_to_other_app(serve_app: Ser
 
 async def test_slow_websocket_reader_is_disconnected(serve_app: Serve) -> None:
     """A client that stops reading fills the socket buffers; past max_buffered_bytes it is dropped."""
-    server = Server(max_buffered_bytes=256 * 1024)
+    server = Server(max_buffered_bytes=256 * 1024, serve_main_namespace=True)
     ns = server.of("/")
     reasons: list[str] = []
     ns.on_disconnect(lambda socket, reason: reasons.append(reason))
@@ -352,7 +352,7 @@ def test_server_survives_a_new_event_loop() -> None:
     """A Server built once and served by two successive loops (test runs, restarts) rebinds itself."""
     from .test_fastpath import WsClient, settle
 
-    server = Server()
+    server = Server(serve_main_namespace=True)
     ns = server.of("/")
 
     async def session() -> None:

@@ -205,3 +205,16 @@ class ClientesNode:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._leitor
         self._proc = None
+
+
+class ClientesRecuperacao(ClientesNode):
+    """``tests/node/recuperacao.js``: the same clients, plus dropping a client's transport (its
+    socket.io-client then reconnects by itself, as after a network cut) and changing its auth."""
+
+    script = NODE_DIR / "recuperacao.js"
+
+    def derrubar(self, cliente: str) -> None:
+        self._enviar({"op": "drop", "client": cliente})
+
+    def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
+        self._enviar({"op": "auth", "client": cliente, "auth": auth})

@@ -20,9 +20,8 @@ import pytest
 from apoio_rede import servir_uvicorn
 
 from atendimento.api import create_api
-from atendimento.app import recuperacao
+from atendimento.app import _engine_server
 from atendimento.config import Settings
-from atendimento.engine import Server
 from atendimento.gateway.namespace import montar_gateway
 from atendimento.gateway.presenca import RegistroPresenca
 from atendimento.identity.tokens import ServicoTokens
@@ -52,13 +51,7 @@ async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
         settings = Settings(**valores)
         tokens = ServicoTokens.from_settings(settings)
         servico = demo_sqlite.servico()
-        server = Server(
-            path=settings.socketio_path,
-            ping_interval_ms=settings.ping_interval_ms,
-            ping_timeout_ms=settings.ping_timeout_ms,
-            max_payload_bytes=settings.max_payload_bytes,
-            recovery=recuperacao(settings),
-        )
+        server = _engine_server(settings)  # as the product wires it, the engine's bounds included
         gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings, presenca=presenca)
         servico.publicador = gateway.publicador
         api = create_api(servico=servico, tokens=tokens, presenca=gateway.presenca, settings=settings)

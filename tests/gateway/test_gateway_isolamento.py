@@ -28,6 +28,7 @@ EVENTOS_DO_CONTRATO = {
     "ticket:atualizado",
     "ticket:status",
     "ticket:atribuido",
+    "ticket:visualizando",
     "atendente:online",
     "atendente:offline",
     "atendente:status",
@@ -222,7 +223,7 @@ async def test_cada_evento_vai_so_para_as_salas_do_contrato(produto: Produto, cl
     # admin: internal (ticket:novo/atualizado), in the ticket room; not an atendente, never assigned.
     assert nomes("admin") == {
         "ticket:novo", "ticket:atualizado", "ticket:status", "mensagem:nova", "mensagem:digitando",
-        "notificacao",
+        "ticket:visualizando", "notificacao",
     }  # fmt: skip
     # ana: the atendentes room, her own user room (assignment at creation, notification to her).
     assert {"atendente:status", "mensagem:nao-atribuida", "ticket:atribuido", "ticket:novo"} <= nomes("ana")

@@ -15,23 +15,15 @@ from typing import Any
 import pytest
 from apoio_proxy import proxy_para
 
+from atendimento.gateway.salas import usuario as sala_de_usuario
+
 from .apoio_gateway import Produto
-from .clientes_node import NODE_DIR, ClientesNode
+from .clientes_node import ClientesRecuperacao
 from .conftest import Subir
 
 pytestmark = pytest.mark.node
 
 ANA = "ana@demo.local"
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
-
-    def derrubar(self, cliente: str) -> None:
-        self._enviar({"op": "drop", "client": cliente})
-
-    def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
-        self._enviar({"op": "auth", "client": cliente, "auth": auth})
 
 
 @pytest.fixture
@@ -151,7 +143,11 @@ async def test_pid_de_outro_usuario_ou_empresa_nao_restaura_nada(
             assert outro["type"] == "connect" and outro["recovered"] is False and outro["id"] != ana["id"]
             salas = produto.gateway.namespace.sockets[outro["id"]].rooms
             assert not any(s.startswith("ticket:") for s in salas)
-            assert f"user:{produto.id(intruso)}" in salas and f"user:{produto.id(ANA)}" not in salas
+            sala_intruso = sala_de_usuario(produto.empresa_de(intruso), produto.id(intruso))
+            assert (
+                sala_intruso in salas
+                and sala_de_usuario(produto.empresa_de(ANA), produto.id(ANA)) not in salas
+            )
             await nos.pedir("intruso", "ticket:sair", {"ticketId": "x"})  # a round trip
             assert nos.eventos("intruso", "mensagem:nova") == []
             # Single use: Ana's own reconnect now finds nothing to restore.
@@ -189,3 +185,30 @@ async def test_janela_vencida_da_uma_conexao_nova(subir: Subir, node_instalado: 
         assert nos.eventos("ana", "mensagem:nova") == []  # nothing partial: catch up over REST
     finally:
         await nos.fechar()
+
+
+async def test_recuperada_volta_a_contar_entre_quem_ve_o_ticket(
+    produto: Produto, nos: ClientesRecuperacao
+) -> None:
+    # Her disconnect took Ana out of "who else is here"; the restored socket is back in the ticket's
+    # room with no new ticket:entrar, so the gateway counts her again and Bruno sees her back.
+    ticket_id = produto.resumo.tickets[1]
+    primeiro = await _conectar(nos, "ana", produto.token(ANA), "websocket")
+    assert (await _conectar(nos, "bruno", produto.token("bruno@demo.local"), "websocket"))[
+        "type"
+    ] == "connect"
+    for cliente in ("ana", "bruno"):
+        assert (await nos.pedir(cliente, "ticket:entrar", {"ticketId": ticket_id}))["success"] is True
+
+    def nomes(payload: dict[str, Any]) -> list[str]:
+        return sorted(u["usuarioId"] for u in payload["usuarios"])
+
+    ana, bruno = produto.id(ANA), produto.id("bruno@demo.local")
+    inicio = await _fora(produto, nos, "ana", primeiro["id"])
+    saiu = await nos.esperar_evento("bruno", "ticket:visualizando", desde=inicio)
+    assert nomes(saiu) == [bruno]
+    marca = len(nos.registros)
+    voltou = await _volta(nos, "ana", inicio)
+    assert voltou["recovered"] is True
+    de_volta = await nos.esperar_evento("bruno", "ticket:visualizando", desde=marca)
+    assert nomes(de_volta) == sorted([ana, bruno])

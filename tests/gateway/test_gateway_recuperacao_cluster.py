@@ -22,8 +22,9 @@ from atendimento.cluster.montagem import montar_cluster
 from atendimento.config import Settings
 
 from .apoio_gateway import Produto
+from .clientes_node import ClientesRecuperacao
 from .conftest import Subir
-from .test_gateway_recuperacao import ANA, ClientesRecuperacao, _conectar, _sem_offset
+from .test_gateway_recuperacao import ANA, _conectar, _sem_offset
 
 pytestmark = pytest.mark.node
 

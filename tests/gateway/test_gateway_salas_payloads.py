@@ -16,12 +16,12 @@ def _quem(role: str) -> Identidade:
 @pytest.mark.parametrize(
     ("role", "esperadas"),
     [
-        ("atendente", ["user:u1", "empresa:e1", "empresa:e1:internos", "empresa:e1:atendentes"]),
-        ("admin", ["user:u1", "empresa:e1", "empresa:e1:internos"]),
-        ("gestor", ["user:u1", "empresa:e1", "empresa:e1:internos"]),
-        ("supervisor", ["user:u1", "empresa:e1", "empresa:e1:internos"]),
-        ("vendedor", ["user:u1", "empresa:e1"]),
-        ("integracao", ["user:u1", "empresa:e1"]),
+        ("atendente", ["empresa:e1:user:u1", "empresa:e1", "empresa:e1:internos", "empresa:e1:atendentes"]),
+        ("admin", ["empresa:e1:user:u1", "empresa:e1", "empresa:e1:internos"]),
+        ("gestor", ["empresa:e1:user:u1", "empresa:e1", "empresa:e1:internos"]),
+        ("supervisor", ["empresa:e1:user:u1", "empresa:e1", "empresa:e1:internos"]),
+        ("vendedor", ["empresa:e1:user:u1", "empresa:e1"]),
+        ("integracao", ["empresa:e1:user:u1", "empresa:e1"]),
     ],
 )
 def test_salas_de_conexao_seguem_o_contrato(role: str, esperadas: list[str]) -> None:
@@ -29,11 +29,25 @@ def test_salas_de_conexao_seguem_o_contrato(role: str, esperadas: list[str]) -> 
 
 
 def test_nomes_de_sala() -> None:
-    assert salas.usuario("a") == "user:a"
+    assert salas.usuario("e", "a") == "empresa:e:user:a"
     assert salas.empresa("e") == "empresa:e"
     assert salas.atendentes("e") == "empresa:e:atendentes"
     assert salas.internos("e") == "empresa:e:internos"
     assert salas.ticket("t") == "ticket:t"
+
+
+def test_ids_com_dois_pontos_nao_formam_a_sala_de_outro_tenant() -> None:
+    # Without escaping, tenant "x:atendentes"'s own room would be tenant "x"'s atendentes room, and
+    # ("x:user:y", "z") would name the same user room as ("x", "y:user:z").
+    assert salas.empresa("x:atendentes") != salas.atendentes("x")
+    assert salas.usuario("x:user:y", "z") != salas.usuario("x", "y:user:z")
+    assert salas.empresa("a%3Ab") != salas.empresa("a:b")
+    todas = {
+        f(e)
+        for e in ("x", "x:atendentes", "x:internos", "x:user:y")
+        for f in (salas.empresa, salas.atendentes, salas.internos)
+    } | {salas.usuario(e, u) for e, u in (("x", "y"), ("x:user:y", "z"), ("x", "y:user:z"))}
+    assert len(todas) == 15
 
 
 def test_ticket_id_valido() -> None:

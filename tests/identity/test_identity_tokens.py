@@ -101,8 +101,10 @@ def test_emitir_e_verificar(hs: ServicoTokens) -> None:
 def test_emitir_respeita_ttl_e_claims_do_contrato(hs: ServicoTokens) -> None:
     token = hs.emitir("u1", "e1", "vendedor", "Vera", ttl_seconds=60)
     claims = jwt.decode(token, SEGREDO, algorithms=["HS256"])
-    assert set(claims) == {"sub", "empresaId", "role", "nome", "iat", "exp"}
+    # The contract's claims, plus auth_time (the login time, OIDC's name) that /auth/renovar carries on.
+    assert set(claims) == {"sub", "empresaId", "role", "nome", "iat", "exp", "auth_time"}
     assert claims["exp"] - claims["iat"] == 60
+    assert claims["auth_time"] == claims["iat"]
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     assert not hs.verificar(token).interno
 

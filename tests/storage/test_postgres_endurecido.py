@@ -88,7 +88,9 @@ async def test_o_sequestro_funcionava_com_a_0001(pg_servidor: Any, _pg_modelos: 
     nome = await pg_servidor.criar(pg_servidor.proximo())
     banco: BancoTeste = pg_servidor.banco(nome, tmp_path)
     try:
-        await _migrar_ate(banco.admin_url, banco.app_url, "0001_inicial")
+        # The step before 0003: 0002 leaves 0001's functions as they were, and today's demo loader
+        # (and role grants) need 0002's column and table.
+        await _migrar_ate(banco.admin_url, banco.app_url, "0002_retomada")
         demo = Storage(banco.admin_url)
         try:
             await carregar_demo(demo)

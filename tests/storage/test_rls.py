@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from atendimento.domain.idempotencia import Idempotencia
 from atendimento.storage import Storage
 from atendimento.storage.modelos import TABELAS_TENANT
 
@@ -61,6 +62,16 @@ async def test_papel_da_aplicacao_nao_e_dono_nem_super_nem_bypassrls(demo_pg: Ba
 
 async def test_com_o_tenant_a_nenhuma_linha_de_b(demo_pg: BancoDemo) -> None:
     r = demo_pg.resumo
+    # The demo holds no idempotency key: one per tenant, so that table is checked like the others.
+    servico = demo_pg.servico()
+    for empresa, ticket, email in (
+        (r.empresa_id, r.tickets[1], "ana@demo.local"),
+        (r.outra_empresa_id, r.outra_ticket_id, "carla@outra.local"),
+    ):
+        usuario = r.id_de(email)
+        await servico.enviar_mensagem(
+            empresa, ticket, remetente_id=usuario, conteudo="oi", idempotente=Idempotencia(usuario, "k-1")
+        )
     for proprio in (r.empresa_id, r.outra_empresa_id):
         vistos = await _empresas_visiveis(demo_pg.storage, proprio)
         for tabela, empresas in vistos.items():

@@ -70,13 +70,21 @@ def decode_segment(segment: str) -> Packet:
     return decode_text(segment)
 
 
-def decode_payload(body: bytes | str) -> list[Packet]:
-    """Decode a long-polling request body into its packets (at least one)."""
+def decode_payload(body: bytes | str, max_packets: int | None = None) -> list[Packet]:
+    """Decode a long-polling request body into its packets (at least one, at most ``max_packets``).
+
+    The packet count is checked before anything is decoded (one ``count`` of the separator), so a
+    body of thousands of tiny packets under ``maxPayload`` costs nothing to refuse.
+    """
     if isinstance(body, bytes):
+        if max_packets is not None and body.count(SEPARATOR_BYTES) >= max_packets:
+            raise ProtocolError(f"more than {max_packets} packets in one polling payload")
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ProtocolError("polling payload is not valid UTF-8") from exc
+    elif max_packets is not None and body.count(SEPARATOR) >= max_packets:
+        raise ProtocolError(f"more than {max_packets} packets in one polling payload")
     if not body:
         raise ProtocolError("empty polling payload")
     return [decode_segment(segment) for segment in body.split(SEPARATOR)]

@@ -45,6 +45,11 @@ RESERVED_EVENTS = frozenset(
 # and a generous but finite number of binary attachments per packet.
 MAX_ACK_ID_DIGITS = 15
 MAX_ATTACHMENTS = 256
+# How deeply arrays and objects may nest in a payload (the outer array of an EVENT is level 1). The
+# contract's payloads nest three levels at most; 32 leaves room for an application's own data while
+# keeping every recursive walk after the decoder (placeholders, handlers, re-encoding) far from
+# Python's recursion limit, whatever the peer sends.
+MAX_DEPTH = 32
 
 _TYPE_BY_CHAR = {str(int(t)): int(t) for t in PacketType}
 _DIGITS = re.compile(r"[0-9]+")
@@ -195,9 +200,29 @@ def decode(text: str) -> Packet:
             raise ProtocolError("payload is not valid JSON") from exc
         if data is None:
             raise ProtocolError("null payload")
+        _check_depth(text, i, data)
 
     _validate(kind, data, ack_id)
     return Packet(kind, nsp, data, ack_id, attachments)
+
+
+def _check_depth(text: str, start: int, data: Any) -> None:
+    """Refuse a payload nested deeper than ``MAX_DEPTH``.
+
+    Most packets have fewer brackets than the bound, so two counts in C settle it without walking;
+    only the others are walked, with an explicit stack (never recursion).
+    """
+    if not isinstance(data, (list, dict)) or text.count("[", start) + text.count("{", start) <= MAX_DEPTH:
+        return
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        for child in children:
+            if isinstance(child, (list, dict)):
+                if depth >= MAX_DEPTH:
+                    raise ProtocolError(f"payload nested deeper than {MAX_DEPTH} levels")
+                stack.append((child, depth + 1))
 
 
 def _validate(kind: int, data: Any, ack_id: int | None) -> None:

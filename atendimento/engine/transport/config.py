@@ -12,6 +12,16 @@ class EngineConfig:
     ``max_buffered_bytes`` bounds each connection's unsent output (our buffer plus the socket's write
     buffer): a client that cannot keep up is disconnected instead of slowing the others or growing
     memory without bound. ``None`` means twice ``max_payload_bytes`` with a floor of 1 MiB.
+
+    ``max_polling_packets`` caps the packets of one long-polling POST (bytes are capped by
+    ``max_payload_bytes``). socket.io-client sends in one POST what it buffered while its previous POST
+    was out: usually a handful of packets, but a front end that emits in a loop (say, entering every
+    ticket of a full REST page, 200 at most) sends all but the first emit in the next POST. 256 covers
+    that with room for acks and pongs, and stays 20 times below the 5,000 packets that made one request
+    thousands of handler runs. Past it the session is closed as for a malformed payload.
+    ``max_sessions_per_address`` caps the sessions open at once from one client address
+    (IPv6 counted by /64); ``None`` is no cap. Refusals are logged at most ``refusal_log_lines`` per
+    ``refusal_log_interval_s`` seconds (see refusals.py).
     """
 
     path: str = "/engine.io/"
@@ -22,6 +32,10 @@ class EngineConfig:
     max_buffered_bytes: int | None = None
     upgrade_timeout_ms: int = 10_000
     allow_upgrades: bool = True
+    max_polling_packets: int = 256
+    max_sessions_per_address: int | None = None
+    refusal_log_lines: int = 20
+    refusal_log_interval_s: float = 10.0
 
     @property
     def output_limit(self) -> int:

@@ -11,15 +11,18 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..protocol.outgoing import Outgoing
 from . import http
+from .addresses import AddressCounter, address_key
 from .config import EngineConfig
 from .cors import Cors
 from .flusher import Flusher
 from .link import WsLink
 from .polling import handle_get, handle_post
+from .refusals import RefusalLog
 from .session import CLOSED, POLLING, WEBSOCKET, EngineSession
 from .sweeper import Sweeper
 from .types import Receive, Scope, Send
@@ -38,9 +41,16 @@ class EngineHandler(Protocol):
     def on_close(self, session: EngineSession, reason: str) -> None: ...
 
 
-def new_sid() -> str:
-    """20 URL-safe characters (120 random bits), the shape of the reference server's ids."""
-    return secrets.token_urlsafe(15)
+def new_sid(prefix: str = "") -> str:
+    """20 URL-safe characters (120 random bits), the shape of the reference server's ids, after
+    ``prefix`` (which names the process that owns the session when several serve one port)."""
+    return prefix + secrets.token_urlsafe(15)
+
+
+# Given a polling request for a sid this server does not hold, answer it (True) or not (False).
+# Several processes on one port (``serve --workers``) set one that passes the request to the
+# process whose prefix the sid carries; the engine itself knows nothing of processes.
+ForeignSession = Callable[[str, Scope, Receive, Send], Awaitable[bool]]
 
 
 class EngineServer:
@@ -52,11 +62,16 @@ class EngineServer:
         self.ping_interval = config.ping_interval_ms / 1000
         self.ping_timeout = config.ping_timeout_ms / 1000
         self.output_limit = config.output_limit
+        self.per_address = AddressCounter(config.max_sessions_per_address)
+        # Every line a client's misbehaviour causes goes through this, so no client can fill a disk.
+        self.refused = RefusalLog(log, config.refusal_log_lines, config.refusal_log_interval_s)
         # Bound to the running loop on first use (the server object may be built before the loop).
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
         period = min(self.ping_interval, self.ping_timeout) / 8
         self.sweeper = Sweeper(self, max(0.02, min(1.0, period)))
+        self.sid_prefix = ""
+        self.foreign: ForeignSession | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -75,6 +90,7 @@ class EngineServer:
         # let the layer above clean up its sockets and rooms.
         dead = list(self.sessions.values())
         self.sessions.clear()
+        self.per_address.clear()
         self.sweeper.forget()
         self._loop = None
         self._flusher = None
@@ -101,11 +117,20 @@ class EngineServer:
         }
         return Outgoing(("0" + json.dumps(data, separators=(",", ":")),))
 
+    def admits(self, scope: Scope) -> bool:
+        """Whether a new session from this client address stays within the per-address cap."""
+        key = address_key(scope)
+        if not self.per_address.full(key):
+            return True
+        self.refused("refusing a new session from %s: %d sessions open", key, self.per_address.count(key))
+        return False
+
     def open_session(self, scope: Scope, link: WsLink | None = None) -> EngineSession:
         """Create a session; with ``link`` it is a WebSocket session and the open packet is queued on it."""
-        sid = new_sid()
+        sid = new_sid(self.sid_prefix)
         session = EngineSession(self, sid, scope, WEBSOCKET if link is not None else POLLING)
         self.sessions[sid] = session
+        self.per_address.add(address_key(scope))
         self.sweeper.ensure_running()
         if link is not None:
             session.attach(link)
@@ -116,6 +141,7 @@ class EngineServer:
     def discard(self, session: EngineSession) -> None:
         if self.sessions.get(session.sid) is session:
             del self.sessions[session.sid]
+            self.per_address.remove(address_key(session.scope))
 
     def close_all(self, reason: str = "server shutting down") -> None:
         for session in list(self.sessions.values()):
@@ -153,12 +179,17 @@ class EngineServer:
             if method != "GET":
                 await http.respond_error(send, http.BAD_HANDSHAKE_METHOD, cors)
                 return
+            if not self.admits(scope):
+                await http.respond_error(send, http.FORBIDDEN, cors)
+                return
             session = self.open_session(scope)
             upgrades = ["websocket"] if self.config.allow_upgrades else []
             await http.respond(send, 200, self._handshake(session, upgrades).poll, cors)
             return
         session_or_none = self.sessions.get(sid)
         if session_or_none is None:
+            if self.foreign is not None and await self.foreign(sid, scope, receive, send):
+                return
             await http.respond_error(send, http.UNKNOWN_SID, cors)
             return
         session = session_or_none

@@ -49,7 +49,9 @@ async def respond(
 
 
 async def respond_error(send: Send, error: tuple[int, str], headers: list[tuple[bytes, bytes]]) -> None:
-    """HTTP 400 with the reference server's JSON body, e.g. ``{"code":1,"message":"Session ID unknown"}``."""
+    """HTTP 400 (403 for ``FORBIDDEN``) with the reference server's JSON body, e.g.
+    ``{"code":1,"message":"Session ID unknown"}``."""
     code, message = error
     body = json.dumps({"code": code, "message": message}, separators=(",", ":")).encode()
-    await respond(send, 400, body, headers, b"application/json")
+    # As the reference server: 403 for a refused handshake, 400 for the rest.
+    await respond(send, 403 if error is FORBIDDEN else 400, body, headers, b"application/json")

@@ -8,19 +8,15 @@ the client abandons closes the session too, since its output would be lost.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING
 
 from ..protocol import engineio as eio
-from ..protocol.errors import ProtocolError
 from . import http
-from .session import CLOSED, NOOP, POLLING, EngineSession
+from .session import CLOSED, NOOP, POLLING, EngineSession, refuse_packet
 from .types import Receive, Send
 
 if TYPE_CHECKING:
     from .engine import EngineServer
-
-log = logging.getLogger("atendimento.engine")
 
 
 async def handle_get(
@@ -31,7 +27,7 @@ async def handle_get(
     cors: list[tuple[bytes, bytes]],
 ) -> None:
     if session.get_waiter is not None:
-        log.info("closing %s: overlapping GET requests", session.sid)
+        engine.refused("closing %s: overlapping GET requests", session.sid)
         session.close("transport error")
         await http.respond_error(send, http.BAD_REQUEST, cors)
         return
@@ -51,7 +47,7 @@ async def handle_get(
                 gone.cancel()
         if not waiter.done():
             if session.transport == POLLING:
-                log.info("closing %s: poll request abandoned by the client", session.sid)
+                engine.refused("closing %s: poll request abandoned by the client", session.sid)
                 session.close("transport error")
             return
         if session.transport != POLLING or (
@@ -78,7 +74,7 @@ async def handle_post(
     cors: list[tuple[bytes, bytes]],
 ) -> None:
     if session.post_active:
-        log.info("closing %s: overlapping POST requests", session.sid)
+        engine.refused("closing %s: overlapping POST requests", session.sid)
         session.close("transport error")
         await http.respond_error(send, http.BAD_REQUEST, cors)
         return
@@ -86,18 +82,17 @@ async def handle_post(
     try:
         body = await _read_body(receive, engine.config.max_payload_bytes)
         if body is None:
-            log.info("closing %s: POST body larger than maxPayload", session.sid)
+            engine.refused("closing %s: POST body larger than maxPayload", session.sid)
             session.close("transport error")
             await http.respond_error(send, http.BAD_REQUEST, cors)
             return
         try:
-            for packet in eio.decode_payload(body):
+            for packet in eio.decode_payload(body, engine.config.max_polling_packets):
                 if session.state:
                     break
                 session.receive(packet)
-        except ProtocolError as exc:
-            log.info("closing %s: invalid packet: %s", session.sid, exc)
-            session.close("parse error")
+        except Exception as exc:  # whatever a packet makes fail is that client's problem alone
+            refuse_packet(engine, session, exc)
             await http.respond_error(send, http.BAD_REQUEST, cors)
             return
     finally:

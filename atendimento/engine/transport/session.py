@@ -160,7 +160,12 @@ class EngineSession:
         if self.state:
             return
         self.state = CLOSING
-        log.warning("closing slow client %s: more than %d bytes unsent", self.sid, self.engine.output_limit)
+        self.engine.refused(
+            "closing slow client %s: more than %d bytes unsent",
+            self.sid,
+            self.engine.output_limit,
+            level=logging.WARNING,
+        )
         self.engine.loop.call_soon(self._teardown, "transport error", True)
 
     # ------------------------------------------------------------------------------------------- input
@@ -259,3 +264,17 @@ class EngineSession:
             self.probe = None
         self._release_get()
         self.engine.notify_closed(self, reason)
+
+
+def refuse_packet(engine: EngineServer, session: EngineSession, exc: Exception) -> None:
+    """Close the session whose packet could not be decoded or handled: one (rate-limited) line.
+
+    A ``ProtocolError`` is the peer's fault and says why; anything else is an error of ours that the
+    packet triggered, and still closes only that connection (the traceback only at DEBUG, so a client
+    that can trigger it cannot fill the log).
+    """
+    if isinstance(exc, ProtocolError):
+        engine.refused("closing %s: invalid packet: %.200s", session.sid, exc)
+    elif engine.refused("closing %s: packet handling failed: %.200r", session.sid, exc, level=logging.WARN):
+        log.debug("traceback", exc_info=exc)
+    session.close("parse error")

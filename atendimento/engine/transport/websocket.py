@@ -9,19 +9,15 @@ GET with a noop, then the client's ``5`` moves the session, buffered output incl
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING
 
 from ..protocol import engineio as eio
-from ..protocol.errors import ProtocolError
 from .link import WsLink, raw_transport
-from .session import CLOSED, POLLING, PROBE_PONG, EngineSession
+from .session import CLOSED, POLLING, PROBE_PONG, EngineSession, refuse_packet
 from .types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .engine import EngineServer
-
-log = logging.getLogger("atendimento.engine")
 
 
 async def handle_websocket(
@@ -39,6 +35,9 @@ async def handle_websocket(
         return
     sid = params.get("sid")
     upgrading: EngineSession | None = None
+    if sid is None and not engine.admits(scope):
+        await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+        return
     if sid is not None:
         upgrading = engine.sessions.get(sid)
         if upgrading is None or not engine.config.allow_upgrades:
@@ -80,14 +79,13 @@ async def _receive_loop(engine: EngineServer, session: EngineSession, receive: R
         if data is None:
             data = message.get("bytes") or b""
         if len(data) > max_payload:
-            log.info("closing %s: message larger than maxPayload", session.sid)
+            engine.refused("closing %s: message larger than maxPayload", session.sid)
             session.close("transport error")
             return
         try:
             session.receive(eio.decode_frame(data))
-        except ProtocolError as exc:
-            log.info("closing %s: invalid packet: %s", session.sid, exc)
-            session.close("parse error")
+        except Exception as exc:  # whatever a packet makes fail is that client's problem alone
+            refuse_packet(engine, session, exc)
             return
 
 
@@ -105,7 +103,7 @@ async def _upgrade(
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                log.info("upgrade of %s timed out", session.sid)
+                engine.refused("upgrade of %s timed out", session.sid)
                 break
             if message["type"] != "websocket.receive" or session.state:
                 break
@@ -118,7 +116,7 @@ async def _upgrade(
                 session.complete_upgrade(link)
                 return session
             else:
-                log.info("upgrade of %s aborted: unexpected packet during probe", session.sid)
+                engine.refused("upgrade of %s aborted: unexpected packet during probe", session.sid)
                 break
     finally:
         if session.probe is link:  # still probing: not upgraded (complete_upgrade clears it)

@@ -75,3 +75,15 @@ def test_encode_payload_round_trip() -> None:
 def test_encode_text() -> None:
     assert eio.encode_text(eio.PONG, "probe") == "3probe"
     assert eio.encode_text(eio.NOOP) == "6"
+
+
+def test_decode_payload_caps_the_packet_count_before_decoding() -> None:
+    body = "\x1e".join(["4x"] * 100)
+    assert len(eio.decode_payload(body.encode(), 100)) == 100
+    assert len(eio.decode_payload(body, 100)) == 100
+    for over in (body + "\x1e4x", body.encode() + b"\x1e4x", "\x1e" * 5000):
+        with pytest.raises(ProtocolError, match="more than 100 packets"):
+            eio.decode_payload(over, 100)
+    # Invalid UTF-8 past the cap: refused for its count, the cheaper check, before any decoding.
+    with pytest.raises(ProtocolError, match="more than 2 packets"):
+        eio.decode_payload(b"4\xff\x1e4\x1e4", 2)

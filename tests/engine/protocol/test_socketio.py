@@ -220,3 +220,32 @@ def test_assembler_bounds_the_attachments_of_one_packet() -> None:
     assembler.feed_binary(b"123456")
     with pytest.raises(ProtocolError):
         assembler.feed_binary(b"789012")
+
+
+def _nested(depth: int, opening: str = "[", closing: str = "]") -> str:
+    """An EVENT whose second argument nests so that the whole payload is ``depth`` levels deep."""
+    return '2["e",' + opening * (depth - 1) + "1" + closing * (depth - 1) + "]"
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ('{"a":', "}")])
+def test_nesting_is_bounded_on_every_path(opening: str, closing: str) -> None:
+    assert decode(_nested(sio.MAX_DEPTH, opening, closing)).type == sio.EVENT
+    for depth in (sio.MAX_DEPTH + 1, 600, 5000):
+        with pytest.raises(ProtocolError):
+            decode(_nested(depth, opening, closing))
+    # The binary paths: no attachment (placeholders walked at once), and one attachment (walked later).
+    deep = _nested(600, opening, closing)
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        Assembler().feed_text("50-" + deep[1:])
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        Assembler().feed_text("51-" + deep[1:])
+    # CONNECT auth and ACK arguments too.
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        decode("0" + '{"a":' * 40 + "1" + "}" * 40)
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        decode("31" + "[" * 40 + "]" * 40)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    packet = decode('2["e","' + "[" * 100 + '"]')
+    assert packet.data == ["e", "[" * 100]

@@ -18,7 +18,7 @@ past row-level security): every tenant's users and hashes came back. Now:
 Independent of 0002's content; only ``down_revision`` names the previous step.
 
 Revision ID: 0003_endurecer_postgres
-Revises: 0001_inicial
+Revises: 0002_retomada
 Create Date: 2026-12-02
 """
 
@@ -28,7 +28,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0003_endurecer_postgres"
-down_revision = "0001_inicial"
+down_revision = "0002_retomada"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,170 @@
+"""``ticket:visualizando``: who has a ticket open, told to ``ticket:{ticketId}`` whenever that set changes.
+
+A user "has the ticket open" while at least one of their sockets is in the ticket's room (joined with
+``ticket:entrar``). ``Visualizando`` is what the client events and the disconnect handler call; it asks
+a ``RegistroVisualizando`` how the set changed and publishes. The set changes when a user's first
+socket enters or their last socket leaves (``ticket:sair``, or the socket is gone); a second tab of
+the same user changes nothing, so the room hears nothing, but that tab alone is told the current list
+(it would otherwise not know who is there). The routing itself is ``Publicador.ticket_visualizando``.
+
+``RegistroLocal`` counts this process's sockets; ``cluster/visualizando.py`` keeps the same answers
+across instances in Redis, behind the same three methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from atendimento.engine import Socket
+from atendimento.gateway import salas, sessao
+from atendimento.gateway.publicacao import Publicador
+from atendimento.identity.tokens import Identidade
+
+log = logging.getLogger(__name__)
+
+# [(usuarioId, usuarioNome)], in a stable order (by name, then id) so equal sets print equally.
+Usuarios = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Mudanca:
+    """The answer of a registry: whether the set of users changed, and the set now."""
+
+    mudou: bool
+    usuarios: Usuarios
+
+
+class RegistroVisualizando(Protocol):
+    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca: ...
+    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
+        """None when ``sid`` was not counted in that ticket (a repeated or unknown leave)."""
+        ...
+
+    def tickets_de(self, sid: str) -> list[str]: ...
+    async def fechar(self) -> None: ...
+
+
+def ordenar(usuarios: dict[str, str]) -> Usuarios:
+    return sorted(usuarios.items(), key=lambda par: (par[1], par[0]))
+
+
+@dataclass
+class _Usuario:
+    nome: str
+    sids: set[str] = field(default_factory=set)
+
+
+class RegistroLocal:
+    """In-process: exact for a single instance."""
+
+    def __init__(self) -> None:
+        self._tickets: dict[str, dict[str, _Usuario]] = {}
+        self._por_sid: dict[str, dict[str, str]] = {}  # sid → ticket_id → usuario_id
+
+    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
+        usuarios = self._tickets.setdefault(ticket_id, {})
+        usuario = usuarios.get(usuario_id)
+        mudou = usuario is None
+        if usuario is None:
+            usuario = usuarios[usuario_id] = _Usuario(nome)
+        usuario.sids.add(sid)
+        self._por_sid.setdefault(sid, {})[ticket_id] = usuario_id
+        return Mudanca(mudou, self._lista(ticket_id))
+
+    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
+        usuario_id = self._por_sid.get(sid, {}).pop(ticket_id, None)
+        if usuario_id is None:
+            return None
+        if not self._por_sid[sid]:
+            del self._por_sid[sid]
+        usuarios = self._tickets.get(ticket_id, {})
+        usuario = usuarios.get(usuario_id)
+        if usuario is None:
+            return None
+        usuario.sids.discard(sid)
+        mudou = not usuario.sids
+        if mudou:
+            del usuarios[usuario_id]
+            if not usuarios:
+                del self._tickets[ticket_id]
+        return Mudanca(mudou, self._lista(ticket_id))
+
+    def tickets_de(self, sid: str) -> list[str]:
+        return list(self._por_sid.get(sid, ()))
+
+    def usuario_de(self, sid: str, ticket_id: str) -> str | None:
+        return self._por_sid.get(sid, {}).get(ticket_id)
+
+    def todos(self) -> list[tuple[str, str]]:
+        """Every (ticket_id, usuario_id) counted here."""
+        return [(t, u) for t, usuarios in self._tickets.items() for u in usuarios]
+
+    async def fechar(self) -> None:
+        self._tickets.clear()
+        self._por_sid.clear()
+
+    def _lista(self, ticket_id: str) -> Usuarios:
+        return ordenar({u: d.nome for u, d in self._tickets.get(ticket_id, {}).items()})
+
+
+class Visualizando:
+    """Called by ``ticket:entrar``/``ticket:sair`` and by the disconnect handler; publishes the set."""
+
+    def __init__(self, publicador: Publicador, registro: RegistroVisualizando) -> None:
+        self._publicador = publicador
+        self.registro = registro
+        self._tarefas: set[asyncio.Task[None]] = set()
+
+    def restaurado(self, socket: Socket) -> None:
+        """A socket restored by connection state recovery is back in its ticket rooms without a new
+        ``ticket:entrar``: count it among their viewers again (its disconnect had uncounted it).
+
+        In a task, so that it runs once the engine has accepted the socket: the connect handler must
+        not await after arming the expiry timer (gateway/conexao.py says why).
+        """
+        quem = sessao.identidade(socket)
+        tickets = [t for t in map(salas.ticket_da_sala, socket.rooms) if t is not None]
+        if quem is None or not tickets:
+            return
+        tarefa = asyncio.get_running_loop().create_task(self._rever(socket, tickets, quem))
+        self._tarefas.add(tarefa)
+        tarefa.add_done_callback(self._tarefas.discard)
+
+    async def _rever(self, socket: Socket, tickets: list[str], quem: Identidade) -> None:
+        for ticket_id in tickets:
+            if not socket.connected:
+                return  # gone again: its disconnect handler uncounts what was counted so far
+            await self.entrou(socket, ticket_id, quem)
+
+    async def entrou(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
+        try:
+            mudanca = await self.registro.entrou(ticket_id, quem.usuario_id, quem.nome, socket.sid)
+        except Exception:
+            # A courtesy to colleagues: its failure must not fail the agent's ticket:entrar.
+            log.exception("visualizando: counting sid %s in a ticket failed", socket.sid)
+            return
+        self._publicador.ticket_visualizando(
+            ticket_id, mudanca.usuarios, so_para=None if mudanca.mudou else socket
+        )
+
+    async def saiu(self, socket: Socket, ticket_id: str) -> None:
+        await self._sair(socket.sid, ticket_id)
+
+    async def desconectou(self, socket: Socket) -> None:
+        for ticket_id in self.registro.tickets_de(socket.sid):
+            await self._sair(socket.sid, ticket_id)
+
+    async def _sair(self, sid: str, ticket_id: str) -> None:
+        try:
+            mudanca = await self.registro.saiu(ticket_id, sid)
+        except Exception:
+            log.exception("visualizando: uncounting sid %s failed", sid)
+            return
+        if mudanca is not None and mudanca.mudou:
+            self._publicador.ticket_visualizando(ticket_id, mudanca.usuarios)
+
+    async def fechar(self) -> None:
+        await self.registro.fechar()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Issue 13: ../shared/bench/compare-e2e.sh (the Node contract peer and `atendimento serve` in one
+# run) on SQLite or PostgreSQL, with 1 or more workers.
+#
+#   bench/e2e_compare.sh sqlite|postgres RATE SECONDS [WORKERS] [extra serve flags...]
+#
+# SQLite: a fresh folder with the demo data. PostgreSQL: a database with a unique name, migrated
+# (`atendimento db upgrade`, the app connecting as atendimento_app under RLS) and loaded (`demo`)
+# as `postgres` on 127.0.0.1:5432, dropped at the end. WORKERS > 1 adds --redis-url (a key prefix of
+# its own is not needed: the bench's rooms are per-run ids). Prints compare-e2e.sh's three lines.
+set -euo pipefail
+DB=${1:?sqlite|postgres}; RATE=${2:-200}; SECS=${3:-10}; WORKERS=${4:-1}; shift $(( $# < 4 ? $# : 4 ))
+here=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$here/.venv/bin/atendimento"
+export BENCH_WORK=${BENCH_WORK:-/tmp/atendimento-bench-perf}
+BENCH=${COMPARE_E2E:-$here/../../shared/bench/compare-e2e.sh}
+[ -f "$BENCH" ] || BENCH=/work/shared/bench/compare-e2e.sh
+extra="$*"
+if [ "$WORKERS" -gt 1 ]; then extra="$extra --workers $WORKERS --redis-url ${REDIS_URL:-redis://127.0.0.1:6379/0}"; fi
+if [ "$DB" = postgres ]; then
+  name="bench_e2e_$$_$(date +%s)"
+  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $name" >/dev/null
+  trap 'psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null' EXIT
+  export ATENDIMENTO_DATABASE_ADMIN_URL="postgresql://postgres@127.0.0.1/$name"
+  export ATENDIMENTO_DATABASE_URL="postgresql://atendimento_app@127.0.0.1/$name"
+  export ATENDIMENTO_JWT_SECRET=${ATENDIMENTO_JWT_SECRET:-bench-secret-bench-secret-bench-secret-0123}
+  "$BIN" db upgrade >/dev/null
+  "$BIN" demo >/dev/null
+  bash "$BENCH" "cd \"\$(mktemp -d)\" && exec $BIN serve --port \$PORT $extra" "$RATE" "$SECS"
+else
+  bash "$BENCH" "cd \"\$(mktemp -d)\" && $BIN demo >/dev/null && exec $BIN serve --port \$PORT $extra" "$RATE" "$SECS"
+fi

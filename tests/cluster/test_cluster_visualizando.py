@@ -1,0 +1,112 @@
+"""``ticket:visualizando`` across two instances sharing a real Redis (the test's own redis-server),
+with the real socket.io-client: each instance's agents see the others', each change is told once,
+and the entries of an instance that died without a goodbye go at the next change."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apoio_rede import servir_uvicorn
+from gateway.clientes_node import ClientesNode, garantir_node_modules
+from redis.asyncio import Redis
+
+from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO
+from atendimento.config import Settings
+
+from .apoio_cluster import RedisProprio
+
+SEGREDO = "segredo-dos-testes-de-cluster-com-mais-de-32-bytes"
+EVENTO = "ticket:visualizando"
+
+
+def _nomes(payload: dict[str, Any]) -> list[str]:
+    return [u["usuarioNome"] for u in payload["usuarios"]]
+
+
+@pytest.fixture
+async def duas(
+    demo_sqlite: Any, redis_proprio: RedisProprio, tmp_path: Path
+) -> AsyncIterator[list[tuple[Aplicacao, ClientesNode]]]:
+    garantir_node_modules()
+    pilha = contextlib.AsyncExitStack()
+    instancias = []
+    try:
+        for _ in range(2):
+            settings = Settings(  # type: ignore[call-arg]
+                database_url=demo_sqlite.banco.app_url,
+                data_dir=tmp_path,
+                jwt_secret=SEGREDO,
+                redis_url=redis_proprio.url,
+                presence_grace_seconds=0.3,
+            )
+            app = criar_aplicacao(settings)
+            await app.startup()
+            pilha.push_async_callback(app.shutdown)
+            url = await pilha.enter_async_context(servir_uvicorn(app.asgi))
+            clientes = await ClientesNode(url).iniciar()
+            pilha.push_async_callback(clientes.fechar)
+            instancias.append((app, clientes))
+        yield instancias
+    finally:
+        await pilha.aclose()
+
+
+def _token(app: Aplicacao, resumo: Any, email: str, nome: str) -> str:
+    return app.tokens.emitir(resumo.id_de(email), resumo.empresa_id, "atendente", nome)
+
+
+async def test_duas_instancias_veem_quem_esta_no_ticket(
+    duas: list[tuple[Aplicacao, ClientesNode]], demo_sqlite: Any, redis_proprio: RedisProprio
+) -> None:
+    (app1, nos1), (app2, nos2) = duas
+    resumo = demo_sqlite.resumo
+    ticket = resumo.tickets[0]
+    await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
+    await nos2.conectar("bruno", _token(app2, resumo, "bruno@demo.local", "Bruno Lima"))
+    await nos2.conectar("ana-b", _token(app2, resumo, "ana@demo.local", "Ana Souza"))
+
+    assert (await nos1.pedir("ana", "ticket:entrar", {"ticketId": ticket}))["success"]
+    assert _nomes(await nos1.esperar_evento("ana", EVENTO)) == ["Ana Souza"]
+
+    # Bruno, on the other instance, enters: both instances' sockets hear the new set, once.
+    m1, m2 = len(nos1.registros), len(nos2.registros)
+    await nos2.pedir("bruno", "ticket:entrar", {"ticketId": ticket})
+    assert _nomes(await nos1.esperar_evento("ana", EVENTO, desde=m1)) == ["Ana Souza", "Bruno Lima"]
+    assert _nomes(await nos2.esperar_evento("bruno", EVENTO, desde=m2)) == ["Ana Souza", "Bruno Lima"]
+
+    # Ana opens it on the second instance too: the cluster-wide set is the same, the room hears nothing.
+    m1, m2 = len(nos1.registros), len(nos2.registros)
+    await nos2.pedir("ana-b", "ticket:entrar", {"ticketId": ticket})
+    assert _nomes(await nos2.esperar_evento("ana-b", EVENTO, desde=m2)) == ["Ana Souza", "Bruno Lima"]
+    # She closes it on instance 1: still open on instance 2, so still nothing.
+    await nos1.pedir("ana", "ticket:sair", {"ticketId": ticket})
+    # Her last socket (instance 2) goes: Bruno hears it once.
+    await nos2.desconectar("ana-b")
+    assert _nomes(await nos2.esperar_evento("bruno", EVENTO, desde=m2)) == ["Bruno Lima"]
+    bruno_ouviu = [r for r in nos2.registros[m2:] if r.get("event") == EVENTO and r["client"] == "bruno"]
+    assert len(bruno_ouviu) == 1
+    assert [r for r in nos1.registros[m1:] if r.get("event") == EVENTO] == []
+
+    # An instance that died without a goodbye: its entry stays in Redis until the next change of the
+    # ticket, which no longer counts it (its presence heartbeat key is gone).
+    redis = Redis.from_url(redis_proprio.url)
+    try:
+        chave = f"{PREFIXO_VISUALIZANDO}{ticket}"
+        await redis.hset(chave, f"instancia-morta|{resumo.id_de('gestor@demo.local')}", "Gestor Fantasma")
+        await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
+        m2 = len(nos2.registros)
+        await nos1.pedir("ana", "ticket:entrar", {"ticketId": ticket})
+        assert _nomes(await nos2.esperar_evento("bruno", EVENTO, desde=m2)) == ["Ana Souza", "Bruno Lima"]
+        campos = await redis.hkeys(chave)
+        assert not any(c.startswith(b"instancia-morta|") for c in campos)
+        # A graceful stop takes the instance's viewers out of Redis.
+        await nos2.desconectar("bruno")
+        await app1.gateway.fechar()
+        assert await redis.hlen(chave) == 0
+    finally:
+        await redis.aclose()
