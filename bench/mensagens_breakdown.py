@@ -156,20 +156,20 @@ async def driver_sqlite(url: str, resumo: ResumoDemo, n: int) -> dict[str, Any]:
         return await medir("driver (aiosqlite, same statements)", n, passo)
 
 
-async def asgi_cru(app: Any, url: str, token: str, conteudo: str) -> None:
+async def asgi_cru(app: Any, url: str, token: str, conteudo: str | None, query: bytes = b"") -> None:
     """One POST as uvicorn would hand it over (a scope, one body message), no client library: the
     application's own cost, without httpx's request and response objects on the same CPU."""
-    corpo = json.dumps({"conteudo": conteudo}).encode()
+    corpo = b"" if conteudo is None else json.dumps({"conteudo": conteudo}).encode()  # None: a GET
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": "POST" if conteudo is not None else "GET",
         "scheme": "http",
         "path": url,
         "raw_path": url.encode(),
         "root_path": "",
-        "query_string": b"",
+        "query_string": query,
         "headers": [
             (b"host", b"bench"),
             (b"authorization", f"Bearer {token}".encode()),
@@ -196,8 +196,8 @@ async def asgi_cru(app: Any, url: str, token: str, conteudo: str) -> None:
             status = mensagem["status"]
 
     await app(scope, receive, send)
-    if status != 201:
-        raise RuntimeError(f"POST answered {status}")
+    if status != (201 if conteudo is not None else 200):
+        raise RuntimeError(f"{scope['method']} answered {status}")
 
 
 async def rodar(db: str, n: int) -> list[dict[str, Any]]:
@@ -245,6 +245,13 @@ async def rodar(db: str, n: int) -> list[dict[str, Any]]:
                         "asgi raw (the same POST, ASGI messages in and out, no httpx)",
                         n,
                         lambda i: asgi_cru(aplicacao.asgi, url, token, f"cru {i}"),
+                    )
+                )
+                linhas.append(
+                    await medir(
+                        "asgi raw GET /atendimento/tickets?limite=20 (a list, same way)",
+                        n,
+                        lambda i: asgi_cru(aplicacao.asgi, "/atendimento/tickets", token, None, b"limite=20"),
                     )
                 )
             finally:

@@ -1,22 +1,24 @@
-"""A short way into the hottest REST routes: the same endpoint functions, without FastAPI's per-request work.
+"""A short way into the hottest REST routes: their own endpoints, without FastAPI's per-request work.
 
 Why (issue 13): on ``POST /atendimento/tickets/{id}/mensagens`` a third of the application's own CPU
 (py-spy, one write at a time) went between the middleware and the endpoint: Starlette's exception
 middleware and router, FastAPI's ``AsyncExitStack``, a ``Request``, ``solve_dependencies`` walking
 five dependencies (context, HTTPBearer, identity, role, header) and validating the body through a
-generic field. For the few routes in ``ATALHOS`` every parameter is known in advance, so this pure
-ASGI step resolves them directly: match the path, read the body, validate it with the route's own
-model (``model_validate_json``: pydantic parses and validates in one pass), verify the bearer token
-(``ServicoTokens``' cache), check the role, and call **the route's own endpoint function**, whose
-``JSONResponse`` it sends. The routes stay declared in FastAPI, so /docs and /openapi.json describe
-them as before.
+generic field. For the few routes in ``ATALHOS`` (the two creating POSTs and the two lists) every
+parameter is known in advance, so this pure ASGI step resolves them directly: match the path, read
+the body, validate it with the route's own model (``model_validate_json``: pydantic parses and
+validates in one pass), validate the query with the endpoint's own ``Query`` annotations, verify the
+bearer token (``ServicoTokens``' cache), check the role, and call **the route's own endpoint
+function**, whose ``JSONResponse`` it sends. The routes stay declared in FastAPI, so /docs and
+/openapi.json describe them as before.
 
 The rule that keeps the answers identical: this step answers only a request it can take to the
-endpoint exactly as FastAPI would (JSON body valid for the model, a verified token of an internal
-role, a path parameter within its bounds). Anything else (no or a bad token, a body FastAPI would
-refuse, another content type, a trailing slash) is handed to FastAPI unchanged, body included, and
-answered there with its usual error. Once the endpoint runs, the domain's refusals are answered by
-the same function as FastAPI's handler (``errors.resposta_de_erro``); anything unexpected goes up
+endpoint exactly as FastAPI would (JSON body valid for the model, each known query parameter once
+and valid, a verified token of an internal role, a path parameter within its bounds). Anything else
+(no or a bad token, a body or query FastAPI would refuse, an unknown or repeated query parameter,
+another content type, a trailing slash) is handed to FastAPI unchanged, body included, and answered
+there with its usual error. Once the endpoint runs, the domain's and the API's refusals are answered
+by the same mapping as FastAPI's handlers (``errors.resposta_de_erro``); anything unexpected goes up
 to ``ErrosInternos`` as before.
 
 Sits inside every other middleware (CORS, the in-flight bound, the body bound, the 500 net), so
@@ -26,11 +28,13 @@ those still apply; the body bound's 413 is answered here as FastAPI's handler wo
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ValidationError
+from fastapi import params
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,22 +55,39 @@ _CHAVE_EMPRESA = "empresa_id"
 @dataclass(frozen=True, slots=True)
 class Atalho:
     """One route: method, path (named groups are the path parameters, as Starlette's ``[^/]+``),
-    body model, and the FastAPI endpoint to call with ``entrada``, ``identidade``, ``ctx``, ``chave``."""
+    the FastAPI endpoint, and its body model (None: no body). The endpoint is called with
+    ``identidade``, ``ctx``, the path parameters, ``entrada`` and ``chave`` (Idempotency-Key) when
+    there is a body, and the query parameters present (``consulta``: alias → name and validator,
+    read from the endpoint's own ``Query`` annotations)."""
 
     metodo: str
     caminho: re.Pattern[str]
-    corpo: type[BaseModel]
     endpoint: Callable[..., Awaitable[Response]]
+    corpo: type[BaseModel] | None = None
+    consulta: Mapping[str, tuple[str, TypeAdapter[Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def de(
+        cls,
+        metodo: str,
+        caminho: str,
+        endpoint: Callable[..., Awaitable[Response]],
+        corpo: type[BaseModel] | None = None,
+    ) -> Atalho:
+        consulta = {}
+        for nome, tipo in get_type_hints(endpoint, include_extras=True).items():
+            for extra in getattr(tipo, "__metadata__", ()):
+                if isinstance(extra, params.Query):
+                    consulta[extra.alias or nome] = (nome, TypeAdapter(tipo))
+        return cls(metodo, re.compile(caminho), endpoint, corpo, consulta)
 
 
+_TICKET = r"/atendimento/tickets/(?P<ticket_id>[^/]+)"
 ATALHOS = (
-    Atalho(
-        "POST",
-        re.compile(r"/atendimento/tickets/(?P<ticket_id>[^/]+)/mensagens"),
-        MensagemEntrada,
-        mensagens.enviar,
-    ),
-    Atalho("POST", re.compile(r"/atendimento/tickets"), TicketCriar, tickets.criar),
+    Atalho.de("POST", f"{_TICKET}/mensagens", mensagens.enviar, MensagemEntrada),
+    Atalho.de("GET", f"{_TICKET}/mensagens", mensagens.listar),
+    Atalho.de("POST", "/atendimento/tickets", tickets.criar, TicketCriar),
+    Atalho.de("GET", "/atendimento/tickets", tickets.listar),
 )
 
 
@@ -94,18 +115,20 @@ class Atalhos:
     async def _atender(
         self, atalho: Atalho, parametros: dict[str, str], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        try:
-            corpo = await _ler_corpo(receive)
-        except CorpoGrandeDemais as exc:
-            recusa = resposta_de_erro(exc)
-            assert recusa is not None
-            await recusa(scope, receive, send)
-            return
-        except ClientDisconnect:
-            return
+        corpo = None
+        if atalho.corpo is not None:  # a GET's body (if any) is left unread, as FastAPI leaves it
+            try:
+                corpo = await _ler_corpo(receive)
+            except CorpoGrandeDemais as exc:
+                recusa = resposta_de_erro(exc)
+                assert recusa is not None
+                await recusa(scope, receive, send)
+                return
+            except ClientDisconnect:
+                return
         argumentos = self._resolver(atalho, parametros, scope, corpo)
         if argumentos is None:
-            await self.app(scope, _repetir(corpo, receive), send)
+            await self.app(scope, receive if corpo is None else _repetir(corpo, receive), send)
             return
         resposta: Response
         try:
@@ -118,10 +141,13 @@ class Atalhos:
         await resposta(scope, receive, send)
 
     def _resolver(
-        self, atalho: Atalho, parametros: dict[str, str], scope: Scope, corpo: bytes
+        self, atalho: Atalho, parametros: dict[str, str], scope: Scope, corpo: bytes | None
     ) -> dict[str, Any] | None:
         """The endpoint's arguments, or None when FastAPI must decide (an error answer follows)."""
         if any(not 1 <= len(valor) <= regras.MAX_ID for valor in parametros.values()):
+            return None
+        argumentos: dict[str, Any] = dict(parametros)
+        if scope["query_string"] and not _consulta(atalho, scope["query_string"], argumentos):
             return None
         autorizacao = tipo = chave = None
         for nome, valor in scope["headers"]:
@@ -131,7 +157,7 @@ class Atalhos:
                 tipo = valor
             elif nome == b"idempotency-key" and chave is None:
                 chave = valor
-        if tipo is None or not _e_json(tipo) or autorizacao is None:
+        if autorizacao is None:
             return None
         esquema, _, token = autorizacao.decode("latin-1").partition(" ")
         token = token.strip()
@@ -139,19 +165,36 @@ class Atalhos:
             return None
         try:
             identidade = self.contexto.tokens.verificar(token)
-            entrada = atalho.corpo.model_validate_json(corpo)
+            if atalho.corpo is not None:
+                if tipo is None or not _e_json(tipo):
+                    return None
+                argumentos["entrada"] = atalho.corpo.model_validate_json(corpo or b"")
+                argumentos["chave"] = None if chave is None else chave.decode("latin-1")
         except (TokenErro, ValidationError):
             return None
         if not identidade.interno:
             return None
         scope.setdefault("state", {})[_CHAVE_EMPRESA] = identidade.empresa_id
-        return {
-            **parametros,
-            "entrada": entrada,
-            "identidade": identidade,
-            "ctx": self.contexto,
-            "chave": None if chave is None else chave.decode("latin-1"),
-        }
+        argumentos["identidade"] = identidade
+        argumentos["ctx"] = self.contexto
+        return argumentos
+
+
+def _consulta(atalho: Atalho, bruta: bytes, argumentos: dict[str, Any]) -> bool:
+    """Puts the query's parameters in ``argumentos``; False (FastAPI decides) for anything but each
+    known parameter at most once with a valid, non-empty value."""
+    vistos = set()
+    for alias, valor in parse_qsl(bruta.decode("latin-1"), keep_blank_values=True):
+        conhecido = atalho.consulta.get(alias)
+        if conhecido is None or alias in vistos or not valor:
+            return False
+        vistos.add(alias)
+        nome, validador = conhecido
+        try:
+            argumentos[nome] = validador.validate_python(valor)
+        except ValidationError:
+            return False
+    return True
 
 
 def _e_json(tipo: bytes) -> bool:

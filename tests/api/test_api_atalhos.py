@@ -165,6 +165,39 @@ async def test_idempotencia_pelo_atalho(par: tuple[Ambiente, Ambiente]) -> None:
     assert conflito.status_code == 409
 
 
+async def test_leituras_iguais_as_do_fastapi(par: tuple[Ambiente, Ambiente]) -> None:
+    com, sem = par
+    msg = _mensagens(com)
+    primeira = await com.cliente.get(f"{BASE}?limite=2", headers=com.auth(ANA))
+    cursor = primeira.json()["proximoCursor"]
+    assert cursor
+    consultas = [
+        BASE,
+        f"{BASE}?limite=2",
+        f"{BASE}?limite=2&cursor={cursor}",
+        f"{BASE}?cursor={cursor}&limite=3",  # another query than the cursor's: refused
+        f"{BASE}?status=aberto",
+        f"{BASE}?status=perdido",
+        f"{BASE}?status=",
+        f"{BASE}?limite=0",
+        f"{BASE}?limite=abc",
+        f"{BASE}?limite=2&limite=3",
+        f"{BASE}?outro=1",
+        f"{BASE}?filaId={com.demo.filas['Suporte']}&atualizadoDesde=2020-01-01T00:00:00.000Z",
+        f"{BASE}?atualizadoDesde=ontem",
+        f"{BASE}?cursor=lixo",
+        msg,
+        f"{msg}?limite=1",
+        f"{BASE}/nao-existe/mensagens",
+        f"{BASE}/{com.demo.outra_ticket_id}/mensagens",
+    ]
+    for url in consultas:
+        for cabecalhos in (com.auth(ANA), com.auth("integracao@demo.local"), {}):
+            a = _resumo(await com.cliente.get(url, headers=cabecalhos))
+            b = _resumo(await sem.cliente.get(url, headers=cabecalhos))
+            assert a == b, (url, cabecalhos)
+
+
 class Espiao:
     """Stands where FastAPI is: records what reaches it and answers 299 with the body it read."""
 
@@ -196,5 +229,9 @@ async def test_o_atalho_responde_so_o_que_sabe(amb: Ambiente) -> None:
         )
         assert passou.status_code == 299 and passou.content == b'{"conteudo": "de novo"}'
         lista = await cliente.get(_mensagens(amb), headers=amb.auth(ANA))
-        assert lista.status_code == 299
-    assert len(espiao.corpos) == 2
+        assert lista.status_code == 200 and lista.json()["success"] is True
+        estranha = await cliente.get(f"{_mensagens(amb)}?ordem=desc", headers=amb.auth(ANA))
+        assert estranha.status_code == 299
+        outra_rota = await cliente.get(f"{BASE}/{amb.demo.tickets[1]}", headers=amb.auth(ANA))
+        assert outra_rota.status_code == 299
+    assert len(espiao.corpos) == 3
