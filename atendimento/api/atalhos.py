@@ -147,7 +147,8 @@ class Atalhos:
         if any(not 1 <= len(valor) <= regras.MAX_ID for valor in parametros.values()):
             return None
         argumentos: dict[str, Any] = dict(parametros)
-        if scope["query_string"] and not _consulta(atalho, scope["query_string"], argumentos):
+        consulta = scope.get("query_string", b"")
+        if consulta and not _consulta(atalho, consulta, argumentos):
             return None
         autorizacao = tipo = chave = None
         for nome, valor in scope["headers"]:
