@@ -25,6 +25,7 @@ coroutines and SQLAlchemy's greenlet bridge.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import sys
@@ -155,6 +156,50 @@ async def driver_sqlite(url: str, resumo: ResumoDemo, n: int) -> dict[str, Any]:
         return await medir("driver (aiosqlite, same statements)", n, passo)
 
 
+async def asgi_cru(app: Any, url: str, token: str, conteudo: str | None, query: bytes = b"") -> None:
+    """One POST as uvicorn would hand it over (a scope, one body message), no client library: the
+    application's own cost, without httpx's request and response objects on the same CPU."""
+    corpo = b"" if conteudo is None else json.dumps({"conteudo": conteudo}).encode()  # None: a GET
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST" if conteudo is not None else "GET",
+        "scheme": "http",
+        "path": url,
+        "raw_path": url.encode(),
+        "root_path": "",
+        "query_string": query,
+        "headers": [
+            (b"host", b"bench"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(corpo)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    entregue = False
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal entregue
+        if entregue:
+            await asyncio.sleep(3600)  # the client never disconnects during a request
+        entregue = True
+        return {"type": "http.request", "body": corpo, "more_body": False}
+
+    async def send(mensagem: dict[str, Any]) -> None:
+        nonlocal status
+        if mensagem["type"] == "http.response.start":
+            status = mensagem["status"]
+
+    await app(scope, receive, send)
+    if status != (201 if conteudo is not None else 200):
+        raise RuntimeError(f"{scope['method']} answered {status}")
+
+
 async def rodar(db: str, n: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="atendimento-bench-") as tmp:
         async with banco(db, Path(tmp)) as (admin_url, app_url, resumo):
@@ -195,6 +240,20 @@ async def rodar(db: str, n: int) -> list[dict[str, Any]]:
                             raise RuntimeError(f"GET /health answered {resp.status_code}")
 
                     linhas.append(await medir("asgi GET /health (the app's floor per request)", n, leitura))
+                linhas.append(
+                    await medir(
+                        "asgi raw (the same POST, ASGI messages in and out, no httpx)",
+                        n,
+                        lambda i: asgi_cru(aplicacao.asgi, url, token, f"cru {i}"),
+                    )
+                )
+                linhas.append(
+                    await medir(
+                        "asgi raw GET /atendimento/tickets?limite=20 (a list, same way)",
+                        n,
+                        lambda i: asgi_cru(aplicacao.asgi, "/atendimento/tickets", token, None, b"limite=20"),
+                    )
+                )
             finally:
                 await aplicacao.shutdown()
     return linhas

@@ -83,6 +83,20 @@ async def _erro_http(_: Request, exc: Exception) -> JSONResponse:
     return resposta_erro(exc.status_code, code, error, exc.headers)
 
 
+def resposta_de_erro(exc: Exception) -> JSONResponse | None:
+    """The answer the handlers below give to ``exc`` when it needs no request (the API's, the domain's
+    and Starlette's HTTP errors), else None; for ``atalhos``, which answers outside FastAPI's
+    handlers and must answer the same."""
+    if isinstance(exc, ErroApi):
+        return resposta_erro(exc.status, exc.code, exc.error, exc.headers)
+    if isinstance(exc, ErroDominio):
+        return resposta_erro(exc.http_status, exc.code, exc.message)
+    if isinstance(exc, StarletteHTTPException):
+        code, error = _CODIGOS_HTTP.get(exc.status_code, ("ERRO_HTTP", "Erro na requisição"))
+        return resposta_erro(exc.status_code, code, error, exc.headers)
+    return None
+
+
 def motivo_validacao(erros: Sequence[Mapping[str, Any]]) -> str:
     """A short reason naming the fields, never echoing their values (they may be huge or secret)."""
     partes = []

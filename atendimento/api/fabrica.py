@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
+from atendimento.api.atalhos import Atalhos
 from atendimento.api.dependencias import ContextoApi
 from atendimento.api.docs import instalar_docs
 from atendimento.api.errors import registrar_handlers
@@ -66,6 +67,8 @@ def create_api(
 
     # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then the
     # in-flight bound, then the body bound, then the 500 safety net right around the routes.
+    # The hot routes' short way in (atalhos.py): innermost, so every bound and net above applies.
+    app.add_middleware(Atalhos, contexto=app.state.contexto)
     app.add_middleware(ErrosInternos)
     app.add_middleware(LimiteCorpo, max_bytes=max_body_bytes)
     # Inside CORS, so that a browser can read the 503's Retry-After; before everything else.
