@@ -19,6 +19,11 @@ from atendimento.private_files import criar_exclusivo, criar_pasta_privada, ler_
 MIN_HS256_SECRET_BYTES = 32
 
 
+# How SQLite commits (storage/banco.py): FULL waits for fsync; NORMAL may lose the last commits on a
+# power cut, never corrupts.
+SqliteSynchronous = Literal["FULL", "NORMAL"]
+
+
 class SettingsError(ValueError):
     """A setting has a value the product cannot start with; the message is one line for the operator."""
 
@@ -117,6 +122,8 @@ class Settings(BaseSettings):
     metrics_max_empresas: int = Field(20, ge=1, le=1000)
     # REST requests one process works on at once; the next gets 503 + Retry-After (api/sobrecarga.py).
     max_requests_in_flight: int = Field(64, ge=1)
+    # The embedded database's commit durability (storage/banco.py, docs/storage.md).
+    sqlite_synchronous: SqliteSynchronous = "FULL"
     # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
     workers: int = Field(1, ge=1, le=64)
 
@@ -134,6 +141,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("jwt_algorithms")
     @classmethod

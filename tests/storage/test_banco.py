@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -99,3 +100,16 @@ async def test_conexao_faz_commit_ou_rollback(banco_demo: BancoDemo) -> None:
         await conn.execute(renomear, {"n": "Feita", "e": r.empresa_id, "f": r.filas["Suporte"]})
     async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
         assert await conn.scalar(select(Fila.nome).where(Fila.id == r.filas["Suporte"])) == "Feita"
+
+
+@pytest.mark.parametrize(("valor", "pragma"), [(None, 2), ("full", 2), ("normal", 1)])
+async def test_sqlite_synchronous_vem_da_configuracao(tmp_path: Path, valor: str | None, pragma: int) -> None:
+    # FULL (2) by default: an acknowledged write survives a power cut; NORMAL (1) only when asked.
+    extra = {} if valor is None else {"sqlite_synchronous": valor}
+    settings = Settings(data_dir=tmp_path, **extra)  # type: ignore[arg-type]
+    storage = Storage.from_settings(settings)
+    try:
+        async with storage.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == pragma
+    finally:
+        await storage.close()
