@@ -56,6 +56,7 @@ test: $(DEV_STAMP) console lint types unit
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check atendimento tests examples bench
 	$(BIN)/ruff format --check atendimento tests examples bench
+	$(BIN)/lint-imports
 
 types: $(DEV_STAMP)
 	$(BIN)/mypy

@@ -36,8 +36,7 @@ from atendimento.domain.erros import (
 )
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
 from atendimento.domain.idempotencia import Idempotencia
-from atendimento.domain.portas import Armazenamento, Repositorio
-from atendimento.identity.passwords import Senhas, senhas_padrao
+from atendimento.domain.portas import Armazenamento, Repositorio, VerificadorSenhas
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +57,11 @@ class ServicoAtendimento:
         storage: Armazenamento,
         publicador: PublicadorEventos | None = None,
         *,
-        senhas: Senhas | None = None,
+        senhas: VerificadorSenhas,
     ) -> None:
         self._storage = storage
         self._publicador: PublicadorEventos = publicador or PublicadorNulo()
-        self._senhas = senhas or senhas_padrao()
+        self._senhas = senhas
 
     @property
     def publicador(self) -> PublicadorEventos:
