@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from apoio_node import NODE_DIR, garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesNode
 
 from atendimento.cluster.montagem import Cluster, montar_cluster
 from atendimento.config import Settings

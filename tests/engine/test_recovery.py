@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from apoio_node import NODE_DIR, garantir_node_modules
 from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import NODE_DIR, ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesNode
 
 from atendimento.engine import ConnectionRefused, Namespace, Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -31,10 +32,10 @@ class ClientesRecuperacao(ClientesNode):
     script = NODE_DIR / "recuperacao.js"
 
     def derrubar(self, cliente: str) -> None:
-        self._enviar({"op": "drop", "client": cliente})
+        self.enviar({"op": "drop", "client": cliente})
 
     def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
-        self._enviar({"op": "auth", "client": cliente, "auth": auth})
+        self.enviar({"op": "auth", "client": cliente, "auth": auth})
 
 
 @dataclass

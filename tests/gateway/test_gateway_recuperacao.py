@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from apoio_node import NODE_DIR
 from apoio_proxy import proxy_para
 
 from atendimento.gateway.salas import usuario as sala_de_usuario
 
 from .apoio_gateway import Produto
-from .clientes_node import NODE_DIR, ClientesNode
+from .clientes_node import ClientesNode
 from .conftest import Subir
 
 pytestmark = pytest.mark.node
@@ -30,10 +31,10 @@ class ClientesRecuperacao(ClientesNode):
     script = NODE_DIR / "recuperacao.js"
 
     def derrubar(self, cliente: str) -> None:
-        self._enviar({"op": "drop", "client": cliente})
+        self.enviar({"op": "drop", "client": cliente})
 
     def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
-        self._enviar({"op": "auth", "client": cliente, "auth": auth})
+        self.enviar({"op": "auth", "client": cliente, "auth": auth})
 
 
 @pytest.fixture
