@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     recovery_max_session_packets: int = Field(1_000, ge=1)
     recovery_max_session_bytes: int = Field(1_000_000, ge=1024)
     recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
+    # With Redis: how long a reconnect on another instance waits for the session's home to hand it over.
+    recovery_handover_timeout_seconds: float = Field(2.0, gt=0, le=30)
     # The Socket.IO Admin UI's /admin namespace (docs/monitoring.md): off unless both are set.
     admin_username: str | None = None
     admin_password_hash: str | None = None  # argon2id, from `atendimento admin-hash`

@@ -36,6 +36,13 @@ async def servir_uvicorn(app: Any) -> AsyncIterator[str]:
         log_level="warning",
         lifespan="off",
     )
+    async with servir_config(config) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def servir_config(config: uvicorn.Config) -> AsyncIterator[str]:
+    """Run uvicorn with ``config`` on the test's loop until the block ends; yield its base URL."""
     servidor = uvicorn.Server(config)
     # Signals stay with pytest: uvicorn would otherwise take SIGINT for itself while it runs.
     servidor.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
@@ -46,7 +53,7 @@ async def servir_uvicorn(app: Any) -> AsyncIterator[str]:
                 if tarefa.done():
                     tarefa.result()
                 await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{porta}"
+        yield f"http://127.0.0.1:{config.port}"
     finally:
         servidor.should_exit = True
         with contextlib.suppress(Exception):

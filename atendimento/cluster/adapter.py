@@ -21,7 +21,7 @@ instance's sockets, and the canal counts it as not shared.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Set
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +32,7 @@ from atendimento.cluster.mensagens import (
     Desconectar,
     Entrar,
     MensagemInvalida,
+    Retomar,
     Sair,
     argumentos,
     canal,
@@ -39,6 +40,7 @@ from atendimento.cluster.mensagens import (
     codificar_broadcast,
     decodificar,
 )
+from atendimento.cluster.recuperacao import RecuperacaoRedis
 from atendimento.engine.adapter import Adapter, EventPacket, Target
 
 if TYPE_CHECKING:
@@ -67,6 +69,17 @@ class AdaptadorRedis(Adapter):
         self.descartadas = 0
         self.descartadas_por_motivo: Counter[str] = Counter()
         self.recebidas = 0
+        # Connection state recovery across instances (recuperacao.py): while this instance waits for a
+        # hand-over, the offset numbers of its own emits; empty (one falsy check per emit) otherwise.
+        self.vigias: list[set[int]] = []
+        # With recovery on: the offset numbers of this instance's own broadcasts published and not yet
+        # echoed back by Redis, oldest first. A hand-over answered now leaves them out: they come after
+        # the request in Redis' order, so the instance that asked gets them itself.
+        self.em_voo: deque[int] = deque()
+        recuperacao = namespace.server.recovery
+        self.recuperacao = recuperacao if isinstance(recuperacao, RecuperacaoRedis) else None
+        if self.recuperacao is not None:
+            self.recuperacao.registrar_adaptador(self)
         canal_redis.assinar(self.canal, self._receber)
         canal_redis.ao_mudar_disponibilidade(self._disponibilidade)
 
@@ -79,6 +92,7 @@ class AdaptadorRedis(Adapter):
         # Connection state recovery (engine/recovery.py) replays what this instance delivered. While
         # Redis is away the other instances' emits don't arrive, so a socket away during that time
         # must not be told it recovered: the log refuses every replay that spans the outage.
+        self.em_voo.clear()  # echoes of publishes lost with the link never come; replays are refused anyway
         if self.log is not None:
             if disponivel:
                 self.log.resume()
@@ -97,6 +111,7 @@ class AdaptadorRedis(Adapter):
         # the local flush (both are callbacks of the next loop turn, run in order), so the other
         # instances start writing their sockets while this one writes its own, not after.
         rooms = target.rooms
+        publicado = False
         if not (rooms and all(room in self.namespace.sockets for room in rooms)):
             # (an emit addressed only to sockets of ours by sid is nobody else's business)
             try:
@@ -113,8 +128,15 @@ class AdaptadorRedis(Adapter):
                 log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
                 self.canal_redis.contar_nao_compartilhada("serializacao")
             else:
-                self.canal_redis.publicar(self.canal, dados)
+                publicado = self.canal_redis.publicar(self.canal, dados)
         self.broadcast_local(packet, target)
+        registro = self.log
+        if registro is not None:  # recovery on: what a hand-over must know of our own emits
+            if publicado:
+                self.em_voo.append(registro.head)
+            if self.vigias:
+                for vigia in self.vigias:
+                    vigia.add(registro.head)
 
     def disconnect_sockets(self, target: Target, reason: str = "io server disconnect") -> None:
         """Disconnect the matching sockets on every instance (all of them for ``EVERYONE``)."""
@@ -151,8 +173,18 @@ class AdaptadorRedis(Adapter):
     def _receber(self, dados: bytes) -> None:
         try:
             mensagem = decodificar(dados, self.namespace.name)
+            if isinstance(mensagem, Retomar):
+                if self.recuperacao is not None:
+                    if mensagem.instance == self.instancia:
+                        self.recuperacao.ao_eco(self, mensagem)
+                    else:
+                        self.recuperacao.ao_pedido(self, mensagem)
+                return
             if mensagem.instance == self.instancia:
-                return  # our own, echoed by Redis: already delivered locally
+                # Our own, echoed by Redis: already delivered locally.
+                if isinstance(mensagem, Broadcast) and self.em_voo:
+                    self.em_voo.popleft()
+                return
             if isinstance(mensagem, Broadcast):
                 packet = EventPacket(mensagem.nsp, mensagem.event, argumentos(mensagem))
                 self.recebidas += 1

@@ -100,15 +100,27 @@ class Sair(Alvo):
     target_rooms: Annotated[list[Nome], Field(min_length=1, max_length=MAX_SALAS)]
 
 
-Mensagem = Annotated[Broadcast | Desconectar | Entrar | Sair, Field(discriminator="kind")]
-_LEITOR: TypeAdapter[Broadcast | Desconectar | Entrar | Sair] = TypeAdapter(Mensagem)
+class Retomar(_Base):
+    """A reconnect landed on ``instance`` with the ``pid`` of a session kept by ``dono``: the home hands
+    it over (cluster/recuperacao.py). On the namespace's channel, so that every instance sees it in the
+    same order relative to the broadcasts (the hand-over point)."""
+
+    kind: Literal["retomar"] = "retomar"
+    pedido: Annotated[str, Field(min_length=1, max_length=64)]
+    dono: Nome
+    pid: Annotated[str, Field(min_length=1, max_length=64)]
+    offset: Annotated[str, Field(max_length=64)] | None = None
+
+
+Mensagem = Annotated[Broadcast | Desconectar | Entrar | Sair | Retomar, Field(discriminator="kind")]
+_LEITOR: TypeAdapter[Broadcast | Desconectar | Entrar | Sair | Retomar] = TypeAdapter(Mensagem)
 
 
 def _json(objeto: dict[str, Any]) -> bytes:
     return json.dumps(objeto, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def codificar(mensagem: Desconectar | Entrar | Sair) -> bytes:
+def codificar(mensagem: Desconectar | Entrar | Sair | Retomar) -> bytes:
     """The bytes to publish for a request (not on the hot path; broadcasts use codificar_broadcast)."""
     return _json(mensagem.model_dump(mode="python"))
 
@@ -152,7 +164,7 @@ def codificar_broadcast(
         raise ValueError(str(exc)) from None
 
 
-def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar | Entrar | Sair:
+def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar | Entrar | Sair | Retomar:
     """A received message, checked; raises MensagemInvalida(motivo) for anything not ours.
 
     Reasons: ``tamanho`` (too big), ``json`` (not a JSON object), ``versao`` (a ``v`` this instance
@@ -203,6 +215,7 @@ __all__ = [
     "Desconectar",
     "Entrar",
     "MensagemInvalida",
+    "Retomar",
     "Sair",
     "argumentos",
     "canal",

@@ -23,9 +23,11 @@ from atendimento.cluster.adapter import AdaptadorRedis
 from atendimento.cluster.canal import CanalRedis, criar_cliente
 from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
+from atendimento.cluster.recuperacao import RecuperacaoRedis
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO, RegistroCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
+from atendimento.engine.recovery import MemoryRecoveryStore
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class Cluster:
     presenca: PresencaCluster
     limiter_storage: ArmazenamentoResiliente
     visualizando: RegistroCluster
+    recuperacao: RecuperacaoRedis | None = None
     espera_inicial_s: float = ESPERA_INICIAL_S
 
     async def start(self) -> None:
@@ -61,6 +64,8 @@ class Cluster:
     async def stop(self) -> None:
         # Presence first: its goodbye is written through the link the canal is about to close.
         await self.presenca.fechar()
+        if self.recuperacao is not None:
+            await self.recuperacao.fechar()
         await self.canal.stop()
         await self.limiter_storage.fechar()
 
@@ -108,6 +113,13 @@ def montar_cluster(
         raise ValueError("montar_cluster needs settings.redis_url")
     instancia = instancia or novo_id_instancia()
     canal_redis = CanalRedis(criar_cliente(settings.redis_url))
+    recuperacao = None
+    if isinstance(server.recovery, MemoryRecoveryStore):
+        # Sessions saved here can then be recovered by a reconnect that lands on another instance.
+        recuperacao = RecuperacaoRedis(
+            server.recovery, canal_redis, instancia, prazo_s=settings.recovery_handover_timeout_seconds
+        )
+        server.recovery = recuperacao
     # Every namespace, present (``/`` always is) and future; none has sockets yet.
     server.set_adapter_factory(partial(AdaptadorRedis, canal_redis=canal_redis, instancia=instancia))
     presenca = PresencaCluster(
@@ -123,6 +135,7 @@ def montar_cluster(
         canal=canal_redis,
         presenca=presenca,
         limiter_storage=armazenamento_limites(settings.redis_url),
+        recuperacao=recuperacao,
         visualizando=RegistroCluster(
             canal_redis.cliente,
             instancia,

@@ -267,6 +267,7 @@ class Namespace:
             rooms=socket.rooms,
             data=socket.data,
             start=socket._start,
+            needs_offset_from=socket._needs_offset_from,
         )
         if socket._restored_at is not None:
             session.saved_at = socket._restored_at  # the window runs from the first disconnect

@@ -32,7 +32,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -75,6 +75,10 @@ class SavedSession:
     data: dict[str, Any]
     start: int  # it had processed (or been given) everything of its rooms up to this offset number
     saved_at: float = field(default_factory=time.monotonic)
+    # After a hand-over from another instance (cluster/recuperacao.py) the socket was given packets
+    # that are not in this log: only an offset of this log at or past this number proves the client
+    # processed them all. 0: any offset will do.
+    needs_offset_from: int = 0
 
     @property
     def weight(self) -> int:
@@ -88,6 +92,7 @@ class Replay:
     session: SavedSession
     packets: list[Outgoing]
     start: int  # the offset number the replay starts after (the socket's start from now on)
+    needs_offset_from: int = 0  # what the restored socket's next saved session will require
 
 
 class _Entry:
@@ -181,10 +186,17 @@ class PacketLog:
         return int(digits)
 
     def missed(
-        self, sid: str, rooms: Set[str], after: int, max_packets: int, max_bytes: int
+        self,
+        sid: str,
+        rooms: Set[str],
+        after: int,
+        max_packets: int,
+        max_bytes: int,
+        keep: Callable[[int], bool] | None = None,
     ) -> list[Outgoing] | None:
         """Every kept packet after ``after`` for ``rooms``/``sid``, in order; None when one may be gone
-        or the bounds are exceeded (the session is then not recoverable)."""
+        or the bounds are exceeded (the session is then not recoverable). ``keep(n)``, when given,
+        further chooses among them by offset number (a hand-over leaves out what the home gave)."""
         if self._interrupted or after < self._floor:
             return None
         entries = self._entries
@@ -208,6 +220,8 @@ class PacketLog:
             if sid in target.exclude_sids or not target.exclude_rooms.isdisjoint(rooms):
                 continue
             entry = entries[i]
+            if keep is not None and not keep(entry.n):
+                continue
             size += entry.size
             found.append(entry.out)
             if len(found) > max_packets or size > max_bytes:
@@ -280,7 +294,17 @@ class MemoryRecoveryStore:
         self._sessions[session.pid] = session
         self._budget.used += session.weight
 
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._sessions
+
     async def take(self, nsp: str, pid: object, offset: object) -> Replay | None:
+        return self.take_now(nsp, pid, offset)
+
+    def take_now(
+        self, nsp: str, pid: object, offset: object, keep: Callable[[int], bool] | None = None
+    ) -> Replay | None:
+        """``take`` without awaiting anything (a cluster's home instance answers a hand-over with it);
+        ``keep`` as in ``PacketLog.missed``."""
         if not isinstance(pid, str) or len(pid) > MAX_PID_LENGTH:
             return None
         now = time.monotonic()
@@ -295,9 +319,16 @@ class MemoryRecoveryStore:
         processed = log.parse(offset)
         if processed is not None and processed > log.head:
             return None  # an offset this log never issued
+        if session.needs_offset_from and (processed is None or processed < session.needs_offset_from):
+            return None  # it may not have processed what a hand-over gave it
         after = max(session.start, processed or 0)
         packets = log.missed(
-            session.sid, session.rooms, after, self.config.max_session_packets, self.config.max_session_bytes
+            session.sid,
+            session.rooms,
+            after,
+            self.config.max_session_packets,
+            self.config.max_session_bytes,
+            keep,
         )
         if packets is None:
             return None

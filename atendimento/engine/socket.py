@@ -41,6 +41,7 @@ class Socket:
         "_acks",
         "_early",
         "_inbox",
+        "_needs_offset_from",
         "_next_ack",
         "_restored_at",
         "_start",
@@ -72,6 +73,7 @@ class Socket:
         self.recovered = False  # True: old sid, rooms and data are back, missed packets follow CONNECT
         self._start = 0  # offset number after which every broadcast for it was pushed to it
         self._restored_at: float | None = None  # when the restored session was first saved
+        self._needs_offset_from = 0  # see SavedSession.needs_offset_from
 
     def __repr__(self) -> str:
         return f"<Socket {self.sid} {self.nsp.name}>"
@@ -169,6 +171,7 @@ class Socket:
         self.data = {}
         self.recovered = False
         self._restored_at = None
+        self._needs_offset_from = 0
         self._early = []
 
     # ------------------------------------------------------------------------------ called by Client
@@ -181,6 +184,7 @@ class Socket:
         self.recovered = True
         self._start = replay.start
         self._restored_at = session.saved_at
+        self._needs_offset_from = replay.needs_offset_from
         if self._early is not None:
             self._early.extend(replay.packets)  # right after the CONNECT answer, before anything else
 

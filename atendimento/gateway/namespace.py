@@ -76,7 +76,14 @@ def montar_gateway(
         finally:
             await quem_ve.desconectou(socket)
 
-    ns.on_connect(renovacao.ao_conectar(conexoes.conectar))
+    aceitar = renovacao.ao_conectar(conexoes.conectar)
+
+    async def conectar(socket: Socket, auth: object) -> None:
+        await aceitar(socket, auth)
+        if socket.recovered:
+            quem_ve.restaurado(socket)
+
+    ns.on_connect(conectar)
     ns.on_disconnect(desconectar)
     limites = LimitesEventos(
         limiter_storage,

@@ -46,6 +46,12 @@ def ticket(ticket_id: str) -> str:
     return f"ticket:{ticket_id}"
 
 
+def ticket_da_sala(sala: str) -> str | None:
+    """The ticket id of a ``ticket(...)`` room name; None for any other room."""
+    ticket_id = sala.removeprefix("ticket:")
+    return ticket_id if ticket_id != sala and ticket_id else None
+
+
 def e_interno(role: str) -> bool:
     return role in ROLES_INTERNOS
 

@@ -13,9 +13,11 @@ across instances in Redis, behind the same three methods.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from atendimento.engine import Socket
+from atendimento.gateway import salas, sessao
 from atendimento.gateway.portas import Mudanca as Mudanca
 from atendimento.gateway.portas import RegistroLocal as RegistroLocal
 from atendimento.gateway.portas import RegistroVisualizando as RegistroVisualizando
@@ -33,6 +35,28 @@ class Visualizando:
     def __init__(self, publicador: Publicador, registro: RegistroVisualizando) -> None:
         self._publicador = publicador
         self.registro = registro
+        self._tarefas: set[asyncio.Task[None]] = set()
+
+    def restaurado(self, socket: Socket) -> None:
+        """A socket restored by connection state recovery is back in its ticket rooms without a new
+        ``ticket:entrar``: count it among their viewers again (its disconnect had uncounted it).
+
+        In a task, so that it runs once the engine has accepted the socket: the connect handler must
+        not await after arming the expiry timer (gateway/conexao.py says why).
+        """
+        quem = sessao.identidade(socket)
+        tickets = [t for t in map(salas.ticket_da_sala, socket.rooms) if t is not None]
+        if quem is None or not tickets:
+            return
+        tarefa = asyncio.get_running_loop().create_task(self._rever(socket, tickets, quem))
+        self._tarefas.add(tarefa)
+        tarefa.add_done_callback(self._tarefas.discard)
+
+    async def _rever(self, socket: Socket, tickets: list[str], quem: Identidade) -> None:
+        for ticket_id in tickets:
+            if not socket.connected:
+                return  # gone again: its disconnect handler uncounts what was counted so far
+            await self.entrou(socket, ticket_id, quem)
 
     async def entrou(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
         try:

@@ -1,10 +1,9 @@
 """Connection state recovery behind Redis: two instances, a redis-server of the test's own, and
 socket.io-client 4.8.1 (default options) reaching an instance through a TCP proxy the test owns.
 
-What holds today (docs/cluster.md, "Connection state recovery"): a client that comes back to the
-instance it left recovers everything, the other instance's emits included; one that lands on
-another instance, or whose gap spans a Redis outage, gets a clean ``recovered === false`` and no
-replay at all, never a partial one.
+A client that comes back to the instance it left recovers everything, the other instance's emits
+included; one whose gap spans a Redis outage gets a clean ``recovered === false`` and no replay at
+all, never a partial one. Landing on another instance: test_cluster_recuperacao_entre_instancias.py.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from apoio_node import NODE_DIR, garantir_node_modules
+from apoio_node import garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesNode
+from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.montagem import Cluster, montar_cluster
 from atendimento.config import Settings
@@ -30,10 +29,6 @@ from .apoio_cluster import RedisProprio, ate, servir
 pytestmark = pytest.mark.node
 
 NS = "/atendimento"
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
 
 
 @dataclass
@@ -122,18 +117,6 @@ async def test_back_on_the_same_instance_it_recovers_the_other_instances_emits_t
     await ate(lambda: len(montagem.recebidos()) == 4, prazo=5)
     await asyncio.sleep(0.2)
     assert montagem.recebidos() == [0, 1, 2, 3]
-
-
-async def test_landing_on_another_instance_is_a_clean_fresh_connection(montagem: Montagem) -> None:
-    primeiro = await montagem.conectar("websocket")
-    inicio = await montagem.cortar(primeiro["id"])
-    montagem.a.ns.emit("n", 1, to="r")
-    montagem.proxy.religar(montagem.b.url)
-    voltou = await montagem.volta(inicio)
-    assert voltou["recovered"] is False and voltou["id"] != primeiro["id"]
-    assert voltou["id"] in montagem.b.ns.sockets
-    await asyncio.sleep(0.3)
-    assert montagem.recebidos() == []  # nothing replayed, nothing partial
 
 
 async def test_a_redis_outage_during_the_gap_ends_in_recovered_false(

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from apoio_navegador import ARGS_CHROMIUM, CHROMIUM
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from atendimento.app import Aplicacao, criar_aplicacao
@@ -25,16 +26,6 @@ from atendimento.console import PASTA_ESTATICA
 
 from .apoio_console import ServidorReiniciavel
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS_CHROMIUM = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SEGREDO = "segredo-dos-testes-do-console-com-mais-de-32-bytes"
 SENHA = "demo-senha"
 

@@ -33,7 +33,7 @@ class Bancada:
 
 @asynccontextmanager
 async def bancada(**opcoes: Any) -> AsyncIterator[Bancada]:
-    server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, **opcoes)
+    server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, serve_main_namespace=True, **opcoes)
     ns = server.of("/")
     async with servir_uvicorn(server.asgi()) as url:
         b = Bancada(server, url)

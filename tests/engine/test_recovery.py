@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from apoio_node import NODE_DIR, garantir_node_modules
+from apoio_node import garantir_node_modules
 from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import ClientesNode
+from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.engine import ConnectionRefused, Namespace, Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -26,16 +26,6 @@ pytestmark = pytest.mark.node
 
 NS = "/chat"
 TRANSPORTES = {"websocket": ["websocket"], "polling": ["polling"]}
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
-
-    def derrubar(self, cliente: str) -> None:
-        self.enviar({"op": "drop", "client": cliente})
-
-    def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
-        self.enviar({"op": "auth", "client": cliente, "auth": auth})
 
 
 @dataclass

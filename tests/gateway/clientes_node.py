@@ -105,3 +105,16 @@ class ClientesNode(ProcessoNode):
             prazo=prazo,
         )
         return registro["args"][0] if registro["args"] else None
+
+
+class ClientesRecuperacao(ClientesNode):
+    """``tests/node/recuperacao.js``: the same clients, plus dropping a client's transport (its
+    socket.io-client then reconnects by itself, as after a network cut) and changing its auth."""
+
+    script = NODE_DIR / "recuperacao.js"
+
+    def derrubar(self, cliente: str) -> None:
+        self.enviar({"op": "drop", "client": cliente})
+
+    def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
+        self.enviar({"op": "auth", "client": cliente, "auth": auth})

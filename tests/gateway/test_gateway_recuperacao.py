@@ -13,28 +13,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from apoio_node import NODE_DIR
 from apoio_proxy import proxy_para
 
 from atendimento.gateway.salas import usuario as sala_de_usuario
 
 from .apoio_gateway import Produto
-from .clientes_node import ClientesNode
+from .clientes_node import ClientesRecuperacao
 from .conftest import Subir
 
 pytestmark = pytest.mark.node
 
 ANA = "ana@demo.local"
-
-
-class ClientesRecuperacao(ClientesNode):
-    script = NODE_DIR / "recuperacao.js"
-
-    def derrubar(self, cliente: str) -> None:
-        self.enviar({"op": "drop", "client": cliente})
-
-    def trocar_auth(self, cliente: str, auth: dict[str, Any]) -> None:
-        self.enviar({"op": "auth", "client": cliente, "auth": auth})
 
 
 @pytest.fixture
@@ -196,3 +185,30 @@ async def test_janela_vencida_da_uma_conexao_nova(subir: Subir, node_instalado: 
         assert nos.eventos("ana", "mensagem:nova") == []  # nothing partial: catch up over REST
     finally:
         await nos.fechar()
+
+
+async def test_recuperada_volta_a_contar_entre_quem_ve_o_ticket(
+    produto: Produto, nos: ClientesRecuperacao
+) -> None:
+    # Her disconnect took Ana out of "who else is here"; the restored socket is back in the ticket's
+    # room with no new ticket:entrar, so the gateway counts her again and Bruno sees her back.
+    ticket_id = produto.resumo.tickets[1]
+    primeiro = await _conectar(nos, "ana", produto.token(ANA), "websocket")
+    assert (await _conectar(nos, "bruno", produto.token("bruno@demo.local"), "websocket"))[
+        "type"
+    ] == "connect"
+    for cliente in ("ana", "bruno"):
+        assert (await nos.pedir(cliente, "ticket:entrar", {"ticketId": ticket_id}))["success"] is True
+
+    def nomes(payload: dict[str, Any]) -> list[str]:
+        return sorted(u["usuarioId"] for u in payload["usuarios"])
+
+    ana, bruno = produto.id(ANA), produto.id("bruno@demo.local")
+    inicio = await _fora(produto, nos, "ana", primeiro["id"])
+    saiu = await nos.esperar_evento("bruno", "ticket:visualizando", desde=inicio)
+    assert nomes(saiu) == [bruno]
+    marca = len(nos.registros)
+    voltou = await _volta(nos, "ana", inicio)
+    assert voltou["recovered"] is True
+    de_volta = await nos.esperar_evento("bruno", "ticket:visualizando", desde=marca)
+    assert nomes(de_volta) == sorted([ana, bruno])

@@ -7,25 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+from apoio_navegador import ARGS_CHROMIUM, CHROMIUM
 from playwright.async_api import Page, Route, async_playwright
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @contextlib.asynccontextmanager
 async def pagina_local(bloqueadas: list[str]) -> AsyncIterator[Page]:
     """A page whose requests to anything but 127.0.0.1 are aborted and listed in ``bloqueadas``."""
     async with async_playwright() as pw:
-        navegador = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        navegador = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS_CHROMIUM)
         try:
             contexto = await navegador.new_context(viewport={"width": 1400, "height": 900})
 
