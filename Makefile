@@ -53,9 +53,11 @@ demo: $(STAMP)
 ## The whole suite: lint, types, unit and integration tests (needs PostgreSQL and Redis up: see .ci/run).
 test: $(DEV_STAMP) console lint types unit
 
-lint: $(DEV_STAMP)
+# lint includes the import contracts (pyproject.toml) and mypy --strict (the types target).
+lint: $(DEV_STAMP) types
 	$(BIN)/ruff check atendimento tests examples bench
 	$(BIN)/ruff format --check atendimento tests examples bench
+	$(BIN)/lint-imports
 
 types: $(DEV_STAMP)
 	$(BIN)/mypy

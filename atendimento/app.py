@@ -22,7 +22,8 @@ from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import sessao
-from atendimento.gateway.namespace import Gateway, montar_gateway
+from atendimento.gateway.namespace import NAMESPACE, Gateway, montar_gateway
+from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import app_metricas
 from atendimento.monitoring.montagem import Monitoramento, montar_monitoramento
@@ -129,7 +130,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up."""
     storage = storage or Storage.from_settings(settings)
     tokens = ServicoTokens.from_settings(settings)
-    servico = ServicoAtendimento(storage)
+    servico = ServicoAtendimento(storage, senhas=senhas_padrao())
     server = _engine_server(settings)
 
     on_startup: list[Callable[[], Awaitable[None]]] = []
@@ -155,6 +156,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     monitoramento = montar_monitoramento(
         server,
         settings,
+        namespace=NAMESPACE,
         descrever=_descrever_socket,
         empresa_de=_empresa_do_socket,
         server_id=None if cluster is None else cluster.instancia,
@@ -198,7 +200,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         settings=settings,
         limitador_login=LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
-    api.mount("/metrics", app_metricas(server, monitoramento.metricas))
+    api.mount("/metrics", app_metricas(server, NAMESPACE, monitoramento.metricas))
     monitoramento.instalar_na_api(api)
     montar_console(api)
     return Aplicacao(

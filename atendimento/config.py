@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from limits import parse as parse_limite
 from pydantic import Field, field_validator, model_validator
@@ -16,7 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from atendimento.private_files import criar_exclusivo, criar_pasta_privada, ler_completo, restringir
 
-MIN_HS256_SECRET_BYTES = 32
+# The JWT rules the settings check and identity/tokens.py enforces, defined here once.
+MIN_HS256_SECRET_BYTES: Final = 32
+JWT_ALGORITHMS: Final = frozenset({"HS256", "RS256", "ES256"})
 
 
 # How SQLite commits (storage/banco.py): FULL waits for fsync; NORMAL may lose the last commits on a
@@ -150,10 +152,9 @@ class Settings(BaseSettings):
     @field_validator("jwt_algorithms")
     @classmethod
     def _algorithms(cls, value: list[str]) -> list[str]:
-        allowed = {"HS256", "RS256", "ES256"}
-        bad = [a for a in value if a not in allowed]
+        bad = [a for a in value if a not in JWT_ALGORITHMS]
         if bad or not value:
-            raise ValueError(f"jwt_algorithms must be among {sorted(allowed)}, got {value}")
+            raise ValueError(f"jwt_algorithms must be among {sorted(JWT_ALGORITHMS)}, got {value}")
         return value
 
     @field_validator("forwarded_allow_ips")
@@ -205,7 +206,7 @@ class Settings(BaseSettings):
 
     @property
     def is_postgres(self) -> bool:
-        return self.effective_database_url.startswith(("postgresql:", "postgres:"))
+        return e_postgres(self.effective_database_url)
 
     def public_key_pem(self) -> str | None:
         if not self.jwt_public_key:
@@ -245,6 +246,14 @@ class Settings(BaseSettings):
         if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
             raise SettingsError(f"{secret_file} holds a secret under {MIN_HS256_SECRET_BYTES} bytes")
         return secret
+
+
+def e_postgres(url: str) -> bool:
+    """Whether ``url`` names PostgreSQL, in any form we accept (``postgresql://``, ``postgres://``,
+    ``postgresql+asyncpg://``). The one place that decides it: ``Settings.is_postgres``, storage and
+    the migrations all ask here (``serve`` migrates and checks the row-level-security role by it)."""
+    esquema = url.split("://", 1)[0].split("+", 1)[0]
+    return "://" in url and esquema in ("postgresql", "postgres")
 
 
 def async_database_url(plain_url: str) -> str:

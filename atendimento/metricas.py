@@ -18,12 +18,11 @@ from starlette.types import ASGIApp
 
 from atendimento.engine import Server
 
-NAMESPACE_GATEWAY = "/atendimento"
-
 
 class _MetricasEngine(Collector):
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, namespace: str) -> None:
         self._server = server
+        self._namespace = namespace
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(
@@ -34,7 +33,7 @@ class _MetricasEngine(Collector):
         yield GaugeMetricFamily(
             "atendimento_gateway_sockets",
             "Sockets connected to /atendimento in this process",
-            value=len(self._server.of(NAMESPACE_GATEWAY).sockets),
+            value=len(self._server.of(self._namespace).sockets),
         )
 
 
@@ -45,10 +44,11 @@ class _Processo(Collector):
         yield from REGISTRY.collect()
 
 
-def app_metricas(server: Server, *coletores: Collector) -> ASGIApp:
-    """``coletores``: more of this app's own (the per-tenant series of monitoring/metricas_empresa.py)."""
+def app_metricas(server: Server, namespace: str, *coletores: Collector) -> ASGIApp:
+    """``namespace``: the gateway's, whose sockets the gauge counts (the composition root knows it).
+    ``coletores``: more of this app's own (the per-tenant series of monitoring/metricas_empresa.py)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_MetricasEngine(server))
+    registry.register(_MetricasEngine(server, namespace))
     for coletor in coletores:
         registry.register(coletor)
     registry.register(_Processo())

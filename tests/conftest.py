@@ -25,10 +25,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from apoio_eventos import PublicadorGravador
 from sqlalchemy.engine import make_url
 
 from atendimento.config import Settings
-from atendimento.domain.eventos import PublicadorEventos, PublicadorGravador
+from atendimento.domain.eventos import PublicadorEventos
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.passwords import Senhas
 from atendimento.storage import Storage, upgrade_urls

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from atendimento.config import SettingsError, async_database_url, load_settings
+from atendimento.config import SettingsError, async_database_url, e_postgres, load_settings
 
 
 def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +52,28 @@ def test_database_urls_map_to_async_drivers() -> None:
     assert async_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
     with pytest.raises(SettingsError):
         async_database_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize(
+    ("url", "postgres"),
+    [
+        ("postgresql://u@h/db", True),
+        ("postgres://u@h/db", True),
+        ("postgresql+asyncpg://u@h/db", True),
+        ("postgresql://u:p@127.0.0.1:5432/db?sslmode=disable", True),
+        ("sqlite:///data/x.db", False),
+        ("sqlite:////abs/x.db", False),
+        ("sqlite:///:memory:", False),
+        ("sqlite+aiosqlite:///data/x.db", False),
+        ("sqlite:///postgresql://x.db", False),
+        ("postgresqlx://u@h/db", False),
+    ],
+)
+def test_one_rule_says_which_urls_are_postgres(url: str, postgres: bool, tmp_path: Path) -> None:
+    # Settings, storage and the migrations all decide through e_postgres: a postgresql+asyncpg://
+    # URL once read as SQLite to Settings (serve then migrated it as SQLite).
+    assert e_postgres(url) is postgres
+    assert load_settings(data_dir=tmp_path, database_url=url).is_postgres is postgres
 
 
 def test_embedded_secret_is_made_once_and_kept(tmp_path: Path) -> None:

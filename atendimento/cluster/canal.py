@@ -195,7 +195,7 @@ class CanalRedis:
                     self._entregar(mensagem["channel"], mensagem["data"])
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
     def _entregar(self, canal: bytes | str, dados: object) -> None:
         nome = canal.decode() if isinstance(canal, bytes) else canal

@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from atendimento.cluster import metricas, presenca_lua
 from atendimento.cluster.canal import CanalRedis, encerrar
-from atendimento.gateway.presenca import Atendente, OuvintePresenca, avisar, validar_graca
+from atendimento.gateway.portas import Atendente, OuvintePresenca, avisar, validar_graca
 
 log = logging.getLogger(__name__)
 

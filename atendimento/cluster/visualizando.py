@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from atendimento.cluster.presenca import PREFIXO_PRESENCA
-from atendimento.gateway.visualizando import Mudanca, RegistroLocal, ordenar
+from atendimento.gateway.portas import Mudanca, RegistroLocal, ordenar
 
 log = logging.getLogger(__name__)
 

@@ -109,3 +109,13 @@ class Armazenamento(Protocol):
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup of an active user by (normalised) email: (user, argon2 hash)."""
         ...
+
+
+class VerificadorSenhas(Protocol):
+    """Checks a password against its stored hash; ``atendimento.identity.passwords.Senhas`` is one.
+
+    The check is slow on purpose (argon2), so it is async: it must not stall the event loop. With no
+    hash (an unknown email) it spends the same time and answers False, so login does not reveal which
+    emails exist."""
+
+    async def verificar_async(self, senha_hash: str | None, senha: str) -> bool: ...

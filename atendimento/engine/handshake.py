@@ -59,4 +59,5 @@ class Handshake:
     @property
     def url(self) -> str:
         query = self._scope.get("query_string", b"").decode("latin-1")
-        return self._scope.get("path", "") + ("?" + query if query else "")
+        path: str = self._scope.get("path", "")
+        return path + ("?" + query if query else "")

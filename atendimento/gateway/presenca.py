@@ -16,57 +16,18 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from atendimento.domain.entidades import agora
 
+# The ports live in gateway/portas.py (the cluster implements them); imported here for the
+# callers that know them by this module.
+from atendimento.gateway.portas import Atendente as Atendente
+from atendimento.gateway.portas import OuvintePresenca as OuvintePresenca
+from atendimento.gateway.portas import RegistroPresenca as RegistroPresenca
+from atendimento.gateway.portas import avisar as avisar
+from atendimento.gateway.portas import validar_graca as validar_graca
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Atendente:
-    empresa_id: str
-    usuario_id: str
-    nome: str
-
-
-class OuvintePresenca(Protocol):
-    def atendente_online(self, atendente: Atendente, momento: datetime) -> None: ...
-    def atendente_offline(self, atendente: Atendente, momento: datetime) -> None: ...
-
-
-class RegistroPresenca(Protocol):
-    def ouvir(self, ouvinte: OuvintePresenca) -> None:
-        """Who hears the online/offline edges; set once by ``montar_gateway``."""
-        ...
-
-    async def conectou(self, atendente: Atendente, sid: str) -> None: ...
-    async def desconectou(self, atendente: Atendente, sid: str) -> None: ...
-    async def online(self, empresa_id: str) -> set[str]:
-        """Ids of the tenant's atendentes that are online (a user within the grace period still is)."""
-        ...
-
-    async def fechar(self) -> None: ...
-
-
-def validar_graca(grace_seconds: float) -> float:
-    """The grace period, checked against the contract's bound; shared by every ``RegistroPresenca``."""
-    if not 0 <= grace_seconds <= 5:
-        raise ValueError("presence grace must be between 0 and 5 seconds (contract)")
-    return grace_seconds
-
-
-def avisar(ouvinte: OuvintePresenca | None, online: bool, atendente: Atendente, momento: datetime) -> None:
-    """Tell ``ouvinte`` of an edge; a publishing failure is logged, never raised into presence."""
-    if ouvinte is None:
-        return
-    try:
-        if online:
-            ouvinte.atendente_online(atendente, momento)
-        else:
-            ouvinte.atendente_offline(atendente, momento)
-    except Exception:
-        log.exception("presence: publishing atendente:%s failed", "online" if online else "offline")
 
 
 @dataclass

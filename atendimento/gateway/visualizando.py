@@ -15,99 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from atendimento.engine import Socket
 from atendimento.gateway import salas, sessao
+from atendimento.gateway.portas import Mudanca as Mudanca
+from atendimento.gateway.portas import RegistroLocal as RegistroLocal
+from atendimento.gateway.portas import RegistroVisualizando as RegistroVisualizando
+from atendimento.gateway.portas import Usuarios as Usuarios
+from atendimento.gateway.portas import ordenar as ordenar
 from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.tokens import Identidade
 
 log = logging.getLogger(__name__)
-
-# [(usuarioId, usuarioNome)], in a stable order (by name, then id) so equal sets print equally.
-Usuarios = list[tuple[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Mudanca:
-    """The answer of a registry: whether the set of users changed, and the set now."""
-
-    mudou: bool
-    usuarios: Usuarios
-
-
-class RegistroVisualizando(Protocol):
-    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca: ...
-    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
-        """None when ``sid`` was not counted in that ticket (a repeated or unknown leave)."""
-        ...
-
-    def tickets_de(self, sid: str) -> list[str]: ...
-    async def fechar(self) -> None: ...
-
-
-def ordenar(usuarios: dict[str, str]) -> Usuarios:
-    return sorted(usuarios.items(), key=lambda par: (par[1], par[0]))
-
-
-@dataclass
-class _Usuario:
-    nome: str
-    sids: set[str] = field(default_factory=set)
-
-
-class RegistroLocal:
-    """In-process: exact for a single instance."""
-
-    def __init__(self) -> None:
-        self._tickets: dict[str, dict[str, _Usuario]] = {}
-        self._por_sid: dict[str, dict[str, str]] = {}  # sid → ticket_id → usuario_id
-
-    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
-        usuarios = self._tickets.setdefault(ticket_id, {})
-        usuario = usuarios.get(usuario_id)
-        mudou = usuario is None
-        if usuario is None:
-            usuario = usuarios[usuario_id] = _Usuario(nome)
-        usuario.sids.add(sid)
-        self._por_sid.setdefault(sid, {})[ticket_id] = usuario_id
-        return Mudanca(mudou, self._lista(ticket_id))
-
-    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
-        usuario_id = self._por_sid.get(sid, {}).pop(ticket_id, None)
-        if usuario_id is None:
-            return None
-        if not self._por_sid[sid]:
-            del self._por_sid[sid]
-        usuarios = self._tickets.get(ticket_id, {})
-        usuario = usuarios.get(usuario_id)
-        if usuario is None:
-            return None
-        usuario.sids.discard(sid)
-        mudou = not usuario.sids
-        if mudou:
-            del usuarios[usuario_id]
-            if not usuarios:
-                del self._tickets[ticket_id]
-        return Mudanca(mudou, self._lista(ticket_id))
-
-    def tickets_de(self, sid: str) -> list[str]:
-        return list(self._por_sid.get(sid, ()))
-
-    def usuario_de(self, sid: str, ticket_id: str) -> str | None:
-        return self._por_sid.get(sid, {}).get(ticket_id)
-
-    def todos(self) -> list[tuple[str, str]]:
-        """Every (ticket_id, usuario_id) counted here."""
-        return [(t, u) for t, usuarios in self._tickets.items() for u in usuarios]
-
-    async def fechar(self) -> None:
-        self._tickets.clear()
-        self._por_sid.clear()
-
-    def _lista(self, ticket_id: str) -> Usuarios:
-        return ordenar({u: d.nome for u, d in self._tickets.get(ticket_id, {}).items()})
 
 
 class Visualizando:

@@ -25,6 +25,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from atendimento.config import JWT_ALGORITHMS, MIN_HS256_SECRET_BYTES
 from atendimento.domain.entidades import ROLES_INTERNOS
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 CodigoToken = Literal["TOKEN_AUSENTE", "TOKEN_INVALIDO", "TOKEN_EXPIRADO"]
 
-ALGORITMOS_SUPORTADOS: Final = frozenset({"HS256", "RS256", "ES256"})
-MIN_SEGREDO_HS256_BYTES: Final = 32
 # A real token of ours is a few hundred bytes; refusing huge strings up front keeps a hostile client
 # from making us base64-decode and JSON-parse megabytes on every handshake.
 MAX_TOKEN_CHARS: Final = 8192
@@ -118,7 +117,7 @@ class ServicoTokens:
     ) -> None:
         if not algorithms:
             raise ValueError("at least one JWT algorithm must be configured")
-        desconhecidos = [a for a in algorithms if a not in ALGORITMOS_SUPORTADOS]
+        desconhecidos = [a for a in algorithms if a not in JWT_ALGORITHMS]
         if desconhecidos:
             raise ValueError(f"unsupported JWT algorithms {desconhecidos}")
         if leeway_seconds < 0 or ttl_seconds <= 0:
@@ -143,8 +142,8 @@ class ServicoTokens:
         self._cache: OrderedDict[str, _Verificado] = OrderedDict()
         self._cache_lock = threading.Lock()
         if "HS256" in self._algorithms:
-            if secret is None or len(secret.encode()) < MIN_SEGREDO_HS256_BYTES:
-                raise ValueError(f"HS256 needs a secret of at least {MIN_SEGREDO_HS256_BYTES} bytes")
+            if secret is None or len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+                raise ValueError(f"HS256 needs a secret of at least {MIN_HS256_SECRET_BYTES} bytes")
             self._chaves["HS256"] = secret
         assimetricos = [a for a in self._algorithms if a != "HS256"]
         if assimetricos:

@@ -1,7 +1,8 @@
 """``montar_monitoramento``: what the composition root calls to add metrics and, when configured, /admin.
 
 The meaning of a socket comes in as callables (``descrever``, ``empresa_de``): app.py builds them from
-the gateway's session, so this package depends on the engine only.
+the gateway's session, so this package depends on the engine only. ``namespace`` (the gateway's, whose
+sockets are counted) comes in the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from atendimento.monitoring.serializacao import Descrever
 
 log = logging.getLogger(__name__)
 
-NAMESPACE_GATEWAY = "/atendimento"
 CAMINHO_ADMIN_UI = "/admin-ui"
 
 
@@ -62,12 +62,13 @@ def montar_monitoramento(
     server: Server,
     settings: Settings,
     *,
+    namespace: str,
     descrever: Descrever,
     empresa_de: EmpresaDe,
     server_id: str | None = None,
     redis_ok: Callable[[], bool | None] | None = None,
 ) -> Monitoramento:
-    metricas = MetricasEmpresa(server, NAMESPACE_GATEWAY, empresa_de, settings.metrics_max_empresas)
+    metricas = MetricasEmpresa(server, namespace, empresa_de, settings.metrics_max_empresas)
     if redis_ok is not None:
         metricas.redis_ok = redis_ok
     server.add_monitor(metricas)

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from atendimento.config import Settings, SqliteSynchronous, async_database_url
+from atendimento.config import Settings, SqliteSynchronous, async_database_url, e_postgres
 from atendimento.domain.entidades import UsuarioDados
 from atendimento.private_files import preparar_sqlite
 from atendimento.storage.modelos import Empresa, Usuario
@@ -74,10 +74,6 @@ def _repetir(exc: DBAPIError, tentativa: int) -> bool:
 
 class StorageIndisponivel(RuntimeError):
     """The database did not answer the health check."""
-
-
-def e_postgres(url: str) -> bool:
-    return url.startswith(("postgresql", "postgres:"))
 
 
 def caminho_sqlite(url: str) -> Path | None:

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from atendimento.config import Settings, async_database_url
+from atendimento.config import Settings, async_database_url, e_postgres
 from atendimento.private_files import preparar_sqlite
-from atendimento.storage.banco import caminho_sqlite, e_postgres
+from atendimento.storage.banco import caminho_sqlite
 from atendimento.storage.modelos import TABELAS_TENANT
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ message write (docs/benchmarks.md, issue 5). Statements run often are built once
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,25 +27,22 @@ from atendimento.domain.entidades import (
     agora,
     novo_id,
 )
-from atendimento.storage.modelos import (
-    Canal,
-    Cliente,
-    ContadorTicket,
-    Fila,
-    Mensagem,
-    Ticket,
-    Usuario,
-)
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
+from atendimento.storage.tabelas import (
+    T_CANAIS,
+    T_CLIENTES,
+    T_CONTADORES,
+    T_FILAS,
+    T_MENSAGENS,
+    T_TICKETS,
+    cliente_dados,
+    mensagem_dados,
+    ticket_dados,
+)
 
-# Core handles on the tables, for INSERT/UPDATE … RETURNING without the ORM's unit of work.
-T_TICKETS = cast(Table, Ticket.__table__)
-T_MENSAGENS = cast(Table, Mensagem.__table__)
-T_CONTADORES = cast(Table, ContadorTicket.__table__)
-T_CLIENTES = cast(Table, Cliente.__table__)
-T_USUARIOS = cast(Table, Usuario.__table__)
-T_FILAS = cast(Table, Fila.__table__)
-T_CANAIS = cast(Table, Canal.__table__)
+# banco.py knows these two by this module.
+from atendimento.storage.tabelas import T_USUARIOS as T_USUARIOS
+from atendimento.storage.tabelas import usuario_dados as usuario_dados
 
 # The columns UsuarioDados needs (never senha_hash).
 _COLUNAS_USUARIO = tuple(
@@ -107,53 +104,6 @@ def _mensagem_no_ticket_postgres() -> Any:
 
 
 _MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
-
-
-def usuario_dados(m: Row[Any]) -> UsuarioDados:
-    return UsuarioDados(
-        id=m.id,
-        empresa_id=m.empresa_id,
-        nome=m.nome,
-        email=m.email,
-        role=m.role,
-        status_atendimento=m.status_atendimento,
-    )
-
-
-def cliente_dados(m: Row[Any]) -> ClienteDados:
-    return ClienteDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome, contato=m.contato)
-
-
-def ticket_dados(m: Row[Any]) -> TicketDados:
-    return TicketDados(
-        id=m.id,
-        numero=str(m.numero),
-        empresa_id=m.empresa_id,
-        cliente_id=m.cliente_id,
-        canal_id=m.canal_id,
-        fila_id=m.fila_id,
-        atendente_id=m.atendente_id,
-        status=m.status,
-        prioridade=m.prioridade,
-        assunto=m.assunto,
-        descricao=m.descricao,
-        criado_em=utc(m.criado_em),
-        atualizado_em=utc(m.atualizado_em),
-    )
-
-
-def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
-    return MensagemDados(
-        id=m.id,
-        ticket_id=m.ticket_id,
-        ticket_numero=ticket_numero,
-        remetente_id=m.remetente_id,
-        atendente_id=m.atendente_id,
-        tipo=m.tipo,
-        conteudo=m.conteudo,
-        metadados=m.metadados,
-        criado_em=utc(m.criado_em),
-    )
 
 
 class RepositorioSql(RetomadaSql):

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from apoio_eventos import PublicadorGravador
 from fastapi import FastAPI
 
 from atendimento.api.respostas import Resposta
-from atendimento.domain.eventos import PublicadorGravador
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.storage import Storage

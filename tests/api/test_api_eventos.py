@@ -9,8 +9,9 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
+from apoio_eventos import PublicadorGravador
+
 from atendimento.domain.entidades import MensagemDados, TicketDados
-from atendimento.domain.eventos import PublicadorGravador
 
 from .apoio import Ambiente
 

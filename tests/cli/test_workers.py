@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from apoio_rede import porta_livre
-from test_cli import _cli, _serve, _wait_for
 
 from atendimento.cli.encaminhamento import indice_do_sid, prefixo
+
+from .test_cli import _cli, _serve, _wait_for
 
 REDIS = "redis://127.0.0.1:6379/0"
 

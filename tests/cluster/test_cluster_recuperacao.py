@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from apoio_node import garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao, garantir_node_modules
+from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.montagem import Cluster, montar_cluster
 from atendimento.config import Settings

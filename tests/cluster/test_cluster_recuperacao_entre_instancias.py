@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 import redis
+from apoio_node import garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao, garantir_node_modules
+from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.mensagens import MensagemInvalida, decodificar
 from atendimento.cluster.montagem import Cluster, montar_cluster

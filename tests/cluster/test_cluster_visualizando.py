@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apoio_node import garantir_node_modules
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesNode
 from redis.asyncio import Redis
 
 from atendimento.app import Aplicacao, criar_aplicacao

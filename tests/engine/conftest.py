@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,16 +23,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from apoio_rede import porta_livre
 
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 
 from .app import TestApp, build_test_server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -62,7 +56,7 @@ class RunningServer:
 
 
 def start_uvicorn(app: Any, **options: Any) -> RunningServer:
-    port = free_port()
+    port = porta_livre()
     settings: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": port,

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import inspect
 import json
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
-from gateway.clientes_node import NODE_DIR, garantir_node_modules
+from apoio_node import NODE_DIR, ProcessoNode, Registro, garantir_node_modules
 
 from atendimento.engine import Socket
 
@@ -73,66 +71,34 @@ def from_wire(value: Any) -> Any:
     return value
 
 
-class NodeClients:
+class NodeClients(ProcessoNode):
     """One node process running engine_scenarios.js; every record it prints is kept in ``records``."""
 
+    fatais = ("exit", "error")
+
     def __init__(self, base_url: str) -> None:
+        super().__init__(DRIVER)
         self.base_url = base_url.rstrip("/")
-        self.records: list[Record] = []
-        self._changed = asyncio.Event()
-        self._proc: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
         self._refs = 0
 
-    async def start(self) -> None:
-        node = shutil.which("node")
-        if node is None:
-            raise RuntimeError("node is needed for the socket.io-client interop tests")
-        self._proc = await asyncio.create_subprocess_exec(
-            node,
-            str(DRIVER),
-            cwd=NODE_DIR,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            limit=1 << 24,  # records with binary payloads are long lines
-        )
-        self._reader = asyncio.create_task(self._read())
-        await self.wait(lambda r: r["type"] == "ready")
+    @property
+    def records(self) -> list[Record]:
+        return self.registros
 
-    async def _read(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        stdout = self._proc.stdout
-        while line := await stdout.readline():
-            record = json.loads(line)
-            for key in ("args", "data"):
-                if key in record:
-                    record[key] = from_wire(record[key])
-            self.records.append(record)
-            self._changed.set()
-        self.records.append({"type": "exit"})
-        self._changed.set()
+    def decodificar(self, registro: Registro) -> Registro:
+        for key in ("args", "data"):
+            if key in registro:
+                registro[key] = from_wire(registro[key])
+        return registro
+
+    async def start(self) -> None:
+        await self.iniciar_processo(limite_linha=1 << 24)  # records with binary payloads are long lines
 
     async def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(Exception):
-            assert proc.stdin is not None
-            proc.stdin.write(b'{"op": "exit"}\n')
-            proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        await self.fechar()
 
     def send(self, command: dict[str, Any]) -> None:
-        assert self._proc is not None and self._proc.stdin is not None
-        self._proc.stdin.write((json.dumps(command) + "\n").encode())
+        self.enviar(command)
 
     def mark(self) -> int:
         """An index into ``records``: pass it as ``since`` to wait only for what comes after now."""
@@ -140,24 +106,7 @@ class NodeClients:
 
     async def wait(self, match: Callable[[Record], bool], *, since: int = 0, limit: float = 5.0) -> Record:
         """The first record at index >= ``since`` that matches; TimeoutError showing the log otherwise."""
-
-        async def scan() -> Record:
-            i = since
-            while True:
-                while i < len(self.records):
-                    record = self.records[i]
-                    i += 1
-                    if match(record):
-                        return record
-                    if record["type"] in ("exit", "error"):
-                        raise RuntimeError(f"node driver: {record}")
-                self._changed.clear()
-                await self._changed.wait()
-
-        try:
-            return await asyncio.wait_for(scan(), limit)
-        except TimeoutError:
-            raise TimeoutError(f"no matching record; got {self.records[since:]}") from None
+        return await self.esperar(match, desde=since, prazo=limit)
 
     def of(self, client: str, kind: str, event: str | None = None) -> list[Record]:
         return [

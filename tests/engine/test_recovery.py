@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from apoio_node import garantir_node_modules
 from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import ClientesRecuperacao, garantir_node_modules
+from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.engine import ConnectionRefused, Namespace, Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig

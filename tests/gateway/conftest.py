@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from apoio_node import garantir_node_modules
 from apoio_rede import servir_uvicorn
 
 from atendimento.api import create_api
@@ -27,7 +28,7 @@ from atendimento.gateway.presenca import RegistroPresenca
 from atendimento.identity.tokens import ServicoTokens
 
 from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto
-from .clientes_node import ClientesNode, garantir_node_modules
+from .clientes_node import ClientesNode
 
 Subir = Callable[..., Awaitable[Produto]]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apoio_node import garantir_node_modules
 from apoio_rede import servir_uvicorn
 from gateway.apoio_gateway import PAPEIS, SEGREDO
-from gateway.clientes_node import ClientesNode, garantir_node_modules
+from gateway.clientes_node import ClientesNode
 
 from atendimento.app import Aplicacao, criar_aplicacao
 from atendimento.config import Settings

@@ -10,6 +10,7 @@ from sqlalchemy import select, text, update
 
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
+from atendimento.identity.passwords import Senhas
 from atendimento.storage import Storage, StorageIndisponivel
 from atendimento.storage.modelos import Fila
 
@@ -71,7 +72,7 @@ async def test_conexao_morta_no_pool_e_trocada_sem_erro(demo_pg: BancoDemo) -> N
     r = demo_pg.resumo
     storage = Storage(demo_pg.banco.app_url, pool_size=1, max_overflow=0)
     try:
-        servico = ServicoAtendimento(storage)
+        servico = ServicoAtendimento(storage, senhas=Senhas.rapidas())
         assert await servico.ticket_existe(r.empresa_id, r.tickets[1])
         async with storage.transacao(r.empresa_id) as conn:
             pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from apoio_eventos import PublicadorGravador
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from atendimento.domain.entidades import MensagemDados, TicketDados
-from atendimento.domain.eventos import PublicadorGravador
 from atendimento.storage import Storage
 
 if TYPE_CHECKING:
