@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
+from apoio_proxy import ProxyTcp
 from apoio_rede import porta_livre, servir_uvicorn
+from gateway.clientes_node import ClientesRecuperacao
 
 REDIS_URL = os.environ.get("ATENDIMENTO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -139,3 +141,34 @@ class Clientes:
         for cliente in self._abertos:
             with contextlib.suppress(Exception):
                 await cliente.disconnect()
+
+
+NS = "/atendimento"
+
+
+class AnaPeloProxy:
+    """For a recovery test's set-up that holds ``proxy`` (a TCP proxy the test owns, in front of the
+    instance Ana's socket.io-client reaches) and ``clientes`` (the node driver with ``ana`` in it):
+    what every such test does with Ana. A mixin of a dataclass, whose own fields provide both."""
+
+    proxy: ProxyTcp
+    clientes: ClientesRecuperacao
+
+    async def conectar(self, transporte: str) -> dict[str, Any]:
+        return await self.clientes.conectar("ana", opcoes={"transports": [transporte]}, namespace=NS)
+
+    async def _cortar_ate(self, saiu: Callable[[], bool]) -> int:
+        """Cut the proxy (Ana's client reconnects by itself), wait until the server agrees she is
+        gone, and answer where her client's records stood."""
+        inicio = len(self.clientes.registros)
+        self.proxy.cortar()
+        await ate(saiu, prazo=5)
+        return inicio
+
+    async def volta(self, desde: int) -> dict[str, Any]:
+        return await self.clientes.esperar(
+            lambda r: r.get("client") == "ana" and r.get("type") == "connect", desde=desde, prazo=15
+        )
+
+    def recebidos(self) -> list[Any]:
+        return [r["args"][0] for r in self.clientes.eventos("ana", "n")]

@@ -30,11 +30,9 @@ from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
 from atendimento.engine.recovery import RecoveryConfig
 
-from .apoio_cluster import RedisProprio, ate, servir
+from .apoio_cluster import NS, AnaPeloProxy, RedisProprio, ate, servir
 
 pytestmark = pytest.mark.node
-
-NS = "/atendimento"
 
 
 @dataclass
@@ -73,29 +71,17 @@ async def _no(redis_proprio: RedisProprio, nome: str, config: RecoveryConfig) ->
 
 
 @dataclass
-class Montagem:
+class Montagem(AnaPeloProxy):
     a: No
     b: No
     c: No
     proxy: ProxyTcp
     clientes: ClientesRecuperacao
 
-    async def conectar(self, transporte: str) -> dict[str, Any]:
-        return await self.clientes.conectar("ana", opcoes={"transports": [transporte]}, namespace=NS)
-
     async def cortar(self, sid: str) -> int:
-        inicio = len(self.clientes.registros)
-        self.proxy.cortar()
-        await ate(lambda: sid not in self.a.ns.sockets and len(self.a.recuperacao.local) == 1, prazo=5)
-        return inicio
-
-    async def volta(self, desde: int) -> dict[str, Any]:
-        return await self.clientes.esperar(
-            lambda r: r.get("client") == "ana" and r.get("type") == "connect", desde=desde, prazo=15
+        return await self._cortar_ate(
+            lambda: sid not in self.a.ns.sockets and len(self.a.recuperacao.local) == 1
         )
-
-    def recebidos(self) -> list[Any]:
-        return [r["args"][0] for r in self.clientes.eventos("ana", "n")]
 
     async def chegou(self, no: No, quantas: int) -> None:
         await ate(lambda: no.cluster.adaptador(NS).recebidas >= quantas, prazo=5)
