@@ -107,6 +107,7 @@ class SessionState:
         "transport",
         "upgrade",
         "upgrade_by",
+        "wake_at",
     )
 
     def __init__(self, timing: Timing, transport: str, now: float) -> None:
@@ -123,6 +124,9 @@ class SessionState:
         self.linger_until = NEVER
         self.lingering = False
         self.final: Outgoing | None = None  # what a pending GET answers once the session is closed
+        # ``next_wake()``, kept up to date by every method that moves a deadline, so the sweep over
+        # all sessions skips the idle ones with one comparison (``now < state.wake_at``).
+        self.wake_at = self.ping_at
 
     def __repr__(self) -> str:
         return f"<SessionState {self.lifecycle.name} {self.transport} {self.upgrade.name}>"
@@ -131,13 +135,17 @@ class SessionState:
 
     def next_wake(self) -> float:
         """The earliest time ``tick`` may have something to do (``NEVER``: nothing will come)."""
+        return self.wake_at
+
+    def _rewake(self) -> None:
         lifecycle = self.lifecycle
         if lifecycle is Lifecycle.OPEN:
             heartbeat = self.pong_by if self.pong_by != NEVER else self.ping_at
-            return min(heartbeat, self.connect_by)
-        if lifecycle is Lifecycle.CLOSED:
-            return self.linger_until
-        return NEVER  # CLOSING: the transport tears it down on the next loop turn
+            self.wake_at = min(heartbeat, self.connect_by)
+        elif lifecycle is Lifecycle.CLOSED:
+            self.wake_at = self.linger_until
+        else:
+            self.wake_at = NEVER  # CLOSING: the transport tears it down on the next loop turn
 
     def tick(self, now: float) -> tuple[Due, ...]:
         """What is due at ``now``, in the order to do it (a ping can precede a connect-timeout close).
@@ -157,6 +165,7 @@ class SessionState:
                 return _PING_TIMEOUT
         elif now >= self.ping_at:
             self.pong_by = self.ping_at + self.timing.ping_timeout
+            self._rewake()
             ping = True
         if now >= self.connect_by:
             return _PING_THEN_CONNECT_TIMEOUT if ping else _CONNECT_TIMEOUT
@@ -168,6 +177,7 @@ class SessionState:
         """A pong (wanted or not) clears the ping in flight; the next ping is due pingInterval later."""
         self.pong_by = NEVER
         self.ping_at = now + self.timing.ping_interval
+        self._rewake()
 
     def ping_timed_out(self, now: float) -> bool:
         """Whether the pong deadline has passed, whether or not a tick got to ask for the ping yet."""
@@ -179,10 +189,12 @@ class SessionState:
     def await_connect(self, now: float, timeout: float) -> None:
         """The layer above gives the session ``timeout`` seconds to join a namespace."""
         self.connect_by = now + timeout
+        self._rewake()
 
     def connected(self) -> None:
         """Joined a namespace: the connect deadline no longer applies."""
         self.connect_by = NEVER
+        self._rewake()
 
     # ---------------------------------------------------------------------------------------- upgrade
 
@@ -234,6 +246,7 @@ class SessionState:
         if self.lifecycle is not Lifecycle.OPEN:
             return False
         self.lifecycle = Lifecycle.CLOSING
+        self._rewake()
         return True
 
     def close(self, *, by_client: bool = False) -> bool:
@@ -247,6 +260,7 @@ class SessionState:
         if self.transport == POLLING:
             self.final = NOOP if by_client else CLOSE
         self.lifecycle = Lifecycle.CLOSING
+        self._rewake()
         return True
 
     def teardown(self, now: float, reason: str, *, abort: bool = False) -> Teardown:
@@ -259,12 +273,15 @@ class SessionState:
         if self.transport == POLLING and self.final is CLOSE and not abort and reason not in CLIENT_FAULTS:
             self.lingering = True
             self.linger_until = now + self.timing.ping_timeout
+            self._rewake()
             return Teardown.LINGER
+        self._rewake()
         return Teardown.FORGET
 
     def abandon(self) -> None:
         """CLOSED with nothing more to do: its event loop is gone, and its transports with it."""
         self.lifecycle = Lifecycle.CLOSED
+        self._rewake()
 
     def take_final(self, has_output: bool) -> tuple[Outgoing | None, bool]:
         """For a polling response: the final packet to put last, if due now, and whether the session

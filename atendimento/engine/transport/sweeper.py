@@ -48,7 +48,10 @@ class Sweeper:
         expired: list[tuple[EngineSession, str]] = []
         lingering: list[EngineSession] = []
         for session in engine.sessions.values():
-            for due in session.state.tick(now):
+            state = session.state
+            if now < state.wake_at:
+                continue  # the common case, kept to one comparison: nothing due for this one
+            for due in state.tick(now):
                 if due is Due.PING:
                     session.push(PING)
                 elif due is Due.FORGET:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atendimento.engine.protocol.session import (
     NEVER,
     POLLING,
     WEBSOCKET,
     Due,
+    Lifecycle,
     SessionState,
     Timing,
     Upgrade,
@@ -211,3 +214,41 @@ def test_a_released_get_of_a_session_closed_while_upgrading_answers_the_close() 
     state.close()
     state.teardown(T0, "forced close")
     assert not state.released_get_ends_with_noop(False)
+
+
+# ------------------------------------------------------------------------------- any order of events
+
+_OPS = st.sampled_from(
+    ["tick", "pong", "await_connect", "connected", "overflow", "close", "close_by_client", "teardown"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_OPS, st.floats(0, 30)), max_size=40), st.sampled_from([POLLING, WEBSOCKET]))
+def test_next_wake_is_exactly_when_tick_has_something_to_do(
+    steps: list[tuple[str, float]], transport: str
+) -> None:
+    """Whatever happens in whatever order, ``tick`` answers nothing before ``next_wake()`` and
+    something from then on: what lets the sweep skip a session with one comparison."""
+    state = nova(transport)
+    now = T0
+    for op, advance in steps:
+        now += advance
+        if op == "tick":
+            idle = now < state.next_wake()
+            assert (state.tick(now) == ()) == idle
+        elif op == "pong":
+            state.pong(now)
+        elif op == "await_connect":
+            state.await_connect(now, 5)
+        elif op == "connected":
+            state.connected()
+        elif op == "overflow":
+            state.overflow()
+        elif op in ("close", "close_by_client"):
+            state.close(by_client=op == "close_by_client")
+        else:
+            state.teardown(now, "forced close")
+    # Once closed, the only thing ever due is forgetting a lingering session.
+    if state.lifecycle is Lifecycle.CLOSED:
+        assert state.tick(now + 1e6) in ((), (Due.FORGET,))
