@@ -109,7 +109,7 @@ class Client:
     # ----------------------------------------------------------------------------------------- output
 
     def send_connect(self, nsp: str, sid: str, pid: str | None = None) -> None:
-        self.session.deadline = 0.0  # joined a namespace: the connect timeout no longer applies
+        self.session.connected()  # joined a namespace: the connect timeout no longer applies
         answer = {"sid": sid} if pid is None else {"sid": sid, "pid": pid}
         self.session.push(message(encode(Packet(CONNECT, nsp, answer))))
 
@@ -130,7 +130,7 @@ class Client:
         """Start the connect timeout: the session is closed unless it joins a namespace in time."""
         timeout = self.server.connect_timeout
         if timeout:
-            self.session.deadline = self.session.engine.loop.time() + timeout
+            self.session.await_connect(timeout)
 
     def on_close(self, reason: str) -> None:
         self.closed = True

@@ -8,6 +8,9 @@ the same second share one wake-up, which is what a timer wheel would buy.
 ``agendar`` on a key that is already scheduled replaces its deadline: that is the hook for in-band token
 renewal (a renewed token just moves its socket's deadline). Replaced and cancelled entries stay in the
 heap and are skipped when popped; the heap is rebuilt when they outnumber the live ones.
+
+The timer only calls ``vencer`` with the clock's time; ``vencer`` takes the time as an argument, so
+tests drive the schedule with plain numbers (``relogio`` injected) instead of sleeping.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ class AgendaExpiracao:
 
     def __len__(self) -> int:
         return len(self._vivos)
+
+    @property
+    def alvo(self) -> float | None:
+        """The deadline the timer is armed for (``None``: nothing scheduled)."""
+        return self._alvo
 
     def prazo(self, chave: str) -> float | None:
         vivo = self._vivos.get(chave)
@@ -89,10 +97,8 @@ class AgendaExpiracao:
         self._alvo = prazo
         self._timer = loop.call_at(loop.time() + atraso, self._disparar)
 
-    def _disparar(self) -> None:
-        self._timer = None
-        self._alvo = None
-        agora = self._relogio()
+    def vencer(self, agora: float) -> None:
+        """Run, in deadline order, every action due at wall-clock ``agora``; re-arm for the next one."""
         while self._heap and self._heap[0][0] <= agora:
             _, seq, chave = heapq.heappop(self._heap)
             vivo = self._vivos.get(chave)
@@ -105,3 +111,8 @@ class AgendaExpiracao:
                 # One failing action must not stop the others from expiring.
                 log.exception("expiration action failed for %s", chave)
         self._armar()
+
+    def _disparar(self) -> None:
+        self._timer = None
+        self._alvo = None
+        self.vencer(self._relogio())

@@ -189,17 +189,23 @@ async def test_cors(serve_app: Serve) -> None:
             assert (await ws.receive_str()).startswith("0{")
 
 
-async def test_heartbeat_and_connect_timeout(serve_app: Serve) -> None:
+async def test_heartbeat_and_connect_timeout_wiring(serve_app: Serve) -> None:
+    """The wiring, with short intervals: pings reach the client, pongs the session, and a missing pong
+    or CONNECT closes it (when each is due: tests/engine/protocol/test_session.py, fake clock)."""
     test_app = build_test_server(ping_interval_ms=100, ping_timeout_ms=100, connect_timeout_ms=300)
     running = serve_app(test_app.server.asgi())
     ws_url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
     async with aiohttp.ClientSession() as http:
-        # A client that answers pings stays; python-socketio does that by itself.
-        client = socketio.AsyncClient(reconnection=False)
-        await client.connect(running.url, transports=["websocket"], wait_timeout=5)
-        await asyncio.sleep(0.6)
-        assert client.connected
-        await client.disconnect()
+        # A client that answers pings stays: each pong is followed by the next ping, not a close
+        # (an unheard pong would leave the first ping in flight until the ping timeout closed it).
+        async with http.ws_connect(ws_url, autoping=False) as ws:
+            await ws.receive_str()
+            await ws.send_str("40")
+            await ws.receive_str()
+            await ws.receive_str()  # welcome
+            for _ in range(3):
+                assert await asyncio.wait_for(ws.receive_str(), 2) == "2"
+                await ws.send_str("3")
 
         # One that never answers is closed with "ping timeout".
         async with http.ws_connect(ws_url, autoping=False) as ws:
@@ -212,7 +218,7 @@ async def test_heartbeat_and_connect_timeout(serve_app: Serve) -> None:
             assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         assert await asyncio.to_thread(test_app.wait_disconnect, sid) == "ping timeout"
 
-        # One that never joins a namespace is closed after connect_timeout.
+        # One that never joins a namespace is closed after connect_timeout, pongs or not.
         async with http.ws_connect(ws_url) as ws:
             await ws.receive_str()
             started = asyncio.get_running_loop().time()

@@ -1,4 +1,8 @@
-"""AgendaExpiracao: one timer for every socket's token deadline."""
+"""AgendaExpiracao: one timer for every socket's token deadline.
+
+The schedule is driven with a fake wall clock and ``vencer(agora)``; only the last tests let the real
+timer fire, to check that it is wired to ``vencer``.
+"""
 
 from __future__ import annotations
 
@@ -10,64 +14,94 @@ import pytest
 
 from atendimento.gateway.expiracao import AgendaExpiracao
 
+T = 1_700_000_000.0  # the fake wall clock's "now": deadlines are seconds after it, never reached for real
+
 
 @pytest.fixture
 def agenda() -> Iterator[AgendaExpiracao]:
-    """A fresh AgendaExpiracao, closed (its timer cancelled) after the test."""
-    nova = AgendaExpiracao()
+    """An AgendaExpiracao on a clock that stands still at T, closed (its timer cancelled) after the test."""
+    nova = AgendaExpiracao(relogio=lambda: T)
     yield nova
     nova.fechar()
 
 
 async def test_dispara_na_ordem_dos_prazos(agenda: AgendaExpiracao) -> None:
     disparos: list[str] = []
-    agora = time.time()
-    agenda.agendar("b", agora + 0.10, lambda: disparos.append("b"))
-    agenda.agendar("a", agora + 0.05, lambda: disparos.append("a"))
-    agenda.agendar("c", agora + 0.15, lambda: disparos.append("c"))
-    await asyncio.sleep(0.3)
+    agenda.agendar("b", T + 10, lambda: disparos.append("b"))
+    agenda.agendar("a", T + 5, lambda: disparos.append("a"))
+    agenda.agendar("c", T + 15, lambda: disparos.append("c"))
+    assert agenda.alvo == T + 5  # one timer, for the earliest
+    agenda.vencer(T + 4.9)
+    assert disparos == []
+    agenda.vencer(T + 10)
+    assert disparos == ["a", "b"]
+    assert agenda.alvo == T + 15  # re-armed for the next one
+    agenda.vencer(T + 30)
     assert disparos == ["a", "b", "c"]
-    assert len(agenda) == 0
+    assert len(agenda) == 0 and agenda.alvo is None
 
 
 async def test_cancelar_e_reagendar(agenda: AgendaExpiracao) -> None:
     disparos: list[str] = []
-    agora = time.time()
-    agenda.agendar("a", agora + 0.05, lambda: disparos.append("a"))
-    agenda.agendar("b", agora + 0.05, lambda: disparos.append("b"))
+    agenda.agendar("a", T + 5, lambda: disparos.append("a"))
+    agenda.agendar("b", T + 5, lambda: disparos.append("b"))
     agenda.cancelar("a")
     # Renewal: a later deadline replaces the first one.
-    agenda.agendar("b", agora + 0.20, lambda: disparos.append("b2"))
-    await asyncio.sleep(0.12)
+    agenda.agendar("b", T + 20, lambda: disparos.append("b2"))
+    agenda.vencer(T + 12)
     assert disparos == []
-    assert agenda.prazo("b") is not None
-    await asyncio.sleep(0.2)
+    assert agenda.prazo("b") == T + 20 and agenda.prazo("a") is None
+    assert agenda.alvo == T + 20  # the stale entries at T + 5 no longer hold the timer
+    agenda.vencer(T + 20)
     assert disparos == ["b2"]
 
 
-async def test_prazo_vencido_dispara_logo(agenda: AgendaExpiracao) -> None:
-    disparos: list[str] = []
-    agenda.agendar("a", time.time() - 10, lambda: disparos.append("a"))
-    await asyncio.sleep(0.02)
-    assert disparos == ["a"]
+async def test_um_prazo_mais_cedo_rearma_o_timer(agenda: AgendaExpiracao) -> None:
+    agenda.agendar("a", T + 60, lambda: None)
+    agenda.agendar("b", T + 90, lambda: None)
+    assert agenda.alvo == T + 60
+    agenda.agendar("c", T + 30, lambda: None)
+    assert agenda.alvo == T + 30
 
 
 async def test_uma_acao_com_erro_nao_impede_as_outras(agenda: AgendaExpiracao) -> None:
     disparos: list[str] = []
 
-    def falha(agenda: AgendaExpiracao) -> None:
+    def falha() -> None:
         raise RuntimeError("boom")
 
-    agora = time.time()
-    agenda.agendar("a", agora + 0.02, falha)
-    agenda.agendar("b", agora + 0.02, lambda: disparos.append("b"))
-    await asyncio.sleep(0.1)
-    assert disparos == ["b"]
+    agenda.agendar("a", T + 2, falha)
+    agenda.agendar("b", T + 2, lambda: disparos.append("b"))
+    agenda.vencer(T + 2)
+    assert disparos == ["b"] and len(agenda) == 0
 
 
 async def test_muitas_trocas_nao_crescem_o_heap_sem_limite(agenda: AgendaExpiracao) -> None:
-    agora = time.time()
     for i in range(10_000):
-        agenda.agendar(f"s{i % 10}", agora + 3600 + i, lambda: None)
+        agenda.agendar(f"s{i % 10}", T + 3600 + i, lambda: None)
     assert len(agenda) == 10
     assert len(agenda._heap) <= 2 * 10 + 64 + 1
+
+
+# ------------------------------------------------------------------------- the real timer, wired
+
+
+async def test_o_timer_dispara_no_prazo() -> None:
+    agenda = AgendaExpiracao()
+    disparou = asyncio.Event()
+    try:
+        agenda.agendar("a", time.time() + 0.05, disparou.set)
+        await asyncio.wait_for(disparou.wait(), 5)
+        assert len(agenda) == 0 and agenda.alvo is None
+    finally:
+        agenda.fechar()
+
+
+async def test_prazo_vencido_dispara_logo() -> None:
+    agenda = AgendaExpiracao()
+    disparou = asyncio.Event()
+    try:
+        agenda.agendar("a", time.time() - 10, disparou.set)
+        await asyncio.wait_for(disparou.wait(), 1)
+    finally:
+        agenda.fechar()

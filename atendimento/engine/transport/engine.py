@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..protocol.outgoing import Outgoing
+from ..protocol.session import Timing
 from . import http
 from .addresses import AddressCounter, address_key
 from .config import EngineConfig
@@ -23,7 +24,7 @@ from .flusher import Flusher
 from .link import WsLink
 from .polling import handle_get, handle_post
 from .refusals import RefusalLog
-from .session import CLOSED, POLLING, WEBSOCKET, EngineSession
+from .session import POLLING, WEBSOCKET, EngineSession
 from .sweeper import Sweeper
 from .types import Receive, Scope, Send
 from .websocket import handle_websocket
@@ -62,6 +63,7 @@ class EngineServer:
         self.ping_interval = config.ping_interval_ms / 1000
         self.ping_timeout = config.ping_timeout_ms / 1000
         self.output_limit = config.output_limit
+        self.timing = Timing(self.ping_interval, self.ping_timeout, config.upgrade_timeout_ms / 1000)
         self.per_address = AddressCounter(config.max_sessions_per_address)
         # Every line a client's misbehaviour causes goes through this, so no client can fill a disk.
         self.refused = RefusalLog(log, config.refusal_log_lines, config.refusal_log_interval_s)
@@ -95,7 +97,7 @@ class EngineServer:
         self._loop = None
         self._flusher = None
         for session in dead:
-            session.state = CLOSED
+            session.abandon()
             self.notify_closed(session, "server shutting down")
 
     def notify_closed(self, session: EngineSession, reason: str) -> None:
@@ -193,7 +195,7 @@ class EngineServer:
             await http.respond_error(send, http.UNKNOWN_SID, cors)
             return
         session = session_or_none
-        if session.state:
+        if not session.accepting:
             # Closed, lingering for its client: this GET collects what is left, then the close packet.
             if method == "GET":
                 await http.respond(send, 200, session.take_poll_body(), cors)

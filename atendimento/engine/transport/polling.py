@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..protocol import engineio as eio
 from . import http
-from .session import CLOSED, NOOP, POLLING, EngineSession, refuse_packet
+from .session import NOOP, POLLING, EngineSession, refuse_packet
 from .types import Receive, Send
 
 if TYPE_CHECKING:
@@ -31,11 +31,11 @@ async def handle_get(
         session.close("transport error")
         await http.respond_error(send, http.BAD_REQUEST, cors)
         return
-    if session.upgrading:
+    if session.state.get_ends_with_noop():
         # The client is moving to WebSocket: end this poll so it can pause polling.
         await http.respond(send, 200, NOOP.poll, cors)
         return
-    if not session.out and session.state != CLOSED:
+    if not session.out and not session.closed:
         waiter: asyncio.Future[None] = engine.loop.create_future()
         session.get_waiter = waiter
         gone = asyncio.ensure_future(_wait_disconnect(receive))
@@ -50,9 +50,7 @@ async def handle_get(
                 engine.refused("closing %s: poll request abandoned by the client", session.sid)
                 session.close("transport error")
             return
-        if session.transport != POLLING or (
-            session.upgrading and not session.out and session.state != CLOSED
-        ):
+        if session.state.released_get_ends_with_noop(bool(session.out)):
             # Upgraded (or upgrading) while this GET waited: its output now goes to the WebSocket.
             await http.respond(send, 200, NOOP.poll, cors)
             return
@@ -88,7 +86,7 @@ async def handle_post(
             return
         try:
             for packet in eio.decode_payload(body, engine.config.max_polling_packets):
-                if session.state:
+                if not session.accepting:
                     break
                 session.receive(packet)
         except Exception as exc:  # whatever a packet makes fail is that client's problem alone

@@ -1,10 +1,10 @@
 """The heartbeat: one periodic sweep per server instead of one timer per session.
 
-Every ``period`` seconds the sweeper walks the sessions once: it queues a ping to those whose
-``ping_at`` has come, and closes those whose ``pong_by`` (ping timeout) or ``deadline`` (set by the
-layer above, e.g. Socket.IO's connect timeout) has passed. A session costs three floats, not three
-``TimerHandle`` objects, and the loop's timer heap holds one entry however many clients there are.
-The sweep runs only while there are sessions.
+Every ``period`` seconds the sweeper asks each session's ``SessionState`` what is due now
+(``tick``): a ping to queue, a close (ping timeout, or the layer above's connect deadline), or
+forgetting a closed session nobody came for; the decisions are the state's, the sweeper carries them
+out. A session costs a few floats, not a ``TimerHandle`` per deadline, and the loop's timer heap holds
+one entry however many clients there are. The sweep runs only while there are sessions.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from ..protocol.session import Due
 from .session import PING
 
 if TYPE_CHECKING:
     from .engine import EngineServer
+    from .session import EngineSession
 
 
 class Sweeper:
@@ -43,26 +45,20 @@ class Sweeper:
         engine = self._engine
         self._handle = None
         now = engine.loop.time()
-        timeout = engine.ping_timeout
-        expired = []
-        lingering = []
+        expired: list[tuple[EngineSession, str]] = []
+        lingering: list[EngineSession] = []
         for session in engine.sessions.values():
-            if session.state:
-                # Closed, waiting for the GET that collects its close packet (see EngineSession).
-                if now >= session.deadline:
+            state = session.state
+            if now < state.wake_at:
+                continue  # the common case, kept to one comparison: nothing due for this one
+            for due in state.tick(now):
+                if due is Due.PING:
+                    session.push(PING)
+                elif due is Due.FORGET:
                     lingering.append(session)
-                continue
-            if session.pong_by:
-                if now >= session.pong_by:
-                    expired.append((session, "ping timeout"))
-                    continue
-            elif now >= session.ping_at:
-                # Counted from when the ping was due, not from this (possibly late) sweep, so a client
-                # never gets more than pingInterval + pingTimeout of silence.
-                session.pong_by = session.ping_at + timeout
-                session.push(PING)
-            if session.deadline and now >= session.deadline:
-                expired.append((session, "forced close"))
+                else:  # a close: the enum's value is the reason the layer above gets
+                    expired.append((session, due.value))
+        # Closing changes the session table: not while walking it.
         for session, reason in expired:
             session.close(reason)
         for session in lingering:

@@ -12,8 +12,9 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ..protocol import engineio as eio
+from ..protocol.session import UpgradeStep
 from .link import WsLink, raw_transport
-from .session import CLOSED, POLLING, PROBE_PONG, EngineSession, refuse_packet
+from .session import PROBE_PONG, EngineSession, refuse_packet
 from .types import Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ async def handle_websocket(
         if upgrading is None or not engine.config.allow_upgrades:
             await send({"type": "websocket.close", "code": 1008})
             return
-        if upgrading.transport != POLLING or upgrading.probe is not None:
+        if not upgrading.state.can_probe():
             # Already upgraded, or another WebSocket is probing: the reference accepts, then closes.
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": 1008})
@@ -53,6 +54,7 @@ async def handle_websocket(
 
     if upgrading is not None:
         upgrading.probe = link
+        upgrading.state.probe_opened(engine.loop.time())
         session: EngineSession | None = await _upgrade(engine, upgrading, link, receive)
     else:
         session = engine.open_session(scope, link)
@@ -60,7 +62,7 @@ async def handle_websocket(
         if session is not None:
             await _receive_loop(engine, session, receive)
     finally:
-        if session is not None and session.state != CLOSED:
+        if session is not None and not session.closed:
             session.close("transport close")
         link.close()
         await link.wait_closed()
@@ -73,7 +75,7 @@ async def _receive_loop(engine: EngineServer, session: EngineSession, receive: R
         if message["type"] != "websocket.receive":
             session.close("transport close")
             return
-        if session.state:
+        if not session.accepting:
             return
         data = message.get("text")
         if data is None:
@@ -93,26 +95,21 @@ async def _upgrade(
     engine: EngineServer, session: EngineSession, link: WsLink, receive: Receive
 ) -> EngineSession | None:
     """Run the probe exchange; the session on success, ``None`` (link closed) otherwise."""
-    timeout = engine.config.upgrade_timeout_ms / 1000
-    loop = engine.loop
-    deadline = loop.time() + timeout
-    probed = False
     try:
         while True:
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout_at(session.state.upgrade_by):
                     message = await receive()
             except TimeoutError:
                 engine.refused("upgrade of %s timed out", session.sid)
                 break
-            if message["type"] != "websocket.receive" or session.state:
+            if message["type"] != "websocket.receive" or not session.accepting:
                 break
-            data = message.get("text")
-            if data == "2probe" and not probed:
-                probed = True
+            step = session.state.probe_packet(message.get("text"))
+            if step is UpgradeStep.ANSWER_PROBE:
                 link.write([PROBE_PONG])
-                session.begin_upgrade(link)
-            elif data == "5" and probed:
+                session.begin_upgrade()
+            elif step is UpgradeStep.COMPLETE:
                 session.complete_upgrade(link)
                 return session
             else:
