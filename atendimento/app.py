@@ -7,7 +7,7 @@ as arguments, which is what lets the tests build the same app on a temporary dat
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
 from atendimento.config import Settings
 from atendimento.console import montar_console
+from atendimento.domain.eventos import PublicadorEventos
+from atendimento.domain.portas import VerificadorSenhas
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, montar_gateway
+from atendimento.gateway.portas import RegistroPresenca
+from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import app_metricas
@@ -126,20 +130,40 @@ def _engine_server(settings: Settings) -> Server:
     )
 
 
-def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Aplicacao:
-    """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up."""
+def criar_aplicacao(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    senhas: VerificadorSenhas | None = None,
+    tokens: ServicoTokens | None = None,
+    servico: ServicoAtendimento | None = None,
+    publicador: PublicadorEventos | None = None,
+    presenca: RegistroPresenca | None = None,
+    readiness: Sequence[VerificacaoProntidao] | None = None,
+    degradacao: Sequence[VerificacaoProntidao] = (),
+    limitador_login: LimitadorLogin | None = None,
+) -> Aplicacao:
+    """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up.
+
+    The keyword arguments replace one part each (None: built from ``settings``), so the tests build
+    this same app on their own database and swap only what they observe or break:
+    ``storage`` (a copy of the demo database; closed at shutdown like one built here), ``senhas``
+    (cheap argon2 parameters), ``tokens``, ``servico`` (the use cases; built on ``storage``
+    otherwise), ``publicador`` (where the domain's events go instead of the gateway: a recorder),
+    ``presenca`` (the presence registry, as the cluster's replaces the in-process one),
+    ``readiness`` (instead of the database check), ``degradacao`` (more checks that only degrade),
+    ``limitador_login``.
+    """
     storage = storage or Storage.from_settings(settings)
-    tokens = ServicoTokens.from_settings(settings)
-    servico = ServicoAtendimento(storage, senhas=senhas_padrao())
+    tokens = tokens or ServicoTokens.from_settings(settings)
     server = _engine_server(settings)
 
     on_startup: list[Callable[[], Awaitable[None]]] = []
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
     limiter_storage = None
-    presenca = None
     visualizando = None
-    readiness = [_database_check(storage)]
-    degradation: list[VerificacaoProntidao] = []
+    readiness = [_database_check(storage)] if readiness is None else list(readiness)
+    degradation: list[VerificacaoProntidao] = list(degradacao)
     cluster = None
 
     if settings.redis_url:
@@ -147,11 +171,18 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
 
         cluster = montar_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
-        presenca = cluster.presenca
+        presenca = presenca or cluster.presenca
         visualizando = cluster.visualizando
         degradation.append(cluster.verificacao_prontidao)
         on_startup.append(cluster.start)
         on_shutdown.append(cluster.stop)
+
+    # The gateway's publisher needs only its namespace, so it exists before the service that
+    # publishes through it, and the service before the gateway whose handlers call it.
+    publicador_gateway = Publicador(server.of(NAMESPACE))
+    servico = servico or ServicoAtendimento(
+        storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao()
+    )
 
     monitoramento = montar_monitoramento(
         server,
@@ -175,7 +206,7 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     on_shutdown.append(monitoramento.stop)
 
     gateway = montar_gateway(
-        server,
+        publicador_gateway,
         servico=servico,
         tokens=tokens,
         settings=settings,
@@ -184,12 +215,10 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         observador=monitoramento.metricas,
         visualizando=visualizando,
     )
-    # The service exists before the gateway that implements its publisher port.
-    servico.publicador = gateway.publicador
     on_shutdown.append(gateway.fechar)
     if cluster is not None:
         # Every socket hears when this instance's backplane degrades and when it is back.
-        cluster.canal.ao_mudar_disponibilidade(gateway.publicador.sistema_estado)
+        cluster.canal.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
 
     api = create_api(
         servico=servico,
@@ -198,7 +227,8 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         readiness=readiness,
         degradacao=degradation,
         settings=settings,
-        limitador_login=LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
+        limitador_login=limitador_login
+        or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
     api.mount("/metrics", app_metricas(server, NAMESPACE, monitoramento.metricas))
     monitoramento.instalar_na_api(api)
