@@ -15,22 +15,22 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
+from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, build_api
 from atendimento.config import Settings
-from atendimento.console import montar_console
+from atendimento.console import build_console
 from atendimento.domain.eventos import PublicadorEventos
 from atendimento.domain.portas import VerificadorSenhas
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import sessao
-from atendimento.gateway.namespace import NAMESPACE, Gateway, montar_gateway
+from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
-from atendimento.metricas import app_metricas
-from atendimento.monitoring.montagem import Monitoramento, montar_monitoramento
+from atendimento.metricas import build_metrics_app
+from atendimento.monitoring.montagem import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def recuperacao(settings: Settings) -> RecoveryConfig | None:
     )
 
 
-def _engine_server(settings: Settings) -> Server:
+def build_server(settings: Settings) -> Server:
     return Server(
         path=settings.socketio_path,
         cors_origins=settings.cors_origins,
@@ -130,7 +130,7 @@ def _engine_server(settings: Settings) -> Server:
     )
 
 
-def criar_aplicacao(
+def build_app(
     settings: Settings,
     *,
     storage: Storage | None = None,
@@ -156,7 +156,7 @@ def criar_aplicacao(
     """
     storage = storage or Storage.from_settings(settings)
     tokens = tokens or ServicoTokens.from_settings(settings)
-    server = _engine_server(settings)
+    server = build_server(settings)
 
     on_startup: list[Callable[[], Awaitable[None]]] = []
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
@@ -167,9 +167,9 @@ def criar_aplicacao(
     cluster = None
 
     if settings.redis_url:
-        from atendimento.cluster.montagem import montar_cluster
+        from atendimento.cluster.montagem import build_cluster
 
-        cluster = montar_cluster(server, settings)
+        cluster = build_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
         presenca = presenca or cluster.presenca
         visualizando = cluster.visualizando
@@ -184,7 +184,7 @@ def criar_aplicacao(
         storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao()
     )
 
-    monitoramento = montar_monitoramento(
+    monitoramento = build_monitoring(
         server,
         settings,
         namespace=NAMESPACE,
@@ -205,7 +205,7 @@ def criar_aplicacao(
     on_startup.append(monitoramento.start)
     on_shutdown.append(monitoramento.stop)
 
-    gateway = montar_gateway(
+    gateway = build_gateway(
         publicador_gateway,
         servico=servico,
         tokens=tokens,
@@ -220,7 +220,7 @@ def criar_aplicacao(
         # Every socket hears when this instance's backplane degrades and when it is back.
         cluster.canal.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
 
-    api = create_api(
+    api = build_api(
         servico=servico,
         tokens=tokens,
         presenca=gateway.presenca,
@@ -230,9 +230,9 @@ def criar_aplicacao(
         limitador_login=limitador_login
         or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
-    api.mount("/metrics", app_metricas(server, NAMESPACE, monitoramento.metricas))
+    api.mount("/metrics", build_metrics_app(server, NAMESPACE, monitoramento.metricas))
     monitoramento.instalar_na_api(api)
-    montar_console(api)
+    build_console(api)
     return Aplicacao(
         settings=settings,
         storage=storage,

@@ -1,6 +1,6 @@
 """FastAPI dependencies: the request's context, the caller's Identidade, and role checks.
 
-Nothing here is global: ``create_api`` puts one ``ContextoApi`` on ``app.state`` and every
+Nothing here is global: ``build_api`` puts one ``ContextoApi`` on ``app.state`` and every
 dependency reads it from the request, so two apps in one process (tests) never share state.
 """
 

@@ -1,4 +1,4 @@
-"""``create_api``: builds the REST application from its collaborators, with no module globals."""
+"""``build_api``: builds the REST application from its collaborators, with no module globals."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from atendimento.identity.tokens import ServicoTokens
 MAX_CORPO_BYTES = 64 * 1024
 
 
-def create_api(
+def build_api(
     *,
     servico: ServicoAtendimento,
     tokens: ServicoTokens,

@@ -53,7 +53,7 @@ async def encerrar(tarefas: list[asyncio.Task[None]], prazo_s: float = 5.0) -> N
         log.error("tasks did not stop: %s", sorted(t.get_name() for t in pendentes))
 
 
-def criar_cliente(url: str, *, timeout_s: float = 2.0) -> Redis:
+def build_redis_client(url: str, *, timeout_s: float = 2.0) -> Redis:
     """A redis.asyncio client for ``url`` with bounded timeouts and no automatic retries (see above)."""
     return Redis.from_url(
         url,

@@ -1,11 +1,11 @@
-"""``montar_cluster``: what the composition root calls when ``settings.redis_url`` is set.
+"""``build_cluster``: what the composition root calls when ``settings.redis_url`` is set.
 
-Call it right after building the engine ``Server`` and before ``montar_gateway``, so that every
+Call it right after building the engine ``Server`` and before ``build_gateway``, so that every
 namespace gets the Redis adapter; then pass ``limiter_storage`` and ``presenca`` to the gateway (and
 the storage to the login throttle), add ``verificacao_prontidao`` to /ready, and run ``start`` at
 ASGI start-up and ``stop`` at shutdown (docs/cluster.md, "Wiring").
 
-Nothing connects in ``montar_cluster``; ``start`` does, and a Redis that is down at start-up does not
+Nothing connects in ``build_cluster``; ``start`` does, and a Redis that is down at start-up does not
 stop the instance: it serves its own sockets, reports not ready, and joins the cluster when Redis
 answers.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.cluster.canal import CanalRedis, build_redis_client
 from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
 from atendimento.cluster.recuperacao import RecuperacaoRedis
@@ -96,7 +96,7 @@ class Cluster:
         return "redis", False, f"degraded: {self.canal.estado().get('erro')}"
 
 
-def montar_cluster(
+def build_cluster(
     server: Server,
     settings: Settings,
     *,
@@ -110,9 +110,9 @@ def montar_cluster(
     ``batimento_s`` and the prefixes are for tests; production keeps the documented defaults.
     """
     if not settings.redis_url:
-        raise ValueError("montar_cluster needs settings.redis_url")
+        raise ValueError("build_cluster needs settings.redis_url")
     instancia = instancia or novo_id_instancia()
-    canal_redis = CanalRedis(criar_cliente(settings.redis_url))
+    canal_redis = CanalRedis(build_redis_client(settings.redis_url))
     recuperacao = None
     if isinstance(server.recovery, MemoryRecoveryStore):
         # Sessions saved here can then be recovered by a reconnect that lands on another instance.

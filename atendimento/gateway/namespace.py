@@ -39,7 +39,7 @@ class Gateway:
         await self.visualizando.fechar()
 
 
-def montar_gateway(
+def build_gateway(
     publicador: Publicador,
     *,
     servico: ServicoDoGateway,

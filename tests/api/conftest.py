@@ -1,4 +1,4 @@
-"""Fixtures: the product built by the composition root (``criar_aplicacao``) on a copy of the demo
+"""Fixtures: the product built by the composition root (``build_app``) on a copy of the demo
 database, its HTTP side called in-process; events recorded instead of published to sockets.
 
 The databases come from the shared fixtures of ``tests/conftest.py`` (``demo_sqlite``, ``demo_pg``,
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from atendimento.api import LimitadorLogin, VerificacaoProntidao
-from atendimento.app import criar_aplicacao
+from atendimento.app import build_app
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.passwords import Senhas
@@ -41,7 +41,7 @@ def _usuarios(resumo: ResumoDemo) -> dict[str, dict[str, Any]]:
 
 
 async def _fabrica(banco: Any, tmp_path: Path, senhas: Senhas) -> AsyncIterator[FabricaAmbiente]:
-    """Builds the app over ``banco`` (a BancoDemo); the options are the parts of ``criar_aplicacao``
+    """Builds the app over ``banco`` (a BancoDemo); the options are the parts of ``build_app``
     a test swaps. Events go to ``banco.publicador`` (a recorder) unless ``servico`` has its own."""
     clientes: list[httpx.AsyncClient] = []
 
@@ -58,7 +58,7 @@ async def _fabrica(banco: Any, tmp_path: Path, senhas: Senhas) -> AsyncIterator[
         tokens = tokens or ServicoTokens(["HS256"], SEGREDO, None, 5, 3600)
         presenca = presenca or PresencaFixa()
         settings = settings or Settings(data_dir=tmp_path, jwt_secret=SEGREDO)  # type: ignore[call-arg]
-        aplicacao = criar_aplicacao(
+        aplicacao = build_app(
             settings,
             storage=banco.storage,
             senhas=senhas,

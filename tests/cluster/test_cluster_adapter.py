@@ -20,7 +20,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.cluster.canal import CanalRedis, build_redis_client
 from atendimento.cluster.mensagens import canal as canal_de
 from atendimento.engine import EVERYONE, Namespace, Server, Socket, Target
 from atendimento.engine import adapter as engine_adapter
@@ -59,7 +59,7 @@ class Dupla:
 async def _instancia(
     redis_url: str, namespace: str, nome: str, pilha: contextlib.AsyncExitStack
 ) -> Instancia:
-    canal = CanalRedis(criar_cliente(redis_url))
+    canal = CanalRedis(build_redis_client(redis_url))
     server = Server(
         adapter_factory=partial(AdaptadorRedis, canal_redis=canal, instancia=nome), ping_interval_ms=2000
     )

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from atendimento.cluster.montagem import Cluster, montar_cluster
+from atendimento.cluster.montagem import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
 from atendimento.gateway.limites import LimiteDigitando
@@ -61,7 +61,7 @@ def _prometheus_nao_compartilhadas() -> float:
 async def _no(redis: RedisProprio, nome: str, pilha: contextlib.AsyncExitStack, esperar: bool = True) -> No:
     server = Server(ping_interval_ms=2000)
     settings = Settings(redis_url=redis.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = montar_cluster(server, settings, instancia=nome, batimento_s=0.2)
+    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2)
     cluster.espera_inicial_s = 5 if esperar else 0.2
     ns = server.of(NS)
 

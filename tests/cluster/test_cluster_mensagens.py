@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.cluster.canal import CanalRedis, build_redis_client
 from atendimento.cluster.mensagens import (
     TAMANHO_MAXIMO,
     Broadcast,
@@ -145,7 +145,7 @@ def _prometheus(motivo: str) -> float:
 async def instancia(redis_url: str) -> AsyncIterator[tuple[Server, str, Redis, str]]:
     """One engine server with the Redis adapter on a namespace of its own, and a raw Redis client."""
     namespace = f"/teste-{uuid.uuid4().hex[:10]}"
-    canal_redis = CanalRedis(criar_cliente(redis_url))
+    canal_redis = CanalRedis(build_redis_client(redis_url))
     server = Server(adapter_factory=partial(AdaptadorRedis, canal_redis=canal_redis, instancia="instancia-a"))
     ns = server.of(namespace)
 

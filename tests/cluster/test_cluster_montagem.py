@@ -1,12 +1,12 @@
-"""``montar_cluster`` as the composition root (atendimento/app.py) uses it, and /ready through the API."""
+"""``build_cluster`` as the composition root (atendimento/app.py) uses it, and /ready through the API."""
 
 from __future__ import annotations
 
 import httpx
 
-from atendimento.app import criar_aplicacao
+from atendimento.app import build_app
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.montagem import montar_cluster
+from atendimento.cluster.montagem import build_cluster
 from atendimento.cluster.presenca import PresencaCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
@@ -18,8 +18,8 @@ SEGREDO = "segredo-dos-testes-de-cluster-com-mais-de-32-bytes"
 
 def test_todo_namespace_recebe_o_adaptador_redis(redis_url: str) -> None:
     server = Server()
-    antes = server.of("/")  # made before montar_cluster, like the main namespace always is
-    cluster = montar_cluster(server, Settings(redis_url=redis_url), instancia="i-1")  # type: ignore[call-arg]
+    antes = server.of("/")  # made before build_cluster, like the main namespace always is
+    cluster = build_cluster(server, Settings(redis_url=redis_url), instancia="i-1")  # type: ignore[call-arg]
     depois = server.of("/outro")
     for ns in (antes, depois):
         assert isinstance(ns.adapter, AdaptadorRedis)
@@ -30,7 +30,7 @@ def test_todo_namespace_recebe_o_adaptador_redis(redis_url: str) -> None:
 
 async def test_aplicacao_com_redis_e_o_ready(sqlite_settings: Settings, redis_proprio: RedisProprio) -> None:
     settings = sqlite_settings.model_copy(update={"redis_url": redis_proprio.url, "jwt_secret": SEGREDO})
-    aplicacao = criar_aplicacao(settings)
+    aplicacao = build_app(settings)
     assert isinstance(aplicacao.gateway.presenca, PresencaCluster)
     assert isinstance(aplicacao.server.of("/atendimento").adapter, AdaptadorRedis)
     await aplicacao.startup()

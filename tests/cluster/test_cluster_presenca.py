@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from atendimento.cluster.canal import CanalRedis, criar_cliente
+from atendimento.cluster.canal import CanalRedis, build_redis_client
 from atendimento.cluster.presenca import PresencaCluster
 from atendimento.gateway.presenca import Atendente
 
@@ -43,7 +43,7 @@ async def instancias(redis_url: str, limpar_prefixo: str) -> AsyncIterator[Fabri
     criadas: list[tuple[PresencaCluster, CanalRedis]] = []
 
     async def criar() -> tuple[PresencaCluster, Ouvinte]:
-        canal = CanalRedis(criar_cliente(redis_url))
+        canal = CanalRedis(build_redis_client(redis_url))
         presenca = PresencaCluster(
             canal, f"inst-{len(criadas)}", grace_seconds=GRACA, batimento_s=BATIMENTO, prefixo=limpar_prefixo
         )

@@ -24,7 +24,7 @@ from apoio_proxy import ProxyTcp, proxy_para
 from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.mensagens import MensagemInvalida, decodificar
-from atendimento.cluster.montagem import Cluster, montar_cluster
+from atendimento.cluster.montagem import Cluster, build_cluster
 from atendimento.cluster.recuperacao import RecuperacaoRedis, canal_respostas
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
@@ -53,7 +53,7 @@ async def _no(redis_proprio: RedisProprio, nome: str, config: RecoveryConfig) ->
     pilha = contextlib.AsyncExitStack()
     server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=config)
     settings = Settings(redis_url=redis_proprio.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = montar_cluster(server, settings, instancia=nome, batimento_s=0.2)
+    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2)
     ns = server.of(NS)
     conectados: list[tuple[str, bool]] = []
 

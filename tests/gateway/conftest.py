@@ -1,7 +1,7 @@
 """The whole product on a real port, for the gateway's integration tests.
 
 ``subir`` builds what ``atendimento serve`` runs, through the same composition root
-(``criar_aplicacao``: engine, gateway, REST API, metrics, CORS, readiness) on a copy of the demo SQLite
+(``build_app``: engine, gateway, REST API, metrics, CORS, readiness) on a copy of the demo SQLite
 database, served by uvicorn with the engine's WebSocket protocol class. Uvicorn runs as a task
 on the test's own event loop (not in a thread), so a test can look at the gateway's objects (presence,
 rooms) directly, and the clients (the real socket.io-client in node, python-socketio) are the only
@@ -20,7 +20,7 @@ import pytest
 from apoio_node import garantir_node_modules
 from apoio_rede import servir_uvicorn
 
-from atendimento.app import criar_aplicacao
+from atendimento.app import build_app
 from atendimento.config import Settings
 from atendimento.gateway.presenca import RegistroPresenca
 from atendimento.identity.passwords import Senhas
@@ -48,9 +48,7 @@ async def subir(demo_sqlite: Any, tmp_path: Path, senhas_rapidas: Senhas) -> Asy
         }
         valores.update(ajustes)
         settings = Settings(**valores)
-        aplicacao = criar_aplicacao(
-            settings, storage=demo_sqlite.storage, senhas=senhas_rapidas, presenca=presenca
-        )
+        aplicacao = build_app(settings, storage=demo_sqlite.storage, senhas=senhas_rapidas, presenca=presenca)
         await aplicacao.startup()
         pilha.push_async_callback(aplicacao.shutdown)
         url = await pilha.enter_async_context(servir_uvicorn(aplicacao.asgi))
