@@ -30,7 +30,7 @@ from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
-from atendimento.monitoring.montagem import Monitoramento, build_monitoring
+from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def build_app(
     cluster = None
 
     if settings.redis_url:
-        from atendimento.cluster.montagem import build_cluster
+        from atendimento.cluster.wiring import build_cluster
 
         cluster = build_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
@@ -191,13 +191,13 @@ def build_app(
         descrever=_descrever_socket,
         empresa_de=_empresa_do_socket,
         server_id=None if cluster is None else cluster.instancia,
-        redis_ok=None if cluster is None else (lambda: cluster.canal.disponivel),
+        redis_ok=None if cluster is None else (lambda: cluster.link.disponivel),
     )
     if cluster is not None and monitoramento.admin is not None:
         # The Admin UI's first list of sockets holds every instance's (a request over Redis).
         from atendimento.cluster.consulta import ConsultaSockets
 
-        consulta = ConsultaSockets(cluster.canal, cluster.instancia, monitoramento.admin.sockets_locais)
+        consulta = ConsultaSockets(cluster.link, cluster.instancia, monitoramento.admin.sockets_locais)
         monitoramento.admin.listar_remotos = consulta.listar
     store = server.recovery
     if isinstance(store, MemoryRecoveryStore):
@@ -218,7 +218,7 @@ def build_app(
     on_shutdown.append(gateway.fechar)
     if cluster is not None:
         # Every socket hears when this instance's backplane degrades and when it is back.
-        cluster.canal.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
+        cluster.link.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
 
     api = build_api(
         servico=servico,

@@ -11,9 +11,9 @@ from atendimento.engine import Namespace, Socket
 from atendimento.gateway.conexao import Conexoes
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
-from atendimento.gateway.limites import LimiteDigitando, LimitesEventos
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.rate_limits import LimiteDigitando, LimitesEventos
 from atendimento.gateway.renovacao import Renovacao
 from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando

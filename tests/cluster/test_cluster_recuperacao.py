@@ -19,7 +19,7 @@ from apoio_node import garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
 from gateway.clientes_node import ClientesRecuperacao
 
-from atendimento.cluster.montagem import Cluster, build_cluster
+from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
 from atendimento.engine.recovery import RecoveryConfig

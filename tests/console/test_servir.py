@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from atendimento.api.errors import registrar_handlers
+from atendimento.api.error_responses import registrar_handlers
 from atendimento.console import build_console
 from atendimento.console.servir import CSP
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import Atendente, PresencaLocal
+from atendimento.gateway.rate_limits import LimiteDigitando
 
 ANA = Atendente("e1", "ana", "Ana")
 BRUNO = Atendente("e1", "bruno", "Bruno")

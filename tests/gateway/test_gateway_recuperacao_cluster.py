@@ -18,7 +18,7 @@ import pytest
 from apoio_proxy import ProxyTcp, proxy_para
 from cluster.apoio_cluster import RedisProprio, ate
 
-from atendimento.cluster.montagem import build_cluster
+from atendimento.cluster.wiring import build_cluster
 from atendimento.config import Settings
 
 from .apoio_gateway import Produto

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from atendimento.config import SettingsError, load_settings
-from atendimento.gateway.limites import DESCONHECIDO, LimitesEventos
+from atendimento.gateway.rate_limits import DESCONHECIDO, LimitesEventos
 
 
 async def test_um_evento_novo_tem_o_limite_padrao() -> None:
