@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 import uvloop
 from benchlib import dump, log, machine
-from mensagens_latency import banco_postgres
+from pg_database import banco_postgres
 
 from atendimento.app import build_app
 from atendimento.config import Settings
