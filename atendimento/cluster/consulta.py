@@ -27,14 +27,14 @@ from atendimento.cluster.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
-CANAL_PEDIDO = f"{PREFIXO}:admin:pedido"
+REQUEST_CHANNEL = f"{PREFIXO}:admin:pedido"
 PRAZO_S = 1.0
 VERSAO = 1
 
 Listar = Callable[[], list[dict[str, Any]]]
 
 
-def canal_resposta(instancia: str) -> str:
+def reply_channel(instancia: str) -> str:
     return f"{PREFIXO}:admin:resposta:{instancia}"
 
 
@@ -47,8 +47,8 @@ class ConsultaSockets:
         self._listar = listar_locais
         self._prazo = prazo_s
         self._pendentes: dict[str, tuple[asyncio.Queue[list[dict[str, Any]]], set[str]]] = {}
-        link.assinar(CANAL_PEDIDO, self._pedido)
-        link.assinar(canal_resposta(instancia), self._resposta)
+        link.assinar(REQUEST_CHANNEL, self._pedido)
+        link.assinar(reply_channel(instancia), self._resposta)
 
     async def listar(self) -> list[dict[str, Any]]:
         """The sockets of every other instance that answers within the deadline."""
@@ -56,7 +56,7 @@ class ConsultaSockets:
             return []
         try:
             ((_, inscritos),) = await asyncio.wait_for(
-                self._link.cliente.pubsub_numsub(CANAL_PEDIDO), self._prazo
+                self._link.cliente.pubsub_numsub(REQUEST_CHANNEL), self._prazo
             )
         except (RedisError, OSError, TimeoutError, ValueError) as exc:
             log.warning("cluster: counting the instances failed: %r", exc)
@@ -70,7 +70,7 @@ class ConsultaSockets:
         sockets: list[dict[str, Any]] = []
         try:
             corpo = {"v": VERSAO, "id": pedido, "de": self._instancia}
-            if not self._link.publicar(CANAL_PEDIDO, json.dumps(corpo).encode()):
+            if not self._link.publicar(REQUEST_CHANNEL, json.dumps(corpo).encode()):
                 return []
             async with asyncio.timeout(self._prazo):
                 for _ in range(esperadas):
@@ -90,7 +90,7 @@ class ConsultaSockets:
         if mensagem is None or mensagem["de"] == self._instancia:
             return
         resposta = {"v": VERSAO, "id": mensagem["id"], "de": self._instancia, "sockets": self._listar()}
-        self._link.publicar(canal_resposta(mensagem["de"]), json.dumps(resposta).encode())
+        self._link.publicar(reply_channel(mensagem["de"]), json.dumps(resposta).encode())
 
     def _resposta(self, dados: bytes) -> None:
         mensagem = _ler(dados)

@@ -69,7 +69,7 @@ PRAZO_S = 2.0
 _MAX_RESPOSTA = 16 * 1024 * 1024
 
 
-def canal_respostas(instancia: str) -> str:
+def reply_channel(instancia: str) -> str:
     """Where an instance gets the answers to its hand-over requests."""
     return f"{PREFIXO}:instancia:{instancia}:recuperacao"
 
@@ -143,7 +143,7 @@ class RecuperacaoRedis:
         self.entregues = 0  # sessions this instance handed over
         self.recebidas = 0  # sessions it took over
         self.falhas = 0  # hand-overs asked for that ended in a fresh connection
-        link.assinar(canal_respostas(instancia), self._resposta)
+        link.assinar(reply_channel(instancia), self._resposta)
 
     # --- the engine's RecoveryStore ----------------------------------------------------------------
 
@@ -328,4 +328,4 @@ class RecuperacaoRedis:
         else:
             if corpo["ok"]:
                 self.entregues += 1
-        self.link.publicar(canal_respostas(mensagem.instance), dados)
+        self.link.publicar(reply_channel(mensagem.instance), dados)

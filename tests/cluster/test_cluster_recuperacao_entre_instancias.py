@@ -24,7 +24,7 @@ from apoio_proxy import ProxyTcp, proxy_para
 from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.envelopes import InvalidEnvelope, decodificar
-from atendimento.cluster.recuperacao import RecuperacaoRedis, canal_respostas
+from atendimento.cluster.recuperacao import RecuperacaoRedis, reply_channel
 from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
@@ -321,7 +321,7 @@ async def test_malformed_hand_over_messages_are_dropped(montagem: Montagem) -> N
         b'{"pedido": 3, "ok": true}',
         json.dumps({"pedido": "p", "ok": "sim"}).encode(),
     ):
-        b.cluster.link.publicar(canal_respostas("no-b"), lixo)
+        b.cluster.link.publicar(reply_channel("no-b"), lixo)
     await asyncio.sleep(0.2)
     assert b.cluster.disponivel  # the subscription went on
 
