@@ -7,7 +7,7 @@ as arguments, which is what lets the tests build the same app on a temporary dat
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,18 +15,22 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, create_api
+from atendimento.api import LimitadorLogin, PoliticaLogin, VerificacaoProntidao, build_api
 from atendimento.config import Settings
-from atendimento.console import montar_console
+from atendimento.console import build_console
+from atendimento.domain.eventos import PublicadorEventos
+from atendimento.domain.portas import VerificadorSenhas
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import sessao
-from atendimento.gateway.namespace import NAMESPACE, Gateway, montar_gateway
+from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
+from atendimento.gateway.portas import RegistroPresenca
+from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
-from atendimento.metricas import app_metricas
-from atendimento.monitoring.montagem import Monitoramento, montar_monitoramento
+from atendimento.metricas import build_metrics_app
+from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
 
 log = logging.getLogger(__name__)
@@ -108,7 +112,7 @@ def recuperacao(settings: Settings) -> RecoveryConfig | None:
     )
 
 
-def _engine_server(settings: Settings) -> Server:
+def build_server(settings: Settings) -> Server:
     return Server(
         path=settings.socketio_path,
         cors_origins=settings.cors_origins,
@@ -126,47 +130,74 @@ def _engine_server(settings: Settings) -> Server:
     )
 
 
-def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Aplicacao:
-    """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up."""
+def build_app(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    senhas: VerificadorSenhas | None = None,
+    tokens: ServicoTokens | None = None,
+    servico: ServicoAtendimento | None = None,
+    publicador: PublicadorEventos | None = None,
+    presenca: RegistroPresenca | None = None,
+    readiness: Sequence[VerificacaoProntidao] | None = None,
+    degradacao: Sequence[VerificacaoProntidao] = (),
+    limitador_login: LimitadorLogin | None = None,
+) -> Aplicacao:
+    """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up.
+
+    The keyword arguments replace one part each (None: built from ``settings``), so the tests build
+    this same app on their own database and swap only what they observe or break:
+    ``storage`` (a copy of the demo database; closed at shutdown like one built here), ``senhas``
+    (cheap argon2 parameters), ``tokens``, ``servico`` (the use cases; built on ``storage``
+    otherwise), ``publicador`` (where the domain's events go instead of the gateway: a recorder),
+    ``presenca`` (the presence registry, as the cluster's replaces the in-process one),
+    ``readiness`` (instead of the database check), ``degradacao`` (more checks that only degrade),
+    ``limitador_login``.
+    """
     storage = storage or Storage.from_settings(settings)
-    tokens = ServicoTokens.from_settings(settings)
-    servico = ServicoAtendimento(storage, senhas=senhas_padrao())
-    server = _engine_server(settings)
+    tokens = tokens or ServicoTokens.from_settings(settings)
+    server = build_server(settings)
 
     on_startup: list[Callable[[], Awaitable[None]]] = []
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
     limiter_storage = None
-    presenca = None
     visualizando = None
-    readiness = [_database_check(storage)]
-    degradation: list[VerificacaoProntidao] = []
+    readiness = [_database_check(storage)] if readiness is None else list(readiness)
+    degradation: list[VerificacaoProntidao] = list(degradacao)
     cluster = None
 
     if settings.redis_url:
-        from atendimento.cluster.montagem import montar_cluster
+        from atendimento.cluster.wiring import build_cluster
 
-        cluster = montar_cluster(server, settings)
+        cluster = build_cluster(server, settings)
         limiter_storage = cluster.limiter_storage
-        presenca = cluster.presenca
+        presenca = presenca or cluster.presenca
         visualizando = cluster.visualizando
         degradation.append(cluster.verificacao_prontidao)
         on_startup.append(cluster.start)
         on_shutdown.append(cluster.stop)
 
-    monitoramento = montar_monitoramento(
+    # The gateway's publisher needs only its namespace, so it exists before the service that
+    # publishes through it, and the service before the gateway whose handlers call it.
+    publicador_gateway = Publicador(server.of(NAMESPACE))
+    servico = servico or ServicoAtendimento(
+        storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao()
+    )
+
+    monitoramento = build_monitoring(
         server,
         settings,
         namespace=NAMESPACE,
         descrever=_descrever_socket,
         empresa_de=_empresa_do_socket,
         server_id=None if cluster is None else cluster.instancia,
-        redis_ok=None if cluster is None else (lambda: cluster.canal.disponivel),
+        redis_ok=None if cluster is None else (lambda: cluster.link.disponivel),
     )
     if cluster is not None and monitoramento.admin is not None:
         # The Admin UI's first list of sockets holds every instance's (a request over Redis).
         from atendimento.cluster.consulta import ConsultaSockets
 
-        consulta = ConsultaSockets(cluster.canal, cluster.instancia, monitoramento.admin.sockets_locais)
+        consulta = ConsultaSockets(cluster.link, cluster.instancia, monitoramento.admin.sockets_locais)
         monitoramento.admin.listar_remotos = consulta.listar
     store = server.recovery
     if isinstance(store, MemoryRecoveryStore):
@@ -174,8 +205,8 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
     on_startup.append(monitoramento.start)
     on_shutdown.append(monitoramento.stop)
 
-    gateway = montar_gateway(
-        server,
+    gateway = build_gateway(
+        publicador_gateway,
         servico=servico,
         tokens=tokens,
         settings=settings,
@@ -184,25 +215,24 @@ def criar_aplicacao(settings: Settings, *, storage: Storage | None = None) -> Ap
         observador=monitoramento.metricas,
         visualizando=visualizando,
     )
-    # The service exists before the gateway that implements its publisher port.
-    servico.publicador = gateway.publicador
     on_shutdown.append(gateway.fechar)
     if cluster is not None:
         # Every socket hears when this instance's backplane degrades and when it is back.
-        cluster.canal.ao_mudar_disponibilidade(gateway.publicador.sistema_estado)
+        cluster.link.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
 
-    api = create_api(
+    api = build_api(
         servico=servico,
         tokens=tokens,
         presenca=gateway.presenca,
         readiness=readiness,
         degradacao=degradation,
         settings=settings,
-        limitador_login=LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
+        limitador_login=limitador_login
+        or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
     )
-    api.mount("/metrics", app_metricas(server, NAMESPACE, monitoramento.metricas))
+    api.mount("/metrics", build_metrics_app(server, NAMESPACE, monitoramento.metricas))
     monitoramento.instalar_na_api(api)
-    montar_console(api)
+    build_console(api)
     return Aplicacao(
         settings=settings,
         storage=storage,

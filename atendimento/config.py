@@ -92,14 +92,14 @@ class Settings(BaseSettings):
     refusal_log_interval_seconds: float = Field(10.0, gt=0)
     presence_grace_seconds: float = Field(3.0, ge=0, le=5)
     # Fairness (issue 10): per socket, events in flight or queued, and refusals before a disconnect;
-    # per-event rate limits over the defaults in gateway/limites.py ("*" any event, "?" unknown ones);
+    # per-event rate limits over the defaults in gateway/rate_limits.py ("*" any event, "?" unknown ones);
     # client events of one tenant handled at once (they share the database pool with everyone).
     event_queue_per_socket: int = Field(16, ge=1, le=1000)
     event_overflow_disconnect: int = Field(64, ge=0)
     event_rate_limits: Annotated[dict[str, str], NoDecode] = {}
     event_rate_limits_tenant: Annotated[dict[str, str], NoDecode] = {}
     events_per_tenant_at_once: int = Field(4, ge=1, le=1000)
-    # Login throttling (api/limites.py): per account, free failures then a lock-out that doubles with
+    # Login throttling (api/login_throttle.py): per account, free failures then a lock-out that doubles with
     # each further failure up to the maximum; per address (IPv6 by /64), failures and all attempts a
     # minute (successful logins give their failure slot back: a call centre behind one NAT).
     login_free_failures: int = Field(5, ge=1, le=100)

@@ -44,7 +44,7 @@ class _Processo(Collector):
         yield from REGISTRY.collect()
 
 
-def app_metricas(server: Server, namespace: str, *coletores: Collector) -> ASGIApp:
+def build_metrics_app(server: Server, namespace: str, *coletores: Collector) -> ASGIApp:
     """``namespace``: the gateway's, whose sockets the gauge counts (the composition root knows it).
     ``coletores``: more of this app's own (the per-tenant series of monitoring/metricas_empresa.py)."""
     registry = CollectorRegistry(auto_describe=False)

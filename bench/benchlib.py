@@ -117,6 +117,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    leituras = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            leituras[pid] = cpu_seconds(pid)
+    return leituras
+
+
+def cpu_delta(antes: dict[int, float], depois: dict[int, float]) -> tuple[float, int]:
+    """CPU spent by the processes alive at both readings, and how many of the first ones ended."""
+    comuns = antes.keys() & depois.keys()
+    return sum(depois[p] - antes[p] for p in comuns), len(antes) - len(comuns)
+
+
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/cluster_fanout.py [--clients 1000] [--events 100] [--redis-url redis://127.0.0.1:6379/0]
         [--json out.json]
 
-Two processes of bench/gateway_server.py (the real app, ``criar_aplicacao``, which wires
+Two processes of bench/gateway_server.py (the real app, ``build_app``, which wires
 atendimento/cluster when ``ATENDIMENTO_REDIS_URL`` is set) on one temporary SQLite database and one
 Redis, with the same JWT secret. N raw Engine.IO clients (bench/clients.js) connect as N generated
 atendentes of Empresa Demo, alternately to instance A and instance B, so each holds N/2. The broadcast

@@ -3,7 +3,7 @@
     .venv/bin/python bench/flood_fairness.py [--duration 15] [--rest-rate 20] [--json out.json]
         [--server-repo PATH]     # serve another checkout's code (e.g. main, for "before")
 
-The server is the product (bench/gateway_server.py serve: ``criar_aplicacao``, uvicorn, engine
+The server is the product (bench/gateway_server.py serve: ``build_app``, uvicorn, engine
 WebSocket protocol, uvloop) on a fresh SQLite file with the demo data. Per scenario:
 
 * the innocent: ``carla@outra.local`` (Outra Empresa) sends ``GET /atendimento/tickets`` open-loop

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gateway_fanout.py [--clients 1000] [--events 100] [--json out.json]
 
-Ours: the real application (``criar_aplicacao`` on a temporary SQLite with the demo data and N
+Ours: the real application (``build_app`` on a temporary SQLite with the demo data and N
 generated atendentes of Empresa Demo), served by bench/gateway_server.py as ``atendimento serve``
 serves it. N raw Engine.IO v4 WebSocket clients (bench/clients.js, node) connect to /atendimento with
 tokens minted by the app's ``ServicoTokens``, so they go through the gateway's real handshake, rooms

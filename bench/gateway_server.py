@@ -1,4 +1,4 @@
-"""The real application (``criar_aplicacao``) plus bench-only routes, for benchmarks through the gateway.
+"""The real application (``build_app``) plus bench-only routes, for benchmarks through the gateway.
 
     # once per database: migrate, demo data, N generated atendentes of Empresa Demo (prints JSON)
     .venv/bin/python bench/gateway_server.py prepare --atendentes 1000
@@ -37,7 +37,7 @@ from urllib.parse import parse_qs
 import uvicorn
 from sqlalchemy import insert, select
 
-from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.app import Aplicacao, build_app
 from atendimento.config import load_settings
 from atendimento.domain.entidades import TicketDados, agora, novo_id
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
@@ -166,7 +166,7 @@ def asgi_com_bench(aplicacao: Aplicacao) -> Any:
 
 def servir(port: int) -> None:
     settings = load_settings()
-    aplicacao = criar_aplicacao(settings)
+    aplicacao = build_app(settings)
     config = uvicorn.Config(
         asgi_com_bench(aplicacao),
         host="127.0.0.1",

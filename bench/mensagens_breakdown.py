@@ -38,9 +38,9 @@ from typing import Any
 import httpx
 import uvloop
 from benchlib import dump, log, machine
-from mensagens_latency import banco_postgres
+from pg_database import banco_postgres
 
-from atendimento.app import criar_aplicacao
+from atendimento.app import build_app
 from atendimento.config import Settings
 from atendimento.domain.entidades import agora, novo_id
 from atendimento.storage.banco import Storage
@@ -210,7 +210,7 @@ async def rodar(db: str, n: int) -> list[dict[str, Any]]:
             settings = Settings(  # type: ignore[call-arg]
                 database_url=app_url, database_admin_url=admin_url, data_dir=Path(tmp), jwt_secret=SECRET
             )
-            aplicacao = criar_aplicacao(settings)
+            aplicacao = build_app(settings)
             await aplicacao.startup()
             try:
                 servico = aplicacao.servico

@@ -10,7 +10,7 @@ httptools), on the demo data:
   i.e. ``carregar_demo(settings)``);
 * PostgreSQL: a fresh database created as ``postgres`` on 127.0.0.1:5432, migrated with
   ``upgrade_urls(admin_url, app_url)`` (the app connects as ``atendimento_app``, under RLS), the demo
-  data loaded as the owner; dropped at the end (``--keep`` keeps it).
+  data loaded as the owner; dropped at the end (``--keep`` keeps it): bench/pg_database.py.
 
 The driver (this process, one asyncio loop on uvloop) opens ``--sockets`` raw Engine.IO v4 WebSocket
 clients (aiohttp) on /atendimento as internal users of Empresa Demo, each joins the ticket's room with
@@ -27,34 +27,29 @@ is not counted.
 
 ``--profile`` samples the server with py-spy (``PYSPY``, default ``py-spy`` on PATH; ``record --gil``,
 so only samples of a thread holding the GIL count: Python and C code run by it, not waits) during the
-measured phase and prints the top functions (bench/pyspy_top.py).
+measured phase (bench/pyspy_record.py) and prints the top functions (bench/pyspy_top.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import uvloop
 from benchlib import (
     REPO,
-    WORK,
     app_env,
+    cpu_by_pid,
+    cpu_delta,
     cpu_seconds,
     dump,
     free_port,
@@ -64,13 +59,14 @@ from benchlib import (
     prepare_app,
     server_process,
 )
+from pg_database import backends_pg, banco_postgres
+from pyspy_record import iniciar_perfil, terminar_perfil
 
 from atendimento.identity.tokens import ServicoTokens
 
 NAMESPACE = "/atendimento"
 CONTEUDO = re.compile(r'"conteudo":"bench (\d+)"')
 EVENTO = f'42{NAMESPACE},["mensagem:nova",'
-PG_SERVER = os.environ.get("ATENDIMENTO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 WARMUP_S = 2.0
 
 
@@ -82,65 +78,6 @@ class Medidas:
     status: dict[int, int] = field(default_factory=dict)
     received: list[tuple[int, float]] = field(default_factory=list)  # (seq, perf_counter)
     errors: list[str] = field(default_factory=list)
-
-
-# --- database -----------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def banco_postgres(keep: bool) -> Any:
-    from atendimento.storage.banco import Storage
-    from atendimento.storage.demo import carregar_demo
-    from atendimento.storage.migracoes import upgrade_urls
-
-    nome = f"atendimento_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=10)
-    try:
-        await conn.execute(f"CREATE DATABASE {nome}")
-    finally:
-        await conn.close()
-    admin_url = f"{PG_SERVER}/{nome}"
-    app_url = admin_url.replace("://postgres@", "://atendimento_app@", 1)
-    try:
-        await upgrade_urls(admin_url, app_url)
-        storage = Storage(admin_url)
-        try:
-            resumo = await carregar_demo(storage)
-        finally:
-            await storage.close()
-        yield admin_url, app_url, nome, resumo
-    finally:
-        if not keep:
-            conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=10)
-            try:
-                await conn.execute(f"DROP DATABASE IF EXISTS {nome} WITH (FORCE)")
-            finally:
-                await conn.close()
-
-
-async def backends_pg(nome: str) -> list[int]:
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=10)
-    try:
-        rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", nome
-        )
-    finally:
-        await conn.close()
-    return [r["pid"] for r in rows]
-
-
-def cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    leituras = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            leituras[pid] = cpu_seconds(pid)
-    return leituras
-
-
-def cpu_delta(antes: dict[int, float], depois: dict[int, float]) -> tuple[float, int]:
-    """CPU spent by the processes alive at both readings, and how many of the first ones ended."""
-    comuns = antes.keys() & depois.keys()
-    return sum(depois[p] - antes[p] for p in comuns), len(antes) - len(comuns)
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -292,43 +229,6 @@ async def medir(
         "db_cpu_ms_per_request": round(db_cpu * ms / n, 3) if pids_db else None,
         "profile": perfil,
     }
-
-
-def iniciar_perfil(pid: int, duration: float) -> tuple[subprocess.Popen[bytes], Path] | None:
-    pyspy = os.environ.get("PYSPY") or shutil.which("py-spy")
-    if not pyspy:
-        log("bench: --profile needs py-spy (PYSPY=/path/to/py-spy); skipped")
-        return None
-    out = WORK / f"pyspy-{pid}.txt"
-    proc = subprocess.Popen(
-        [
-            pyspy,
-            "record",
-            "--format",
-            "raw",
-            "-o",
-            str(out),
-            "-r",
-            "200",
-            "-d",
-            str(int(duration)),
-            "-p",
-            str(pid),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return proc, out
-
-
-def terminar_perfil(perfil: tuple[subprocess.Popen[bytes], Path] | None) -> dict[str, Any] | None:
-    if perfil is None:
-        return None
-    proc, out = perfil
-    proc.wait(60)
-    from pyspy_top import resumo
-
-    return {"file": str(out), **resumo(out, 25)}
 
 
 async def rodar(db: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 JSON lines: commands on its stdin, every record it prints kept in order in ``registros``.
 
 The gateway's ``ClientesNode`` (tests/gateway/clientes_node.py, driver cliente.js) and the engine's
-interop ``NodeClients`` (tests/engine/test_interop_node_client.py, driver engine_scenarios.js) are
+interop ``NodeClients`` (tests/engine/interop_node/, driver engine_scenarios.js) are
 both this process with their own commands on top.
 """
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from atendimento.app import criar_aplicacao
+from atendimento.app import build_app
 from atendimento.config import Settings
 
 
 async def test_metrics_say_how_many_are_connected_and_name_no_tenant_before_traffic(
     sqlite_settings: Settings,
 ) -> None:
-    aplicacao = criar_aplicacao(sqlite_settings)
+    aplicacao = build_app(sqlite_settings)
     await aplicacao.startup()
     try:
         transporte = httpx.ASGITransport(app=aplicacao.asgi)

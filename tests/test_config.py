@@ -85,15 +85,15 @@ def test_embedded_secret_is_made_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_engine_bounds_reach_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    from atendimento.app import _engine_server
+    from atendimento.app import build_server
 
-    config = _engine_server(load_settings()).config
+    config = build_server(load_settings()).config
     assert (config.max_polling_packets, config.max_sessions_per_address) == (256, 1000)
     assert (config.refusal_log_lines, config.refusal_log_interval_s) == (20, 10.0)
     monkeypatch.setenv("ATENDIMENTO_MAX_POLLING_PACKETS", "50")
     monkeypatch.setenv("ATENDIMENTO_MAX_SESSIONS_PER_ADDRESS", "0")  # no cap
     monkeypatch.setenv("ATENDIMENTO_CONNECT_TIMEOUT_MS", "5000")
-    server = _engine_server(load_settings())
+    server = build_server(load_settings())
     assert (server.config.max_polling_packets, server.config.max_sessions_per_address) == (50, None)
     assert server.connect_timeout == 5.0
     assert server.serve_main_namespace is False  # the product never serves "/"

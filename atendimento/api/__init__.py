@@ -1,7 +1,7 @@
-"""The REST API (FastAPI): ``create_api`` builds it from injected collaborators."""
+"""The REST API (FastAPI): ``build_api`` builds it from injected collaborators."""
 
-from atendimento.api.fabrica import create_api
-from atendimento.api.limites import LimitadorLogin, PoliticaLogin
+from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.api.wiring import build_api
 
-__all__ = ["ConsultaPresenca", "LimitadorLogin", "PoliticaLogin", "VerificacaoProntidao", "create_api"]
+__all__ = ["ConsultaPresenca", "LimitadorLogin", "PoliticaLogin", "VerificacaoProntidao", "build_api"]

@@ -18,7 +18,7 @@ and valid, a verified token of an internal role, a path parameter within its bou
 (no or a bad token, a body or query FastAPI would refuse, an unknown or repeated query parameter,
 another content type, a trailing slash) is handed to FastAPI unchanged, body included, and answered
 there with its usual error. Once the endpoint runs, the domain's and the API's refusals are answered
-by the same mapping as FastAPI's handlers (``errors.resposta_de_erro``); anything unexpected goes up
+by the same mapping as FastAPI's handlers (``error_responses.resposta_de_erro``); anything unexpected goes up
 to ``ErrosInternos`` as before.
 
 Sits inside every other middleware (CORS, the in-flight bound, the body bound, the 500 net), so
@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atendimento.api import mensagens, tickets
 from atendimento.api.dependencias import ContextoApi
-from atendimento.api.errors import resposta_de_erro
+from atendimento.api.error_responses import resposta_de_erro
 from atendimento.api.middleware import CorpoGrandeDemais
 from atendimento.api.schemas import MensagemEntrada, TicketCriar
 from atendimento.domain import regras

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from atendimento.api.dependencias import Autenticado, Contexto
-from atendimento.api.errors import ErroApi
+from atendimento.api.error_responses import ErroApi
 from atendimento.api.respostas import Resposta, erros_documentados, ok
 from atendimento.api.saidas import LoginSaida, UsuarioSaida
 from atendimento.api.schemas import LoginEntrada

@@ -1,6 +1,6 @@
 """FastAPI dependencies: the request's context, the caller's Identidade, and role checks.
 
-Nothing here is global: ``create_api`` puts one ``ContextoApi`` on ``app.state`` and every
+Nothing here is global: ``build_api`` puts one ``ContextoApi`` on ``app.state`` and every
 dependency reads it from the request, so two apps in one process (tests) never share state.
 """
 
@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from atendimento.api.errors import proibido
-from atendimento.api.limites import LimitadorLogin
+from atendimento.api.error_responses import proibido
+from atendimento.api.login_throttle import LimitadorLogin
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.tokens import Identidade, ServicoTokens
@@ -56,7 +56,7 @@ async def identidade_atual(
     """The verified caller. Only the Authorization header counts: a token in the query string is
     ignored (proxies log URLs), so such a request is TOKEN_AUSENTE."""
     token = credenciais.credentials if credenciais else None
-    # TokenErro propagates to errors.py, which answers 401 with its code.
+    # TokenErro propagates to error_responses.py, which answers 401 with its code.
     identidade = ctx.tokens.verificar(token)
     request.state.empresa_id = identidade.empresa_id  # per-tenant REST write counts (monitoring)
     return identidade

@@ -10,7 +10,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atendimento.api.errors import resposta_erro
+from atendimento.api.error_responses import resposta_erro
 
 log = logging.getLogger(__name__)
 

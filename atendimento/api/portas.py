@@ -1,4 +1,4 @@
-"""Ports the API needs from the rest of the product, so that ``create_api`` gets them injected.
+"""Ports the API needs from the rest of the product, so that ``build_api`` gets them injected.
 
 The gateway (or the cluster's Redis presence) implements ``ConsultaPresenca``; the composition root
 passes the readiness checks of whatever the process depends on (database, Redis backplane).

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from atendimento.api.dependencias import Contexto
-from atendimento.api.errors import resposta_erro
+from atendimento.api.error_responses import resposta_erro
 from atendimento.api.portas import VerificacaoProntidao
 from atendimento.api.respostas import Resposta, erros_documentados, ok
 from atendimento.api.saidas import ProntidaoSaida, SaudeSaida

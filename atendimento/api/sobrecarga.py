@@ -19,7 +19,7 @@ import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api.errors import resposta_erro
+from atendimento.api.error_responses import resposta_erro
 
 log = logging.getLogger(__name__)
 

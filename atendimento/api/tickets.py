@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from atendimento.api import paginas
 from atendimento.api.dependencias import Contexto, Interno
-from atendimento.api.errors import ErroApi
+from atendimento.api.error_responses import ErroApi
 from atendimento.api.idempotencia import ChaveIdempotencia, idempotencia
 from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.respostas import Resposta, erros_documentados, ok

@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.app import Aplicacao, build_app
 from atendimento.cli import workers
 from atendimento.cli.main import CommandError, settings_from_args
 from atendimento.cli.memoria import preparar_gc
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _servidor(settings: Settings, worker: tuple[int, int, Path] | None) -> _Server:
     """The application under uvicorn, not started; ``worker``: (index, count, sockets folder)."""
-    aplicacao = criar_aplicacao(settings)
+    aplicacao = build_app(settings)
     if worker is not None:
         aplicacao.servir_como_worker(*worker)
     server = _Server(uvicorn_config(settings, aplicacao.asgi), aplicacao)

@@ -13,9 +13,9 @@ adapter's local part, then publishes; the other instances apply it with the engi
 methods. They are fire-and-forget, on the same channel as the broadcasts, so they are applied in the
 order they were sent relative to the emits.
 
-Received messages are validated (mensagens.py); a bad one is counted and dropped, never delivered.
+Received messages are validated (envelopes.py); a bad one is counted and dropped, never delivered.
 Publishing never blocks and never raises: when Redis is away the emit has still reached this
-instance's sockets, and the canal counts it as not shared.
+instance's sockets, and the link counts it as not shared.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from collections.abc import Set
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from atendimento.cluster import metricas
-from atendimento.cluster.mensagens import (
+from atendimento.cluster.envelopes import (
     Alvo,
     Broadcast,
     Desconectar,
     Entrar,
-    MensagemInvalida,
+    InvalidEnvelope,
     Retomar,
     Sair,
     argumentos,
-    canal,
+    channel,
     codificar,
     codificar_broadcast,
     decodificar,
@@ -44,7 +44,7 @@ from atendimento.cluster.recuperacao import RecuperacaoRedis
 from atendimento.engine.adapter import Adapter, EventPacket, Target
 
 if TYPE_CHECKING:
-    from atendimento.cluster.canal import CanalRedis
+    from atendimento.cluster.redis_link import RedisLink
     from atendimento.engine.namespace import Namespace
     from atendimento.engine.recovery import PacketLog
 
@@ -56,15 +56,15 @@ _Pedido = TypeVar("_Pedido", Desconectar, Entrar, Sair)
 class AdaptadorRedis(Adapter):
     """One per namespace, built by the engine's adapter factory.
 
-    montagem.py installs ``functools.partial(AdaptadorRedis, canal_redis=..., instancia=...)`` with
+    wiring.py installs ``functools.partial(AdaptadorRedis, link=..., instancia=...)`` with
     ``server.set_adapter_factory``: every namespace of the instance shares the one Redis link.
     """
 
-    def __init__(self, namespace: Namespace, canal_redis: CanalRedis, instancia: str) -> None:
+    def __init__(self, namespace: Namespace, link: RedisLink, instancia: str) -> None:
         super().__init__(namespace)
-        self.canal_redis = canal_redis
+        self.link = link
         self.instancia = instancia
-        self.canal = canal(namespace.name)
+        self.channel = channel(namespace.name)
         # Plain counters for tests and health(); Prometheus has the process-wide ones.
         self.descartadas = 0
         self.descartadas_por_motivo: Counter[str] = Counter()
@@ -80,12 +80,12 @@ class AdaptadorRedis(Adapter):
         self.recuperacao = recuperacao if isinstance(recuperacao, RecuperacaoRedis) else None
         if self.recuperacao is not None:
             self.recuperacao.registrar_adaptador(self)
-        canal_redis.assinar(self.canal, self._receber)
-        canal_redis.ao_mudar_disponibilidade(self._disponibilidade)
+        link.assinar(self.channel, self._receber)
+        link.ao_mudar_disponibilidade(self._disponibilidade)
 
     def use_log(self, log: PacketLog) -> None:
         super().use_log(log)
-        if not self.canal_redis.disponivel:
+        if not self.link.disponivel:
             log.interrupt()  # not sharing yet (start-up, or Redis away): nothing to replay from
 
     def _disponibilidade(self, disponivel: bool) -> None:
@@ -102,7 +102,7 @@ class AdaptadorRedis(Adapter):
     @property
     def nao_compartilhadas(self) -> int:
         """Emits and requests this instance could not share (all namespaces: one Redis link)."""
-        return self.canal_redis.nao_compartilhadas
+        return self.link.nao_compartilhadas
 
     # --- outgoing ----------------------------------------------------------------------------------
 
@@ -126,9 +126,9 @@ class AdaptadorRedis(Adapter):
                 )
             except ValueError as exc:
                 log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
-                self.canal_redis.contar_nao_compartilhada("serializacao")
+                self.link.contar_nao_compartilhada("serializacao")
             else:
-                publicado = self.canal_redis.publicar(self.canal, dados)
+                publicado = self.link.publicar(self.channel, dados)
         self.broadcast_local(packet, target)
         registro = self.log
         if registro is not None:  # recovery on: what a hand-over must know of our own emits
@@ -142,19 +142,19 @@ class AdaptadorRedis(Adapter):
         """Disconnect the matching sockets on every instance (all of them for ``EVERYONE``)."""
         pedido = self._pedido(Desconectar, target, reason=reason)
         super().disconnect_sockets(target, reason)
-        self.canal_redis.publicar(self.canal, codificar(pedido))
+        self.link.publicar(self.channel, codificar(pedido))
 
     def sockets_join(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets on every instance join ``target_rooms``."""
         pedido = self._pedido(Entrar, target, target_rooms=sorted(target_rooms))
         super().sockets_join(target_rooms, target)
-        self.canal_redis.publicar(self.canal, codificar(pedido))
+        self.link.publicar(self.channel, codificar(pedido))
 
     def sockets_leave(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets on every instance leave ``target_rooms``."""
         pedido = self._pedido(Sair, target, target_rooms=sorted(target_rooms))
         super().sockets_leave(target_rooms, target)
-        self.canal_redis.publicar(self.canal, codificar(pedido))
+        self.link.publicar(self.channel, codificar(pedido))
 
     def _pedido(self, tipo: type[_Pedido], target: Target, **campos: Any) -> _Pedido:
         """The request message for ``target``. Built (and validated) before the local part is done, so
@@ -198,7 +198,7 @@ class AdaptadorRedis(Adapter):
             else:
                 self.recebidas += 1
                 self.sockets_leave_local(frozenset(mensagem.target_rooms), _alvo(mensagem))
-        except MensagemInvalida as invalida:
+        except InvalidEnvelope as invalida:
             self._descartar(invalida.motivo)
 
     def _descartar(self, motivo: str) -> None:
@@ -206,7 +206,7 @@ class AdaptadorRedis(Adapter):
         self.descartadas_por_motivo[motivo] += 1
         metricas.MENSAGENS_DESCARTADAS.labels(motivo).inc()
         # Debug only: a flood of foreign messages must not flood the log too.
-        log.debug("cluster: message dropped on %s (%s)", self.canal, motivo)
+        log.debug("cluster: message dropped on %s (%s)", self.channel, motivo)
 
 
 def _alvo(mensagem: Alvo) -> Target:

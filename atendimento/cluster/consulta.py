@@ -22,41 +22,41 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from atendimento.cluster.canal import CanalRedis
-from atendimento.cluster.mensagens import PREFIXO
+from atendimento.cluster.envelopes import PREFIXO
+from atendimento.cluster.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
-CANAL_PEDIDO = f"{PREFIXO}:admin:pedido"
+REQUEST_CHANNEL = f"{PREFIXO}:admin:pedido"
 PRAZO_S = 1.0
 VERSAO = 1
 
 Listar = Callable[[], list[dict[str, Any]]]
 
 
-def canal_resposta(instancia: str) -> str:
+def reply_channel(instancia: str) -> str:
     return f"{PREFIXO}:admin:resposta:{instancia}"
 
 
 class ConsultaSockets:
     def __init__(
-        self, canal_redis: CanalRedis, instancia: str, listar_locais: Listar, prazo_s: float = PRAZO_S
+        self, link: RedisLink, instancia: str, listar_locais: Listar, prazo_s: float = PRAZO_S
     ) -> None:
-        self._canal = canal_redis
+        self._link = link
         self._instancia = instancia
         self._listar = listar_locais
         self._prazo = prazo_s
         self._pendentes: dict[str, tuple[asyncio.Queue[list[dict[str, Any]]], set[str]]] = {}
-        canal_redis.assinar(CANAL_PEDIDO, self._pedido)
-        canal_redis.assinar(canal_resposta(instancia), self._resposta)
+        link.assinar(REQUEST_CHANNEL, self._pedido)
+        link.assinar(reply_channel(instancia), self._resposta)
 
     async def listar(self) -> list[dict[str, Any]]:
         """The sockets of every other instance that answers within the deadline."""
-        if not self._canal.disponivel:
+        if not self._link.disponivel:
             return []
         try:
             ((_, inscritos),) = await asyncio.wait_for(
-                self._canal.cliente.pubsub_numsub(CANAL_PEDIDO), self._prazo
+                self._link.cliente.pubsub_numsub(REQUEST_CHANNEL), self._prazo
             )
         except (RedisError, OSError, TimeoutError, ValueError) as exc:
             log.warning("cluster: counting the instances failed: %r", exc)
@@ -70,7 +70,7 @@ class ConsultaSockets:
         sockets: list[dict[str, Any]] = []
         try:
             corpo = {"v": VERSAO, "id": pedido, "de": self._instancia}
-            if not self._canal.publicar(CANAL_PEDIDO, json.dumps(corpo).encode()):
+            if not self._link.publicar(REQUEST_CHANNEL, json.dumps(corpo).encode()):
                 return []
             async with asyncio.timeout(self._prazo):
                 for _ in range(esperadas):
@@ -90,7 +90,7 @@ class ConsultaSockets:
         if mensagem is None or mensagem["de"] == self._instancia:
             return
         resposta = {"v": VERSAO, "id": mensagem["id"], "de": self._instancia, "sockets": self._listar()}
-        self._canal.publicar(canal_resposta(mensagem["de"]), json.dumps(resposta).encode())
+        self._link.publicar(reply_channel(mensagem["de"]), json.dumps(resposta).encode())
 
     def _resposta(self, dados: bytes) -> None:
         mensagem = _ler(dados)

@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from atendimento.cluster import metricas, presenca_lua
-from atendimento.cluster.canal import CanalRedis, encerrar
+from atendimento.cluster.redis_link import RedisLink, encerrar
 from atendimento.gateway.portas import Atendente, OuvintePresenca, avisar, validar_graca
 
 log = logging.getLogger(__name__)
@@ -61,15 +61,15 @@ class PresencaCluster:
 
     def __init__(
         self,
-        canal: CanalRedis,
+        link: RedisLink,
         instancia: str,
         *,
         grace_seconds: float,
         batimento_s: float = BATIMENTO_S,
         prefixo: str = PREFIXO_PRESENCA,
     ) -> None:
-        self._canal = canal
-        self._redis: Redis = canal.cliente
+        self._link = link
+        self._redis: Redis = link.cliente
         self.instancia = instancia
         self._grace_ms = int(validar_graca(grace_seconds) * 1000)
         self._batimento_s = batimento_s
@@ -91,7 +91,7 @@ class PresencaCluster:
         self._varrer = self._redis.register_script(presenca_lua.VARRER)
         self._batimento = self._redis.register_script(presenca_lua.BATIMENTO)
         self.falhas = 0
-        canal.ao_mudar_disponibilidade(self._disponibilidade)
+        link.ao_mudar_disponibilidade(self._disponibilidade)
 
     @property
     def vida_ms(self) -> int:
@@ -122,7 +122,7 @@ class PresencaCluster:
 
     async def online(self, empresa_id: str) -> set[str]:
         """The tenant's announced atendentes; while Redis is away, those with a socket here."""
-        if self._canal.disponivel:
+        if self._link.disponivel:
             try:
                 ids = await self._redis.hkeys(f"{self._prefixo}online:{empresa_id}")
                 return {i.decode() if isinstance(i, bytes) else str(i) for i in ids}
@@ -174,7 +174,7 @@ class PresencaCluster:
         while not self._parando:
             await self._acordar.wait()
             self._acordar.clear()
-            if not (self._canal.disponivel and self._registrado):
+            if not (self._link.disponivel and self._registrado):
                 continue  # the next successful heartbeat wakes us with a full write
             try:
                 await self._uma_escrita()
@@ -246,7 +246,7 @@ class PresencaCluster:
     async def _batimentos(self) -> None:
         while not self._parando:
             self._bater_agora.clear()
-            if self._canal.disponivel:
+            if self._link.disponivel:
                 try:
                     await self._bater_e_varrer()
                 except (RedisError, OSError) as exc:

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 
-from atendimento.cluster.mensagens import PREFIXO, Retomar, codificar
+from atendimento.cluster.envelopes import PREFIXO, Retomar, codificar
 from atendimento.engine.protocol.outgoing import Outgoing
 from atendimento.engine.recovery import (
     MAX_OFFSET_LENGTH,
@@ -61,7 +61,7 @@ from atendimento.engine.recovery import (
 
 if TYPE_CHECKING:
     from atendimento.cluster.adapter import AdaptadorRedis
-    from atendimento.cluster.canal import CanalRedis
+    from atendimento.cluster.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ PRAZO_S = 2.0
 _MAX_RESPOSTA = 16 * 1024 * 1024
 
 
-def canal_respostas(instancia: str) -> str:
+def reply_channel(instancia: str) -> str:
     """Where an instance gets the answers to its hand-over requests."""
     return f"{PREFIXO}:instancia:{instancia}:recuperacao"
 
@@ -129,11 +129,11 @@ class RecuperacaoRedis:
     plus the hand-over of sessions kept by other instances."""
 
     def __init__(
-        self, local: MemoryRecoveryStore, canal_redis: CanalRedis, instancia: str, *, prazo_s: float = PRAZO_S
+        self, local: MemoryRecoveryStore, link: RedisLink, instancia: str, *, prazo_s: float = PRAZO_S
     ) -> None:
         self.local = local
         self.config = local.config
-        self.canal_redis = canal_redis
+        self.link = link
         self.instancia = instancia
         self.prazo_s = prazo_s
         self._pendentes: dict[str, _Pendente] = {}
@@ -143,7 +143,7 @@ class RecuperacaoRedis:
         self.entregues = 0  # sessions this instance handed over
         self.recebidas = 0  # sessions it took over
         self.falhas = 0  # hand-overs asked for that ended in a fresh connection
-        canal_redis.assinar(canal_respostas(instancia), self._resposta)
+        link.assinar(reply_channel(instancia), self._resposta)
 
     # --- the engine's RecoveryStore ----------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class RecuperacaoRedis:
 
     def save(self, session: SavedSession) -> None:
         self.local.save(session)
-        if session.pid in self.local and self.canal_redis.disponivel:
+        if session.pid in self.local and self.link.disponivel:
             # Not awaited (save is synchronous): a reconnect faster than this SET is a fresh one.
             self._em_fundo(self._registrar(session.pid))
 
@@ -164,7 +164,7 @@ class RecuperacaoRedis:
         if offset is not None and (not isinstance(offset, str) or len(offset) > MAX_OFFSET_LENGTH):
             offset = None
         try:
-            dono = await asyncio.wait_for(self.canal_redis.cliente.getdel(_chave(pid)), self.prazo_s)
+            dono = await asyncio.wait_for(self.link.cliente.getdel(_chave(pid)), self.prazo_s)
         except (RedisError, OSError, TimeoutError) as exc:
             log.info("recovery: the home of a pid could not be read: %r", exc)
             return None
@@ -203,7 +203,7 @@ class RecuperacaoRedis:
     async def _registrar(self, pid: str) -> None:
         ttl = max(1, int(self.config.window_seconds + 0.999))
         try:
-            await self.canal_redis.cliente.set(_chave(pid), self.instancia, ex=ttl)
+            await self.link.cliente.set(_chave(pid), self.instancia, ex=ttl)
         except (RedisError, OSError) as exc:
             log.info("recovery: pid not registered (recoverable here only): %r", exc)
 
@@ -221,7 +221,7 @@ class RecuperacaoRedis:
         self._pendentes[pedido] = pendente
         adaptador.vigias.append(pendente.locais)
         try:
-            if not self.canal_redis.publicar(adaptador.canal, codificar(mensagem)):
+            if not self.link.publicar(adaptador.channel, codificar(mensagem)):
                 return None
             try:
                 await asyncio.wait_for(asyncio.shield(pendente.futuro), self.prazo_s)
@@ -328,4 +328,4 @@ class RecuperacaoRedis:
         else:
             if corpo["ok"]:
                 self.entregues += 1
-        self.canal_redis.publicar(canal_respostas(mensagem.instance), dados)
+        self.link.publicar(reply_channel(mensagem.instance), dados)

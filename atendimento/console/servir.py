@@ -110,7 +110,7 @@ def _inicio(pasta: Path) -> ASGIApp:
     return inicio
 
 
-def montar_console(api: FastAPI, pasta: Path = PASTA_ESTATICA) -> None:
+def build_console(api: FastAPI, pasta: Path = PASTA_ESTATICA) -> None:
     """``/`` (the console's page, or the front door) and ``/console/*`` (its files) on ``api``.
 
     Only these two paths: every other unknown path keeps the API's JSON 404."""

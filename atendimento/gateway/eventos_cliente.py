@@ -29,8 +29,8 @@ from weakref import WeakKeyDictionary
 from atendimento.domain.erros import ErroDominio
 from atendimento.engine import Namespace, Socket
 from atendimento.gateway import payloads, salas, sessao
-from atendimento.gateway.limites import DESCONHECIDO, LimiteDigitando, LimitesEventos
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.rate_limits import DESCONHECIDO, LimiteDigitando, LimitesEventos
 from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
 from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.gateway.visualizando import Visualizando

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from limits.aio.storage import Storage
 
 from atendimento.config import Settings
-from atendimento.engine import Namespace, Server, Socket
+from atendimento.engine import Namespace, Socket
 from atendimento.gateway.conexao import Conexoes
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
-from atendimento.gateway.limites import LimiteDigitando, LimitesEventos
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.rate_limits import LimiteDigitando, LimitesEventos
 from atendimento.gateway.renovacao import Renovacao
 from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando
@@ -39,8 +39,8 @@ class Gateway:
         await self.visualizando.fechar()
 
 
-def montar_gateway(
-    server: Server,
+def build_gateway(
+    publicador: Publicador,
     *,
     servico: ServicoDoGateway,
     tokens: ServicoTokens,
@@ -50,14 +50,16 @@ def montar_gateway(
     observador: ObservadorEventos | None = None,
     visualizando: RegistroVisualizando | None = None,
 ) -> Gateway:
-    """Register every handler of /atendimento on ``server``.
+    """Register every handler of /atendimento on the namespace ``publicador`` publishes to.
+
+    The publisher comes first, built on ``server.of(NAMESPACE)`` by the composition root, because the
+    domain service the handlers call publishes through it: both exist before the handlers do.
 
     ``limiter_storage``, ``presenca`` and ``visualizando`` default to in-process implementations; the
     cluster layer passes Redis-backed ones so limits, presence and viewers hold across instances.
     ``observador`` is told the ack of every client event (per-tenant metrics).
     """
-    ns = server.of(NAMESPACE)
-    publicador = Publicador(ns)
+    ns = publicador.namespace
     registro: RegistroPresenca = (
         presenca if presenca is not None else PresencaLocal(settings.presence_grace_seconds)
     )

@@ -35,7 +35,7 @@ class OuvintePresenca(Protocol):
 
 class RegistroPresenca(Protocol):
     def ouvir(self, ouvinte: OuvintePresenca) -> None:
-        """Who hears the online/offline edges; set once by ``montar_gateway``."""
+        """Who hears the online/offline edges; set once by ``build_gateway``."""
         ...
 
     async def conectou(self, atendente: Atendente, sid: str) -> None: ...

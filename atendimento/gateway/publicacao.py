@@ -42,6 +42,11 @@ class Publicador:
     def __init__(self, namespace: Namespace) -> None:
         self._ns = namespace
 
+    @property
+    def namespace(self) -> Namespace:
+        """Where it publishes; the gateway registers its handlers on the same one."""
+        return self._ns
+
     def _emitir(self, evento: str, payload: dict[str, Any], sala: str) -> None:
         try:
             self._ns.emit(evento, payload, to=sala)

@@ -10,7 +10,9 @@ from apoio_eventos import PublicadorGravador
 from fastapi import FastAPI
 
 from atendimento.api.respostas import Resposta
+from atendimento.app import Aplicacao
 from atendimento.domain.servicos import ServicoAtendimento
+from atendimento.gateway.portas import Atendente, OuvintePresenca
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.storage import Storage
 from atendimento.storage.demo import ResumoDemo
@@ -21,7 +23,9 @@ SENHA_DEMO = "demo-senha"
 
 @dataclass
 class PresencaFixa:
-    """ConsultaPresenca for tests: a fixed set of online ids, or an error to raise."""
+    """A presence registry for tests (the gateway's ``RegistroPresenca``, which the API reads as its
+    ``ConsultaPresenca``): a fixed set of online ids, or an error to raise. No socket connects in the
+    API tests, so the gateway's side of it does nothing."""
 
     ids: set[str] = field(default_factory=set)
     erro: Exception | None = None
@@ -33,10 +37,23 @@ class PresencaFixa:
             raise self.erro
         return set(self.ids)
 
+    def ouvir(self, ouvinte: OuvintePresenca) -> None:
+        pass
+
+    async def conectou(self, atendente: Atendente, sid: str) -> None:
+        pass
+
+    async def desconectou(self, atendente: Atendente, sid: str) -> None:
+        pass
+
+    async def fechar(self) -> None:
+        pass
+
 
 @dataclass
 class Ambiente:
-    app: FastAPI
+    aplicacao: Aplicacao  # the product as the composition root builds it
+    app: FastAPI  # its REST API (aplicacao.api); ``cliente`` goes through aplicacao.asgi
     cliente: httpx.AsyncClient
     servico: ServicoAtendimento
     tokens: ServicoTokens

@@ -6,7 +6,7 @@ import time
 
 import jwt
 
-from atendimento.api.limites import LimitadorLogin, PoliticaLogin
+from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
 from atendimento.api.saidas import LoginSaida, UsuarioSaida
 
 from .apoio import SEGREDO, SENHA_DEMO, Ambiente, assert_erro, assert_ok

@@ -14,14 +14,12 @@ import pytest
 from apoio_rede import servir_uvicorn
 from sqlalchemy import update
 
-from atendimento.api import create_api
 from atendimento.api.saidas import MensagemSaida, TicketSaida
-from atendimento.config import Settings
 from atendimento.domain.entidades import agora
 from atendimento.storage import Storage
 from atendimento.storage.retomada import T_CHAVES
 
-from .apoio import SEGREDO, Ambiente, assert_erro, assert_ok
+from .apoio import Ambiente, assert_erro, assert_ok
 
 ANA = "ana@demo.local"
 BRUNO = "bruno@demo.local"
@@ -176,16 +174,10 @@ async def test_conexao_instavel_grava_uma_mensagem_e_um_evento(amb_ambos: Ambien
     """A real server on a real port. The first POST is sent and its connection dropped before the
     answer is read (a flaky network); the client retries with the same key until it gets an answer."""
     amb = amb_ambos
-    app = create_api(
-        servico=amb.servico,
-        tokens=amb.tokens,
-        presenca=amb.presenca,
-        settings=Settings(data_dir=tmp_path, jwt_secret=SEGREDO),
-    )  # type: ignore[call-arg]
     antes = len(await _mensagens(amb))
     amb.publicador.limpar()
     corpo = b'{"conteudo":"enviada num trem"}'
-    async with servir_uvicorn(app) as url:
+    async with servir_uvicorn(amb.aplicacao.asgi) as url:
         host, porta = url.removeprefix("http://").split(":")
         pedido = (
             f"POST {_url(amb)} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"

@@ -63,7 +63,7 @@ async def test_sondas_nunca_recusadas() -> None:
 
 
 async def test_api_usa_a_configuracao(amb_fabrica: FabricaAmbiente, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """create_api puts the bound from Settings in front of the routes (inside CORS)."""
+    """build_api puts the bound from Settings in front of the routes (inside CORS)."""
     from atendimento.config import Settings
 
     from .apoio import SEGREDO

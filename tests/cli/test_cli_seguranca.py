@@ -41,7 +41,7 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 
 def _no_inicio_da_janela() -> None:
-    """The per-address budget counts in fixed one-minute windows (api/limites.py): a burst that
+    """The per-address budget counts in fixed one-minute windows (api/login_throttle.py): a burst that
     straddles two of them legitimately gets up to twice the budget. Start well inside one."""
     resto = 60 - time.time() % 60
     if resto < 20:

@@ -20,8 +20,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.canal import CanalRedis, criar_cliente
-from atendimento.cluster.mensagens import canal as canal_de
+from atendimento.cluster.envelopes import channel
+from atendimento.cluster.redis_link import RedisLink, build_redis_client
 from atendimento.engine import EVERYONE, Namespace, Server, Socket, Target
 from atendimento.engine import adapter as engine_adapter
 
@@ -32,7 +32,7 @@ from .apoio_cluster import Caixa, Clientes, ate, servir
 class Instancia:
     server: Server
     ns: Namespace
-    canal: CanalRedis
+    link: RedisLink
     url: str
 
     @property
@@ -59,10 +59,8 @@ class Dupla:
 async def _instancia(
     redis_url: str, namespace: str, nome: str, pilha: contextlib.AsyncExitStack
 ) -> Instancia:
-    canal = CanalRedis(criar_cliente(redis_url))
-    server = Server(
-        adapter_factory=partial(AdaptadorRedis, canal_redis=canal, instancia=nome), ping_interval_ms=2000
-    )
+    link = RedisLink(build_redis_client(redis_url))
+    server = Server(adapter_factory=partial(AdaptadorRedis, link=link, instancia=nome), ping_interval_ms=2000)
     ns = server.of(namespace)
 
     @ns.on_connect
@@ -70,10 +68,10 @@ async def _instancia(
         for sala in (auth or {}).get("rooms", []):
             socket.join(sala)
 
-    await canal.start()
-    assert await canal.esperar_disponivel(5)
+    await link.start()
+    assert await link.esperar_disponivel(5)
     url = await pilha.enter_async_context(servir(server.asgi()))
-    return Instancia(server, ns, canal, url)
+    return Instancia(server, ns, link, url)
 
 
 @pytest.fixture
@@ -89,7 +87,7 @@ async def dupla(redis_url: str) -> AsyncIterator[Dupla]:
             await clientes.fechar()
             for instancia in (a, b):
                 instancia.server.shutdown()
-                await instancia.canal.stop()
+                await instancia.link.stop()
 
 
 async def _quieto() -> None:
@@ -246,7 +244,7 @@ async def test_pedidos_publicados_tem_o_formato_documentado(dupla: Dupla, redis_
     ouvinte = aioredis.Redis.from_url(redis_url)
     pubsub = ouvinte.pubsub()
     try:
-        await pubsub.subscribe(canal_de(dupla.namespace))
+        await pubsub.subscribe(channel(dupla.namespace))
         alvo = Target(frozenset({"r2", "r1"}), frozenset({"fora"}), frozenset({"sid-9"}))
         dupla.a.adaptador.sockets_join(frozenset({"j2", "j1"}), alvo)
         dupla.a.adaptador.sockets_leave(frozenset({"j1"}), alvo)

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from atendimento.cluster.montagem import Cluster, montar_cluster
+from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
-from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import Atendente
+from atendimento.gateway.rate_limits import LimiteDigitando
 
 from .apoio_cluster import Clientes, RedisProprio, ate, servir
 
@@ -61,7 +61,7 @@ def _prometheus_nao_compartilhadas() -> float:
 async def _no(redis: RedisProprio, nome: str, pilha: contextlib.AsyncExitStack, esperar: bool = True) -> No:
     server = Server(ping_interval_ms=2000)
     settings = Settings(redis_url=redis.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = montar_cluster(server, settings, instancia=nome, batimento_s=0.2)
+    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2)
     cluster.espera_inicial_s = 5 if esperar else 0.2
     ns = server.of(NS)
 
@@ -105,13 +105,13 @@ async def test_redis_cai_e_volta(redis_proprio: RedisProprio, pilha: contextlib.
     assert (nome, pronto) == ("redis", False) and detalhe
 
     # Local delivery goes on; what could not be shared is counted, and nothing raises.
-    antes_attr, antes_prom = a.cluster.canal.nao_compartilhadas, _prometheus_nao_compartilhadas()
+    antes_attr, antes_prom = a.cluster.link.nao_compartilhadas, _prometheus_nao_compartilhadas()
     for i in range(3):
         a.ns.emit("durante", i, to="r")
     await ate(lambda: len(a1.de("durante")) == 3)
-    assert a.cluster.canal.nao_compartilhadas - antes_attr == 3
+    assert a.cluster.link.nao_compartilhadas - antes_attr == 3
     assert _prometheus_nao_compartilhadas() - antes_prom >= 3
-    assert a.cluster.health()["emissoesNaoCompartilhadas"] == a.cluster.canal.nao_compartilhadas
+    assert a.cluster.health()["emissoesNaoCompartilhadas"] == a.cluster.link.nao_compartilhadas
     limite = LimiteDigitando(a.cluster.limiter_storage, por_minuto=2)
     assert [await limite.consumir("e1", "ana", "t1") for _ in range(3)][:2] == [None, None]
     await a.cluster.presenca.conectou(ANA, "sid-durante")  # waits for Redis, doesn't raise
@@ -124,7 +124,7 @@ async def test_redis_cai_e_volta(redis_proprio: RedisProprio, pilha: contextlib.
     await ate(lambda: a.cluster.disponivel and b.cluster.disponivel, prazo=10)
     assert a.cluster.health()["redis"] == "ok"
     assert await a.cluster.verificacao_prontidao() == ("redis", True, None)
-    assert a.cluster.canal.reconexoes >= 1
+    assert a.cluster.link.reconexoes >= 1
     a.ns.emit("depois", to="r")
     b.ns.emit("depois-b", to="r")
     await ate(lambda: len(b1.de("depois")) == 1 and len(a1.de("depois-b")) == 1)

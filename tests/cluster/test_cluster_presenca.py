@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from atendimento.cluster.canal import CanalRedis, criar_cliente
 from atendimento.cluster.presenca import PresencaCluster
+from atendimento.cluster.redis_link import RedisLink, build_redis_client
 from atendimento.gateway.presenca import Atendente
 
 from .apoio_cluster import ate
@@ -40,25 +40,25 @@ Fabrica = Callable[[], Awaitable[tuple[PresencaCluster, Ouvinte]]]
 @pytest.fixture
 async def instancias(redis_url: str, limpar_prefixo: str) -> AsyncIterator[Fabrica]:
     """Builds presence instances, each with its own Redis link, as separate processes would have."""
-    criadas: list[tuple[PresencaCluster, CanalRedis]] = []
+    criadas: list[tuple[PresencaCluster, RedisLink]] = []
 
     async def criar() -> tuple[PresencaCluster, Ouvinte]:
-        canal = CanalRedis(criar_cliente(redis_url))
+        link = RedisLink(build_redis_client(redis_url))
         presenca = PresencaCluster(
-            canal, f"inst-{len(criadas)}", grace_seconds=GRACA, batimento_s=BATIMENTO, prefixo=limpar_prefixo
+            link, f"inst-{len(criadas)}", grace_seconds=GRACA, batimento_s=BATIMENTO, prefixo=limpar_prefixo
         )
         ouvinte = Ouvinte()
         presenca.ouvir(ouvinte)
-        await canal.start()
+        await link.start()
         await presenca.start()
-        assert await canal.esperar_disponivel(5)
-        criadas.append((presenca, canal))
+        assert await link.esperar_disponivel(5)
+        criadas.append((presenca, link))
         return presenca, ouvinte
 
     yield criar
-    for presenca, canal in criadas:
+    for presenca, link in criadas:
         await presenca.fechar()
-        await canal.stop()
+        await link.stop()
 
 
 def todos(*ouvintes: Ouvinte) -> list[tuple[str, str, str]]:

@@ -19,7 +19,7 @@ from apoio_node import garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
 from gateway.clientes_node import ClientesRecuperacao
 
-from atendimento.cluster.montagem import Cluster, montar_cluster
+from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
 from atendimento.engine.recovery import RecoveryConfig
@@ -39,7 +39,7 @@ class No:
 async def _no(redis: RedisProprio, nome: str, pilha: contextlib.AsyncExitStack) -> No:
     server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=RecoveryConfig())
     settings = Settings(redis_url=redis.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = montar_cluster(server, settings, instancia=nome, batimento_s=0.2)
+    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2)
     ns = server.of(NS)
 
     @ns.on_connect

@@ -23,9 +23,9 @@ from apoio_node import garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
 from gateway.clientes_node import ClientesRecuperacao
 
-from atendimento.cluster.mensagens import MensagemInvalida, decodificar
-from atendimento.cluster.montagem import Cluster, montar_cluster
-from atendimento.cluster.recuperacao import RecuperacaoRedis, canal_respostas
+from atendimento.cluster.envelopes import InvalidEnvelope, decodificar
+from atendimento.cluster.recuperacao import RecuperacaoRedis, reply_channel
+from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
 from atendimento.engine.recovery import RecoveryConfig
@@ -53,7 +53,7 @@ async def _no(redis_proprio: RedisProprio, nome: str, config: RecoveryConfig) ->
     pilha = contextlib.AsyncExitStack()
     server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=config)
     settings = Settings(redis_url=redis_proprio.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = montar_cluster(server, settings, instancia=nome, batimento_s=0.2)
+    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2)
     ns = server.of(NS)
     conectados: list[tuple[str, bool]] = []
 
@@ -312,7 +312,7 @@ async def test_malformed_hand_over_messages_are_dropped(montagem: Montagem) -> N
         {**longo, "pid": 7},
         {k: v for k, v in longo.items() if k != "dono"},
     ):
-        with pytest.raises(MensagemInvalida):
+        with pytest.raises(InvalidEnvelope):
             decodificar(json.dumps(ruim), NS)
     b = montagem.b
     for lixo in (
@@ -321,7 +321,7 @@ async def test_malformed_hand_over_messages_are_dropped(montagem: Montagem) -> N
         b'{"pedido": 3, "ok": true}',
         json.dumps({"pedido": "p", "ok": "sim"}).encode(),
     ):
-        b.cluster.canal.publicar(canal_respostas("no-b"), lixo)
+        b.cluster.link.publicar(reply_channel("no-b"), lixo)
     await asyncio.sleep(0.2)
     assert b.cluster.disponivel  # the subscription went on
 

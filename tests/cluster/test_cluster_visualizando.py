@@ -15,7 +15,7 @@ from apoio_rede import servir_uvicorn
 from gateway.clientes_node import ClientesNode
 from redis.asyncio import Redis
 
-from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.app import Aplicacao, build_app
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO
 from atendimento.config import Settings
 
@@ -45,7 +45,7 @@ async def duas(
                 redis_url=redis_proprio.url,
                 presence_grace_seconds=0.3,
             )
-            app = criar_aplicacao(settings)
+            app = build_app(settings)
             await app.startup()
             pilha.push_async_callback(app.shutdown)
             url = await pilha.enter_async_context(servir_uvicorn(app.asgi))

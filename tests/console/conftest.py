@@ -1,4 +1,4 @@
-"""Fixtures of the console's browser tests: the real product (``criar_aplicacao``, the composition root)
+"""Fixtures of the console's browser tests: the real product (``build_app``, the composition root)
 on a copy of the demo database, served by uvicorn on the test's loop so a test can stop and restart
 it on the same port, and Debian's Chromium driven by Playwright for Python.
 
@@ -20,7 +20,7 @@ import pytest
 from apoio_navegador import ARGS_CHROMIUM, CHROMIUM
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.app import Aplicacao, build_app
 from atendimento.config import Settings
 from atendimento.console import PASTA_ESTATICA
 
@@ -86,7 +86,7 @@ async def produto(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Produto]:
         ping_interval_ms=2000,
         ping_timeout_ms=2000,
     )
-    app = criar_aplicacao(settings)
+    app = build_app(settings)
     await app.startup()
     servidor = ServidorReiniciavel(app.asgi)
     await servidor.iniciar()

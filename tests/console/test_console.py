@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from atendimento.app import criar_aplicacao
+from atendimento.app import build_app
 from atendimento.config import Settings
 
 from .apoio_console import OutroCliente, ServidorReiniciavel, entrar
@@ -260,7 +260,7 @@ async def test_renova_o_token_antes_de_expirar(demo_sqlite: Any, paginas: Pagina
     settings = Settings(  # type: ignore[call-arg]
         database_url=demo_sqlite.banco.app_url, data_dir=tmp_path, jwt_secret=SEGREDO, token_ttl_seconds=60
     )
-    app = criar_aplicacao(settings)
+    app = build_app(settings)
     await app.startup()
     servidor = ServidorReiniciavel(app.asgi)
     await servidor.iniciar()

@@ -8,15 +8,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from atendimento.api.errors import registrar_handlers
-from atendimento.console import montar_console
+from atendimento.api.error_responses import registrar_handlers
+from atendimento.console import build_console
 from atendimento.console.servir import CSP
 
 
 def _cliente(pasta: Path) -> httpx.AsyncClient:
     api = FastAPI()
     registrar_handlers(api)
-    montar_console(api, pasta)
+    build_console(api, pasta)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://console.teste")
 
 

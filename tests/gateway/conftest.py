@@ -1,8 +1,8 @@
 """The whole product on a real port, for the gateway's integration tests.
 
-``subir`` builds what ``atendimento serve`` runs, from its parts: the engine ``Server``,
-``montar_gateway``, the real ``ServicoAtendimento`` on a copy of the demo SQLite database, the REST API
-of ``create_api``, served by uvicorn with the engine's WebSocket protocol class. Uvicorn runs as a task
+``subir`` builds what ``atendimento serve`` runs, through the same composition root
+(``build_app``: engine, gateway, REST API, metrics, CORS, readiness) on a copy of the demo SQLite
+database, served by uvicorn with the engine's WebSocket protocol class. Uvicorn runs as a task
 on the test's own event loop (not in a thread), so a test can look at the gateway's objects (presence,
 rooms) directly, and the clients (the real socket.io-client in node, python-socketio) are the only
 things on the other side of the socket.
@@ -20,12 +20,10 @@ import pytest
 from apoio_node import garantir_node_modules
 from apoio_rede import servir_uvicorn
 
-from atendimento.api import create_api
-from atendimento.app import _engine_server
+from atendimento.app import build_app
 from atendimento.config import Settings
-from atendimento.gateway.namespace import montar_gateway
 from atendimento.gateway.presenca import RegistroPresenca
-from atendimento.identity.tokens import ServicoTokens
+from atendimento.identity.passwords import Senhas
 
 from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto
 from .clientes_node import ClientesNode
@@ -34,7 +32,7 @@ Subir = Callable[..., Awaitable[Produto]]
 
 
 @pytest.fixture
-async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
+async def subir(demo_sqlite: Any, tmp_path: Path, senhas_rapidas: Senhas) -> AsyncIterator[Subir]:
     """``await subir(presenca=..., **settings)`` starts the product on the demo database; stopped after
     the test. ``presenca`` replaces the in-process registry (as the cluster layer does)."""
     pilha = contextlib.AsyncExitStack()
@@ -50,17 +48,16 @@ async def subir(demo_sqlite: Any, tmp_path: Path) -> AsyncIterator[Subir]:
         }
         valores.update(ajustes)
         settings = Settings(**valores)
-        tokens = ServicoTokens.from_settings(settings)
-        servico = demo_sqlite.servico()
-        server = _engine_server(settings)  # as the product wires it, the engine's bounds included
-        gateway = montar_gateway(server, servico=servico, tokens=tokens, settings=settings, presenca=presenca)
-        servico.publicador = gateway.publicador
-        api = create_api(servico=servico, tokens=tokens, presenca=gateway.presenca, settings=settings)
-        url = await pilha.enter_async_context(servir_uvicorn(server.asgi(api)))
-        pilha.push_async_callback(gateway.fechar)
-        pilha.callback(server.shutdown)
+        aplicacao = build_app(settings, storage=demo_sqlite.storage, senhas=senhas_rapidas, presenca=presenca)
+        await aplicacao.startup()
+        pilha.push_async_callback(aplicacao.shutdown)
+        url = await pilha.enter_async_context(servir_uvicorn(aplicacao.asgi))
+        # Sockets closed before uvicorn stops (it would wait for them), the rest after.
+        pilha.callback(aplicacao.server.shutdown)
         http = await pilha.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
-        return Produto(url, gateway, server, tokens, demo_sqlite.resumo, settings, http)
+        return Produto(
+            url, aplicacao.gateway, aplicacao.server, aplicacao.tokens, demo_sqlite.resumo, settings, http
+        )
 
     yield iniciar
     await pilha.aclose()

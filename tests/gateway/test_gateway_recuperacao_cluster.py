@@ -18,7 +18,7 @@ import pytest
 from apoio_proxy import ProxyTcp, proxy_para
 from cluster.apoio_cluster import RedisProprio, ate
 
-from atendimento.cluster.montagem import montar_cluster
+from atendimento.cluster.wiring import build_cluster
 from atendimento.config import Settings
 
 from .apoio_gateway import Produto
@@ -69,7 +69,7 @@ async def dois(subir: Subir, node_instalado: None) -> AsyncIterator[Dois]:
             for nome in ("gw-a", "gw-b"):
                 produto = await subir()
                 settings = Settings(redis_url=redis_proprio.url)  # type: ignore[call-arg]
-                cluster = montar_cluster(produto.server, settings, instancia=nome, batimento_s=0.2)
+                cluster = build_cluster(produto.server, settings, instancia=nome, batimento_s=0.2)
                 await cluster.start()
                 pilha.push_async_callback(cluster.stop)
                 produtos.append((produto, cluster))

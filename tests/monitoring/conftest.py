@@ -1,4 +1,4 @@
-"""The whole product (``criar_aplicacao``, as ``atendimento serve`` builds it) on a real port, with
+"""The whole product (``build_app``, as ``atendimento serve`` builds it) on a real port, with
 /admin turned on, on a copy of the demo SQLite database; and the real socket.io-client in node."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from apoio_rede import servir_uvicorn
 from gateway.apoio_gateway import PAPEIS, SEGREDO
 from gateway.clientes_node import ClientesNode
 
-from atendimento.app import Aplicacao, criar_aplicacao
+from atendimento.app import Aplicacao, build_app
 from atendimento.config import Settings
 from atendimento.identity.passwords import Senhas
 from atendimento.storage.demo import ResumoDemo
@@ -59,7 +59,7 @@ async def subir_app(demo_sqlite: Any, tmp_path: Path, admin_hash: str) -> AsyncI
             "ping_timeout_ms": 10000,
         }
         valores.update(ajustes)
-        aplicacao = criar_aplicacao(Settings(**valores))
+        aplicacao = build_app(Settings(**valores))
         await aplicacao.startup()
         pilha.push_async_callback(aplicacao.shutdown)
         url = await pilha.enter_async_context(servir_uvicorn(aplicacao.asgi))

@@ -12,7 +12,7 @@ from cluster.apoio_cluster import RedisProprio
 from gateway.clientes_node import ClientesNode
 from redis.asyncio import Redis
 
-from atendimento.cluster.consulta import CANAL_PEDIDO, PRAZO_S
+from atendimento.cluster.consulta import PRAZO_S, REQUEST_CHANNEL
 
 from .conftest import ADMIN_SENHA, ADMIN_USUARIO, Subir
 
@@ -106,7 +106,7 @@ async def test_socket_list_waits_a_bounded_time_for_a_silent_instance(
     # A third "instance" that hears the request and never answers.
     mudo = Redis.from_url(redis_proprio.url)
     pubsub = mudo.pubsub()
-    await pubsub.subscribe(CANAL_PEDIDO)
+    await pubsub.subscribe(REQUEST_CHANNEL)
     try:
         assert (await no_b.conectar("carla", b.token("carla@outra.local")))["type"] == "connect"
         assert a.aplicacao.monitoramento is not None and a.aplicacao.monitoramento.admin is not None

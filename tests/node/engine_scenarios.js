@@ -1,4 +1,4 @@
-// Drives the real socket.io-client for the engine's interop tests (tests/engine/test_interop_node_client.py).
+// Drives the real socket.io-client for the engine's interop tests (tests/engine/interop_node/).
 //
 // Same shape as cliente.js (one JSON command per stdin line, one JSON record per stdout line, many
 // named clients in one process; the plumbing is driver.js), plus what the engine tests need and the gateway's driver has not:

@@ -41,11 +41,6 @@ class ServicoBase:
     def publicador(self) -> PublicadorEventos:
         return self._publicador
 
-    @publicador.setter
-    def publicador(self, publicador: PublicadorEventos) -> None:
-        # The composition root builds the service before the gateway that implements the port.
-        self._publicador = publicador
-
     def _publicar(self, eventos: list[Evento]) -> None:
         """Called after the commit. The write already happened, so a failing subscriber is logged
         and does not turn a committed change into an error for the caller."""

@@ -1,11 +1,11 @@
-"""``montar_cluster``: what the composition root calls when ``settings.redis_url`` is set.
+"""``build_cluster``: what the composition root calls when ``settings.redis_url`` is set.
 
-Call it right after building the engine ``Server`` and before ``montar_gateway``, so that every
+Call it right after building the engine ``Server`` and before ``build_gateway``, so that every
 namespace gets the Redis adapter; then pass ``limiter_storage`` and ``presenca`` to the gateway (and
 the storage to the login throttle), add ``verificacao_prontidao`` to /ready, and run ``start`` at
 ASGI start-up and ``stop`` at shutdown (docs/cluster.md, "Wiring").
 
-Nothing connects in ``montar_cluster``; ``start`` does, and a Redis that is down at start-up does not
+Nothing connects in ``build_cluster``; ``start`` does, and a Redis that is down at start-up does not
 stop the instance: it serves its own sockets, reports not ready, and joins the cluster when Redis
 answers.
 """
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.canal import CanalRedis, criar_cliente
-from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
+from atendimento.cluster.rate_limit_storage import ArmazenamentoResiliente, armazenamento_limites
 from atendimento.cluster.recuperacao import RecuperacaoRedis
+from atendimento.cluster.redis_link import RedisLink, build_redis_client
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO, RegistroCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
@@ -46,7 +46,7 @@ class Cluster:
 
     instancia: str
     server: Server
-    canal: CanalRedis
+    link: RedisLink
     presenca: PresencaCluster
     limiter_storage: ArmazenamentoResiliente
     visualizando: RegistroCluster
@@ -54,24 +54,24 @@ class Cluster:
     espera_inicial_s: float = ESPERA_INICIAL_S
 
     async def start(self) -> None:
-        await self.canal.start()
+        await self.link.start()
         await self.presenca.start()
-        if not await self.canal.esperar_disponivel(self.espera_inicial_s):
+        if not await self.link.esperar_disponivel(self.espera_inicial_s):
             log.warning("cluster: Redis does not answer yet; serving local sockets until it does")
         else:
             log.info("cluster: instance %s sharing through Redis", self.instancia)
 
     async def stop(self) -> None:
-        # Presence first: its goodbye is written through the link the canal is about to close.
+        # Presence first: its goodbye is written through the link that is about to close.
         await self.presenca.fechar()
         if self.recuperacao is not None:
             await self.recuperacao.fechar()
-        await self.canal.stop()
+        await self.link.stop()
         await self.limiter_storage.fechar()
 
     @property
     def disponivel(self) -> bool:
-        return self.canal.disponivel
+        return self.link.disponivel
 
     def adaptador(self, namespace: str) -> AdaptadorRedis:
         adaptador = self.server.of(namespace).adapter
@@ -80,7 +80,7 @@ class Cluster:
 
     def health(self) -> dict[str, object]:
         """``redis: ok | degraded`` and the counters, for /ready details and operators."""
-        estado = self.canal.estado()
+        estado = self.link.estado()
         adaptadores = [n.adapter for n in self.server.namespaces.values()]
         estado["instancia"] = self.instancia
         estado["mensagensDescartadas"] = sum(
@@ -91,12 +91,12 @@ class Cluster:
 
     async def verificacao_prontidao(self) -> tuple[str, bool, str | None]:
         """The API's readiness check: not ready while emits can't be shared (the detail is logged)."""
-        if self.canal.disponivel:
+        if self.link.disponivel:
             return "redis", True, None
-        return "redis", False, f"degraded: {self.canal.estado().get('erro')}"
+        return "redis", False, f"degraded: {self.link.estado().get('erro')}"
 
 
-def montar_cluster(
+def build_cluster(
     server: Server,
     settings: Settings,
     *,
@@ -110,20 +110,20 @@ def montar_cluster(
     ``batimento_s`` and the prefixes are for tests; production keeps the documented defaults.
     """
     if not settings.redis_url:
-        raise ValueError("montar_cluster needs settings.redis_url")
+        raise ValueError("build_cluster needs settings.redis_url")
     instancia = instancia or novo_id_instancia()
-    canal_redis = CanalRedis(criar_cliente(settings.redis_url))
+    link = RedisLink(build_redis_client(settings.redis_url))
     recuperacao = None
     if isinstance(server.recovery, MemoryRecoveryStore):
         # Sessions saved here can then be recovered by a reconnect that lands on another instance.
         recuperacao = RecuperacaoRedis(
-            server.recovery, canal_redis, instancia, prazo_s=settings.recovery_handover_timeout_seconds
+            server.recovery, link, instancia, prazo_s=settings.recovery_handover_timeout_seconds
         )
         server.recovery = recuperacao
     # Every namespace, present (``/`` always is) and future; none has sockets yet.
-    server.set_adapter_factory(partial(AdaptadorRedis, canal_redis=canal_redis, instancia=instancia))
+    server.set_adapter_factory(partial(AdaptadorRedis, link=link, instancia=instancia))
     presenca = PresencaCluster(
-        canal_redis,
+        link,
         instancia,
         grace_seconds=settings.presence_grace_seconds,
         batimento_s=batimento_s,
@@ -132,12 +132,12 @@ def montar_cluster(
     return Cluster(
         instancia=instancia,
         server=server,
-        canal=canal_redis,
+        link=link,
         presenca=presenca,
         limiter_storage=armazenamento_limites(settings.redis_url),
         recuperacao=recuperacao,
         visualizando=RegistroCluster(
-            canal_redis.cliente,
+            link.cliente,
             instancia,
             prefixo=prefixo_visualizando,
             prefixo_presenca=prefixo_presenca,

@@ -1,6 +1,6 @@
 """Rate-limit counters shared by every instance: the ``limits`` async Redis storage, with a fallback.
 
-The gateway's typing limiter (``gateway/limites.py``) and the API's login throttle take a
+The gateway's typing limiter (``gateway/rate_limits.py``) and the API's login throttle take a
 ``limits.aio.storage.Storage``. On one instance an in-process ``MemoryStorage`` is exact; behind a
 load balancer each instance would grant the whole budget again, so the cluster hands them
 ``armazenamento_limites(settings.redis_url)`` instead.

@@ -18,7 +18,7 @@ Per address (``addresses.chave_endereco``: IPv4 address, IPv6 /64):
 
 Slots are taken before the password is checked (argon2 takes tens of milliseconds): a burst of
 parallel guesses cannot all pass a check-then-count race. The storage is injected: in-process memory
-by default, the cluster's shared Redis storage when several instances run (``cluster/limites.py``),
+by default, the cluster's shared Redis storage when several instances run (``cluster/rate_limit_storage.py``),
 so the counts hold across instances.
 """
 
@@ -33,7 +33,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from atendimento.addresses import chave_endereco
-from atendimento.api.errors import ErroApi
+from atendimento.api.error_responses import ErroApi
 from atendimento.config import Settings
 
 _JANELA_ENDERECO_S = 60

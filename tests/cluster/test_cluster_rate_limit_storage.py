@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from atendimento.api.errors import ErroApi
-from atendimento.api.limites import LimitadorLogin, PoliticaLogin
-from atendimento.cluster.limites import ArmazenamentoResiliente, armazenamento_limites, url_limits
-from atendimento.gateway.limites import LimiteDigitando
+from atendimento.api.error_responses import ErroApi
+from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
+from atendimento.cluster.rate_limit_storage import ArmazenamentoResiliente, armazenamento_limites, url_limits
+from atendimento.gateway.rate_limits import LimiteDigitando
 
 from .apoio_cluster import RedisProprio, porta_livre
 

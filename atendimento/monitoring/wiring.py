@@ -1,4 +1,4 @@
-"""``montar_monitoramento``: what the composition root calls to add metrics and, when configured, /admin.
+"""``build_monitoring``: what the composition root calls to add metrics and, when configured, /admin.
 
 The meaning of a socket comes in as callables (``descrever``, ``empresa_de``): app.py builds them from
 the gateway's session, so this package depends on the engine only. ``namespace`` (the gateway's, whose
@@ -58,7 +58,7 @@ class Monitoramento:
             )
 
 
-def montar_monitoramento(
+def build_monitoring(
     server: Server,
     settings: Settings,
     *,

@@ -18,18 +18,18 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from atendimento.cluster.adapter import AdaptadorRedis
-from atendimento.cluster.canal import CanalRedis, criar_cliente
-from atendimento.cluster.mensagens import (
+from atendimento.cluster.envelopes import (
     TAMANHO_MAXIMO,
     Broadcast,
     Desconectar,
-    MensagemInvalida,
+    InvalidEnvelope,
     argumentos,
-    canal,
+    channel,
     codificar,
     codificar_broadcast,
     decodificar,
 )
+from atendimento.cluster.redis_link import RedisLink, build_redis_client
 from atendimento.engine import Server, Socket
 
 from .apoio_cluster import Clientes, ate, servir
@@ -108,7 +108,7 @@ def test_argumento_que_nao_e_json_nem_bytes() -> None:
     ],
 )
 def test_mensagens_recusadas(dados: bytes, motivo: str) -> None:
-    with pytest.raises(MensagemInvalida) as erro:
+    with pytest.raises(InvalidEnvelope) as erro:
         decodificar(dados, NS)
     assert erro.value.motivo == motivo
 
@@ -118,11 +118,11 @@ def test_anexo_invalido() -> None:
         json.dumps(_valida(args=[{"_placeholder": True, "num": 3}], attachments=["AA=="])).encode(), NS
     )
     assert isinstance(mensagem, Broadcast)
-    with pytest.raises(MensagemInvalida):
+    with pytest.raises(InvalidEnvelope):
         argumentos(mensagem)
     mensagem = decodificar(json.dumps(_valida(attachments=["!!nao-base64"])).encode(), NS)
     assert isinstance(mensagem, Broadcast)
-    with pytest.raises(MensagemInvalida):
+    with pytest.raises(InvalidEnvelope):
         argumentos(mensagem)
 
 
@@ -145,16 +145,16 @@ def _prometheus(motivo: str) -> float:
 async def instancia(redis_url: str) -> AsyncIterator[tuple[Server, str, Redis, str]]:
     """One engine server with the Redis adapter on a namespace of its own, and a raw Redis client."""
     namespace = f"/teste-{uuid.uuid4().hex[:10]}"
-    canal_redis = CanalRedis(criar_cliente(redis_url))
-    server = Server(adapter_factory=partial(AdaptadorRedis, canal_redis=canal_redis, instancia="instancia-a"))
+    link = RedisLink(build_redis_client(redis_url))
+    server = Server(adapter_factory=partial(AdaptadorRedis, link=link, instancia="instancia-a"))
     ns = server.of(namespace)
 
     @ns.on_connect
     def conectar(socket: Socket, auth: dict[str, Any] | None) -> None:
         socket.join("empresa:e1:internos")
 
-    await canal_redis.start()
-    assert await canal_redis.esperar_disponivel(5)
+    await link.start()
+    assert await link.esperar_disponivel(5)
     cru = Redis.from_url(redis_url)
     async with contextlib.AsyncExitStack() as pilha:
         url = await pilha.enter_async_context(servir(server.asgi()))
@@ -162,7 +162,7 @@ async def instancia(redis_url: str) -> AsyncIterator[tuple[Server, str, Redis, s
             yield server, namespace, cru, url
         finally:
             server.shutdown()
-            await canal_redis.stop()
+            await link.stop()
             await cru.aclose()
 
 
@@ -187,9 +187,9 @@ async def test_mensagens_estranhas_no_canal_sao_contadas_e_nao_chegam_a_ninguem(
             json.dumps(dict(valida, args=[{"_placeholder": True, "num": 0}], attachments=["%%%"])).encode(),
         ]
         for dados in estranhas:
-            await cru.publish(canal(namespace), dados)
+            await cru.publish(channel(namespace), dados)
         # And a good one after them: the instance is still delivering.
-        await cru.publish(canal(namespace), json.dumps(dict(valida, event="depois")).encode())
+        await cru.publish(channel(namespace), json.dumps(dict(valida, event="depois")).encode())
         await ate(lambda: len(caixa.eventos) == 1)
         assert caixa.eventos == [("depois", ({"id": "t1"},))]
         assert adaptador.descartadas == len(estranhas)
@@ -203,7 +203,7 @@ async def test_mensagens_estranhas_no_canal_sao_contadas_e_nao_chegam_a_ninguem(
         assert _prometheus("formato") - antes["formato"] == 3
         assert _prometheus("versao") - antes["versao"] == 1
         assert _prometheus("namespace") - antes["namespace"] == 1
-        assert adaptador.canal_redis.disponivel
+        assert adaptador.link.disponivel
     finally:
         await clientes.fechar()
 
@@ -213,8 +213,8 @@ async def test_mensagem_com_o_proprio_id_e_ignorada(instancia: tuple[Server, str
     clientes = Clientes()
     try:
         _, caixa = await clientes.conectar(url, namespace)
-        await cru.publish(canal(namespace), json.dumps(_valida(nsp=namespace, instance="instancia-a")))
-        await cru.publish(canal(namespace), json.dumps(_valida(nsp=namespace, event="de-outra")))
+        await cru.publish(channel(namespace), json.dumps(_valida(nsp=namespace, instance="instancia-a")))
+        await cru.publish(channel(namespace), json.dumps(_valida(nsp=namespace, event="de-outra")))
         await ate(lambda: len(caixa.eventos) == 1)
         assert [e for e, _ in caixa.eventos] == ["de-outra"]
     finally:

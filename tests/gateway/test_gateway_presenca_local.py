@@ -1,4 +1,4 @@
-"""PresencaLocal (first/last socket, grace period) and the typing rate limit."""
+"""PresencaLocal, the in-process presence registry: first and last socket, grace period, per tenant."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import datetime
 
 import pytest
 
-from atendimento.gateway.limites import LimiteDigitando
 from atendimento.gateway.presenca import Atendente, PresencaLocal
 
 ANA = Atendente("e1", "ana", "Ana")
@@ -75,14 +74,3 @@ async def test_online_por_empresa_e_saidas_repetidas() -> None:
 def test_graca_acima_do_contrato_e_recusada() -> None:
     with pytest.raises(ValueError):
         PresencaLocal(6)
-
-
-async def test_limite_de_digitando_por_usuario_e_ticket() -> None:
-    limite = LimiteDigitando()
-    respostas = [await limite.consumir("e1", "ana", "t1") for _ in range(11)]
-    assert respostas[:10] == [None] * 10
-    assert respostas[10] is not None and 0 < respostas[10] <= 60_000
-    # Other ticket, other user, other tenant: separate budgets.
-    assert await limite.consumir("e1", "ana", "t2") is None
-    assert await limite.consumir("e1", "bruno", "t1") is None
-    assert await limite.consumir("e2", "ana", "t1") is None

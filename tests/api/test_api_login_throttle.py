@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from atendimento.api.errors import ErroApi
-from atendimento.api.limites import LimitadorLogin, PoliticaLogin
+from atendimento.api.error_responses import ErroApi
+from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
 
 from .apoio import SENHA_DEMO, Ambiente, assert_erro
 

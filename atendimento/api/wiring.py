@@ -1,4 +1,4 @@
-"""``create_api``: builds the REST application from its collaborators, with no module globals."""
+"""``build_api``: builds the REST application from its collaborators, with no module globals."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, s
 from atendimento.api.atalhos import Atalhos
 from atendimento.api.dependencias import ContextoApi
 from atendimento.api.docs import instalar_docs
-from atendimento.api.errors import registrar_handlers
-from atendimento.api.limites import LimitadorLogin, PoliticaLogin
+from atendimento.api.error_responses import registrar_handlers
+from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos, LimiteCorpo
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
 from atendimento.api.sobrecarga import LimiteEmCurso
@@ -25,7 +25,7 @@ from atendimento.identity.tokens import ServicoTokens
 MAX_CORPO_BYTES = 64 * 1024
 
 
-def create_api(
+def build_api(
     *,
     servico: ServicoAtendimento,
     tokens: ServicoTokens,

@@ -53,7 +53,7 @@ async def encerrar(tarefas: list[asyncio.Task[None]], prazo_s: float = 5.0) -> N
         log.error("tasks did not stop: %s", sorted(t.get_name() for t in pendentes))
 
 
-def criar_cliente(url: str, *, timeout_s: float = 2.0) -> Redis:
+def build_redis_client(url: str, *, timeout_s: float = 2.0) -> Redis:
     """A redis.asyncio client for ``url`` with bounded timeouts and no automatic retries (see above)."""
     return Redis.from_url(
         url,
@@ -65,7 +65,7 @@ def criar_cliente(url: str, *, timeout_s: float = 2.0) -> Redis:
     )
 
 
-class CanalRedis:
+class RedisLink:
     """Pub/sub for one instance: ``assinar`` channels, ``publicar`` bytes, ``disponivel`` for health."""
 
     def __init__(
@@ -144,9 +144,9 @@ class CanalRedis:
 
     # --- subscribing --------------------------------------------------------------------------------
 
-    def assinar(self, canal: str, receptor: Receptor) -> None:
-        """Deliver every message of ``canal`` to ``receptor`` (called on the event loop, never raises)."""
-        self._receptores[canal] = receptor
+    def assinar(self, channel: str, receptor: Receptor) -> None:
+        """Deliver every message of ``channel`` to ``receptor`` (called on the event loop, never raises)."""
+        self._receptores[channel] = receptor
         self._novas_assinaturas = True
 
     async def _ouvir(self) -> None:
@@ -197,8 +197,8 @@ class CanalRedis:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
-    def _entregar(self, canal: bytes | str, dados: object) -> None:
-        nome = canal.decode() if isinstance(canal, bytes) else canal
+    def _entregar(self, channel: bytes | str, dados: object) -> None:
+        nome = channel.decode() if isinstance(channel, bytes) else channel
         receptor = self._receptores.get(nome)
         if receptor is None or not isinstance(dados, bytes | str):
             return
@@ -210,13 +210,13 @@ class CanalRedis:
 
     # --- publishing --------------------------------------------------------------------------------
 
-    def publicar(self, canal: str, dados: bytes) -> bool:
-        """Queue ``dados`` for ``canal``; False (and counted) when it can't be shared right now."""
+    def publicar(self, channel: str, dados: bytes) -> bool:
+        """Queue ``dados`` for ``channel``; False (and counted) when it can't be shared right now."""
         if not self.disponivel:
             self.contar_nao_compartilhada("redis")
             return False
         try:
-            self._fila.put_nowait((canal, dados))
+            self._fila.put_nowait((channel, dados))
         except asyncio.QueueFull:
             self.contar_nao_compartilhada("fila")
             return False
@@ -244,8 +244,8 @@ class CanalRedis:
         try:
             # One round trip for a burst; order within the burst is kept (one connection, in order).
             async with self.cliente.pipeline(transaction=False) as pipe:
-                for canal, dados in lote:
-                    pipe.publish(canal, dados)
+                for channel, dados in lote:
+                    pipe.publish(channel, dados)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._ultimo_erro = f"{type(exc).__name__}: {exc}"

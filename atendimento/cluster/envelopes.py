@@ -1,8 +1,8 @@
 """The messages instances exchange over Redis pub/sub, and how a received one is checked.
 
-One JSON object per Redis message, on one channel per namespace (``canal(namespace)``). The format is
+One JSON object per Redis message, on one channel per namespace (``channel(namespace)``). The format is
 documented in docs/cluster.md; this module is its single definition. Every field a receiver acts on is
-validated before anything happens: a malformed or foreign message raises ``MensagemInvalida`` with a
+validated before anything happens: a malformed or foreign message raises ``InvalidEnvelope`` with a
 short reason, and the caller counts and drops it. Nothing here touches sockets.
 
 Why JSON and not the engine's encoded packet: each instance encodes the Socket.IO packet once itself,
@@ -36,12 +36,12 @@ Nome = Annotated[str, Field(min_length=1, max_length=MAX_NOME)]
 Salas = Annotated[list[Nome], Field(max_length=MAX_SALAS)]
 
 
-def canal(namespace: str) -> str:
+def channel(namespace: str) -> str:
     """The pub/sub channel of a namespace: ``atendimento:/atendimento:broadcast``."""
     return f"{PREFIXO}:{namespace}:broadcast"
 
 
-class MensagemInvalida(ValueError):
+class InvalidEnvelope(ValueError):
     """A received message that must be dropped; ``motivo`` is the metric label."""
 
     def __init__(self, motivo: str) -> None:
@@ -165,46 +165,46 @@ def codificar_broadcast(
 
 
 def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar | Entrar | Sair | Retomar:
-    """A received message, checked; raises MensagemInvalida(motivo) for anything not ours.
+    """A received message, checked; raises InvalidEnvelope(motivo) for anything not ours.
 
     Reasons: ``tamanho`` (too big), ``json`` (not a JSON object), ``versao`` (a ``v`` this instance
     does not know, e.g. a newer instance during a rolling deploy), ``formato`` (fields missing or of the
     wrong type, unknown ``kind``), ``namespace`` (valid, but for another namespace than its channel's).
     """
     if len(dados) > TAMANHO_MAXIMO:
-        raise MensagemInvalida("tamanho")
+        raise InvalidEnvelope("tamanho")
     try:
         bruto = json.loads(dados)
     except (ValueError, UnicodeDecodeError):
-        raise MensagemInvalida("json") from None
+        raise InvalidEnvelope("json") from None
     if not isinstance(bruto, dict):
-        raise MensagemInvalida("json")
+        raise InvalidEnvelope("json")
     # The version is read first so that a newer instance's message is counted as such, not as garbage.
     versao = bruto.get("v")
     if versao != VERSAO or isinstance(versao, bool):
-        raise MensagemInvalida(
+        raise InvalidEnvelope(
             "versao" if isinstance(versao, int) and not isinstance(versao, bool) else "formato"
         )
     try:
         mensagem = _LEITOR.validate_python(bruto)
     except ValidationError:
-        raise MensagemInvalida("formato") from None
+        raise InvalidEnvelope("formato") from None
     if mensagem.nsp != namespace:
-        raise MensagemInvalida("namespace")
+        raise InvalidEnvelope("namespace")
     if isinstance(mensagem, Broadcast) and mensagem.event in RESERVED_EVENTS:
-        raise MensagemInvalida("formato")  # no client may ever receive a reserved event
+        raise InvalidEnvelope("formato")  # no client may ever receive a reserved event
     return mensagem
 
 
 def argumentos(mensagem: Broadcast) -> tuple[Any, ...]:
-    """The event's arguments, with ``bytes`` put back; raises MensagemInvalida("formato") on bad ones."""
+    """The event's arguments, with ``bytes`` put back; raises InvalidEnvelope("formato") on bad ones."""
     if not mensagem.attachments:
         return tuple(mensagem.args)
     try:
         anexos = [base64.b64decode(a, validate=True) for a in mensagem.attachments]
         return tuple(reconstruct(mensagem.args, anexos))
     except (ValueError, ProtocolError):
-        raise MensagemInvalida("formato") from None
+        raise InvalidEnvelope("formato") from None
 
 
 __all__ = [
@@ -214,11 +214,11 @@ __all__ = [
     "Broadcast",
     "Desconectar",
     "Entrar",
-    "MensagemInvalida",
+    "InvalidEnvelope",
     "Retomar",
     "Sair",
     "argumentos",
-    "canal",
+    "channel",
     "codificar",
     "codificar_broadcast",
     "decodificar",

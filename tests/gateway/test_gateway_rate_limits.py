@@ -1,12 +1,12 @@
 """Per-event rate limits (issue 10): a default for any registered event, per user and per tenant,
-tenant-qualified keys, and the settings that override them."""
+tenant-qualified keys, and the settings that override them; the typing limit per user and ticket."""
 
 from __future__ import annotations
 
 import pytest
 
 from atendimento.config import SettingsError, load_settings
-from atendimento.gateway.limites import DESCONHECIDO, LimitesEventos
+from atendimento.gateway.rate_limits import DESCONHECIDO, LimiteDigitando, LimitesEventos
 
 
 async def test_um_evento_novo_tem_o_limite_padrao() -> None:
@@ -41,3 +41,14 @@ def test_configuracao_dos_limites() -> None:
     for ruim in ("ticket:entrar", "ticket:entrar=muitos", "=5/minute"):
         with pytest.raises(SettingsError):
             load_settings(event_rate_limits=ruim)
+
+
+async def test_limite_de_digitando_por_usuario_e_ticket() -> None:
+    limite = LimiteDigitando()
+    respostas = [await limite.consumir("e1", "ana", "t1") for _ in range(11)]
+    assert respostas[:10] == [None] * 10
+    assert respostas[10] is not None and 0 < respostas[10] <= 60_000
+    # Other ticket, other user, other tenant: separate budgets.
+    assert await limite.consumir("e1", "ana", "t2") is None
+    assert await limite.consumir("e1", "bruno", "t1") is None
+    assert await limite.consumir("e2", "ana", "t1") is None

@@ -1,0 +1,208 @@
+"""Messages: sent by agents, refused, received from a channel (a customer's, which may take a ticket
+out of waiting, and never reopens one closed at the same time).
+
+On real databases (SQLite and PostgreSQL, each test on both), demo data loaded."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import text
+
+from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, TransicaoInvalida
+
+if TYPE_CHECKING:
+    from conftest import BancoDemo
+
+
+async def test_enviar_e_listar_mensagens(banco_demo: BancoDemo) -> None:
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    ana = r.id_de("ana@demo.local")
+    antes = await s.listar_mensagens(r.empresa_id, r.tickets[1])
+    assert [m.atendente_id for m in antes] == [None, ana]  # the customer's question, ana's answer
+    enviadas = [
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=ana, conteudo=f"msg {i}", metadados={"i": i}
+        )
+        for i in range(5)
+    ]
+    assert enviadas[0].ticket_numero == "2" and enviadas[0].atendente_id == ana
+    assert enviadas[0].remetente_id == ana and enviadas[0].tipo == "texto"
+    assert pub.nomes() == ["mensagem_nova"] * 5
+    mensagem, ticket = pub.eventos[0].args
+    assert mensagem == enviadas[0] and ticket.id == r.tickets[1]  # type: ignore[attr-defined]
+    depois = await s.listar_mensagens(r.empresa_id, r.tickets[1])
+    assert depois == antes + enviadas  # stored in order, read back identical
+
+    vendas = await s.enviar_mensagem(
+        r.empresa_id, r.tickets[1], remetente_id=r.id_de("vendas@demo.local"), tipo="imagem", conteudo="url"
+    )
+    assert vendas.atendente_id is None  # not an internal user
+
+
+async def test_enviar_mensagem_recusas(banco_demo: BancoDemo) -> None:
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    ana = r.id_de("ana@demo.local")
+    with pytest.raises(NaoEncontrado):
+        await s.enviar_mensagem(r.empresa_id, r.outra_ticket_id, remetente_id=ana, conteudo="oi")
+    with pytest.raises(NaoEncontrado) as erro:
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert erro.value.code == "USUARIO_NAO_ENCONTRADO"
+    for kwargs in (
+        {"conteudo": ""},
+        {"conteudo": "x" * 10_001},
+        {"conteudo": "x", "tipo": "gif"},
+        {"conteudo": "x", "metadados": {"k": "x" * 17_000}},
+    ):
+        with pytest.raises(DadosInvalidos):
+            await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, **kwargs)  # type: ignore[arg-type]
+    await s.mudar_status(r.empresa_id, r.tickets[1], "fechado")
+    pub.limpar()
+    with pytest.raises(TransicaoInvalida):
+        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
+    assert pub.eventos == []
+    with pytest.raises(NaoEncontrado):
+        await s.listar_mensagens(r.empresa_id, r.outra_ticket_id)
+
+
+async def test_mensagem_recusada_nao_grava_nada(banco_demo: BancoDemo) -> None:
+    """The write locks, counts and inserts before the checks; a refusal must undo all of it."""
+    s, r = banco_demo.servico(), banco_demo.resumo
+    ana = r.id_de("ana@demo.local")
+    antes = await s.listar_mensagens(r.empresa_id, r.tickets[1])
+    with pytest.raises(NaoEncontrado) as erro:
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert erro.value.code == "USUARIO_NAO_ENCONTRADO"
+    # Two refusals at once: the ticket's is the one reported, as before.
+    with pytest.raises(NaoEncontrado) as erro:
+        await s.enviar_mensagem(
+            r.empresa_id, r.outra_ticket_id, remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert erro.value.code == "TICKET_NAO_ENCONTRADO"
+    assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
+    await s.mudar_status(r.empresa_id, r.tickets[1], "fechado")
+    with pytest.raises(TransicaoInvalida):
+        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
+    with pytest.raises(TransicaoInvalida):  # closed ticket and unknown sender: the ticket's refusal
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+        )
+    assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
+    # The ticket's message counter was rolled back too.
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
+        total = await conn.scalar(
+            text("SELECT total_mensagens FROM tickets WHERE id = :t"), {"t": r.tickets[1]}
+        )
+    assert total == len(antes)
+
+
+async def test_receber_mensagem_canal(banco_demo: BancoDemo) -> None:
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    # Maria has an open ticket on WhatsApp (#1): appended there.
+    ticket, mensagem, criado = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["whatsapp"], contato="+5511990000001", conteudo="Alguma novidade?"
+    )
+    assert not criado and ticket.id == r.tickets[0]
+    assert mensagem.remetente_id == r.clientes["Maria Oliveira"] and mensagem.atendente_id is None
+    assert pub.nomes() == ["mensagem_nova"] and pub.eventos[0].args == (mensagem, ticket)
+
+    # Maria's e-mail ticket (#4) is resolvido: a new ticket in the canal's default fila.
+    pub.limpar()
+    novo, _, criado = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["email"], contato="+5511990000001", conteudo="Outra dúvida"
+    )
+    assert criado and novo.numero == "5" and novo.fila_id == r.filas["Financeiro"]
+    assert novo.cliente_id == r.clientes["Maria Oliveira"] and novo.status == "aberto"
+    assert pub.nomes() == ["ticket_novo", "mensagem_nova"]
+
+    # An unknown contato: a new cliente and ticket; the second message joins that ticket.
+    primeiro, _, criado1 = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["webchat"], contato="webchat:novo", nome_cliente="Novo Cliente", conteudo="oi"
+    )
+    segundo, _, criado2 = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["webchat"], contato="webchat:novo", conteudo="alguém?"
+    )
+    assert criado1 and not criado2 and primeiro.id == segundo.id
+    assert len(await s.listar_mensagens(r.empresa_id, primeiro.id)) == 2
+
+    with pytest.raises(NaoEncontrado) as erro:
+        await s.receber_mensagem_canal(r.empresa_id, r.outra_canal_id, contato="x", conteudo="oi")
+    assert erro.value.code == "CANAL_NAO_ENCONTRADO"
+    with pytest.raises(DadosInvalidos):
+        await s.receber_mensagem_canal(r.empresa_id, r.canais["webchat"], contato="", conteudo="oi")
+
+
+async def test_mesmo_contato_em_tenants_diferentes_sao_clientes_diferentes(banco_demo: BancoDemo) -> None:
+    s, r = banco_demo.servico(), banco_demo.resumo
+    t1, _, _ = await s.receber_mensagem_canal(r.empresa_id, r.canais["webchat"], contato="c:1", conteudo="a")
+    t2, _, _ = await s.receber_mensagem_canal(
+        r.outra_empresa_id, r.outra_canal_id, contato="c:1", conteudo="b"
+    )
+    assert t1.cliente_id != t2.cliente_id and t1.empresa_id != t2.empresa_id
+
+
+@pytest.mark.parametrize("atribuido", [True, False])
+async def test_resposta_do_cliente_tira_o_ticket_da_espera(banco_demo: BancoDemo, atribuido: bool) -> None:
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    contato = f"webchat:espera-{atribuido}"
+    ticket, _, _ = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["webchat"], contato=contato, conteudo="oi"
+    )
+    if atribuido:
+        ana = next(u.id for u in await s.listar_atendentes(r.empresa_id) if u.email == "ana@demo.local")
+        await s.atribuir_ticket(r.empresa_id, ticket.id, ana)
+    await s.mudar_status(r.empresa_id, ticket.id, "aguardando_cliente")
+    pub.limpar()
+
+    depois, mensagem, criado = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["webchat"], contato=contato, conteudo="voltei"
+    )
+    assert not criado and depois.id == ticket.id
+    assert depois.status == ("em_atendimento" if atribuido else "aberto")
+    assert pub.nomes() == ["mensagem_nova", "ticket_status", "ticket_atualizado"]
+    assert pub.eventos[0].args == (mensagem, depois)
+    assert (await s.obter_ticket(r.empresa_id, ticket.id)).status == depois.status
+
+    # A ticket that is not waiting keeps its status.
+    pub.limpar()
+    await s.receber_mensagem_canal(r.empresa_id, r.canais["webchat"], contato=contato, conteudo="mais")
+    assert pub.nomes() == ["mensagem_nova"]
+
+
+@pytest.mark.postgres
+async def test_mensagem_do_cliente_nao_reabre_ticket_fechado_ao_mesmo_tempo(demo_pg: BancoDemo) -> None:
+    """A close that commits while the customer's message is on its way wins: the message does not
+    write back a stale copy of the ticket (which would reopen it); it opens a new ticket instead."""
+    import asyncio
+
+    import asyncpg
+
+    s, r = demo_pg.servico(), demo_pg.resumo
+    webchat, contato = r.canais["webchat"], "webchat:corrida"
+    ticket, _, _ = await s.receber_mensagem_canal(r.empresa_id, webchat, contato=contato, conteudo="oi")
+    await s.mudar_status(r.empresa_id, ticket.id, "aguardando_cliente")
+
+    outra = await asyncpg.connect(demo_pg.banco.app_url)
+    try:
+        transacao = outra.transaction()
+        await transacao.start()
+        await outra.execute("SELECT set_current_tenant($1)", r.empresa_id)
+        await outra.execute("UPDATE tickets SET status = 'fechado' WHERE id = $1", ticket.id)
+        # The customer writes while the close is not yet committed: the message must wait for it.
+        chegada = asyncio.create_task(
+            s.receber_mensagem_canal(r.empresa_id, webchat, contato=contato, conteudo="voltei")
+        )
+        await asyncio.sleep(0.3)
+        assert not chegada.done()
+        await transacao.commit()
+        novo, mensagem, criado = await asyncio.wait_for(chegada, 10)
+    finally:
+        await outra.close()
+
+    assert (await s.obter_ticket(r.empresa_id, ticket.id)).status == "fechado"
+    assert criado and novo.id != ticket.id and mensagem.ticket_id == novo.id
