@@ -21,16 +21,20 @@ from what comes back. Row-level security applies as to any statement of the appl
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from atendimento.domain.entidades import ROLES_INTERNOS, MensagemDados, TicketDados, UsuarioDados
 from atendimento.domain.portas import MensagemGravada
 from atendimento.domain.regras import STATUS_FECHADO
 from atendimento.storage.retomada import utc
+from atendimento.storage.sqlite_conexao import ConexaoSqlite
 
 if TYPE_CHECKING:
     from atendimento.storage.banco import Storage
@@ -38,12 +42,23 @@ if TYPE_CHECKING:
 # Unqualified, like every statement of the application role: its search_path finds the schema.
 _GRAVAR = "SELECT * FROM gravar_mensagem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 _ROLES_INTERNOS = sorted(ROLES_INTERNOS)
+# What a dead connection raises in asyncpg: closed before the call, lost during it, or the server's
+# own notice that it ended the backend (57P01 and friends) read as the call's answer.
+_CONEXAO_PERDIDA = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    OSError,
+)
+log = logging.getLogger(__name__)
 
 
 async def gravar_postgres(engine: AsyncEngine, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
-    """One round trip. A pooled connection the server has dropped (restart, proxy) is found closed
-    before anything is sent, replaced, and the call made once more; a connection lost *during* the
-    call is not retried (the write may have committed), and its error goes up."""
+    """One round trip. A pooled connection the server has dropped (restart, proxy, an administrator
+    ending the backend) fails the call before or after the server saw it; either way the call is
+    made once more on a new connection, which is safe because the function answers a repeated
+    message id without writing again (migration 0004)."""
     argumentos = (
         empresa_id,
         mensagem.ticket_id,
@@ -56,15 +71,21 @@ async def gravar_postgres(engine: AsyncEngine, empresa_id: str, mensagem: Mensag
         _ROLES_INTERNOS,
         STATUS_FECHADO,
     )
-    for _tentativa in (1, 2):
+    for tentativa in (1, 2):
         async with engine.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
-            if driver is None or driver.is_closed():
+            try:
+                if driver is None or driver.is_closed():
+                    raise asyncpg.InterfaceError("pooled connection is closed")
+                linha = await driver.fetchrow(_GRAVAR, *argumentos)
+            except _CONEXAO_PERDIDA as exc:
                 await conn.invalidate()
+                if tentativa > 1:
+                    raise
+                log.warning("database connection lost (%s); retrying on a new connection", type(exc).__name__)
                 continue
-            linha = await driver.fetchrow(_GRAVAR, *argumentos)
             return _gravada(linha)
-    raise ConnectionError("no open connection to the database after one replacement")
+    raise AssertionError("unreachable")
 
 
 def _gravada(linha: Mapping[str, Any]) -> MensagemGravada:
@@ -98,27 +119,99 @@ def _gravada(linha: Mapping[str, Any]) -> MensagemGravada:
     return MensagemGravada(ticket=ticket, remetente=remetente, gravada=bool(linha["gravada"]))
 
 
-class _Desfazer(Exception):
-    """Rolls back the SQLite transaction of a message refused after its insert (a final ticket)."""
+# SQLite: the same steps as plain statements on the ``sqlite3`` connection (statements run on the
+# loop, ``sqlite_conexao``), inside ``Storage``'s write transaction. The counter's UPDATE refuses a
+# final ticket itself, as the function does, so nothing has to be rolled back. Instants are written
+# and read with SQLAlchemy's own SQLite DATETIME processors, so the stored text is the same as the
+# repository's.
+_COLUNAS_TICKET = (
+    "id, numero, empresa_id, cliente_id, canal_id, fila_id, atendente_id, status, prioridade, "
+    "assunto, descricao, criado_em, atualizado_em"
+)
+_REMETENTE_SQLITE = (
+    "SELECT id, empresa_id, nome, email, role, status_atendimento FROM usuarios "
+    "WHERE empresa_id = ? AND id = ?"
+)
+_TICKET_SQLITE = f"SELECT {_COLUNAS_TICKET}, total_mensagens FROM tickets WHERE empresa_id = ? AND id = ?"
+_CONTAR_SQLITE = (
+    "UPDATE tickets SET total_mensagens = total_mensagens + 1 "
+    f"WHERE empresa_id = ? AND id = ? AND status <> ? RETURNING {_COLUNAS_TICKET}, total_mensagens"
+)
+_INSERIR_SQLITE = (
+    "INSERT INTO mensagens (id, empresa_id, ticket_id, ordem, remetente_id, atendente_id, tipo, "
+    "conteudo, metadados, criado_em) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_DIALETO_SQLITE = sqlite.dialect()
+_PARA_TEXTO = sqlite.DATETIME().bind_processor(_DIALETO_SQLITE)  # type: ignore[no-untyped-call]
+_PARA_INSTANTE = sqlite.DATETIME().result_processor(_DIALETO_SQLITE, None)  # type: ignore[no-untyped-call]
+assert _PARA_TEXTO is not None and _PARA_INSTANTE is not None  # SQLite's DATETIME has both
 
-    def __init__(self, gravacao: MensagemGravada) -> None:
-        self.gravacao = gravacao
+
+def _texto(instante: datetime) -> str:
+    assert _PARA_TEXTO is not None
+    return str(_PARA_TEXTO(instante))
+
+
+def _instante(texto: str) -> datetime:
+    assert _PARA_INSTANTE is not None
+    valor = _PARA_INSTANTE(texto)
+    assert isinstance(valor, datetime)
+    return utc(valor)
 
 
 async def gravar_sqlite(storage: Storage, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
-    """The function's steps as statements, in one write transaction: the repository's own counter
-    + insert (the write lock is the database's), rolled back when the ticket turns out final."""
-    try:
-        async with storage.unidade(empresa_id) as repo:
-            remetente = await repo.obter_usuario(mensagem.remetente_id)
-            if remetente is None:
-                return MensagemGravada(await repo.obter_ticket(mensagem.ticket_id), None, False)
-            atendente_id = remetente.id if remetente.interno else None
-            ticket = await repo.inserir_mensagem_no_ticket(replace(mensagem, atendente_id=atendente_id))
-            if ticket is None:
-                return MensagemGravada(None, remetente, False)
-            if ticket.status == STATUS_FECHADO:
-                raise _Desfazer(MensagemGravada(ticket, remetente, False))
-            return MensagemGravada(ticket, remetente, True)
-    except _Desfazer as desfeita:
-        return desfeita.gravacao
+    """The function's steps as statements, in one write transaction of ``storage``."""
+    async with storage.transacao(empresa_id) as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        if not isinstance(driver, ConexaoSqlite):
+            # Only a database file gets these connections (``Storage``); an in-memory one is a
+            # different database on each pooled connection, so nothing could be served from it.
+            raise TypeError("SQLite writes need a database file, not :memory:")
+        sq = driver.sqlite
+        linha = sq.execute(_REMETENTE_SQLITE, (empresa_id, mensagem.remetente_id)).fetchone()
+        remetente = None if linha is None else UsuarioDados(*linha)
+        chave_ticket = (empresa_id, mensagem.ticket_id)
+        contado = None
+        if remetente is not None:
+            contado = sq.execute(_CONTAR_SQLITE, (*chave_ticket, STATUS_FECHADO)).fetchone()
+        if contado is None:
+            return MensagemGravada(
+                _ticket_sqlite(sq.execute(_TICKET_SQLITE, chave_ticket).fetchone()), remetente, False
+            )
+        assert remetente is not None
+        sq.execute(
+            _INSERIR_SQLITE,
+            (
+                mensagem.id,
+                empresa_id,
+                mensagem.ticket_id,
+                contado[-1],
+                mensagem.remetente_id,
+                remetente.id if remetente.interno else None,
+                mensagem.tipo,
+                mensagem.conteudo,
+                json.dumps(mensagem.metadados),  # what SQLAlchemy's JSON type stores (None → null)
+                _texto(mensagem.criado_em),
+            ),
+        )
+        return MensagemGravada(_ticket_sqlite(contado), remetente, True)
+
+
+def _ticket_sqlite(linha: Any) -> TicketDados | None:
+    if linha is None:
+        return None
+    return TicketDados(
+        id=linha[0],
+        numero=str(linha[1]),
+        empresa_id=linha[2],
+        cliente_id=linha[3],
+        canal_id=linha[4],
+        fila_id=linha[5],
+        atendente_id=linha[6],
+        status=linha[7],
+        prioridade=linha[8],
+        assunto=linha[9],
+        descricao=linha[10],
+        criado_em=_instante(linha[11]),
+        atualizado_em=_instante(linha[12]),
+    )

@@ -115,3 +115,16 @@ async def test_escritas_simultaneas_numeram_sem_buracos(banco_demo: BancoDemo) -
     mensagens = await _mensagens(banco_demo, r.empresa_id, ticket_id)
     assert len(mensagens) == antes + 15
     assert {m.conteudo for m in mensagens[antes:]} == {f"m{i}" for i in range(15)}
+
+
+async def test_postgres_a_mesma_chamada_de_novo_nao_grava_outra_vez(demo_pg: BancoDemo) -> None:
+    """What makes the retry after a lost connection safe: the same message id answers as written."""
+    r = demo_pg.resumo
+    ticket_id = r.tickets[0]
+    antes = len(await _mensagens(demo_pg, r.empresa_id, ticket_id))
+    mensagem = _mensagem(ticket_id, r.id_de("ana@demo.local"))
+    primeira = await demo_pg.storage.gravar_mensagem(r.empresa_id, mensagem)
+    segunda = await demo_pg.storage.gravar_mensagem(r.empresa_id, mensagem)
+    assert primeira.gravada and segunda.gravada
+    assert segunda.ticket == primeira.ticket and segunda.remetente == primeira.remetente
+    assert len(await _mensagens(demo_pg, r.empresa_id, ticket_id)) == antes + 1

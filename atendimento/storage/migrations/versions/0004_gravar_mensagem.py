@@ -11,6 +11,9 @@ statement, in the implicit transaction of that statement (the caller sends no BE
    names as final, and inserts the message with that number;
 4. answers whether it wrote, the ticket as it is now (or no ticket) and the sender (or none).
 
+A call with the id of a message already stored answers as if it had just written it and writes
+nothing: a caller whose connection died before the answer can send the same call again safely.
+
 The rules stay in Python: which status refuses a message and which roles make the sender the message's
 ``atendente_id`` are parameters, passed by ``storage/escrita_mensagem.py`` from the domain's own
 constants; the domain decides which refusal to answer from what the function returns.
@@ -60,7 +63,12 @@ BEGIN
     PERFORM {s}.set_current_tenant(p_empresa_id);
     gravada := false;
     SELECT * INTO r FROM {s}.usuarios u WHERE u.empresa_id = p_empresa_id AND u.id = p_remetente_id;
+    -- The same call again (the caller lost its connection before the answer): it was written.
+    PERFORM 1 FROM {s}.mensagens m WHERE m.id = p_id AND m.empresa_id = p_empresa_id;
     IF FOUND THEN
+        SELECT * INTO t FROM {s}.tickets x WHERE x.empresa_id = p_empresa_id AND x.id = p_ticket_id;
+        gravada := true;
+    ELSIF r.id IS NOT NULL THEN
         UPDATE {s}.tickets x SET total_mensagens = x.total_mensagens + 1
          WHERE x.empresa_id = p_empresa_id AND x.id = p_ticket_id AND x.status <> p_status_final
         RETURNING x.* INTO t;
