@@ -8,6 +8,7 @@ only that tenant's rows (and on PostgreSQL row-level security enforces the same 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -99,11 +100,30 @@ class Repositorio(Protocol):
     async def concluir_chave(self, usuario_id: str, chave: str, resultado: dict[str, Any]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class MensagemGravada:
+    """What ``Armazenamento.gravar_mensagem`` found and did: the ticket as it is now (None: the tenant
+    has no such ticket), the sender (None: the tenant has no such user), and whether the message was
+    written (only with both, and the ticket not in its final status)."""
+
+    ticket: TicketDados | None
+    remetente: UsuarioDados | None
+    gravada: bool
+
+
 class Armazenamento(Protocol):
     def unidade(self, empresa_id: str, *, escrita: bool = True) -> AbstractAsyncContextManager[Repositorio]:
         """One transaction for one tenant: commits on normal exit, rolls back on an exception.
 
         ``escrita=False`` is a hint that the block only reads (SQLite then does not take the write lock)."""
+        ...
+
+    async def gravar_mensagem(self, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
+        """The hot write, in one step of its own (one statement on PostgreSQL): read the sender
+        ``mensagem.remetente_id``; with one, number the message in its ticket (taking the ticket's
+        lock) and store it unless the ticket is ``fechado``. ``mensagem.atendente_id`` is ignored:
+        stored as the sender's id when the sender is internal (``UsuarioDados.interno``), else
+        none. Committed when it returns with ``gravada``; nothing is written otherwise."""
         ...
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:

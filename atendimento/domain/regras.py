@@ -54,8 +54,13 @@ def exigir_transicao(atual: str, novo: str) -> None:
         raise TransicaoInvalida(f"Transição de status inválida: {atual} → {novo}", "TRANSICAO_INVALIDA")
 
 
+# The final status: a ticket in it takes no message and no change (storage's one-statement message
+# write is given this value, so the rule has one home).
+STATUS_FECHADO = "fechado"
+
+
 def exigir_ticket_nao_fechado(status: str) -> None:
-    if status == "fechado":
+    if status == STATUS_FECHADO:
         raise TransicaoInvalida("Ticket fechado não pode ser alterado", "TICKET_FECHADO")
 
 

@@ -39,8 +39,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from atendimento.config import Settings, SqliteSynchronous, async_database_url, e_postgres
-from atendimento.domain.entidades import UsuarioDados
+from atendimento.domain.entidades import MensagemDados, UsuarioDados
+from atendimento.domain.portas import MensagemGravada
 from atendimento.private_files import preparar_sqlite
+from atendimento.storage.escrita_mensagem import gravar_postgres, gravar_sqlite
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
 from atendimento.storage.sqlite_conexao import criador
@@ -203,6 +205,12 @@ class Storage:
         """``transacao`` wrapped in the domain's repository port."""
         async with self.transacao(empresa_id, escrita=escrita) as conn:
             yield RepositorioSql(conn, empresa_id, postgres=self.is_postgres)
+
+    async def gravar_mensagem(self, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
+        """The hot write in one step (``escrita_mensagem``: one statement on PostgreSQL)."""
+        if self.is_postgres:
+            return await gravar_postgres(self.engine, empresa_id, mensagem)
+        return await gravar_sqlite(self, empresa_id, mensagem)
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction

@@ -1,5 +1,5 @@
 """Run the shipped Alembic migrations, then (PostgreSQL) make sure the application role exists and
-has exactly what it needs: DML on the tables and EXECUTE on the three functions — no ownership.
+has exactly what it needs: DML on the tables and EXECUTE on the four functions — no ownership.
 
 ``db upgrade`` and ``serve`` call ``await upgrade(settings)``; sync callers (outside an event loop)
 use ``upgrade_database(admin_url, app_url)``.
@@ -28,7 +28,12 @@ log = logging.getLogger(__name__)
 
 PASTA_MIGRACOES = Path(__file__).parent / "migrations"
 PAPEL_APP_PADRAO = "atendimento_app"
-FUNCOES_APP = ("set_current_tenant(text)", "buscar_usuario_login(text)", "banco_vazio()")
+FUNCOES_APP = (
+    "set_current_tenant(text)",
+    "buscar_usuario_login(text)",
+    "banco_vazio()",
+    "gravar_mensagem(text, text, text, text, text, text, jsonb, timestamptz, text[], text)",
+)
 # Any constant: serialises concurrent `db upgrade` runs against one database.
 _TRAVA_MIGRACAO = 7_245_001
 
@@ -100,7 +105,9 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
     tabelas = ", ".join(_ident(t) for t in TABELAS_TENANT)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
     for funcao in FUNCOES_APP:
-        connection.execute(text(f"GRANT EXECUTE ON FUNCTION {funcao} TO {_ident(papel)}"))
+        # Only those the database has: a test (or an operator) may stop at an older revision.
+        if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": funcao}).scalar() is not None:
+            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {funcao} TO {_ident(papel)}"))
     # Read-only, so that `serve` (connected as this role) can check the schema is at head.
     connection.execute(text(f"GRANT SELECT ON alembic_version TO {_ident(papel)}"))
 

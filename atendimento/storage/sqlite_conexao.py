@@ -71,6 +71,12 @@ class ConexaoSqlite(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself, for the few statements that skip SQLAlchemy too
+        (``escrita_mensagem``): statements run on the loop here anyway, so nothing is lost."""
+        return self._conn
+
     async def commit(self) -> None:
         conexao = self._conn
         await asyncio.get_running_loop().run_in_executor(_executor_commits(), conexao.commit)

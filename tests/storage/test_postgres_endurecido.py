@@ -67,13 +67,14 @@ async def _como_admin(admin_url: str, sql: str) -> None:
         await conn.close()
 
 
-async def _migrar_ate(admin_url: str, app_url: str, revisao: str) -> None:
+async def _migrar_ate(admin_url: str, app_url: str, revisao: str, *, descer: bool = False) -> None:
     from alembic import command
 
+    passo = command.downgrade if descer else command.upgrade
     engine = create_async_engine(async_database_url(admin_url), poolclass=NullPool)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revisao))
+            await conn.run_sync(lambda c: passo(alembic_config(c), revisao))
             await conn.run_sync(_preparar_papel_app, app_url)
             # As 0001 left it: PUBLIC (so the application role) may create temporary objects.
             await conn.exec_driver_sql(
@@ -88,14 +89,16 @@ async def test_o_sequestro_funcionava_com_a_0001(pg_servidor: Any, _pg_modelos: 
     nome = await pg_servidor.criar(pg_servidor.proximo())
     banco: BancoTeste = pg_servidor.banco(nome, tmp_path)
     try:
-        # The step before 0003: 0002 leaves 0001's functions as they were, and today's demo loader
-        # (and role grants) need 0002's column and table.
-        await _migrar_ate(banco.admin_url, banco.app_url, "0002_retomada")
+        # Today's demo loader needs the head's schema (0002's column and table, 0004's message
+        # function), so the data goes in at head and the schema then steps back to before 0003,
+        # whose downgrade puts 0001's functions back as they were.
+        await _migrar_ate(banco.admin_url, banco.app_url, "head")
         demo = Storage(banco.admin_url)
         try:
             await carregar_demo(demo)
         finally:
             await demo.close()
+        await _migrar_ate(banco.admin_url, banco.app_url, "0002_retomada", descer=True)
         linhas = await _sequestrar(banco.app_url)
         assert len({linha["empresa_id"] for linha in linhas}) == 2  # both tenants' users
         assert {linha["nome"] for linha in linhas} == {"postgres"}  # ran as the owner

@@ -67,6 +67,10 @@ class CasosMensagens(ServicoBase):
             if idempotente is not None
             else ""
         )
+        if idempotente is None:
+            return await self._enviar_em_um_passo(
+                empresa_id, ticket_id, remetente_id, tipo=tipo, conteudo=conteudo, metadados=metadados
+            )
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             # The sender is read before the ticket is locked, so the lock (which serialises every
@@ -103,6 +107,46 @@ class CasosMensagens(ServicoBase):
             await idempotencia.concluir(repo, idempotente, mensagem.para_evento())
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, ticket))
         self._publicar(eventos)
+        return mensagem
+
+    async def _enviar_em_um_passo(
+        self,
+        empresa_id: str,
+        ticket_id: str,
+        remetente_id: str,
+        *,
+        tipo: str,
+        conteudo: str,
+        metadados: dict[str, Any] | None,
+    ) -> MensagemDados:
+        """The write without an Idempotency-Key (nearly every one): storage's one-step write (one
+        round trip on PostgreSQL), then the same refusals, in the same order, as the path above."""
+        rascunho = MensagemDados(
+            id=novo_id(),
+            ticket_id=ticket_id,
+            ticket_numero="",  # known from the ticket that comes back
+            remetente_id=remetente_id,
+            atendente_id=None,  # the sender's role decides it, in storage and below alike
+            tipo=tipo,
+            conteudo=conteudo,
+            metadados=metadados,
+            criado_em=agora(),
+        )
+        gravacao = await self._storage.gravar_mensagem(empresa_id, rascunho)
+        ticket, remetente = gravacao.ticket, gravacao.remetente
+        if ticket is None:
+            raise ticket_nao_encontrado()
+        regras.exigir_ticket_nao_fechado(ticket.status)
+        if remetente is None:
+            raise usuario_nao_encontrado()
+        if not gravacao.gravada:  # the port writes whenever both exist and the ticket is not final
+            raise RuntimeError("gravar_mensagem did not write a message it had no reason to refuse")
+        mensagem = replace(
+            rascunho,
+            ticket_numero=ticket.numero,
+            atendente_id=remetente.id if remetente.interno else None,
+        )
+        self._publicar([lambda: self._publicador.mensagem_nova(mensagem, ticket)])
         return mensagem
 
     async def receber_mensagem_canal(
