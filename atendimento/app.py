@@ -158,7 +158,7 @@ def build_app(
     tokens = tokens or ServicoTokens.from_settings(settings)
     server = build_server(settings)
 
-    on_startup: list[Callable[[], Awaitable[None]]] = []
+    on_startup: list[Callable[[], Awaitable[None]]] = [storage.aquecer]
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
     limiter_storage = None
     visualizando = None

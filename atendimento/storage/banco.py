@@ -23,6 +23,7 @@ queue in-process first (``_escritor``), one at a time, because statements run on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +64,8 @@ POOL_RECYCLE_S = 1800
 # opened and closed again under load (connect + TLS negotiation in the request, seen in the issue 5
 # profile); beyond POOL_SIZE concurrent transactions a request waits for a free connection instead.
 POOL_SIZE = 20
+# Opened at start-up (``Storage.aquecer``): the concurrency of a steady few hundred writes a second.
+CONEXOES_AQUECIDAS = 8
 
 
 def _repetir(exc: DBAPIError, tentativa: int) -> bool:
@@ -126,7 +129,16 @@ class Storage:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_postgres:
             # No pool_pre_ping: see the module's docstring (recycle + one retry on a dead connection).
-            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=POOL_RECYCLE_S)
+            # LIFO: the most recently returned connection serves next, so a steady load keeps using
+            # the few connections it needs, whose server backends already have the message function
+            # compiled and the statements planned (a backend's first call cost ~5 ms more); the rest
+            # wait for bursts.
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_recycle=POOL_RECYCLE_S,
+                pool_use_lifo=True,
+            )
         else:
             caminho = caminho_sqlite(url)
             if caminho is not None:
@@ -229,6 +241,23 @@ class Storage:
             tem_empresa = (await conn.execute(select(Empresa.id).limit(1))).first() is not None
             tem_usuario = (await conn.execute(select(Usuario.id).limit(1))).first() is not None
             return not (tem_empresa or tem_usuario)
+
+    async def aquecer(self, conexoes: int = CONEXOES_AQUECIDAS) -> None:
+        """Opens ``conexoes`` of the pool's connections before the first request (PostgreSQL only).
+
+        Why: a new asyncpg connection costs several round trips and some CPU (the TLS offer,
+        authentication, SQLAlchemy's codec set-up), and the pool opens them lazily, so the first
+        burst of writes opened them inside requests: 50-120 ms of delay for the first messages of
+        ``compare-e2e.sh``, enough to set its p99. A database that does not answer is left to the
+        readiness check; start-up goes on."""
+        if not self.is_postgres:
+            return
+        try:
+            async with contextlib.AsyncExitStack() as abertas:
+                for _ in range(min(conexoes, self.engine.pool.size())):  # type: ignore[attr-defined]
+                    await abertas.enter_async_context(self.engine.connect())
+        except Exception as exc:
+            log.warning("could not open the database connections ahead of time: %s", type(exc).__name__)
 
     async def ping(self, limite_s: float = 2.0) -> bool:
         """True when the database answers; raises ``StorageIndisponivel`` otherwise (for /ready)."""

@@ -114,3 +114,13 @@ async def test_sqlite_synchronous_vem_da_configuracao(tmp_path: Path, valor: str
             assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == pragma
     finally:
         await storage.close()
+
+
+async def test_aquecer_abre_as_conexoes_antes_do_primeiro_pedido(demo_pg: BancoDemo) -> None:
+    storage = Storage(demo_pg.banco.app_url)
+    try:
+        assert storage.engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        await storage.aquecer(3)
+        assert storage.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+    finally:
+        await storage.close()
