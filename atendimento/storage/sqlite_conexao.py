@@ -8,11 +8,13 @@ microseconds, far less than the hop, so statements run here, in the loop's threa
 
 What must not block the loop stays on a thread: ``commit`` (with ``synchronous=FULL`` it waits for
 fsync of the WAL, milliseconds, and it is where SQLite runs its automatic checkpoint). One thread
-serves every connection's commits: ``Storage`` lets one write transaction in at a time anyway.
+serves every connection's commits: ``Storage`` lets one write transaction (a group of them, see
+``sqlite_grupo``) in at a time anyway.
 
 What keeps statements from waiting in SQLite's busy handler (which would now sleep in the loop):
-``Storage`` serialises write transactions in-process (an ``asyncio.Lock`` around ``BEGIN
-IMMEDIATE`` … ``COMMIT``), and readers never wait for the writer in WAL mode. Another *process*
+``Storage`` serialises write transactions in-process (``sqlite_grupo``: one connection in ``BEGIN
+IMMEDIATE`` … ``COMMIT`` at a time, shared by the queued ones), and readers never wait for the
+writer in WAL mode. Another *process*
 writing the same file (``atendimento demo`` while serving) can still make a statement wait up to
 the busy timeout, which is why ``serve --workers`` above 1 requires PostgreSQL.
 
