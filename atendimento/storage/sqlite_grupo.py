@@ -9,9 +9,12 @@ no such thing (its one connection writes one transaction at a time), and no libr
 adds it for an asyncio program: it needs to own the one writer connection and the callers'
 scheduling, which is what this module does, on top of SAVEPOINTs, which SQLite has.
 
-How: write transactions queue here (FIFO). A driver task (alive while there is work) opens one
-connection with ``BEGIN IMMEDIATE`` and hands it to the waiting callers one after another; each
-caller's body runs in its own task, inside its own SAVEPOINT, on that connection:
+How: a write transaction that finds the writer idle opens the batch itself (``BEGIN IMMEDIATE`` on
+one connection) and runs its body at once; those that arrive while a batch is open queue here (FIFO)
+and are handed that connection one after another, each body in its own task and its own SAVEPOINT.
+The turn passes from body to body directly (no task in between: every hand-off through the event
+loop waits behind whatever else is ready there, which a busy server pays in milliseconds), and a
+task of its own runs the COMMIT, then opens the next batch for those who queued meanwhile:
 
 * a body that raises rolls back to its savepoint (only its own work is undone) and its caller gets
   its exception at once; the others in the batch are unaffected;
@@ -45,7 +48,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,7 +82,7 @@ def _concluir(futuro: asyncio.Future[Any], valor: Any) -> None:
 async def _devolver(conn: AsyncConnection) -> None:
     """Back to the pool with no transaction open. A COMMIT that failed can leave SQLite's transaction
     open (a deferred constraint, SQLITE_BUSY) while SQLAlchemy counts it as ended, and then neither
-    its rollback nor the pool's reset reaches SQLite: the next BEGIN would fail. So the driver's own
+    its rollback nor the pool's reset reaches SQLite: the next BEGIN would fail. So the DBAPI
     connection is asked, and one that cannot roll back is thrown away."""
     try:
         bruta = await conn.get_raw_connection()
@@ -96,20 +99,28 @@ async def _devolver(conn: AsyncConnection) -> None:
 
 
 @dataclass(eq=False)
+class _Lote:
+    """One transaction on the writer connection, shared by the bodies run in it."""
+
+    conn: AsyncConnection
+    inicio: float
+    corpos: int = 0
+    mantidos: list[_Pedido] = field(default_factory=list)  # bodies that ended normally
+    erro: BaseException | None = None  # set when the transaction is lost before its COMMIT
+
+
+@dataclass(eq=False)
 class _Pedido:
-    """One caller's write transaction, as the driver sees it."""
+    """One queued caller's write transaction."""
 
     loop: asyncio.AbstractEventLoop
-    # Set by the driver: the batch's connection, the caller's turn to run its body.
-    vez: asyncio.Future[AsyncConnection] = field(init=False)
-    # Set by the caller when its body ended: True kept (savepoint released), False undone.
-    fim: asyncio.Future[bool] = field(init=False)
-    # Set by the driver after the batch's COMMIT.
+    # Set when it is this caller's turn: the batch to run its body in.
+    vez: asyncio.Future[_Lote] = field(init=False)
+    # Set after the batch's COMMIT.
     duravel: asyncio.Future[None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.vez = self.loop.create_future()
-        self.fim = self.loop.create_future()
         self.duravel = self.loop.create_future()
 
 
@@ -128,56 +139,73 @@ class GrupoDeCommit:
         self._abrir = abrir
         self._max_transacoes = MAX_TRANSACOES if max_transacoes is None else max_transacoes
         self._max_corpos_s = MAX_CORPOS_S if max_corpos_s is None else max_corpos_s
-        self._fila: deque[_Pedido] = deque()
-        self._motor: asyncio.Task[None] | None = None
+        self._fila: deque[_Pedido] = deque()  # empty whenever _ativo is False
+        self._ativo = False  # a batch is being opened, runs bodies or commits
+        self._ocioso = asyncio.Event()
+        self._ocioso.set()
+        self._tarefas: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     @asynccontextmanager
     async def transacao(self) -> AsyncIterator[AsyncConnection]:
         """Commits (with the rest of its batch) when the block ends normally, and returns once that
         COMMIT is done; undoes only this block's work on an exception."""
         pedido = _Pedido(asyncio.get_running_loop())
-        self._fila.append(pedido)
-        self._acordar(pedido.loop)
+        lote = await (self._abrir_lote() if not self._ativo else self._esperar_vez(pedido))
         try:
-            conn = await pedido.vez
-        except BaseException:
-            vez = pedido.vez
-            if vez.done() and not vez.cancelled() and vez.exception() is None:
-                _concluir(pedido.fim, False)  # our turn came as we were cancelled: pass it on
-            else:
-                vez.cancel()  # still queued: the driver skips us
-            raise
-        try:
-            savepoint = await conn.begin_nested()
+            savepoint = await lote.conn.begin_nested()
         except BaseException as exc:
-            _falhar(pedido.fim, exc)  # the batch's transaction is unusable
+            self._quebrar(lote, exc)  # the batch's transaction is unusable
             raise
         try:
-            yield conn
+            yield lote.conn
         except BaseException:
-            await self._desfazer(pedido, savepoint)
+            await self._desfazer(lote, savepoint)
             raise
         try:
             await savepoint.commit()  # RELEASE
         except BaseException:
-            await self._desfazer(pedido, savepoint)
+            await self._desfazer(lote, savepoint)
             raise
-        _concluir(pedido.fim, True)
+        lote.mantidos.append(pedido)
+        self._seguir(lote)
         # Shielded: a caller cancelled now does not cancel the batch's result for the others.
         await asyncio.shield(pedido.duravel)
 
-    @staticmethod
-    async def _desfazer(pedido: _Pedido, savepoint: AsyncTransaction) -> None:
+    async def _abrir_lote(self) -> _Lote:
+        """The writer is idle: open the batch here, in the caller's task (no hand-off)."""
+        self._ativo = True
+        self._ocioso.clear()
+        try:
+            conn = await self._abrir()
+        except BaseException:
+            self._proximo_lote()  # those who queued meanwhile try on their own
+            raise
+        return _Lote(conn, asyncio.get_running_loop().time())
+
+    async def _esperar_vez(self, pedido: _Pedido) -> _Lote:
+        self._fila.append(pedido)
+        try:
+            return await pedido.vez
+        except BaseException:
+            vez = pedido.vez
+            if vez.done() and not vez.cancelled() and vez.exception() is None:
+                self._seguir(vez.result())  # our turn came as we were cancelled: pass it on
+            else:
+                vez.cancel()  # still queued: skipped when its turn comes
+            raise
+
+    async def _desfazer(self, lote: _Lote, savepoint: AsyncTransaction) -> None:
         try:
             await savepoint.rollback()  # ROLLBACK TO and RELEASE: this body's work only
         except BaseException as exc:
-            _falhar(pedido.fim, exc)
+            self._quebrar(lote, exc)
             raise
-        _concluir(pedido.fim, False)
+        self._seguir(lote)
 
-    def _acordar(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._motor is None or self._motor.done():
-            self._motor = loop.create_task(self._servir(), name="sqlite-grupo")
+    def _quebrar(self, lote: _Lote, exc: BaseException) -> None:
+        if lote.erro is None:
+            lote.erro = LoteDesfeito(f"a transação do lote foi desfeita: {exc!r}")
+        self._seguir(lote)
 
     def _proximo(self) -> _Pedido | None:
         while self._fila:
@@ -186,84 +214,75 @@ class GrupoDeCommit:
                 return pedido
         return None
 
-    async def _servir(self) -> None:
-        """The driver: batches until the queue is empty, then it ends (the next caller starts one)."""
-        try:
-            while (primeiro := self._proximo()) is not None:
-                await self._lote(primeiro)
-        except BaseException as exc:
-            while (pedido := self._proximo()) is not None:
-                _falhar(pedido.vez, exc)
-            raise
+    def _seguir(self, lote: _Lote) -> None:
+        """A body ended: the next queued one runs in this batch, or the batch commits."""
+        lote.corpos += 1
+        cheio = lote.corpos >= self._max_transacoes
+        if (
+            lote.erro is None
+            and not cheio
+            and asyncio.get_running_loop().time() - lote.inicio < self._max_corpos_s
+        ):
+            pedido = self._proximo()
+            if pedido is not None:
+                pedido.vez.set_result(lote)
+                return
+        self._tarefa(self._commit(lote))
 
-    async def _lote(self, primeiro: _Pedido) -> None:
+    async def _commit(self, lote: _Lote) -> None:
+        erro = lote.erro
+        try:
+            if erro is None and lote.mantidos:
+                await lote.conn.commit()  # the fsync, on the commit thread (sqlite_conexao)
+            else:
+                await lote.conn.rollback()
+        except BaseException as exc:
+            erro = exc
+            if not isinstance(exc, asyncio.CancelledError):
+                log.error("sqlite group commit failed (%d transactions): %r", len(lote.mantidos), exc)
+        finally:
+            await _devolver(lote.conn)
+        for pedido in lote.mantidos:
+            if erro is None:
+                _concluir(pedido.duravel, None)
+            else:
+                _falhar(pedido.duravel, erro)
+        self._proximo_lote()
+        if isinstance(erro, asyncio.CancelledError):
+            raise erro
+
+    def _proximo_lote(self) -> None:
+        if not self._fila:
+            self._ativo = False
+            self._ocioso.set()
+            return
+        self._tarefa(self._abrir_para_fila())
+
+    def _tarefa(self, coro: Coroutine[Any, Any, None]) -> None:
+        tarefa = asyncio.get_running_loop().create_task(coro, name="sqlite-grupo")
+        self._tarefas.add(tarefa)
+        tarefa.add_done_callback(self._tarefas.discard)
+
+    async def _abrir_para_fila(self) -> None:
+        """Open the next batch for the queued callers and hand it to the first still waiting."""
         try:
             conn = await self._abrir()
         except BaseException as exc:
             # The others queued now would open the same way (BEGIN IMMEDIATE after the busy timeout,
             # a disk error): they get the same answer instead of each waiting for it in turn.
-            _falhar(primeiro.vez, exc)
             while (pedido := self._proximo()) is not None:
                 _falhar(pedido.vez, exc)
+            self._proximo_lote()
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        mantidos: list[_Pedido] = []
-        try:
-            erro = await self._corpos(conn, primeiro, mantidos)
-            if erro is None and mantidos:
-                await conn.commit()  # the fsync, on the commit thread (sqlite_conexao)
-            else:
-                await conn.rollback()
-        except BaseException as exc:
-            erro = exc
-            if not isinstance(exc, asyncio.CancelledError):
-                log.error("sqlite group commit failed (%d transactions): %r", len(mantidos), exc)
-        finally:
+        pedido = self._proximo()
+        if pedido is None:  # all were cancelled while it opened
             await _devolver(conn)
-        for pedido in mantidos:
-            if erro is None:
-                _concluir(pedido.duravel, None)
-            else:
-                _falhar(pedido.duravel, erro)
-        if isinstance(erro, asyncio.CancelledError):
-            raise erro
-
-    async def _corpos(
-        self, conn: AsyncConnection, primeiro: _Pedido, mantidos: list[_Pedido]
-    ) -> BaseException | None:
-        """Run queued bodies on ``conn`` one after another; None, or why the batch is lost."""
-        loop = asyncio.get_running_loop()
-        inicio = loop.time()
-        pedido: _Pedido | None = primeiro
-        corpos = 0
-        while pedido is not None:
-            _concluir(pedido.vez, conn)
-            try:
-                # Shielded: if the driver is cancelled, the body keeps its own future intact.
-                manter = await asyncio.shield(pedido.fim)
-            except asyncio.CancelledError as exc:
-                # The driver is going away (its loop is closing): this body's batch will not commit.
-                _falhar(pedido.duravel, exc)
-                raise
-            except BaseException as exc:
-                return LoteDesfeito(f"a transação do lote foi desfeita: {exc!r}")
-            if manter:
-                mantidos.append(pedido)
-            corpos += 1
-            if corpos >= self._max_transacoes or loop.time() - inicio >= self._max_corpos_s:
-                break
-            pedido = self._proximo()
-        return None
+            self._proximo_lote()
+            return
+        pedido.vez.set_result(_Lote(conn, asyncio.get_running_loop().time()))
 
     async def fechar(self) -> None:
-        """Wait for the queued transactions to finish (``Storage.close``)."""
-        motor = self._motor
-        if motor is None or motor.done():
-            return
-        if motor.get_loop() is not asyncio.get_running_loop():
-            return  # a loop that is gone or not ours: nothing can be awaited from here
-        try:
-            await asyncio.shield(motor)
-        except Exception:
-            log.exception("sqlite group commit driver")
+        """Wait for the queued and running write transactions to finish (``Storage.close``)."""
+        await self._ocioso.wait()
