@@ -46,6 +46,7 @@ did with the lock this replaces).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -91,7 +92,8 @@ async def _devolver(conn: AsyncConnection) -> None:
             await sqlite.rollback()
     except Exception:
         log.exception("rolling back the sqlite writer connection; discarding it")
-        await conn.invalidate()
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
     try:
         await conn.close()
     except Exception:
@@ -241,13 +243,15 @@ class GrupoDeCommit:
             if not isinstance(exc, asyncio.CancelledError):
                 log.error("sqlite group commit failed (%d transactions): %r", len(lote.mantidos), exc)
         finally:
-            await _devolver(lote.conn)
-        for pedido in lote.mantidos:
-            if erro is None:
-                _concluir(pedido.duravel, None)
-            else:
-                _falhar(pedido.duravel, erro)
-        self._proximo_lote()
+            try:
+                await _devolver(lote.conn)
+            finally:
+                for pedido in lote.mantidos:
+                    if erro is None:
+                        _concluir(pedido.duravel, None)
+                    else:
+                        _falhar(pedido.duravel, erro)
+                self._proximo_lote()  # whatever happened, those queued are not left waiting
         if isinstance(erro, asyncio.CancelledError):
             raise erro
 

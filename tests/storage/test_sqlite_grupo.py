@@ -8,6 +8,7 @@ body before it from outside ran in the same, still open, transaction."""
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -202,3 +203,42 @@ async def test_close_espera_as_escritas_na_fila(banco: tuple[Storage, Path]) -> 
     await storage.close()
     assert _de_fora(caminho) == {f"m{i}" for i in range(20)}
     await asyncio.gather(*tarefas)
+
+
+async def test_muitas_escritas_com_falhas_e_cancelamentos_nao_param_a_fila(
+    banco: tuple[Storage, Path],
+) -> None:
+    """Writers that fail, that are cancelled while queued, as their turn comes, or in their body, mixed
+    at random (fixed seed): every caller gets an answer, every write that returned is there, and so
+    may be one whose caller was cancelled while its batch committed (the COMMIT is not interruptible)."""
+    storage, caminho = banco
+    sorte = random.Random(13)
+    gravados: set[str] = set()
+    corpos_ok: set[str] = set()
+
+    async def escrever(nome: str, falhar: bool, pausa: float) -> None:
+        async with storage.transacao(None) as conn:
+            await conn.execute(text("INSERT INTO filho (id, pai_id) VALUES (:i, 1)"), {"i": nome})
+            if pausa:
+                await asyncio.sleep(pausa)
+            if falhar:
+                raise ValueError(nome)
+            corpos_ok.add(nome)
+        gravados.add(nome)
+
+    tarefas = []
+    for i in range(300):
+        tarefas.append(
+            asyncio.create_task(escrever(f"m{i}", sorte.random() < 0.1, sorte.choice([0, 0, 0.001])))
+        )
+        if sorte.random() < 0.3:
+            await asyncio.sleep(0)
+        if sorte.random() < 0.15:
+            alvo = sorte.choice(tarefas)
+            asyncio.get_running_loop().call_later(sorte.random() * 0.002, alvo.cancel)
+    async with asyncio.timeout(30):  # a lost hand-off would hang here
+        await asyncio.gather(*tarefas, return_exceptions=True)
+    assert gravados <= _de_fora(caminho) <= corpos_ok
+    assert len(gravados) > 150
+    await _inserir(storage, "depois")
+    assert "depois" in _de_fora(caminho)
