@@ -73,6 +73,12 @@ class ConexaoSqlite(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    @property
+    def sqlite3(self) -> sqlite3.Connection:
+        """The connection itself, for statements too small for SQLAlchemy's execution path
+        (``sqlite_grupo``'s savepoints); it is used on the loop's thread like every statement."""
+        return self._conn
+
     async def commit(self) -> None:
         conexao = self._conn
         await asyncio.get_running_loop().run_in_executor(_executor_commits(), conexao.commit)

@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -55,6 +56,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+
+from atendimento.storage.sqlite_conexao import ConexaoSqlite
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +103,56 @@ async def _devolver(conn: AsyncConnection) -> None:
         log.exception("closing the sqlite writer connection")
 
 
+class _Marca:
+    """One body's SAVEPOINT. On the sqlite3 connection itself when it is at hand (every file
+    database): through SQLAlchemy, SAVEPOINT and RELEASE cost ~0.2 ms of CPU per write, a tenth of a
+    whole message write; SQLAlchemy needs not know, since its transaction is the batch's."""
+
+    def __init__(self, lote: _Lote) -> None:
+        self._lote = lote
+        self._sa: AsyncTransaction | None = None
+
+    async def abrir(self) -> None:
+        if self._lote.sqlite is not None:
+            self._lote.sqlite.execute("SAVEPOINT grupo")
+        else:
+            self._sa = await self._lote.conn.begin_nested()
+
+    async def soltar(self) -> None:
+        if self._sa is not None:
+            await self._sa.commit()
+        elif self._lote.sqlite is not None:
+            self._lote.sqlite.execute("RELEASE grupo")
+
+    async def desfazer(self) -> None:
+        """This body's work only: ROLLBACK TO and RELEASE."""
+        if self._sa is not None:
+            await self._sa.rollback()
+        elif self._lote.sqlite is not None:
+            self._lote.sqlite.execute("ROLLBACK TO grupo")
+            self._lote.sqlite.execute("RELEASE grupo")
+
+
 @dataclass(eq=False)
 class _Lote:
     """One transaction on the writer connection, shared by the bodies run in it."""
 
     conn: AsyncConnection
+    sqlite: sqlite3.Connection | None  # the same connection, without SQLAlchemy (``_Marca``)
     inicio: float
     corpos: int = 0
     mantidos: list[_Pedido] = field(default_factory=list)  # bodies that ended normally
     erro: BaseException | None = None  # set when the transaction is lost before its COMMIT
+
+
+async def _novo_lote(conn: AsyncConnection) -> _Lote:
+    try:
+        bruta = (await conn.get_raw_connection()).driver_connection
+    except BaseException:
+        await _devolver(conn)
+        raise
+    sqlite = bruta.sqlite3 if isinstance(bruta, ConexaoSqlite) else None  # not for :memory:
+    return _Lote(conn, sqlite, asyncio.get_running_loop().time())
 
 
 @dataclass(eq=False)
@@ -153,20 +197,21 @@ class GrupoDeCommit:
         COMMIT is done; undoes only this block's work on an exception."""
         pedido = _Pedido(asyncio.get_running_loop())
         lote = await (self._abrir_lote() if not self._ativo else self._esperar_vez(pedido))
+        marca = _Marca(lote)
         try:
-            savepoint = await lote.conn.begin_nested()
+            await marca.abrir()
         except BaseException as exc:
             self._quebrar(lote, exc)  # the batch's transaction is unusable
             raise
         try:
             yield lote.conn
         except BaseException:
-            await self._desfazer(lote, savepoint)
+            await self._desfazer(lote, marca)
             raise
         try:
-            await savepoint.commit()  # RELEASE
+            await marca.soltar()
         except BaseException:
-            await self._desfazer(lote, savepoint)
+            await self._desfazer(lote, marca)
             raise
         lote.mantidos.append(pedido)
         self._seguir(lote)
@@ -178,11 +223,10 @@ class GrupoDeCommit:
         self._ativo = True
         self._ocioso.clear()
         try:
-            conn = await self._abrir()
+            return await _novo_lote(await self._abrir())
         except BaseException:
             self._proximo_lote()  # those who queued meanwhile try on their own
             raise
-        return _Lote(conn, asyncio.get_running_loop().time())
 
     async def _esperar_vez(self, pedido: _Pedido) -> _Lote:
         self._fila.append(pedido)
@@ -196,9 +240,9 @@ class GrupoDeCommit:
                 vez.cancel()  # still queued: skipped when its turn comes
             raise
 
-    async def _desfazer(self, lote: _Lote, savepoint: AsyncTransaction) -> None:
+    async def _desfazer(self, lote: _Lote, marca: _Marca) -> None:
         try:
-            await savepoint.rollback()  # ROLLBACK TO and RELEASE: this body's work only
+            await marca.desfazer()
         except BaseException as exc:
             self._quebrar(lote, exc)
             raise
@@ -270,7 +314,7 @@ class GrupoDeCommit:
     async def _abrir_para_fila(self) -> None:
         """Open the next batch for the queued callers and hand it to the first still waiting."""
         try:
-            conn = await self._abrir()
+            lote = await _novo_lote(await self._abrir())
         except BaseException as exc:
             # The others queued now would open the same way (BEGIN IMMEDIATE after the busy timeout,
             # a disk error): they get the same answer instead of each waiting for it in turn.
@@ -282,10 +326,10 @@ class GrupoDeCommit:
             return
         pedido = self._proximo()
         if pedido is None:  # all were cancelled while it opened
-            await _devolver(conn)
+            await _devolver(lote.conn)
             self._proximo_lote()
             return
-        pedido.vez.set_result(_Lote(conn, asyncio.get_running_loop().time()))
+        pedido.vez.set_result(lote)
 
     async def fechar(self) -> None:
         """Wait for the queued and running write transactions to finish (``Storage.close``)."""
