@@ -16,8 +16,10 @@ after a database restart the next transactions reconnect instead of failing one 
 On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
 Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
 instead of failing one of two transactions that both read and then both try to write; and they
-queue in-process first (``_escritor``), one at a time, because statements run on the event loop
-(``sqlite_conexao``), where SQLite's busy handler would sleep with the whole process.
+queue in-process first, because statements run on the event loop (``sqlite_conexao``), where
+SQLite's busy handler would sleep with the whole process. That queue commits them in groups
+(``sqlite_grupo``): the ones that arrive during a COMMIT's fsync run next, each in its own
+SAVEPOINT of one transaction, and share one COMMIT.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from atendimento.storage.escrita_mensagem import gravar_postgres, gravar_sqlite
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
 from atendimento.storage.sqlite_conexao import criador
+from atendimento.storage.sqlite_grupo import GrupoDeCommit
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +152,12 @@ class Storage:
                 kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         self.engine: AsyncEngine = create_async_engine(async_url, **kwargs)
         # SQLite has one writer per file: write transactions queue here, in-process, instead of in
-        # SQLite's busy handler (which sleeps and retries, and would now sleep in the loop).
-        self._escritor = asyncio.Lock()
+        # SQLite's busy handler (which sleeps and retries, and would now sleep in the loop), and
+        # those that queue behind one COMMIT share the next (sqlite_grupo's docstring).
+        self._grupo: GrupoDeCommit | None = None
         if not self.is_postgres:
             _configurar_sqlite(self.engine, sqlite_synchronous)
+            self._grupo = GrupoDeCommit(lambda: self._abrir(None, True))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, admin: bool = False) -> Storage:
@@ -167,12 +172,14 @@ class Storage:
         """One transaction for one tenant (None: no tenant, so RLS shows nothing on PostgreSQL), on
         a bare ``AsyncConnection`` (SQLAlchemy Core, no ORM session).
 
-        Commits when the block ends normally, rolls back on an exception."""
-        if self.is_postgres or not escrita:
+        Commits when the block ends normally, rolls back on an exception. On SQLite a write
+        transaction commits together with those queued beside it (``sqlite_grupo``): the block's
+        work is undone alone on an exception, and the block returns once its COMMIT is durable."""
+        if self._grupo is None or not escrita:
             async with self._transacao(empresa_id, escrita) as conn:
                 yield conn
             return
-        async with self._escritor, self._transacao(empresa_id, escrita) as conn:
+        async with self._grupo.transacao() as conn:
             yield conn
 
     @asynccontextmanager
@@ -302,4 +309,6 @@ class Storage:
         return problemas
 
     async def close(self) -> None:
+        if self._grupo is not None:
+            await self._grupo.fechar()  # the queued writes finish first
         await self.engine.dispose()

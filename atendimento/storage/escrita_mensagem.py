@@ -167,7 +167,7 @@ async def gravar_sqlite(storage: Storage, empresa_id: str, mensagem: MensagemDad
             # Only a database file gets these connections (``Storage``); an in-memory one is a
             # different database on each pooled connection, so nothing could be served from it.
             raise TypeError("SQLite writes need a database file, not :memory:")
-        sq = driver.sqlite
+        sq = driver.sqlite3
         linha = sq.execute(_REMETENTE_SQLITE, (empresa_id, mensagem.remetente_id)).fetchone()
         remetente = None if linha is None else UsuarioDados(*linha)
         chave_ticket = (empresa_id, mensagem.ticket_id)

@@ -8,11 +8,13 @@ microseconds, far less than the hop, so statements run here, in the loop's threa
 
 What must not block the loop stays on a thread: ``commit`` (with ``synchronous=FULL`` it waits for
 fsync of the WAL, milliseconds, and it is where SQLite runs its automatic checkpoint). One thread
-serves every connection's commits: ``Storage`` lets one write transaction in at a time anyway.
+serves every connection's commits: ``Storage`` lets one write transaction (a group of them, see
+``sqlite_grupo``) in at a time anyway.
 
 What keeps statements from waiting in SQLite's busy handler (which would now sleep in the loop):
-``Storage`` serialises write transactions in-process (an ``asyncio.Lock`` around ``BEGIN
-IMMEDIATE`` … ``COMMIT``), and readers never wait for the writer in WAL mode. Another *process*
+``Storage`` serialises write transactions in-process (``sqlite_grupo``: one connection in ``BEGIN
+IMMEDIATE`` … ``COMMIT`` at a time, shared by the queued ones), and readers never wait for the
+writer in WAL mode. Another *process*
 writing the same file (``atendimento demo`` while serving) can still make a statement wait up to
 the busy timeout, which is why ``serve --workers`` above 1 requires PostgreSQL.
 
@@ -72,9 +74,10 @@ class ConexaoSqlite(aiosqlite.Connection):
         return fn(*args, **kwargs)
 
     @property
-    def sqlite(self) -> sqlite3.Connection:
-        """The ``sqlite3`` connection itself, for the few statements that skip SQLAlchemy too
-        (``escrita_mensagem``): statements run on the loop here anyway, so nothing is lost."""
+    def sqlite3(self) -> sqlite3.Connection:
+        """The connection itself, for statements too small for SQLAlchemy's execution path
+        (``sqlite_grupo``'s savepoints, ``escrita_mensagem``'s message write); it is used on the
+        loop's thread like every statement."""
         return self._conn
 
     async def commit(self) -> None:
