@@ -111,6 +111,8 @@ def _configurar_sqlite(engine: AsyncEngine, synchronous: SqliteSynchronous) -> N
     @event.listens_for(engine.sync_engine, "begin")
     def _ao_comecar(conn: Any) -> None:
         modo = conn.get_execution_options().get(_MODO_BEGIN, "IMMEDIATE")
+        if modo is None:  # the group commit's writer: its batches BEGIN and COMMIT on sqlite3 directly
+            return
         conn.exec_driver_sql(f"BEGIN {modo}")
 
 
@@ -157,7 +159,7 @@ class Storage:
         self._grupo: GrupoDeCommit | None = None
         if not self.is_postgres:
             _configurar_sqlite(self.engine, sqlite_synchronous)
-            self._grupo = GrupoDeCommit(lambda: self._abrir(None, True))
+            self._grupo = GrupoDeCommit(lambda: self._abrir(None, True), conectar=self._conectar_escritor)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, admin: bool = False) -> Storage:
@@ -194,6 +196,12 @@ class Storage:
             await conn.commit()
         finally:
             await conn.close()
+
+    async def _conectar_escritor(self) -> AsyncConnection:
+        """The group commit's writer connection (SQLite): SQLAlchemy sends no BEGIN on it, since
+        each batch begins and commits on the sqlite3 connection itself (``sqlite_grupo``)."""
+        conn = await self.engine.connect()
+        return await conn.execution_options(**{_MODO_BEGIN: None})
 
     async def _abrir(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
         """A connection in a transaction with the tenant set; one more try on a dead connection."""

@@ -86,7 +86,14 @@ class PublicadorQueConfereCommit(PublicadorGravador):
         self.conexoes_abertas: list[int] = []
 
     def _gravar(self, nome: str, *args: object) -> None:
-        self.conexoes_abertas.append(self.storage.engine.pool.checkedout())  # type: ignore[attr-defined]
+        abertas: int = self.storage.engine.pool.checkedout()  # type: ignore[attr-defined]
+        # SQLite's group commit keeps its writer connection checked out between batches; it counts
+        # only while a batch's transaction is open on it.
+        escritor = self.storage._grupo._escritor if self.storage._grupo is not None else None
+        if escritor is not None:
+            sqlite = escritor.sync_connection.connection.driver_connection.sqlite3  # type: ignore[union-attr]
+            abertas -= 0 if sqlite.in_transaction else 1
+        self.conexoes_abertas.append(abertas)
         super()._gravar(nome, *args)
 
 
