@@ -18,14 +18,8 @@ BENCH=${COMPARE_E2E:-$here/../../shared/bench/compare-e2e.sh}
 extra="$*"
 if [ "$WORKERS" -gt 1 ]; then extra="$extra --workers $WORKERS --redis-url ${REDIS_URL:-redis://127.0.0.1:6379/0}"; fi
 if [ "$DB" = postgres ]; then
-  name="bench_e2e_$$_$(date +%s)"
-  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $name" >/dev/null
-  trap 'psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null' EXIT
-  export ATENDIMENTO_DATABASE_ADMIN_URL="postgresql://postgres@127.0.0.1/$name"
-  export ATENDIMENTO_DATABASE_URL="postgresql://atendimento_app@127.0.0.1/$name"
-  export ATENDIMENTO_JWT_SECRET=${ATENDIMENTO_JWT_SECRET:-bench-secret-bench-secret-bench-secret-0123}
-  "$BIN" db upgrade >/dev/null
-  "$BIN" demo >/dev/null
+  . "$here/bench/pg_demo_db.sh"
+  pg_demo_db bench_e2e
   bash "$BENCH" "cd \"\$(mktemp -d)\" && exec $BIN serve --port \$PORT $extra" "$RATE" "$SECS"
 else
   bash "$BENCH" "cd \"\$(mktemp -d)\" && $BIN demo >/dev/null && exec $BIN serve --port \$PORT $extra" "$RATE" "$SECS"

@@ -38,14 +38,8 @@ run_one() { # name port command...
   python3 -c 'import json,sys; r=json.loads(sys.argv[2]); t=int(sys.argv[3]); print(sys.argv[1], "p50_ms", r["p50_ms"], "p99_ms", r["p99_ms"], "max_ms", r["max_ms"], "delivered", str(r["delivered"]) + "/" + str(r["expected"]), "cpu_ms_per_request", round(t*10/r["requests"], 2))' "$name" "$out" "$((b-a))"
 }
 
-name="bench_workers_$$_$(date +%s)"
-psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $name" >/dev/null
-trap 'psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null' EXIT
-export ATENDIMENTO_DATABASE_ADMIN_URL="postgresql://postgres@127.0.0.1/$name"
-export ATENDIMENTO_DATABASE_URL="postgresql://atendimento_app@127.0.0.1/$name"
-export ATENDIMENTO_JWT_SECRET=${ATENDIMENTO_JWT_SECRET:-bench-secret-bench-secret-bench-secret-0123}
-"$BIN" db upgrade >/dev/null
-"$BIN" demo >/dev/null
+. "$here/bench/pg_demo_db.sh"
+pg_demo_db bench_workers
 
 p1=$(free_port); peer=$(run_one node-peer "$p1" env PORT=$p1 node "$work/contract_peer.js")
 p2=$(free_port); ours=$(run_one "workers-$WORKERS" "$p2" bash -c "cd \"\$(mktemp -d)\" && exec $BIN serve --port $p2 --workers $WORKERS --redis-url ${REDIS_URL:-redis://127.0.0.1:6379/0}")

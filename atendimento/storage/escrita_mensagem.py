@@ -24,17 +24,19 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from atendimento.domain.entidades import ROLES_INTERNOS, MensagemDados, TicketDados, UsuarioDados
+from atendimento.domain.entidades import ROLES_INTERNOS, MensagemDados, TicketDados
 from atendimento.domain.portas import MensagemGravada
 from atendimento.domain.regras import STATUS_FECHADO
 from atendimento.storage.retomada import utc
 from atendimento.storage.sqlite_conexao import ConexaoSqlite
+from atendimento.storage.tabelas import ticket_dados, usuario_dados
 
 if TYPE_CHECKING:
     from atendimento.storage.banco import Storage
@@ -88,34 +90,29 @@ async def gravar_postgres(engine: AsyncEngine, empresa_id: str, mensagem: Mensag
     raise AssertionError("unreachable")
 
 
+class _Colunas:
+    """A row's columns as attributes, under a prefix: so the one mapping of rows to the domain's
+    dataclasses (``tabelas.ticket_dados``, ``usuario_dados``) serves the function's flat answer
+    (``t_…``, ``r_…``) and SQLite's plain tuples too."""
+
+    __slots__ = ("_linha", "_prefixo")
+
+    def __init__(self, linha: Mapping[str, Any], prefixo: str = "") -> None:
+        self._linha = linha
+        self._prefixo = prefixo
+
+    def __getattr__(self, nome: str) -> Any:
+        return self._linha[self._prefixo + nome]
+
+
+def _linha(colunas: Mapping[str, Any], prefixo: str = "") -> Row[Any]:
+    # Duck-typed: the mapping functions read columns as attributes, which is all a Row is to them.
+    return cast("Row[Any]", _Colunas(colunas, prefixo))
+
+
 def _gravada(linha: Mapping[str, Any]) -> MensagemGravada:
-    ticket = None
-    if linha["t_id"] is not None:
-        ticket = TicketDados(
-            id=linha["t_id"],
-            numero=str(linha["t_numero"]),
-            empresa_id=linha["t_empresa_id"],
-            cliente_id=linha["t_cliente_id"],
-            canal_id=linha["t_canal_id"],
-            fila_id=linha["t_fila_id"],
-            atendente_id=linha["t_atendente_id"],
-            status=linha["t_status"],
-            prioridade=linha["t_prioridade"],
-            assunto=linha["t_assunto"],
-            descricao=linha["t_descricao"],
-            criado_em=utc(linha["t_criado_em"]),
-            atualizado_em=utc(linha["t_atualizado_em"]),
-        )
-    remetente = None
-    if linha["r_id"] is not None:
-        remetente = UsuarioDados(
-            id=linha["r_id"],
-            empresa_id=linha["r_empresa_id"],
-            nome=linha["r_nome"],
-            email=linha["r_email"],
-            role=linha["r_role"],
-            status_atendimento=linha["r_status_atendimento"],
-        )
+    ticket = None if linha["t_id"] is None else ticket_dados(_linha(linha, "t_"))
+    remetente = None if linha["r_id"] is None else usuario_dados(_linha(linha, "r_"))
     return MensagemGravada(ticket=ticket, remetente=remetente, gravada=bool(linha["gravada"]))
 
 
@@ -124,18 +121,17 @@ def _gravada(linha: Mapping[str, Any]) -> MensagemGravada:
 # final ticket itself, as the function does, so nothing has to be rolled back. Instants are written
 # and read with SQLAlchemy's own SQLite DATETIME processors, so the stored text is the same as the
 # repository's.
-_COLUNAS_TICKET = (
-    "id, numero, empresa_id, cliente_id, canal_id, fila_id, atendente_id, status, prioridade, "
-    "assunto, descricao, criado_em, atualizado_em"
-)
-_REMETENTE_SQLITE = (
-    "SELECT id, empresa_id, nome, email, role, status_atendimento FROM usuarios "
-    "WHERE empresa_id = ? AND id = ?"
-)
-_TICKET_SQLITE = f"SELECT {_COLUNAS_TICKET}, total_mensagens FROM tickets WHERE empresa_id = ? AND id = ?"
+_NOMES_TICKET = (
+    "id numero empresa_id cliente_id canal_id fila_id atendente_id status prioridade assunto descricao "
+    "criado_em atualizado_em total_mensagens"
+).split()
+_NOMES_USUARIO = "id empresa_id nome email role status_atendimento".split()
+_COLUNAS_TICKET = ", ".join(_NOMES_TICKET)
+_REMETENTE_SQLITE = f"SELECT {', '.join(_NOMES_USUARIO)} FROM usuarios WHERE empresa_id = ? AND id = ?"
+_TICKET_SQLITE = f"SELECT {_COLUNAS_TICKET} FROM tickets WHERE empresa_id = ? AND id = ?"
 _CONTAR_SQLITE = (
     "UPDATE tickets SET total_mensagens = total_mensagens + 1 "
-    f"WHERE empresa_id = ? AND id = ? AND status <> ? RETURNING {_COLUNAS_TICKET}, total_mensagens"
+    f"WHERE empresa_id = ? AND id = ? AND status <> ? RETURNING {_COLUNAS_TICKET}"
 )
 _INSERIR_SQLITE = (
     "INSERT INTO mensagens (id, empresa_id, ticket_id, ordem, remetente_id, atendente_id, tipo, "
@@ -169,7 +165,9 @@ async def gravar_sqlite(storage: Storage, empresa_id: str, mensagem: MensagemDad
             raise TypeError("SQLite writes need a database file, not :memory:")
         sq = driver.sqlite3
         linha = sq.execute(_REMETENTE_SQLITE, (empresa_id, mensagem.remetente_id)).fetchone()
-        remetente = None if linha is None else UsuarioDados(*linha)
+        remetente = (
+            None if linha is None else usuario_dados(_linha(dict(zip(_NOMES_USUARIO, linha, strict=True))))
+        )
         chave_ticket = (empresa_id, mensagem.ticket_id)
         contado = None
         if remetente is not None:
@@ -200,18 +198,7 @@ async def gravar_sqlite(storage: Storage, empresa_id: str, mensagem: MensagemDad
 def _ticket_sqlite(linha: Any) -> TicketDados | None:
     if linha is None:
         return None
-    return TicketDados(
-        id=linha[0],
-        numero=str(linha[1]),
-        empresa_id=linha[2],
-        cliente_id=linha[3],
-        canal_id=linha[4],
-        fila_id=linha[5],
-        atendente_id=linha[6],
-        status=linha[7],
-        prioridade=linha[8],
-        assunto=linha[9],
-        descricao=linha[10],
-        criado_em=_instante(linha[11]),
-        atualizado_em=_instante(linha[12]),
-    )
+    colunas = dict(zip(_NOMES_TICKET, linha, strict=True))
+    colunas["criado_em"] = _instante(colunas["criado_em"])
+    colunas["atualizado_em"] = _instante(colunas["atualizado_em"])
+    return ticket_dados(_linha(colunas))
