@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesRecuperacao, garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings

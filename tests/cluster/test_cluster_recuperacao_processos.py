@@ -12,9 +12,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesRecuperacao, garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao
 
 from . import test_cluster_dois_processos as dois_processos
 from .apoio_cluster import ate
