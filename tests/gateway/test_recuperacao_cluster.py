@@ -24,7 +24,7 @@ from atendimento.config import Settings
 
 from .apoio_gateway import Produto
 from .conftest import Subir
-from .test_gateway_recuperacao import ANA, _conectar, _sem_offset
+from .test_recuperacao import ANA, _conectar, _sem_offset
 
 pytestmark = pytest.mark.node
 
