@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
+from apoio_node import ClientesRecuperacao
 from apoio_proxy import ProxyTcp
 from apoio_rede import porta_livre, servir_uvicorn
-from gateway.clientes_node import ClientesRecuperacao
 
 REDIS_URL = os.environ.get("ATENDIMENTO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesRecuperacao, garantir_node_modules
 from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.engine import ConnectionRefused, Namespace, Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -42,7 +41,7 @@ class Cenario:
     async def fora(self, cliente: str, sid: str) -> int:
         """Drop ``cliente``'s transport and wait until the server has let go of ``sid``."""
         inicio = len(self.clientes.registros)
-        self.clientes.derrubar(cliente)
+        self.clientes.drop(cliente)
         await self.clientes.esperar(
             lambda r: r.get("client") == cliente and r.get("type") == "disconnect", desde=inicio
         )
@@ -223,7 +222,7 @@ async def test_packets_trimmed_by_the_instance_budget_make_it_fresh_never_partia
 async def test_a_forged_pid_gives_a_fresh_connection(cenario: Cenario) -> None:
     primeiro = await cenario.conectar("ana", "websocket")
     inicio = await cenario.fora("ana", primeiro["id"])
-    cenario.clientes.trocar_auth("ana", {"user": "ana", "pid": "forjado", "offset": "x.1"})
+    cenario.clientes.set_auth("ana", {"user": "ana", "pid": "forjado", "offset": "x.1"})
     voltou = await cenario.volta("ana", inicio)
     assert voltou["recovered"] is False and voltou["id"] != primeiro["id"]
 
@@ -256,7 +255,7 @@ async def test_a_pid_is_single_use(cenario: Cenario) -> None:
 async def test_a_refused_reconnect_consumes_the_session(cenario: Cenario) -> None:
     ana = await cenario.conectar("ana", "websocket")
     inicio = await cenario.fora("ana", ana["id"])
-    cenario.clientes.trocar_auth("ana", {"user": "ana", "refuse": True})
+    cenario.clientes.set_auth("ana", {"user": "ana", "refuse": True})
     voltou = await cenario.volta("ana", inicio)
     assert voltou["type"] == "connect_error"
     store = cenario.server.recovery

@@ -5,7 +5,7 @@ WebSocket every event is one frame, sent back to back; over long-polling the eve
 packets while another request reads. Prints one JSON line: how many acks of each kind came back
 (``ok`` or the ack's ``code``), whether the server disconnected the namespace (``41``) or closed
 the connection, and how long it took. Before the flood it prints ``{"conectado": true}``, so whoever
-runs it knows when to start measuring. Used by tests/gateway/test_gateway_justica.py and
+runs it knows when to start measuring. Used by tests/gateway/test_justica.py and
 bench/flood_fairness.py:
 
     python tests/gateway/cliente_hostil.py URL TOKEN --evento atendente:status \

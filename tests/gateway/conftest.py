@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesAtendimento, garantir_node_modules
 from apoio_rede import servir_uvicorn
 
 from atendimento.app import build_app
@@ -26,7 +26,6 @@ from atendimento.gateway.presenca import RegistroPresenca
 from atendimento.identity.passwords import Senhas
 
 from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto
-from .clientes_node import ClientesNode
 
 Subir = Callable[..., Awaitable[Produto]]
 
@@ -74,8 +73,8 @@ def node_instalado() -> None:
 
 
 @pytest.fixture
-async def clientes(produto: Produto, node_instalado: None) -> AsyncIterator[ClientesNode]:
+async def clientes(produto: Produto, node_instalado: None) -> AsyncIterator[ClientesAtendimento]:
     """A node process running the real socket.io-client 4.8.1 against ``produto``."""
-    nos = await ClientesNode(produto.url).iniciar()
+    nos = await ClientesAtendimento(produto.url).iniciar()
     yield nos
     await nos.fechar()

@@ -2,7 +2,7 @@
 
 A hostile client does not use socket.io-client: it writes the bytes it wants. These helpers open a
 session, join ``/atendimento`` with a token (or not), and send whatever packets a test chooses; the
-innocent side of each test is the real socket.io-client (``ClientesNode``).
+innocent side of each test is the real socket.io-client (``ClientesAtendimento``).
 """
 
 from __future__ import annotations

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesAtendimento, garantir_node_modules
 from apoio_rede import servir_uvicorn
 from gateway.apoio_gateway import PAPEIS, SEGREDO
-from gateway.clientes_node import ClientesNode
 
 from atendimento.app import Aplicacao, build_app
 from atendimento.config import Settings
@@ -71,9 +70,9 @@ async def subir_app(demo_sqlite: Any, tmp_path: Path, admin_hash: str) -> AsyncI
 
 
 @pytest.fixture
-async def clientes(subir_app: Subir) -> AsyncIterator[tuple[App, ClientesNode]]:
+async def clientes(subir_app: Subir) -> AsyncIterator[tuple[App, ClientesAtendimento]]:
     garantir_node_modules()
     app = await subir_app()
-    node = await ClientesNode(app.url).iniciar()
+    node = await ClientesAtendimento(app.url).iniciar()
     yield app, node
     await node.fechar()

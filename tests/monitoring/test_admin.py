@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import httpx
-from gateway.clientes_node import ClientesNode
+from apoio_node import ClientesAtendimento
 
 from .conftest import ADMIN_SENHA, ADMIN_USUARIO, App
 
@@ -16,18 +16,18 @@ COOKIE = "sessao=COOKIE-QUE-NUNCA-APARECE"
 XFF = "203.0.113.77"
 
 
-def _admin(node: ClientesNode, nome: str) -> list[dict[str, Any]]:
+def _admin(node: ClientesAtendimento, nome: str) -> list[dict[str, Any]]:
     return [r for r in node.registros if r.get("client") == nome]
 
 
-async def _conectar_admin(node: ClientesNode, nome: str, auth: dict[str, Any]) -> dict[str, Any]:
+async def _conectar_admin(node: ClientesAtendimento, nome: str, auth: dict[str, Any]) -> dict[str, Any]:
     return await node.conectar(
         nome, opcoes={"auth": auth, "transports": ["polling", "websocket"]}, namespace="/admin"
     )
 
 
 async def test_wrong_credentials_get_connect_error_and_nothing_else(
-    clientes: tuple[App, ClientesNode],
+    clientes: tuple[App, ClientesAtendimento],
 ) -> None:
     app, node = clientes
     for auth in (
@@ -46,7 +46,9 @@ async def test_wrong_credentials_get_connect_error_and_nothing_else(
     assert registro["type"] == "connect_error"
 
 
-async def test_admin_sees_config_stats_and_sockets_redacted(clientes: tuple[App, ClientesNode]) -> None:
+async def test_admin_sees_config_stats_and_sockets_redacted(
+    clientes: tuple[App, ClientesAtendimento],
+) -> None:
     app, node = clientes
     token_ana = app.token("ana@demo.local")
     opcoes_ana = {
@@ -124,7 +126,7 @@ async def test_admin_sees_config_stats_and_sockets_redacted(clientes: tuple[App,
     assert sorted(sockets) == [f'atendimento_empresa_sockets{{empresa="{app.resumo.empresa_id}"}} 2.0']
 
 
-async def test_admin_events_are_dropped_read_only(clientes: tuple[App, ClientesNode]) -> None:
+async def test_admin_events_are_dropped_read_only(clientes: tuple[App, ClientesAtendimento]) -> None:
     app, node = clientes
     assert (await node.conectar("ana", app.token("ana@demo.local")))["type"] == "connect"
     await _conectar_admin(node, "op", {"username": ADMIN_USUARIO, "password": ADMIN_SENHA})

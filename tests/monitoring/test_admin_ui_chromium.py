@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from gateway.clientes_node import ClientesNode
+from apoio_node import ClientesAtendimento
 
 from .apoio_chromium import pagina_local
 from .conftest import ADMIN_SENHA, ADMIN_USUARIO, Subir
@@ -32,14 +32,14 @@ def _instalar_ui() -> None:
 async def test_admin_ui_logs_in_and_lists_the_demo_sockets(subir_app: Subir) -> None:
     _instalar_ui()
     app = await subir_app(admin_ui=True, admin_ui_dir=DIST)
-    node = await ClientesNode(app.url).iniciar()
+    node = await ClientesAtendimento(app.url).iniciar()
     bloqueadas: list[str] = []
     try:
         emails = ("ana@demo.local", "bruno@demo.local", "gestor@demo.local", "carla@outra.local")
         for email in emails:
             assert (await node.conectar(email, app.token(email)))["type"] == "connect"
         ids = {r["id"] for r in node.registros if r.get("type") == "connect"}
-        sid_ana = next(r["id"] for r in node.registros if r.get("client") == "ana@demo.local")
+        sid_ana = next(r["id"] for r in node.of("ana@demo.local", "connect"))
 
         async with pagina_local(bloqueadas) as pagina:
             resposta = await pagina.goto(app.url + "/admin-ui/")

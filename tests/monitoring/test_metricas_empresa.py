@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from gateway.clientes_node import ClientesNode
+from apoio_node import ClientesAtendimento
 
 from .conftest import App, Subir
 
@@ -31,7 +31,7 @@ async def _raspar(app: App) -> str:
     return resposta.text
 
 
-async def test_tenant_series_after_real_traffic(clientes: tuple[App, ClientesNode]) -> None:
+async def test_tenant_series_after_real_traffic(clientes: tuple[App, ClientesAtendimento]) -> None:
     app, node = clientes
     demo, outra = app.resumo.empresa_id, app.resumo.outra_empresa_id
     for email in ("ana@demo.local", "bruno@demo.local", "gestor@demo.local", "carla@outra.local"):
@@ -98,7 +98,7 @@ async def test_tenant_series_after_real_traffic(clientes: tuple[App, ClientesNod
 
 async def test_cardinality_is_bounded(subir_app: Subir) -> None:
     app = await subir_app(metrics_max_empresas=1)
-    node = await ClientesNode(app.url).iniciar()
+    node = await ClientesAtendimento(app.url).iniciar()
     try:
         for email in ("ana@demo.local", "bruno@demo.local", "carla@outra.local"):
             assert (await node.conectar(email, app.token(email)))["type"] == "connect"

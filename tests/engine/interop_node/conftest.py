@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import NodeClients, garantir_node_modules
 
 from atendimento.engine import Socket
 
 from ..conftest import RunningServer
-from .node_clients import TRANSPORTS, NodeClients
+from .apoio import TRANSPORTS
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from apoio_node import ArrayBuffer, NodeClients
 
 from ..conftest import RunningServer
-from .node_clients import ArrayBuffer, NodeClients, on_server, server_socket
+from .apoio import on_server, server_socket
 
 pytestmark = pytest.mark.node
 

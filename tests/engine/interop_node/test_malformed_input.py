@@ -10,9 +10,10 @@ import json
 
 import aiohttp
 import pytest
+from apoio_node import NodeClients
 
 from ..conftest import RunningServer
-from .node_clients import NodeClients, server_disconnect_reason
+from .apoio import server_disconnect_reason
 
 pytestmark = pytest.mark.node
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from apoio_node import NodeClients
 
 from ..conftest import RunningServer
-from .node_clients import RECONNECTING, NodeClients, on_server, server_disconnect_reason, server_socket, until
+from .apoio import RECONNECTING, on_server, server_disconnect_reason, server_socket, until
 
 pytestmark = pytest.mark.node
 

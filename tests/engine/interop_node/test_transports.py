@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from apoio_node import NodeClients
 
 from ..app import build_test_server
 from ..conftest import RunningServer
-from .node_clients import CARRIED, NodeClients, on_server, server_disconnect_reason, server_socket, until
+from .apoio import CARRIED, on_server, server_disconnect_reason, server_socket, until
 
 pytestmark = pytest.mark.node
 

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesAtendimento, garantir_node_modules
 from apoio_rede import servir_uvicorn
-from gateway.clientes_node import ClientesNode
 from redis.asyncio import Redis
 
 from atendimento.app import Aplicacao, build_app
@@ -32,7 +31,7 @@ def _nomes(payload: dict[str, Any]) -> list[str]:
 @pytest.fixture
 async def duas(
     demo_sqlite: Any, redis_proprio: RedisProprio, tmp_path: Path
-) -> AsyncIterator[list[tuple[Aplicacao, ClientesNode]]]:
+) -> AsyncIterator[list[tuple[Aplicacao, ClientesAtendimento]]]:
     garantir_node_modules()
     pilha = contextlib.AsyncExitStack()
     instancias = []
@@ -49,7 +48,7 @@ async def duas(
             await app.startup()
             pilha.push_async_callback(app.shutdown)
             url = await pilha.enter_async_context(servir_uvicorn(app.asgi))
-            clientes = await ClientesNode(url).iniciar()
+            clientes = await ClientesAtendimento(url).iniciar()
             pilha.push_async_callback(clientes.fechar)
             instancias.append((app, clientes))
         yield instancias
@@ -62,7 +61,7 @@ def _token(app: Aplicacao, resumo: Any, email: str, nome: str) -> str:
 
 
 async def test_duas_instancias_veem_quem_esta_no_ticket(
-    duas: list[tuple[Aplicacao, ClientesNode]], demo_sqlite: Any, redis_proprio: RedisProprio
+    duas: list[tuple[Aplicacao, ClientesAtendimento]], demo_sqlite: Any, redis_proprio: RedisProprio
 ) -> None:
     (app1, nos1), (app2, nos2) = duas
     resumo = demo_sqlite.resumo

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from apoio_node import ClientesRecuperacao
 from apoio_proxy import proxy_para
 
 from atendimento.gateway.salas import usuario as sala_de_usuario
 
 from .apoio_gateway import Produto
-from .clientes_node import ClientesRecuperacao
 from .conftest import Subir
 
 pytestmark = pytest.mark.node
@@ -42,7 +42,7 @@ async def _conectar(nos: ClientesRecuperacao, cliente: str, token: str, transpor
 
 async def _fora(produto: Produto, nos: ClientesRecuperacao, cliente: str, sid: str) -> int:
     inicio = len(nos.registros)
-    nos.derrubar(cliente)
+    nos.drop(cliente)
     for _ in range(300):
         if sid not in produto.gateway.namespace.sockets:
             return inicio
@@ -109,7 +109,7 @@ async def test_ana_recupera_id_salas_e_os_eventos_perdidos(
 async def test_token_expirado_na_volta_e_recusado(produto: Produto, nos: ClientesRecuperacao) -> None:
     primeiro = await _conectar(nos, "ana", produto.token(ANA), "websocket")
     inicio = await _fora(produto, nos, "ana", primeiro["id"])
-    nos.trocar_auth("ana", {"token": produto.token(ANA, ttl=-3600)})  # what the client sends next
+    nos.set_auth("ana", {"token": produto.token(ANA, ttl=-3600)})  # what the client sends next
     voltou = await _volta(nos, "ana", inicio)
     assert voltou["type"] == "connect_error" and voltou["data"] == {"code": "TOKEN_EXPIRADO"}
     assert primeiro["id"] not in produto.gateway.namespace.adapter.sids
@@ -161,7 +161,7 @@ async def test_pid_de_outro_usuario_ou_empresa_nao_restaura_nada(
 async def test_pid_forjado_da_uma_conexao_nova(produto: Produto, nos: ClientesRecuperacao) -> None:
     primeiro = await _conectar(nos, "ana", produto.token(ANA), "websocket")
     inicio = await _fora(produto, nos, "ana", primeiro["id"])
-    nos.trocar_auth("ana", {"token": produto.token(ANA), "pid": "forjado" * 3, "offset": "x.1"})
+    nos.set_auth("ana", {"token": produto.token(ANA), "pid": "forjado" * 3, "offset": "x.1"})
     voltou = await _volta(nos, "ana", inicio)
     assert voltou["type"] == "connect" and voltou["recovered"] is False and voltou["id"] != primeiro["id"]
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from apoio_node import ClientesAtendimento
 from cluster.apoio_cluster import RedisProprio
-from gateway.clientes_node import ClientesNode
 from redis.asyncio import Redis
 
 from atendimento.cluster.consulta import PRAZO_S, REQUEST_CHANNEL
@@ -29,7 +29,7 @@ async def test_sistema_estado_when_redis_goes_and_comes_back(
     subir_app: Subir, redis_proprio: RedisProprio
 ) -> None:
     app = await subir_app(redis_url=redis_proprio.url)
-    node = await ClientesNode(app.url).iniciar()
+    node = await ClientesAtendimento(app.url).iniciar()
     try:
         assert (await node.conectar("ana", app.token("ana@demo.local")))["type"] == "connect"
         assert (await node.conectar("carla", app.token("carla@outra.local")))["type"] == "connect"
@@ -62,8 +62,8 @@ async def test_sistema_estado_when_redis_goes_and_comes_back(
 async def test_admin_sees_every_instance(subir_app: Subir, redis_proprio: RedisProprio) -> None:
     a = await subir_app(redis_url=redis_proprio.url)
     b = await subir_app(redis_url=redis_proprio.url)
-    no_a = await ClientesNode(a.url).iniciar()
-    no_b = await ClientesNode(b.url).iniciar()
+    no_a = await ClientesAtendimento(a.url).iniciar()
+    no_b = await ClientesAtendimento(b.url).iniciar()
     try:
         assert (await no_a.conectar("ana", a.token("ana@demo.local")))["type"] == "connect"
         assert (await no_b.conectar("carla", b.token("carla@outra.local")))["type"] == "connect"
@@ -102,7 +102,7 @@ async def test_socket_list_waits_a_bounded_time_for_a_silent_instance(
 ) -> None:
     a = await subir_app(redis_url=redis_proprio.url)
     b = await subir_app(redis_url=redis_proprio.url)
-    no_b = await ClientesNode(b.url).iniciar()
+    no_b = await ClientesAtendimento(b.url).iniciar()
     # A third "instance" that hears the request and never answers.
     mudo = Redis.from_url(redis_proprio.url)
     pubsub = mudo.pubsub()

@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 import pytest
 import socketio
+from apoio_node import ClientesAtendimento
 
 from atendimento.domain.entidades import iso_utc
 from atendimento.gateway.expiracao import AgendaExpiracao
@@ -19,7 +20,6 @@ from atendimento.gateway.renovacao import Renovacao
 from atendimento.identity.tokens import Identidade, ServicoTokens
 
 from .apoio_gateway import SEGREDO, Produto
-from .clientes_node import ClientesNode
 
 NS = "/atendimento"
 ANA = "ana@demo.local"
@@ -85,7 +85,7 @@ def _iso(exp: float) -> str:
 
 async def test_renovacao_aceita_a_conexao_dura_ate_o_novo_exp(subir: Any, node_instalado: None) -> None:
     produto: Produto = await subir(jwt_leeway_seconds=0)
-    clientes = await ClientesNode(produto.url).iniciar()
+    clientes = await ClientesAtendimento(produto.url).iniciar()
     try:
         curto = produto.token(ANA, ttl=4)
         assert (await clientes.conectar("ana", curto))["type"] == "connect"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import socketio
+from apoio_node import ClientesAtendimento
 
 from atendimento.gateway import salas
 
 from .apoio_gateway import Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
@@ -23,7 +23,7 @@ def _socket_de(produto: Produto, email: str) -> Any:
     return socket
 
 
-async def test_papel_nao_interno_nao_entra_no_ticket(produto: Produto, clientes: ClientesNode) -> None:
+async def test_papel_nao_interno_nao_entra_no_ticket(produto: Produto, clientes: ClientesAtendimento) -> None:
     ticket_id = produto.resumo.tickets[0]
     for nome, email in (("vendas", "vendas@demo.local"), ("integracao", "integracao@demo.local")):
         assert (await clientes.conectar(nome, produto.token(email)))["type"] == "connect"
@@ -36,7 +36,7 @@ async def test_papel_nao_interno_nao_entra_no_ticket(produto: Produto, clientes:
 
 
 async def test_ticket_de_outro_tenant_e_ticket_desconhecido_dao_o_mesmo_ack(
-    produto: Produto, clientes: ClientesNode
+    produto: Produto, clientes: ClientesAtendimento
 ) -> None:
     await clientes.conectar("ana", produto.token("ana@demo.local"))
     outro_tenant = await clientes.pedir("ana", "ticket:entrar", {"ticketId": produto.resumo.outra_ticket_id})
@@ -81,7 +81,7 @@ PAYLOADS_INVALIDOS: list[tuple[str, list[Any]]] = [
 ]
 
 
-async def test_payload_invalido_nao_muda_nada(produto: Produto, clientes: ClientesNode) -> None:
+async def test_payload_invalido_nao_muda_nada(produto: Produto, clientes: ClientesAtendimento) -> None:
     ticket_id = produto.resumo.tickets[0]
     await clientes.conectar("ana", produto.token("ana@demo.local"))
     await clientes.conectar("bruno", produto.token("bruno@demo.local"))
@@ -109,7 +109,7 @@ def _trocar(valor: Any, ticket_id: str) -> Any:
     return ticket_id if valor == "TICKET" else valor
 
 
-async def test_evento_desconhecido(produto: Produto, clientes: ClientesNode) -> None:
+async def test_evento_desconhecido(produto: Produto, clientes: ClientesAtendimento) -> None:
     await clientes.conectar("ana", produto.token("ana@demo.local"))
     for evento in ("ticket:apagar", "join", "mensagem:nova", "admin:kick"):
         ack = await clientes.pedir("ana", evento, {"ticketId": produto.resumo.tickets[0]})
@@ -119,7 +119,7 @@ async def test_evento_desconhecido(produto: Produto, clientes: ClientesNode) -> 
     assert (await clientes.pedir("ana", "ticket:sair", {"ticketId": "t"}))["success"] is True
 
 
-async def test_digitando_para_no_decimo_por_minuto(produto: Produto, clientes: ClientesNode) -> None:
+async def test_digitando_para_no_decimo_por_minuto(produto: Produto, clientes: ClientesAtendimento) -> None:
     ticket_id = produto.resumo.tickets[1]
     await clientes.conectar("ana", produto.token("ana@demo.local"))
     await clientes.conectar("bruno", produto.token("bruno@demo.local"))
@@ -137,7 +137,7 @@ async def test_digitando_para_no_decimo_por_minuto(produto: Produto, clientes: C
     assert (await clientes.pedir("bruno", "mensagem:digitando", {"ticketId": ticket_id}))["success"]
 
 
-async def test_atendente_status(produto: Produto, clientes: ClientesNode) -> None:
+async def test_atendente_status(produto: Produto, clientes: ClientesAtendimento) -> None:
     await clientes.conectar("bruno", produto.token("bruno@demo.local"))
     await clientes.conectar("gestor", produto.token("gestor@demo.local"))
     await clientes.conectar("ana", produto.token("ana@demo.local"))
@@ -159,7 +159,7 @@ async def test_atendente_status(produto: Produto, clientes: ClientesNode) -> Non
     assert len(clientes.eventos("ana", "atendente:status")) == 1
 
 
-async def test_cliente_python_socketio(produto: Produto, clientes: ClientesNode) -> None:
+async def test_cliente_python_socketio(produto: Produto, clientes: ClientesAtendimento) -> None:
     """python-socketio's AsyncClient as a second, independent client implementation."""
     ticket_id = produto.resumo.tickets[1]
     recebidos: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()

@@ -1,26 +1,40 @@
-// Drives the real socket.io-client for the engine's interop tests (tests/engine/interop_node/).
+// The one node driver of the Python tests (tests/apoio_node.py, ``NodeClients``): the real
+// socket.io-client 4.8.1, many named clients in one process, one JSON command per stdin line and one
+// JSON record per stdout line ("ready" once commands are read; {"op": "exit"} or the end of stdin
+// closes every client and ends the process; a command that throws prints an "error" record).
 //
-// Same shape as cliente.js (one JSON command per stdin line, one JSON record per stdout line, many
-// named clients in one process; the plumbing is driver.js), plus what the engine tests need and the gateway's driver has not:
-//   * binary values: {"$buffer": "<base64>"} is a Buffer and {"$arraybuffer": "<base64>"} an
-//     ArrayBuffer, in commands and in records, at any depth;
-//   * acks the SERVER asks for: the event record carries "ack": n and the test answers with
-//     {"op": "ack", "client", "ack": n, "args": [...]} (or never answers, to test the timeout);
-//   * multiplexing: {"op": "connect", "via": "other", "namespace": "/chat"} opens a namespace on the
-//     Manager (the one Engine.IO connection) of client "other";
-//   * {"op": "burst", "client", "event", "count", "payload"?}: emit event(i[, payload]) for i in
-//     0..count-1 synchronously, in one loop turn;
-//   * {"op": "state", "client"}: connected, active, id, engine id and transport name, right now.
-// Commands: connect, emit (with "ref" and "timeoutMs" for an ack), ack, burst, state, disconnect, exit.
-// Records: ready, open, connect, connect_error, disconnect, upgrade, ping, reconnect_attempt, event, ack,
-// state, error; each carries "client". open (an Engine.IO connection opened), connect, event and ack carry
-// "transport": the transport the packet ARRIVED on. socket.io-client hands decoded packets to the
-// socket one tick later (setTimeout 0), by which time an upgrade may have switched the engine's
-// transport, so the name is taken when Engine.IO delivers the message and matched in order.
+// Commands:
+//   {"op": "connect", "client": "ana", "url": "http://127.0.0.1:PORT/ns", "options": {...}}
+//        No reconnection unless the options ask for it ({"reconnection": true}: the client's own
+//        defaults, as an unmodified front end recovering after a network cut).
+//   {"op": "connect", "client": "b", "via": "ana", "namespace": "/chat"}: multiplexing, a namespace
+//        opened on the Manager (the one Engine.IO connection) of client "ana";
+//   {"op": "emit", "client", "event", "args": [...]} (with "ref" and "timeoutMs" it asks for an ack,
+//        answered by {"type": "ack", "ref", "args"} or {"type": "ack", "ref", "timeout": true});
+//   {"op": "ack", "client", "ack": n, "args": [...]}: answer an ack the SERVER asked for (the event
+//        record carries "ack": n; a test may also never answer, to test the timeout);
+//   {"op": "burst", "client", "event", "count", "payload"?}: emit event(i[, payload]) for i in
+//        0..count-1 synchronously, in one loop turn;
+//   {"op": "state", "client", "ref"}: connected, active, id, engine id and transport name, right now;
+//   {"op": "drop", "client"}: lose the transport (socket.io.engine.close()), as a network cut does;
+//   {"op": "auth", "client", "auth": {...}}: what the next CONNECT sends (a renewed token);
+//   {"op": "disconnect", "client"}, {"op": "exit"}.
+// Binary values: {"$buffer": "<base64>"} is a Buffer and {"$arraybuffer": "<base64>"} an ArrayBuffer,
+// in commands and in records, at any depth.
+// Records: ready, open, connect (id, recovered, pid, transport), connect_error, disconnect, upgrade,
+// ping, reconnect_attempt, event, ack, state, error; each carries "client". open (an Engine.IO
+// connection opened), connect, event and ack carry "transport": the transport the packet ARRIVED on.
+// socket.io-client hands decoded packets to the socket one tick later (setTimeout 0), by which time an
+// upgrade may have switched the engine's transport, so the name is taken when Engine.IO delivers the
+// message and matched in order.
 "use strict";
 
+const readline = require("node:readline");
 const { io } = require("socket.io-client");
-const { print, serve } = require("./driver.js");
+
+function print(record) {
+  process.stdout.write(JSON.stringify(record) + "\n");
+}
 
 const sockets = new Map();
 const pendingAcks = new Map(); // "client#n" -> the ack function socket.io-client gave the listener
@@ -94,7 +108,14 @@ function trackManager(client, manager) {
 
 function watch(client, socket) {
   socket.on("connect", () => {
-    print({ client, type: "connect", id: socket.id, transport: arrivedOn(socket) });
+    print({
+      client,
+      type: "connect",
+      id: socket.id,
+      recovered: socket.recovered,
+      pid: socket._pid === undefined ? null : socket._pid, // private in the client; tests replay and forge it
+      transport: arrivedOn(socket),
+    });
   });
   socket.on("connect_error", (err) => {
     print({
@@ -197,14 +218,41 @@ function closeAll() {
   for (const socket of sockets.values()) socket.disconnect();
 }
 
-serve(
-  {
-    connect,
-    emit,
-    ack,
-    burst,
-    state,
-    disconnect: (cmd) => socketOf(cmd).disconnect(),
+const ops = {
+  connect,
+  emit,
+  ack,
+  burst,
+  state,
+  drop: (cmd) => socketOf(cmd).io.engine.close(),
+  auth: (cmd) => {
+    socketOf(cmd).auth = cmd.auth;
   },
-  closeAll,
-);
+  disconnect: (cmd) => socketOf(cmd).disconnect(),
+};
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  if (!line.trim()) return;
+  let cmd;
+  try {
+    cmd = JSON.parse(line);
+  } catch (err) {
+    print({ type: "error", message: "bad command: " + err.message });
+    return;
+  }
+  try {
+    if (cmd.op === "exit") {
+      closeAll();
+      process.exit(0);
+    } else if (Object.prototype.hasOwnProperty.call(ops, cmd.op)) ops[cmd.op](cmd);
+    else print({ type: "error", message: "unknown op " + cmd.op });
+  } catch (err) {
+    print({ client: cmd.client, type: "error", message: String(err && err.message) });
+  }
+});
+rl.on("close", () => {
+  closeAll();
+  process.exit(0);
+});
+print({ type: "ready" });

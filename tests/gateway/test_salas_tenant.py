@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from apoio_node import ClientesAtendimento
 
 from atendimento.gateway import salas
 
 from .apoio_gateway import GRACE_TESTES, Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
 
 async def test_mesmo_sub_em_dois_tenants_nao_compartilha_sala_de_usuario(
-    produto: Produto, clientes: ClientesNode
+    produto: Produto, clientes: ClientesAtendimento
 ) -> None:
     r = produto.resumo
     ana_id = produto.id("ana@demo.local")

@@ -9,13 +9,13 @@ from typing import Any
 
 import jwt
 import pytest
+from apoio_node import ClientesAtendimento
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from atendimento.gateway import salas
 
 from .apoio_gateway import GRACE_TESTES, SEGREDO, Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
@@ -95,7 +95,7 @@ CODIGOS = {
 
 # The HS512 case signs with our (HS256-sized) secret on purpose; PyJWT warns about its length.
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-async def test_handshakes_recusados(produto: Produto, clientes: ClientesNode) -> None:
+async def test_handshakes_recusados(produto: Produto, clientes: ClientesAtendimento) -> None:
     for i, (caso, opcoes) in enumerate(RECUSAS):
         for transportes in (["websocket"], ["polling"]):
             resposta = await clientes.conectar(
@@ -113,7 +113,7 @@ async def test_handshakes_recusados(produto: Produto, clientes: ClientesNode) ->
 
 @pytest.mark.parametrize("transportes", [["websocket"], ["polling"], ["polling", "websocket"]])
 async def test_token_no_cabecalho_authorization(
-    produto: Produto, clientes: ClientesNode, transportes: list[str]
+    produto: Produto, clientes: ClientesAtendimento, transportes: list[str]
 ) -> None:
     opcoes = {
         "extraHeaders": {"authorization": f"Bearer {produto.token('ana@demo.local')}"},
@@ -124,7 +124,9 @@ async def test_token_no_cabecalho_authorization(
     assert (await clientes.pedir("ana", "ticket:entrar", {"ticketId": ticket_id}))["success"]
 
 
-async def test_auth_token_prevalece_sobre_o_cabecalho(produto: Produto, clientes: ClientesNode) -> None:
+async def test_auth_token_prevalece_sobre_o_cabecalho(
+    produto: Produto, clientes: ClientesAtendimento
+) -> None:
     opcoes = {
         "auth": {"token": produto.token("ana@demo.local")},
         "extraHeaders": {"authorization": f"Bearer {produto.token('vendas@demo.local')}"},
@@ -135,7 +137,7 @@ async def test_auth_token_prevalece_sobre_o_cabecalho(produto: Produto, clientes
 
 async def test_expiracao_do_token_desconecta_pelo_servidor(subir: Any, node_instalado: None) -> None:
     produto: Produto = await subir(jwt_leeway_seconds=1)
-    clientes = await ClientesNode(produto.url).iniciar()
+    clientes = await ClientesAtendimento(produto.url).iniciar()
     try:
         assert (await clientes.conectar("bruno", produto.token("bruno@demo.local")))["type"] == "connect"
         emitido = time.time()

@@ -14,9 +14,9 @@ import uuid
 from typing import Any
 
 import pytest
+from apoio_node import ClientesAtendimento
 
 from .apoio_gateway import GRACE_TESTES, Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
@@ -41,11 +41,11 @@ OUTRA = ("carla", "dora", "chefe")
 MENSAGEM_OUTRA = "mensagem só da Outra Empresa"
 
 
-def _texto(clientes: ClientesNode, cliente: str) -> str:
+def _texto(clientes: ClientesAtendimento, cliente: str) -> str:
     return json.dumps([r for r in clientes.registros if r.get("client") == cliente], ensure_ascii=False)
 
 
-async def _conectar_todos(produto: Produto, clientes: ClientesNode) -> dict[str, str]:
+async def _conectar_todos(produto: Produto, clientes: ClientesAtendimento) -> dict[str, str]:
     outra = produto.resumo.outra_empresa_id
     dora_id, chefe_id = f"dora-{uuid.uuid4()}", f"chefe-{uuid.uuid4()}"
     tokens = {
@@ -62,7 +62,9 @@ async def _conectar_todos(produto: Produto, clientes: ClientesNode) -> dict[str,
     return tokens
 
 
-async def _gatilhos(produto: Produto, clientes: ClientesNode, tokens: dict[str, str]) -> dict[str, Any]:
+async def _gatilhos(
+    produto: Produto, clientes: ClientesAtendimento, tokens: dict[str, str]
+) -> dict[str, Any]:
     """Every event in both tenants; returns the ids the test created."""
     r = produto.resumo
     t_demo = r.tickets[0]  # aberto, no atendente
@@ -178,7 +180,9 @@ async def _gatilhos(produto: Produto, clientes: ClientesNode, tokens: dict[str, 
     return {"novo_demo": novo_demo["id"], "novo_outra": novo_outra["id"]}
 
 
-async def test_nada_atravessa_de_um_tenant_para_outro(produto: Produto, clientes: ClientesNode) -> None:
+async def test_nada_atravessa_de_um_tenant_para_outro(
+    produto: Produto, clientes: ClientesAtendimento
+) -> None:
     tokens = await _conectar_todos(produto, clientes)
     criados = await _gatilhos(produto, clientes, tokens)
     r = produto.resumo
@@ -210,7 +214,9 @@ async def test_nada_atravessa_de_um_tenant_para_outro(produto: Produto, clientes
             assert marca not in texto, (cliente, marca)
 
 
-async def test_cada_evento_vai_so_para_as_salas_do_contrato(produto: Produto, clientes: ClientesNode) -> None:
+async def test_cada_evento_vai_so_para_as_salas_do_contrato(
+    produto: Produto, clientes: ClientesAtendimento
+) -> None:
     tokens = await _conectar_todos(produto, clientes)
     await _gatilhos(produto, clientes, tokens)
 

@@ -12,13 +12,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesRecuperacao, garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao
 
-from . import test_cluster_dois_processos as dois_processos
+from . import test_dois_processos as dois_processos
 from .apoio_cluster import ate
-from .test_cluster_dois_processos import NS, Par, Processo
+from .test_dois_processos import NS, Par, Processo
 
 # The two processes and their Redis, as in the two-process tests (pytest finds the fixtures here).
 demo = dois_processos.demo

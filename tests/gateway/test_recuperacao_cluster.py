@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from apoio_node import ClientesRecuperacao
 from apoio_proxy import ProxyTcp, proxy_para
 from cluster.apoio_cluster import RedisProprio, ate
 
@@ -22,9 +23,8 @@ from atendimento.cluster.wiring import build_cluster
 from atendimento.config import Settings
 
 from .apoio_gateway import Produto
-from .clientes_node import ClientesRecuperacao
 from .conftest import Subir
-from .test_gateway_recuperacao import ANA, _conectar, _sem_offset
+from .test_recuperacao import ANA, _conectar, _sem_offset
 
 pytestmark = pytest.mark.node
 
@@ -113,7 +113,7 @@ async def test_token_expirado_na_volta_em_outra_instancia_e_recusado(dois: Dois)
     a, b, nos = dois.a, dois.b, dois.nos
     primeiro = await _conectar(nos, "ana", a.token(ANA), "websocket")
     inicio = await dois.fora(primeiro["id"])
-    nos.trocar_auth("ana", {"token": a.token(ANA, ttl=-3600)})
+    nos.set_auth("ana", {"token": a.token(ANA, ttl=-3600)})
     dois.proxy.religar(b.url)
     voltou = await dois.volta(inicio)
     assert voltou["type"] == "connect_error" and voltou["data"] == {"code": "TOKEN_EXPIRADO"}
@@ -128,7 +128,7 @@ async def test_token_de_outro_usuario_em_outra_instancia_nao_restaura_nada(dois:
     assert (await nos.pedir("ana", "ticket:entrar", {"ticketId": ticket_id}))["success"] is True
     inicio = await dois.fora(primeiro["id"])
     await a.rest("POST", f"/atendimento/tickets/{ticket_id}/mensagens", "bruno@demo.local", {"conteudo": "x"})
-    nos.trocar_auth("ana", {"token": a.token("bruno@demo.local")})  # the pid is still Ana's
+    nos.set_auth("ana", {"token": a.token("bruno@demo.local")})  # the pid is still Ana's
     dois.proxy.religar(b.url)
     voltou = await dois.volta(inicio)
     assert voltou["type"] == "connect" and voltou["recovered"] is False and voltou["id"] != primeiro["id"]

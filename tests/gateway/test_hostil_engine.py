@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from apoio_node import ClientesAtendimento
 
 from .apoio_gateway import Produto
-from .clientes_node import ClientesNode
 from .conftest import Subir
 from .hostil import Polling, connect_packet, medir, url_polling, url_websocket
 
@@ -31,11 +31,11 @@ LIMITE_INOCENTE = 2.0
 INOCENTE = "carla@outra.local"
 
 
-async def _inocente_conectado(produto: Produto, clientes: ClientesNode) -> None:
+async def _inocente_conectado(produto: Produto, clientes: ClientesAtendimento) -> None:
     assert (await clientes.conectar("carla", produto.token(INOCENTE)))["type"] == "connect"
 
 
-async def _inocente_servido(produto: Produto, clientes: ClientesNode) -> float:
+async def _inocente_servido(produto: Produto, clientes: ClientesAtendimento) -> float:
     """carla's acked event and a REST read of her tenant, as one latency (the slower of the two)."""
     ticket = produto.resumo.outra_ticket_id
 
@@ -63,7 +63,7 @@ def _linhas(caplog: pytest.LogCaptureFixture, sid: str) -> list[str]:
 
 
 async def test_post_de_5000_pacotes_e_recusado_e_o_outro_tenant_segue_servido(
-    produto: Produto, clientes: ClientesNode, caplog: pytest.LogCaptureFixture
+    produto: Produto, clientes: ClientesAtendimento, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     await _inocente_conectado(produto, clientes)
@@ -95,7 +95,7 @@ ANINHADO = '451-["x",' + "[" * 600 + "]" * 600 + "]"  # ~1.2 KB, 600 levels, no 
 
 
 async def test_pacote_binario_aninhado_fecha_so_aquela_conexao_polling(
-    produto: Produto, clientes: ClientesNode, caplog: pytest.LogCaptureFixture
+    produto: Produto, clientes: ClientesAtendimento, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     await _inocente_conectado(produto, clientes)
@@ -114,7 +114,7 @@ async def test_pacote_binario_aninhado_fecha_so_aquela_conexao_polling(
 
 
 async def test_pacote_binario_aninhado_fecha_so_aquela_conexao_websocket(
-    produto: Produto, clientes: ClientesNode, caplog: pytest.LogCaptureFixture
+    produto: Produto, clientes: ClientesAtendimento, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     await _inocente_conectado(produto, clientes)
@@ -141,7 +141,7 @@ async def test_namespace_principal_recusa_todos_e_sessao_sem_namespace_expira(
     subir: Subir, node_instalado: None
 ) -> None:
     produto = await subir(connect_timeout_ms=400)
-    clientes = await ClientesNode(produto.url).iniciar()
+    clientes = await ClientesAtendimento(produto.url).iniciar()
     try:
         await _inocente_conectado(produto, clientes)
         # The real client asking for "/" is refused like an unknown namespace.
@@ -171,7 +171,7 @@ def _todos_os_sockets(produto: Produto) -> list[Any]:
     return [s for nsp in produto.server.namespaces.values() for s in nsp.sockets.values()]
 
 
-async def test_payload_do_connect_nao_fica_no_socket(produto: Produto, clientes: ClientesNode) -> None:
+async def test_payload_do_connect_nao_fica_no_socket(produto: Produto, clientes: ClientesAtendimento) -> None:
     """100 sessions with ~900 KB of CONNECT payload each held ~88 MB: the engine keeps none of it."""
     await _inocente_conectado(produto, clientes)
     pacote = json.dumps({"token": produto.token("ana@demo.local"), "lastro": "x" * 900_000})
@@ -198,7 +198,7 @@ async def test_sessoes_por_endereco_limitadas_sem_afetar_outro_endereco(
 ) -> None:
     caplog.set_level(logging.INFO)
     produto = await subir(max_sessions_per_address=3)
-    clientes = await ClientesNode(produto.url).iniciar()  # carla, from 127.0.0.1
+    clientes = await ClientesAtendimento(produto.url).iniciar()  # carla, from 127.0.0.1
     # The hostile client from another loopback address (any 127/8 address is this host).
     conector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
     try:
@@ -236,7 +236,7 @@ async def test_log_de_recusas_tem_teto_e_conta_o_que_suprimiu(
 ) -> None:
     caplog.set_level(logging.INFO, logger="atendimento.engine")
     produto = await subir(refusal_log_lines=5, refusal_log_interval_seconds=0.5)
-    clientes = await ClientesNode(produto.url).iniciar()
+    clientes = await ClientesAtendimento(produto.url).iniciar()
     try:
         await _inocente_conectado(produto, clientes)
         inicio = time.monotonic()

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 import pytest
+from apoio_node import ClientesAtendimento
 
 from .apoio_gateway import GRACE_TESTES, Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
@@ -19,7 +19,7 @@ async def _login(produto: Produto, email: str) -> str:
     return str(resposta.json()["data"]["access_token"])
 
 
-async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesNode) -> None:
+async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesAtendimento) -> None:
     ticket_id = produto.resumo.tickets[1]  # assigned to Ana
     ana_id, bruno_id = produto.id("ana@demo.local"), produto.id("bruno@demo.local")
 
@@ -86,7 +86,9 @@ async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesNode) 
     assert bruno_id not in {p["atendenteId"] for p in clientes.payloads("bruno", "atendente:offline")}
 
 
-async def test_opcoes_padrao_do_cliente_polling_e_upgrade(produto: Produto, clientes: ClientesNode) -> None:
+async def test_opcoes_padrao_do_cliente_polling_e_upgrade(
+    produto: Produto, clientes: ClientesAtendimento
+) -> None:
     """An unmodified client (default transports: polling first, then the upgrade) works the same."""
     ticket_id = produto.resumo.tickets[0]
     opcoes = {"auth": {"token": produto.token("gestor@demo.local")}}
@@ -112,7 +114,7 @@ async def test_opcoes_padrao_do_cliente_polling_e_upgrade(produto: Produto, clie
 
 
 async def test_recarga_dentro_da_graca_nao_emite_offline_nem_online(
-    produto: Produto, clientes: ClientesNode
+    produto: Produto, clientes: ClientesAtendimento
 ) -> None:
     assert (await clientes.conectar("bruno", produto.token("bruno@demo.local")))["type"] == "connect"
     marca = len(clientes.registros)

@@ -3,7 +3,7 @@ socket.io-client 4.8.1 (default options) reaching an instance through a TCP prox
 
 A client that comes back to the instance it left recovers everything, the other instance's emits
 included; one whose gap spans a Redis outage gets a clean ``recovered === false`` and no replay at
-all, never a partial one. Landing on another instance: test_cluster_recuperacao_entre_instancias.py.
+all, never a partial one. Landing on another instance: test_recuperacao_entre_instancias.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesRecuperacao, garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings

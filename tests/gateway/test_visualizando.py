@@ -3,8 +3,9 @@ cluster tests cover two instances over Redis)."""
 
 from __future__ import annotations
 
+from apoio_node import ClientesAtendimento
+
 from .apoio_gateway import Produto
-from .clientes_node import ClientesNode
 
 EVENTO = "ticket:visualizando"
 
@@ -13,7 +14,7 @@ def _nomes(payload: dict[str, object]) -> list[str]:
     return [u["usuarioNome"] for u in payload["usuarios"]]  # type: ignore[attr-defined,index]
 
 
-async def test_entrar_sair_segunda_aba_e_desconexao(produto: Produto, clientes: ClientesNode) -> None:
+async def test_entrar_sair_segunda_aba_e_desconexao(produto: Produto, clientes: ClientesAtendimento) -> None:
     ticket = produto.resumo.tickets[0]
     for nome, email in (("ana", "ana@demo.local"), ("ana2", "ana@demo.local"), ("bruno", "bruno@demo.local")):
         assert (await clientes.conectar(nome, produto.token(email)))["type"] == "connect"
@@ -55,7 +56,7 @@ async def test_entrar_sair_segunda_aba_e_desconexao(produto: Produto, clientes: 
     assert produto.gateway.visualizando.registro.todos() == []  # type: ignore[attr-defined]
 
 
-async def test_quem_nao_entrou_nao_conta_nem_ouve(produto: Produto, clientes: ClientesNode) -> None:
+async def test_quem_nao_entrou_nao_conta_nem_ouve(produto: Produto, clientes: ClientesAtendimento) -> None:
     ticket = produto.resumo.tickets[0]
     await clientes.conectar("carla", produto.token("carla@outra.local"))
     await clientes.conectar("vendas", produto.token("vendas@demo.local"))

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import websockets
+from apoio_node import ClientesAtendimento
 
 from atendimento.gateway.presenca import Atendente, PresencaLocal
 
 from .apoio_gateway import GRACE_TESTES, Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
@@ -22,7 +22,7 @@ async def _online(produto: Produto) -> set[str]:
     return {a["id"] for a in atendentes if a["online"]}
 
 
-async def test_varias_abas_um_online_e_um_offline(produto: Produto, clientes: ClientesNode) -> None:
+async def test_varias_abas_um_online_e_um_offline(produto: Produto, clientes: ClientesAtendimento) -> None:
     ana_id = produto.id("ana@demo.local")
     await clientes.conectar("bruno", produto.token("bruno@demo.local"))
     assert await _online(produto) == {produto.id("bruno@demo.local")}

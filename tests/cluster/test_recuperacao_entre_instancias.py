@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 import redis
-from apoio_node import garantir_node_modules
+from apoio_node import ClientesRecuperacao, garantir_node_modules
 from apoio_proxy import ProxyTcp, proxy_para
-from gateway.clientes_node import ClientesRecuperacao
 
 from atendimento.cluster.envelopes import InvalidEnvelope, decodificar
 from atendimento.cluster.recuperacao import RecuperacaoRedis, reply_channel

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apoio_node import ClientesAtendimento
 
 from .apoio_gateway import Produto
-from .clientes_node import ClientesNode
 
 pytestmark = pytest.mark.node  # the innocent's event goes through the real socket.io-client
 
@@ -33,7 +33,7 @@ QUANTOS = 3000
 LIMITE_INOCENTE_S = 2.0
 
 
-async def _inocente(produto: Produto, clientes: ClientesNode, token: str, ticket: str) -> list[float]:
+async def _inocente(produto: Produto, clientes: ClientesAtendimento, token: str, ticket: str) -> list[float]:
     """One REST call and one event with ack by the innocent tenant; their latencies in seconds."""
     inicio = time.perf_counter()
     resposta = await produto.http.get("/atendimento/tickets", headers={"Authorization": f"Bearer {token}"})
@@ -53,7 +53,7 @@ async def _inocente(produto: Produto, clientes: ClientesNode, token: str, ticket
 
 
 async def _inundar(
-    produto: Produto, clientes: ClientesNode, evento: str, payload: Any, transporte: str
+    produto: Produto, clientes: ClientesAtendimento, evento: str, payload: Any, transporte: str
 ) -> tuple[dict[str, Any], list[float]]:
     """Run the hostile client; while it floods, the innocent keeps asking. Its summary and the
     innocent's latencies."""
@@ -104,7 +104,7 @@ async def _inundar(
     ],
 )
 async def test_inundacao_recusada_e_outro_tenant_atendido(
-    produto: Produto, clientes: ClientesNode, evento: str, payload: Any, transporte: str
+    produto: Produto, clientes: ClientesAtendimento, evento: str, payload: Any, transporte: str
 ) -> None:
     if payload is None:
         payload = {"ticketId": produto.resumo.tickets[0]}
@@ -142,7 +142,7 @@ async def test_limite_por_evento_responde_retry_after_sem_mudar_nada(
     """A refused event changes nothing: past the per-user budget of atendente:status the status stays,
     and the same status again neither writes nor broadcasts."""
     produto: Produto = await subir(event_rate_limits="atendente:status=2/minute")
-    nos = await ClientesNode(produto.url).iniciar()
+    nos = await ClientesAtendimento(produto.url).iniciar()
     try:
         assert (await nos.conectar("ana", produto.token("ana@demo.local")))["type"] == "connect"
         assert (await nos.conectar("bruno", produto.token("bruno@demo.local")))["type"] == "connect"
