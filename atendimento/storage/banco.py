@@ -159,7 +159,9 @@ class Storage:
         self._grupo: GrupoDeCommit | None = None
         if not self.is_postgres:
             _configurar_sqlite(self.engine, sqlite_synchronous)
-            self._grupo = GrupoDeCommit(lambda: self._abrir(None, True), conectar=self._conectar_escritor)
+            if caminho_sqlite(url) is not None:  # a file; ``:memory:`` has no writer to share
+                # (each pooled connection is its own database): its transactions stay plain.
+                self._grupo = GrupoDeCommit(self._conectar_escritor)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, admin: bool = False) -> Storage:

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from atendimento.storage.sqlite_conexao import ConexaoSqlite
 
@@ -84,79 +84,36 @@ def _concluir(futuro: asyncio.Future[Any], valor: Any) -> None:
         futuro.set_result(valor)
 
 
-async def _devolver(conn: AsyncConnection) -> None:
-    """Back to the pool with no transaction open. A COMMIT that failed can leave SQLite's transaction
-    open (a deferred constraint, SQLITE_BUSY) while SQLAlchemy counts it as ended, and then neither
-    its rollback nor the pool's reset reaches SQLite: the next BEGIN would fail. So the DBAPI
-    connection is asked, and one that cannot roll back is thrown away."""
-    try:
-        bruta = await conn.get_raw_connection()
-        sqlite = bruta.driver_connection
-        if sqlite is not None and sqlite.in_transaction:
-            await sqlite.rollback()
-    except Exception:
-        log.exception("rolling back the sqlite writer connection; discarding it")
-        with contextlib.suppress(Exception):
-            await conn.invalidate()
-    try:
-        await conn.close()
-    except Exception:
-        log.exception("closing the sqlite writer connection")
-
-
 class _Marca:
-    """One body's SAVEPOINT. On the sqlite3 connection itself when it is at hand (every file
-    database): through SQLAlchemy, SAVEPOINT and RELEASE cost ~0.2 ms of CPU per write, a tenth of a
-    whole message write; SQLAlchemy needs not know, since its transaction is the batch's."""
+    """One body's SAVEPOINT, on the sqlite3 connection itself: through SQLAlchemy, SAVEPOINT and
+    RELEASE cost ~0.2 ms of CPU per write, a tenth of a whole message write; SQLAlchemy need not
+    know, since the transaction around it is the batch's, not SQLAlchemy's."""
 
-    def __init__(self, lote: _Lote) -> None:
-        self._lote = lote
-        self._sa: AsyncTransaction | None = None
+    def __init__(self, sqlite: sqlite3.Connection) -> None:
+        self._sqlite = sqlite
 
-    async def abrir(self) -> None:
-        if self._lote.sqlite is not None:
-            self._lote.sqlite.execute("SAVEPOINT grupo")
-        else:
-            self._sa = await self._lote.conn.begin_nested()
+    def abrir(self) -> None:
+        self._sqlite.execute("SAVEPOINT grupo")
 
-    async def soltar(self) -> None:
-        if self._sa is not None:
-            await self._sa.commit()
-        elif self._lote.sqlite is not None:
-            self._lote.sqlite.execute("RELEASE grupo")
+    def soltar(self) -> None:
+        self._sqlite.execute("RELEASE grupo")
 
-    async def desfazer(self) -> None:
+    def desfazer(self) -> None:
         """This body's work only: ROLLBACK TO and RELEASE."""
-        if self._sa is not None:
-            await self._sa.rollback()
-        elif self._lote.sqlite is not None:
-            self._lote.sqlite.execute("ROLLBACK TO grupo")
-            self._lote.sqlite.execute("RELEASE grupo")
+        self._sqlite.execute("ROLLBACK TO grupo")
+        self._sqlite.execute("RELEASE grupo")
 
 
 @dataclass(eq=False)
 class _Lote:
     """One transaction on the writer connection, shared by the bodies run in it."""
 
-    conn: AsyncConnection
-    sqlite: sqlite3.Connection | None  # the same connection, without SQLAlchemy (``_Marca``)
+    conn: AsyncConnection  # the kept writer, as the bodies see it
+    escritor: ConexaoSqlite  # the same connection: the batch's BEGIN, SAVEPOINTs and COMMIT go here
     inicio: float
-    # Set for a batch on the kept writer (``GrupoDeCommit``'s ``conectar``): it began with a bare
-    # BEGIN IMMEDIATE and ends with a bare COMMIT, and the connection is not given back.
-    escritor: ConexaoSqlite | None = None
     corpos: int = 0
     mantidos: list[_Pedido] = field(default_factory=list)  # bodies that ended normally
     erro: BaseException | None = None  # set when the transaction is lost before its COMMIT
-
-
-async def _novo_lote(conn: AsyncConnection) -> _Lote:
-    try:
-        bruta = (await conn.get_raw_connection()).driver_connection
-    except BaseException:
-        await _devolver(conn)
-        raise
-    sqlite = bruta.sqlite3 if isinstance(bruta, ConexaoSqlite) else None  # not for :memory:
-    return _Lote(conn, sqlite, asyncio.get_running_loop().time())
 
 
 @dataclass(eq=False)
@@ -177,22 +134,18 @@ class _Pedido:
 class GrupoDeCommit:
     """Write transactions on one SQLite file, committed in groups (see the module's docstring).
 
-    ``abrir`` opens a connection in a write transaction (``BEGIN IMMEDIATE``)."""
+    ``conectar`` opens the writer: a file's ``ConexaoSqlite`` on which SQLAlchemy sends no BEGIN.
+    It is kept, and every batch BEGINs and COMMITs on its sqlite3 connection directly: through
+    SQLAlchemy, checking a connection out, BEGIN, COMMIT and giving it back cost ~0.35 ms of CPU per
+    batch (an empty write transaction: 0.70 → 0.35 ms), a fifth of a message write's CPU."""
 
     def __init__(
         self,
-        abrir: Callable[[], Awaitable[AsyncConnection]],
+        conectar: Callable[[], Awaitable[AsyncConnection]],
         *,
-        conectar: Callable[[], Awaitable[AsyncConnection]] | None = None,
         max_transacoes: int | None = None,
         max_corpos_s: float | None = None,
     ) -> None:
-        self._abrir = abrir
-        # ``conectar``: a connection on which SQLAlchemy sends no BEGIN. When it is a file's
-        # ``ConexaoSqlite``, it is kept as the writer and every batch BEGINs and COMMITs on its
-        # sqlite3 connection directly: through SQLAlchemy, checking a connection out, BEGIN, COMMIT
-        # and giving it back cost ~0.5 ms of CPU per batch (``bench``: an empty write transaction
-        # 0.70 ms), which at a few writes per batch was a fifth of a message write's CPU.
         self._conectar = conectar
         self._escritor: AsyncConnection | None = None
         self._max_transacoes = MAX_TRANSACOES if max_transacoes is None else max_transacoes
@@ -209,21 +162,21 @@ class GrupoDeCommit:
         COMMIT is done; undoes only this block's work on an exception."""
         pedido = _Pedido(asyncio.get_running_loop())
         lote = await (self._abrir_lote() if not self._ativo else self._esperar_vez(pedido))
-        marca = _Marca(lote)
+        marca = _Marca(lote.escritor.sqlite3)
         try:
-            await marca.abrir()
+            marca.abrir()
         except BaseException as exc:
             self._quebrar(lote, exc)  # the batch's transaction is unusable
             raise
         try:
             yield lote.conn
         except BaseException:
-            await self._desfazer(lote, marca)
+            self._desfazer(lote, marca)
             raise
         try:
-            await marca.soltar()
+            marca.soltar()
         except BaseException:
-            await self._desfazer(lote, marca)
+            self._desfazer(lote, marca)
             raise
         lote.mantidos.append(pedido)
         self._seguir(lote)
@@ -241,36 +194,21 @@ class GrupoDeCommit:
             raise
 
     async def _novo(self) -> _Lote:
-        """A new batch: on the kept writer when there is one, else on a connection from ``abrir``."""
-        if self._conectar is not None:
-            escritor = await self._escritor_aberto()
-            if escritor is not None:
-                conn, driver = escritor
-                driver.sqlite3.execute("BEGIN IMMEDIATE")
-                return _Lote(conn, driver.sqlite3, asyncio.get_running_loop().time(), escritor=driver)
-        return await _novo_lote(await self._abrir())
-
-    async def _escritor_aberto(self) -> tuple[AsyncConnection, ConexaoSqlite] | None:
+        """A new batch on the kept writer (connected again if it was dropped)."""
         conn = self._escritor
         if conn is None or conn.closed or conn.invalidated:
-            assert self._conectar is not None
             conn = await self._conectar()
-            driver = (await conn.get_raw_connection()).driver_connection
-            if not isinstance(driver, ConexaoSqlite):  # :memory: (aiosqlite's own): batch by batch
-                await conn.close()
-                self._conectar = None
-                return None
             self._escritor = conn
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert isinstance(driver, ConexaoSqlite)
-        return conn, driver
+        escritor = (await conn.get_raw_connection()).driver_connection
+        if not isinstance(escritor, ConexaoSqlite):
+            raise TypeError("group commit needs a SQLite database file's connection")
+        escritor.sqlite3.execute("BEGIN IMMEDIATE")
+        return _Lote(conn, escritor, asyncio.get_running_loop().time())
 
     async def _terminar(self, lote: _Lote) -> None:
-        """The batch's connection with no transaction left open: the kept writer stays (a writer
-        that cannot roll back is thrown away, the next batch connects anew); any other goes back."""
-        if lote.escritor is None:
-            await _devolver(lote.conn)
-            return
+        """The writer with no transaction left open. A COMMIT that failed can leave SQLite's
+        transaction open (a deferred constraint, SQLITE_BUSY); a writer that cannot roll back is
+        thrown away, and the next batch connects anew."""
         try:
             if lote.escritor.sqlite3.in_transaction:
                 lote.escritor.sqlite3.rollback()
@@ -294,9 +232,9 @@ class GrupoDeCommit:
                 vez.cancel()  # still queued: skipped when its turn comes
             raise
 
-    async def _desfazer(self, lote: _Lote, marca: _Marca) -> None:
+    def _desfazer(self, lote: _Lote, marca: _Marca) -> None:
         try:
-            await marca.desfazer()
+            marca.desfazer()
         except BaseException as exc:
             self._quebrar(lote, exc)
             raise
@@ -332,19 +270,14 @@ class GrupoDeCommit:
     async def _commit(self, lote: _Lote) -> None:
         erro = lote.erro
         try:
-            if lote.escritor is not None:
-                try:
-                    if erro is None and lote.mantidos:
-                        await lote.escritor.commit()  # the fsync, on the commit thread (sqlite_conexao)
-                    else:
-                        lote.escritor.sqlite3.rollback()
-                except sqlite3.Error as exc:
-                    # As SQLAlchemy would have raised it (IntegrityError, OperationalError, …).
-                    raise DBAPIError.instance("COMMIT", None, exc, sqlite3.Error) from exc
-            elif erro is None and lote.mantidos:
-                await lote.conn.commit()  # the same, through SQLAlchemy
-            else:
-                await lote.conn.rollback()
+            try:
+                if erro is None and lote.mantidos:
+                    await lote.escritor.commit()  # the fsync, on the commit thread (sqlite_conexao)
+                else:
+                    lote.escritor.sqlite3.rollback()
+            except sqlite3.Error as exc:
+                # As SQLAlchemy would have raised it (IntegrityError, OperationalError, …).
+                raise DBAPIError.instance("COMMIT", None, exc, sqlite3.Error) from exc
         except BaseException as exc:
             erro = exc
             if not isinstance(exc, asyncio.CancelledError):
