@@ -19,7 +19,6 @@ socket changes; the initial list comes from ``listar_remotos`` (cluster/consulta
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import os
@@ -34,6 +33,7 @@ from atendimento.engine.monitor import Monitor
 from atendimento.identity.passwords import Senhas
 from atendimento.monitoring.agregados import EventosAgregados
 from atendimento.monitoring.serializacao import Descrever, agora_iso, serializar
+from atendimento.monitoring.tarefas import cancelar
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +183,7 @@ class AdminUI(Monitor):
 
     async def stop(self) -> None:
         tarefa, self._tarefa = self._tarefa, None
-        if tarefa is not None:
-            tarefa.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await tarefa
+        await cancelar(tarefa)
 
     async def _estatisticas(self) -> None:
         while True:

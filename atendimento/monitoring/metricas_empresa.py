@@ -16,7 +16,6 @@ totals (sum over ``empresa``) stay exact.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atendimento.engine import Server, Socket
 from atendimento.engine.monitor import Monitor
+from atendimento.monitoring.tarefas import cancelar
 
 OUTRAS = "outras"
 EmpresaDe = Callable[[Socket], str | None]
@@ -164,10 +164,7 @@ class MetricasEmpresa(Monitor, Collector):
 
     async def stop(self) -> None:
         tarefa, self._tarefa = self._tarefa, None
-        if tarefa is not None:
-            tarefa.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await tarefa
+        await cancelar(tarefa)
 
     async def _medir_lag(self, intervalo_s: float) -> None:
         while True:
