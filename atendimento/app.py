@@ -57,7 +57,8 @@ class Aplicacao:
         from atendimento.cli.encaminhamento import encaminhador, prefixo
 
         self.server.engine.sid_prefix = prefixo(indice)
-        self.server.engine.foreign = encaminhador(pasta, indice, total)
+        tls = self.settings.ssl_certfile is not None
+        self.server.engine.foreign = encaminhador(pasta, indice, total, tls=tls)
 
     async def startup(self) -> None:
         for step in self._on_startup:

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
     workers: int = Field(1, ge=1, le=64)
+    # TLS on the one port (uvicorn's transport-level setting): REST, polling and WebSocket alike. The
+    # key file may be left out when the certificate file holds the key too.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
@@ -184,6 +188,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "admin_username and admin_password_hash go together (or neither, to turn /admin off)"
             )
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile (the certificate)")
         if self.admin_password_hash and not self.admin_password_hash.startswith("$argon2id$"):
             raise ValueError(
                 "admin_password_hash must be an argon2id hash (make one with `atendimento admin-hash`)"
