@@ -132,8 +132,17 @@ class Settings(BaseSettings):
     # key file may be left out when the certificate file holds the key too.
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    # The CRM's other services publishing through Redis with the emitters they already use
+    # (docs/emitters.md): "node" (@socket.io/redis-emitter), "python" (python-socketio's write-only
+    # manager). None by default: nothing published there is delivered. The channel names are the
+    # emitters' defaults: the Node emitter's key prefix ("socket.io") and python-socketio's channel.
+    emissores: Annotated[list[Literal["node", "python"]], NoDecode] = []
+    emissores_prefixo: str = Field("socket.io", min_length=1, max_length=200)
+    emissores_canal_python: str = Field("socketio", min_length=1, max_length=200)
+    # The largest message an emitter may publish (bytes on the channel); bigger ones are dropped unread.
+    emissores_max_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
 
-    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
+    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", "emissores", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
@@ -188,6 +197,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "admin_username and admin_password_hash go together (or neither, to turn /admin off)"
             )
+        if self.emissores and not self.redis_url:
+            raise ValueError("emissores (the Redis emitters) need redis_url")
         if self.ssl_keyfile is not None and self.ssl_certfile is None:
             raise ValueError("ssl_keyfile needs ssl_certfile (the certificate)")
         if self.admin_password_hash and not self.admin_password_hash.startswith("$argon2id$"):
