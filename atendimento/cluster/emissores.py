@@ -83,11 +83,10 @@ def _objeto(valor: object) -> dict[str, Any]:
     return valor
 
 
-def decodificar_node_emit(dados: bytes, max_bytes: int) -> PedidoEmissor:
+def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
     try:
-        mensagem = msgpack.unpackb(
-            dados, raw=False, strict_map_key=True, ext_hook=_ext, max_buffer_size=max_bytes
-        )
+        # The caller bounded ``dados``; unpackb bounds every string, array and map by its length.
+        mensagem = msgpack.unpackb(dados, raw=False, strict_map_key=True, ext_hook=_ext)
     except Malformada:
         raise
     except Exception as exc:  # msgpack's own errors, and anything it builds that is not hashable
@@ -195,7 +194,7 @@ class Emissores:
     # --- receiving ------------------------------------------------------------------------------
 
     def _node_emit(self, dados: bytes) -> None:
-        self._receber("node", dados, lambda: decodificar_node_emit(dados, self._max_bytes))
+        self._receber("node", dados, lambda: decodificar_node_emit(dados))
 
     def _node_pedido(self, dados: bytes) -> None:
         self._receber("node", dados, lambda: decodificar_node_pedido(dados, self._nsp))
