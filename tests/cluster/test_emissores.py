@@ -22,6 +22,7 @@ import pytest
 import socketio
 from apoio_node import ClientesAtendimento, garantir_node_modules
 from apoio_rede import servir_uvicorn
+from redis import exceptions as redis_excecoes
 from redis.asyncio import Redis
 
 from atendimento.app import Aplicacao, build_app
@@ -266,3 +267,50 @@ async def test_desligado_por_omissao(demo_sqlite: Any, redis_proprio: RedisPropr
             assert resposta.status_code == 202, resposta.text
         await m.na.esperar(lambda x: x["type"] == "event" and x["args"][0].get("tipo") == "rest")
         assert [a[0]["tipo"] for a in m.recebidos("notificacao")["ana"]] == ["rest"]
+
+
+def acl_do_emissor(usuario: str, senha: str, chave: str, canal: str) -> list[str]:
+    """docs/emitters.md's ACL: PUBLISH (and PING) on the emitters' channels of /atendimento, nothing else."""
+    return [
+        *("ACL", "SETUSER", usuario, "reset", "on", f">{senha}", "resetchannels"),
+        *(f"&{chave}#/atendimento#*", f"&{chave}-request#/atendimento#", f"&{canal}"),
+        *("-@all", "+publish", "+ping"),
+    ]
+
+
+async def test_acl_so_publish_nos_canais_dos_emissores(montagem: Montagem) -> None:
+    m, r = montagem, montagem.resumo
+    usuario, senha = f"emissor-teste-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    admin = Redis.from_url(m.redis_url)
+    await admin.execute_command(*acl_do_emissor(usuario, senha, m.chave, m.canal))
+    porta = m.redis_url.rsplit(":", 1)[1].split("/")[0]
+    url = f"redis://{usuario}:{senha}@127.0.0.1:{porta}/0"
+    emissor = await EmissorNode(url, m.chave).iniciar()
+    restrito = Redis.from_url(url)
+    try:
+        ana = f"user:{r.id_de('ana@demo.local')}"
+        await emissor.emitir([ana], "notificacao", {"tipo": "acl-node"})
+        python = socketio.AsyncRedisManager(url, channel=m.canal, write_only=True)
+        await python.emit("notificacao", {"tipo": "acl-python"}, namespace=NS, room=ana)
+        await m.barreira("acl")
+        tipos = [a[0]["tipo"] for a in m.recebidos("notificacao")["ana"]]
+        assert "acl-node" in tipos and "acl-python" in tipos
+        assert await restrito.publish(m.canal, b"{}") >= 0  # allowed (and refused by us as malformed)
+        recusados = [
+            ("GET", "x"),
+            ("SET", "x", "1"),
+            ("KEYS", "*"),
+            ("PUBLISH", "outro-canal", "x"),
+            ("PUBLISH", f"{m.chave}#/admin#", "x"),
+            ("SUBSCRIBE", m.canal),
+            ("CONFIG", "GET", "*"),
+            ("ACL", "LIST"),
+        ]
+        for comando in recusados:
+            with pytest.raises(redis_excecoes.NoPermissionError):
+                await restrito.execute_command(*comando)
+    finally:
+        await emissor.fechar()
+        await restrito.aclose()
+        await admin.execute_command("ACL", "DELUSER", usuario)
+        await admin.aclose()
