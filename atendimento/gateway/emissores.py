@@ -165,7 +165,7 @@ class ReceptorGateway:
         if pedido.tipo == "emit":
             adapter.broadcast_local(EventPacket(self._ns.name, pedido.evento, pedido.args), target)
         elif pedido.tipo == "disconnect":
-            adapter.disconnect_sockets_local(target, "io server disconnect")
+            adapter.disconnect_sockets_local(target)  # a server-side disconnect, as the reference does
         elif pedido.tipo == "leave":
             adapter.sockets_leave_local(set(pedido.salas_alvo), target)
         else:
