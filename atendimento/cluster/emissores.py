@@ -13,8 +13,9 @@ Two wires, learnt from the emitters' sources and written here from scratch:
 
 Why ``msgpack`` (the PyPI package, pinned): the Node emitter's wire is MessagePack (notepack.io) and the
 standard library has no decoder; msgpack is the reference implementation, with a C extension and
-bounds on what it unpacks. notepack's extension type 0 carries ``undefined`` (1 byte, read as null)
-and a ``Date`` (8 bytes, a float of milliseconds, read as the ISO string ``JSON.stringify`` gives).
+bounds on what it unpacks. notepack.io 3 writes ``undefined`` as nil and a ``Date`` as msgpack's
+timestamp extension, which becomes the ISO string ``JSON.stringify`` would have given the client;
+no other extension type is accepted.
 
 This module only decodes and counts: each message becomes a ``PedidoEmissor`` that the gateway's
 receiver checks and applies to this instance's sockets (``gateway/emissores.py``). Nothing received
@@ -28,7 +29,6 @@ import asyncio
 import inspect
 import json
 import logging
-import struct
 import time
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -58,13 +58,22 @@ class Malformada(ValueError):
 
 
 def _ext(codigo: int, dados: bytes) -> object:
-    if codigo == 0 and len(dados) == 1:
-        return None  # notepack's undefined
-    if codigo == 0 and len(dados) == 8:
-        (ms,) = struct.unpack(">d", dados)  # notepack's Date
-        instante = datetime.fromtimestamp(ms / 1000, UTC)
-        return instante.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    raise Malformada("unknown msgpack extension")
+    raise Malformada(f"msgpack extension type {codigo}")  # notepack.io uses none but the timestamp
+
+
+def _iso(instante: datetime) -> str:
+    return instante.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _sem_datas(valor: object) -> object:
+    """A ``Date`` arrives as msgpack's timestamp; a client gets it as ``JSON.stringify`` gives it."""
+    if isinstance(valor, datetime):
+        return _iso(valor)
+    if isinstance(valor, list):
+        return [_sem_datas(v) for v in valor]
+    if isinstance(valor, dict):
+        return {k: _sem_datas(v) for k, v in valor.items()}
+    return valor
 
 
 def _textos(valor: object) -> tuple[str, ...]:
@@ -86,7 +95,7 @@ def _objeto(valor: object) -> dict[str, Any]:
 def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
     try:
         # The caller bounded ``dados``; unpackb bounds every string, array and map by its length.
-        mensagem = msgpack.unpackb(dados, raw=False, strict_map_key=True, ext_hook=_ext)
+        mensagem = msgpack.unpackb(dados, raw=False, strict_map_key=True, ext_hook=_ext, timestamp=3)
     except Malformada:
         raise
     except Exception as exc:  # msgpack's own errors, and anything it builds that is not hashable
@@ -107,7 +116,7 @@ def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
         salas=_textos(opts.get("rooms")),
         exceto=_textos(opts.get("except")),
         evento=evento,
-        args=tuple(corpo[1:]),
+        args=tuple(_sem_datas(a) for a in corpo[1:]),
     )
 
 
