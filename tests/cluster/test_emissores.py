@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-from apoio_node import ClientesAtendimento, garantir_node_modules
+from apoio_node import ClientesAtendimento, ClientesRecuperacao, garantir_node_modules
 from apoio_rede import servir_uvicorn
 from redis import exceptions as redis_excecoes
 from redis.asyncio import Redis
@@ -314,3 +314,34 @@ async def test_acl_so_publish_nos_canais_dos_emissores(montagem: Montagem) -> No
         await restrito.aclose()
         await admin.execute_command("ACL", "DELUSER", usuario)
         await admin.aclose()
+
+
+async def test_emissao_enquanto_fora_volta_na_recuperacao(montagem: Montagem) -> None:
+    """A socket that dropped is still its ticket's for the recovery window: an emitter's emit meanwhile
+    is kept, and replayed in order when it comes back recovered (as our own emits are)."""
+    m, r = montagem, montagem.resumo
+    ticket = r.tickets[2]
+    nos = await ClientesRecuperacao(m.na.base_url).iniciar()
+    try:
+        opcoes = {
+            "auth": {"token": _token(m.a, r, "ana@demo.local", "atendente")},
+            "transports": ["websocket"],
+            "reconnectionDelay": 2000,
+            "randomizationFactor": 0,
+        }
+        primeiro = await nos.conectar("ana2", opcoes=opcoes)
+        assert primeiro["type"] == "connect"
+        assert (await nos.pedir("ana2", "ticket:entrar", {"ticketId": ticket}))["success"]
+        inicio = len(nos.registros)
+        nos.drop("ana2")
+        await ate(lambda: primeiro["id"] not in m.a.gateway.namespace.sockets)
+        for i in range(3):
+            await m.emissor.emitir([f"ticket:{ticket}"], "ticket:status", {"ticketId": ticket, "i": i})
+        volta = await nos.esperar(
+            lambda x: x.get("client") == "ana2" and x["type"] == "connect", desde=inicio, prazo=15
+        )
+        assert volta["recovered"] is True and volta["id"] == primeiro["id"]
+        await ate(lambda: len(nos.eventos("ana2", "ticket:status")) == 3)
+        assert [x["args"][0]["i"] for x in nos.eventos("ana2", "ticket:status")] == [0, 1, 2]
+    finally:
+        await nos.fechar()
