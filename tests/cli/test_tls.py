@@ -133,7 +133,7 @@ def test_certificado_ruim_para_o_inicio_com_uma_linha(tmp_path: Path) -> None:
 async def _socketio_sobre_tls(base: str, ca: str, token: str, *, workers: bool = False) -> None:
     """The default socket.io-client (polling first), trusting ``cert``: connects over https polling,
     upgrades to wss, and an acked event goes both ways. Under ``--workers`` an upgrade that lands on
-    another worker is refused and the client stays on (forwarded) polling (cli/encaminhamento.py), so
+    another worker is refused and the client stays on (forwarded) polling (worker_forwarding.py), so
     there a second client opens wss directly."""
     clientes = await ClientesAtendimento(base).iniciar()
     try:
