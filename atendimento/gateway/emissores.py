@@ -8,7 +8,8 @@ is re-published):
 - every room is one of the contract's forms (``user:{id}``, ``empresa:{e}``, ``empresa:{e}:atendentes``,
   ``ticket:{id}``), translated to the gateway's own names (``salas``), its tenant resolved from this
   instance's sockets (``emissores_indice``); an emit with no room (the whole namespace: every
-  tenant), or whose rooms resolve to two tenants, is refused;
+  tenant) is refused, and so is one with several rooms unless they all name one tenant
+  (``empresa:{e}``, ``empresa:{e}:atendentes``), since every instance must answer alike;
 - an accepted emit goes through ``adapter.broadcast_local`` exactly as a broadcast from another
   instance does: one encoding, a recovery offset, the per-tenant metrics' monitor hook;
 - ``socketsJoin``/``socketsLeave``: only ``ticket:{id}`` rooms, and a join only of a ticket of the
@@ -71,6 +72,16 @@ def _valido(valor: object, profundidade: int = 0) -> bool:
     return False
 
 
+def _empresa_nomeada(sala: object) -> str | None:
+    """The tenant an ``empresa:{e}`` or ``empresa:{e}:atendentes`` room names; None for any other."""
+    if not isinstance(sala, str) or not sala.startswith("empresa:") or len(sala) <= 8:
+        return None
+    resto = sala[8:]
+    if resto.endswith(_ATENDENTES) and len(resto) > len(_ATENDENTES):
+        return resto[: -len(_ATENDENTES)]
+    return resto
+
+
 class ReceptorGateway:
     """Implements ``gateway.portas.ReceptorEmissores`` on the ``/atendimento`` namespace."""
 
@@ -109,6 +120,12 @@ class ReceptorGateway:
             return "sem_sala"  # the whole namespace: every tenant
         if len(pedido.salas) + len(pedido.exceto) > MAX_SALAS:
             return "sala"
+        nomeadas = {_empresa_nomeada(s) for s in pedido.salas}
+        if len(pedido.salas) > 1 and (None in nomeadas or len(nomeadas) != 1):
+            # Several rooms only of one tenant named in them: whether two user or ticket rooms share a
+            # tenant, an instance can only tell from its own sockets, and another instance seeing
+            # other sockets would answer otherwise: the same emit would reach two tenants there.
+            return "varias_salas"
         nomes: set[str] = set()
         empresas: set[str] = set()
         for sala in pedido.salas:

@@ -163,20 +163,27 @@ async def test_cada_forma_de_sala_chega_a_quem_deve_uma_vez_com_offset(montagem:
     assert m.contagem("node", "aceito")[0] >= len(casos)
 
 
-async def test_except_varias_salas_e_uma_so_empresa(montagem: Montagem) -> None:
+async def test_except_e_varias_salas_so_de_uma_empresa_nomeada(montagem: Montagem) -> None:
     m, r = montagem, montagem.resumo
     bruno = f"user:{r.id_de('bruno@demo.local')}"
     await m.emissor.emitir([f"empresa:{r.empresa_id}"], "notificacao", {"tipo": "x"}, **{"except": [bruno]})
+    # Several rooms naming one tenant: each socket once, even in both rooms (ana, bruno).
+    salas = [f"empresa:{r.empresa_id}:atendentes", f"empresa:{r.empresa_id}"]
+    await m.emissor.emitir(salas, "notificacao", {"tipo": "duas"})
+    # Several rooms whose tenant only the sockets tell: refused on every instance alike, even when
+    # both are of one tenant (another instance might see other sockets and answer otherwise).
     ana, gestor = f"user:{r.id_de('ana@demo.local')}", f"user:{r.id_de('gestor@demo.local')}"
-    await m.emissor.emitir([ana, gestor], "notificacao", {"tipo": "duas"})
-    # Two tenants in one emit: refused on the instance that has both (A: ana and carla).
+    await m.emissor.emitir([ana, gestor], "notificacao", {"tipo": "usuarios"})
     await m.emissor.emitir([ana, f"empresa:{r.outra_empresa_id}"], "notificacao", {"tipo": "cruzada"})
+    await m.emissor.emitir(salas + [f"empresa:{r.outra_empresa_id}"], "notificacao", {"tipo": "cruzada"})
     await m.barreira("except")
     tipos = {c: [a[0]["tipo"] for a in lista] for c, lista in m.recebidos("notificacao").items()}
     assert "x" in tipos["ana"] and "x" in tipos["gestor"] and "x" not in tipos["bruno"]
-    assert "duas" in tipos["ana"] and "duas" in tipos["gestor"]
-    assert "cruzada" not in tipos["ana"] and "cruzada" not in tipos["carla"]
-    assert m.contagem("node", "varias_empresas")[0] == 1
+    for cliente in ("ana", "bruno", "gestor"):
+        assert tipos[cliente].count("duas") == 1, (cliente, tipos[cliente])
+    for cliente in ("ana", "bruno", "gestor", "carla"):
+        assert not {"usuarios", "cruzada"} & set(tipos[cliente]), (cliente, tipos[cliente])
+    await ate(lambda: m.contagem("node", "varias_salas") == (3, 3))
 
 
 async def test_recusas_contadas_e_nada_entregue(montagem: Montagem) -> None:
