@@ -175,7 +175,7 @@ async def test_except_e_varias_salas_so_de_uma_empresa_nomeada(montagem: Montage
     ana, gestor = f"user:{r.id_de('ana@demo.local')}", f"user:{r.id_de('gestor@demo.local')}"
     await m.emissor.emitir([ana, gestor], "notificacao", {"tipo": "usuarios"})
     await m.emissor.emitir([ana, f"empresa:{r.outra_empresa_id}"], "notificacao", {"tipo": "cruzada"})
-    await m.emissor.emitir(salas + [f"empresa:{r.outra_empresa_id}"], "notificacao", {"tipo": "cruzada"})
+    await m.emissor.emitir([*salas, f"empresa:{r.outra_empresa_id}"], "notificacao", {"tipo": "cruzada"})
     await m.barreira("except")
     tipos = {c: [a[0]["tipo"] for a in lista] for c, lista in m.recebidos("notificacao").items()}
     assert "x" in tipos["ana"] and "x" in tipos["gestor"] and "x" not in tipos["bruno"]
