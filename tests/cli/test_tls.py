@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from .test_cli import _cli, _serve
+from .test_cli import PYTHON, _cli, _env, _serve
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -128,6 +128,16 @@ def test_certificado_ruim_para_o_inicio_com_uma_linha(tmp_path: Path) -> None:
     assert outro_cert.is_file()
     so_chave = _cli("serve", "--port", porta, "--ssl-keyfile", str(key), data_dir=tmp_path)
     assert "ssl_keyfile needs ssl_certfile" in _linha_de_erro(so_chave)
+    # The same settings from the environment.
+    ambiente = {**_env(tmp_path), "ATENDIMENTO_SSL_CERTFILE": str(lixo), "ATENDIMENTO_SSL_KEYFILE": str(key)}
+    pelo_ambiente = subprocess.run(
+        [PYTHON, "-m", "atendimento", "serve", "--port", porta],
+        env=ambiente,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "TLS certificate" in _linha_de_erro(pelo_ambiente)
 
 
 async def _socketio_sobre_tls(base: str, ca: str, token: str, *, workers: bool = False) -> None:
