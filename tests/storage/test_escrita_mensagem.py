@@ -329,3 +329,19 @@ async def test_postgres_backend_encerrado_no_meio_da_escrita_grava_uma_vez(demo_
         await admin.close()
     assert gravacao.gravada
     assert len(await _mensagens(demo_pg, r.empresa_id, ticket_id)) == antes + 1
+
+
+async def test_mesma_chave_ao_mesmo_tempo_grava_uma_vez(banco_demo: BancoDemo) -> None:
+    """Concurrent requests with one key: one writes, the others wait for it (PostgreSQL: on the key's
+    primary key; SQLite: the one writer) and answer its message."""
+    r = banco_demo.resumo
+    ana = r.id_de("ana@demo.local")
+    antes = len(await _mensagens(banco_demo, r.empresa_id, r.tickets[1]))
+    gravacoes = await asyncio.gather(
+        *(_escrever(banco_demo, r.empresa_id, _pedido(r.tickets[1], ana, chave=_chave())) for _ in range(6))
+    )
+    escritas = [g for g in gravacoes if g.gravada]
+    assert len(escritas) == 1
+    assert all(g.mensagem == escritas[0].mensagem for g in gravacoes)
+    assert all(g.impressao_anterior == "mensagem:1" for g in gravacoes if not g.gravada)
+    assert len(await _mensagens(banco_demo, r.empresa_id, r.tickets[1])) == antes + 1
