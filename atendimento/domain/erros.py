@@ -49,6 +49,17 @@ class Proibido(ErroDominio):
     code_padrao = "PROIBIDO"
 
 
+class UsuarioInvalido(ErroDominio):
+    """The token's user does not exist in the token's tenant, is inactive, or has another role than
+    the token claims: the database, not the token, says who a user is (401; CONNECT_ERROR on sockets)."""
+
+    http_status = 401
+    code_padrao = "USUARIO_INVALIDO"
+
+    def __init__(self, message: str = "Usuário do token inexistente, inativo ou com outro perfil") -> None:
+        super().__init__(message, "USUARIO_INVALIDO")
+
+
 def ticket_nao_encontrado() -> NaoEncontrado:
     return NaoEncontrado("Ticket não encontrado", "TICKET_NAO_ENCONTRADO")
 

@@ -1,6 +1,8 @@
 """A socket's lifecycle on /atendimento: handshake, rooms, token expiry, presence, departure.
 
-On connect, in this order: authenticate (a refusal raises before anything else happens; for a socket
+On connect, in this order: authenticate (the token, then the database: the user must exist in the
+token's tenant, be active and have the token's role, else ``USUARIO_INVALIDO``; a refusal raises
+before anything else happens; for a socket
 the engine restored from a saved session, the same checks run and the identity must also be the
 session's, or the restore is undone), keep the
 identity on the socket, join the contract's rooms, count the socket in presence (atendentes only), and
@@ -14,10 +16,13 @@ stored identity, and call ``AgendaExpiracao.agendar`` again with the new deadlin
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
-from atendimento.engine import Socket
+from atendimento.domain.entidades import UsuarioDados
+from atendimento.domain.erros import UsuarioInvalido
+from atendimento.engine import ConnectionRefused, Socket
 from atendimento.gateway import salas, sessao
-from atendimento.gateway.autenticacao import autenticar
+from atendimento.gateway.autenticacao import UNAUTHORIZED, autenticar
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import Atendente, RegistroPresenca
 from atendimento.identity.tokens import Identidade, ServicoTokens
@@ -25,6 +30,12 @@ from atendimento.identity.tokens import Identidade, ServicoTokens
 log = logging.getLogger(__name__)
 
 TOKEN_EXPIRADO = "io server disconnect"
+
+
+class ConfirmaUsuario(Protocol):
+    async def confirmar_usuario(
+        self, empresa_id: str, usuario_id: str, role: str, *, nome: str, email: str | None = None
+    ) -> UsuarioDados: ...
 
 
 def _mesma_pessoa(antes: Identidade | None, agora: Identidade) -> bool:
@@ -46,8 +57,10 @@ class Conexoes:
         leeway_seconds: float,
         presenca: RegistroPresenca,
         expiracoes: AgendaExpiracao,
+        usuarios: ConfirmaUsuario | None = None,
     ) -> None:
         self._tokens = tokens
+        self._usuarios = usuarios
         self._leeway = leeway_seconds
         self._presenca = presenca
         self._expiracoes = expiracoes
@@ -55,6 +68,15 @@ class Conexoes:
     async def conectar(self, socket: Socket, auth: object) -> None:
         handshake = socket.handshake
         quem = autenticar(self._tokens, auth, handshake.headers, handshake.query)
+        if self._usuarios is not None:
+            # The database, not the token, says who this is (a warm cache: no round trip).
+            try:
+                await self._usuarios.confirmar_usuario(
+                    quem.empresa_id, quem.usuario_id, quem.role, nome=quem.nome, email=quem.email
+                )
+            except UsuarioInvalido as exc:
+                log.info("handshake refused: %s (sid %s)", exc.code, socket.sid)
+                raise ConnectionRefused(UNAUTHORIZED, {"code": exc.code}) from None
         if socket.recovered and not _mesma_pessoa(sessao.identidade(socket), quem):
             # A restored session (connection state recovery) is only for whoever it was saved for:
             # same user, tenant and role, or it restores nothing (rooms, missed events) at all.

@@ -27,6 +27,8 @@ from atendimento.domain.entidades import (
     agora,
     novo_id,
 )
+from atendimento.storage.historico import HistoricoSql
+from atendimento.storage.registro_usuarios import RegistroUsuariosSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 from atendimento.storage.tabelas import (
     T_CANAIS,
@@ -106,7 +108,7 @@ def _mensagem_no_ticket_postgres() -> Any:
 _MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
-class RepositorioSql(RetomadaSql):
+class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id

@@ -1,0 +1,66 @@
+"""When a user's record changes (``usuario_alterado``, heard from any instance): drop what this
+instance cached of the user, then disconnect this instance's sockets of that user whose identity no
+longer holds: the user is gone or inactive, or its role is not the one the socket authenticated with
+(its rooms were chosen by that role). The client sees ``io server disconnect``; reconnecting with its
+old token is refused with ``USUARIO_INVALIDO``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from atendimento.domain.entidades import UsuarioDados
+from atendimento.engine import Namespace
+from atendimento.gateway import salas, sessao
+
+log = logging.getLogger(__name__)
+
+MOTIVO = "io server disconnect"
+
+
+class ServicoUsuarios(Protocol):
+    async def registro_usuario(self, empresa_id: str, usuario_id: str) -> UsuarioDados | None: ...
+    def esquecer_usuario(self, empresa_id: str, usuario_id: str) -> None: ...
+
+
+class RevisaoUsuarios:
+    def __init__(self, servico: ServicoUsuarios, namespace: Namespace) -> None:
+        self._servico = servico
+        self._ns = namespace
+        self._tarefas: set[asyncio.Task[int]] = set()
+
+    def alterado(self, empresa_id: str, usuario_id: str) -> None:
+        """The listener (synchronous: called from the publisher or the Redis receiver)."""
+        self._servico.esquecer_usuario(empresa_id, usuario_id)
+        if not self._ns.sockets_in(salas.usuario(empresa_id, usuario_id)):
+            return  # nobody here to re-check: no database read
+        tarefa = asyncio.get_running_loop().create_task(self.revisar(empresa_id, usuario_id))
+        self._tarefas.add(tarefa)
+        tarefa.add_done_callback(self._tarefas.discard)
+
+    async def revisar(self, empresa_id: str, usuario_id: str) -> int:
+        """Disconnects this instance's sockets of the user that no longer match; how many."""
+        try:
+            registro = await self._servico.registro_usuario(empresa_id, usuario_id)
+        except Exception:
+            # The database did not answer: keep the sockets (the TTL and the next change re-check).
+            log.exception("usuario_alterado: reading user %s failed", usuario_id)
+            return 0
+        desconectados = 0
+        for socket in self._ns.sockets_in(salas.usuario(empresa_id, usuario_id)):
+            quem = sessao.identidade(socket)
+            if quem is None:
+                continue
+            if registro is None or not registro.ativo or registro.role != quem.role:
+                log.info("user %s changed: disconnecting sid %s", usuario_id, socket.sid)
+                socket.disconnect(reason=MOTIVO)
+                desconectados += 1
+        return desconectados
+
+    async def fechar(self) -> None:
+        for tarefa in list(self._tarefas):
+            tarefa.cancel()
+        if self._tarefas:
+            await asyncio.gather(*self._tarefas, return_exceptions=True)
