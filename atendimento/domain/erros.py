@@ -44,20 +44,23 @@ class CursorInvalido(DadosInvalidos):
     code_padrao = "CURSOR_INVALIDO"
 
 
-class Proibido(ErroDominio):
-    http_status = 403
-    code_padrao = "PROIBIDO"
-
-
 class UsuarioInvalido(ErroDominio):
     """The token's user does not exist in the token's tenant, is inactive, or has another role than
-    the token claims: the database, not the token, says who a user is (401; CONNECT_ERROR on sockets)."""
+    the token claims: the database, not the token, is the authority on who may write, and on who
+    may connect (401 on REST; a CONNECT_ERROR with this code on sockets)."""
 
     http_status = 401
     code_padrao = "USUARIO_INVALIDO"
 
-    def __init__(self, message: str = "Usuário do token inexistente, inativo ou com outro perfil") -> None:
-        super().__init__(message, "USUARIO_INVALIDO")
+    def __init__(
+        self, message: str = "Usuário inválido, inativo ou com outro papel", code: str | None = None
+    ) -> None:
+        super().__init__(message, code)
+
+
+class Proibido(ErroDominio):
+    http_status = 403
+    code_padrao = "PROIBIDO"
 
 
 def ticket_nao_encontrado() -> NaoEncontrado:

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from atendimento.domain.entidades import UsuarioDados
 from atendimento.domain.erros import UsuarioInvalido
-from atendimento.engine import ConnectionRefused, Socket
+from atendimento.engine import ConnectionRefused, Reason, Socket
 from atendimento.gateway import salas, sessao
 from atendimento.gateway.autenticacao import UNAUTHORIZED, autenticar
 from atendimento.gateway.expiracao import AgendaExpiracao
@@ -29,7 +29,7 @@ from atendimento.identity.tokens import Identidade, ServicoTokens
 
 log = logging.getLogger(__name__)
 
-TOKEN_EXPIRADO = "io server disconnect"
+TOKEN_EXPIRADO = Reason.SERVER_DISCONNECT
 
 
 class ConfirmaUsuario(Protocol):

@@ -12,12 +12,12 @@ import logging
 from typing import Protocol
 
 from atendimento.domain.entidades import UsuarioDados
-from atendimento.engine import Namespace
+from atendimento.engine import Namespace, Reason
 from atendimento.gateway import salas, sessao
 
 log = logging.getLogger(__name__)
 
-MOTIVO = "io server disconnect"
+MOTIVO = Reason.SERVER_DISCONNECT
 
 
 class ServicoUsuarios(Protocol):

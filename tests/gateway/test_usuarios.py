@@ -68,3 +68,12 @@ async def test_renovar_de_desativado_recusado(produto: Produto, clientes: Client
     servico.esquecer_usuario(r.empresa_id, produto.id(BRUNO))
     ack: Any = await clientes.pedir("bruno", "auth:renovar", {"token": novo})
     assert ack["success"] is False and ack["code"] == "USUARIO_INVALIDO"
+
+
+async def test_ticket_atualizado_diz_quem_mudou(produto: Produto, clientes: ClientesAtendimento) -> None:
+    r = produto.resumo
+    assert (await clientes.conectar("bruno", produto.token(BRUNO)))["type"] == "connect"
+    marca = len(clientes.registros)
+    await produto.rest("PATCH", f"/atendimento/tickets/{r.tickets[0]}", GESTOR, {"prioridade": "urgente"})
+    evento = await clientes.esperar_evento("bruno", "ticket:atualizado", desde=marca)
+    assert evento["ticketId"] == r.tickets[0] and evento["atualizadoPor"] == produto.id(GESTOR)
