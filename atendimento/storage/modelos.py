@@ -244,6 +244,7 @@ class TicketHistorico(Base):
     ator_id: Mapped[str] = mapped_column(String(64))
     tipo: Mapped[str] = mapped_column(String(32))
     mudancas: Mapped[dict[str, Any]] = mapped_column(JSON_PORTAVEL)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CanalWebhook(Base):
