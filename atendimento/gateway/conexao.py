@@ -16,6 +16,7 @@ stored identity, and call ``AgendaExpiracao.agendar`` again with the new deadlin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from atendimento.domain.entidades import UsuarioDados
@@ -58,9 +59,13 @@ class Conexoes:
         presenca: RegistroPresenca,
         expiracoes: AgendaExpiracao,
         usuarios: ConfirmaUsuario | None = None,
+        mudancas: Callable[[str, str], int] | None = None,
     ) -> None:
         self._tokens = tokens
         self._usuarios = usuarios
+        # How many times a user's record changed (revisao_usuarios): a change during the handshake
+        # is re-checked here, since the revision only sees sockets already accepted.
+        self._mudancas = mudancas
         self._leeway = leeway_seconds
         self._presenca = presenca
         self._expiracoes = expiracoes
@@ -68,15 +73,8 @@ class Conexoes:
     async def conectar(self, socket: Socket, auth: object) -> None:
         handshake = socket.handshake
         quem = autenticar(self._tokens, auth, handshake.headers, handshake.query)
-        if self._usuarios is not None:
-            # The database, not the token, says who this is (a warm cache: no round trip).
-            try:
-                await self._usuarios.confirmar_usuario(
-                    quem.empresa_id, quem.usuario_id, quem.role, nome=quem.nome, email=quem.email
-                )
-            except UsuarioInvalido as exc:
-                log.info("handshake refused: %s (sid %s)", exc.code, socket.sid)
-                raise ConnectionRefused(UNAUTHORIZED, {"code": exc.code}) from None
+        marca = self._marca(quem)
+        await self._confirmar(socket, quem)
         if socket.recovered and not _mesma_pessoa(sessao.identidade(socket), quem):
             # A restored session (connection state recovery) is only for whoever it was saved for:
             # same user, tenant and role, or it restores nothing (rooms, missed events) at all.
@@ -91,11 +89,35 @@ class Conexoes:
             except Exception:
                 # Presence is a courtesy to colleagues; its failure must not lock the agent out.
                 log.exception("presence: counting sid %s failed", socket.sid)
+        while (agora := self._marca(quem)) != marca:
+            # The user changed while this handshake ran: ask the database again (its cached record
+            # was dropped), and refuse (undoing the presence count) if it no longer holds.
+            marca = agora
+            try:
+                await self._confirmar(socket, quem)
+            except ConnectionRefused:
+                await self.desconectar(socket, "usuario alterado")
+                raise
         # Last, with no await after it: the engine accepts the socket right when this returns, so the
         # timer can't fire for a socket that is not connected yet (its disconnect would be a no-op).
         # If the connection dropped while this handler awaited, the engine calls on_disconnect
         # (desconectar) as soon as this returns, which undoes the presence count and the timer.
         self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, lambda: self._expirou(socket))
+
+    def _marca(self, quem: Identidade) -> int:
+        return 0 if self._mudancas is None else self._mudancas(quem.empresa_id, quem.usuario_id)
+
+    async def _confirmar(self, socket: Socket, quem: Identidade) -> None:
+        """The database, not the token, says who this is (a warm cache: no round trip)."""
+        if self._usuarios is None:
+            return
+        try:
+            await self._usuarios.confirmar_usuario(
+                quem.empresa_id, quem.usuario_id, quem.role, nome=quem.nome, email=quem.email
+            )
+        except UsuarioInvalido as exc:
+            log.info("handshake refused: %s (sid %s)", exc.code, socket.sid)
+            raise ConnectionRefused(UNAUTHORIZED, {"code": exc.code}) from None
 
     async def desconectar(self, socket: Socket, reason: str) -> None:
         self._expiracoes.cancelar(socket.sid)

@@ -75,10 +75,12 @@ def build_gateway(
     registro.ouvir(publicador)
     expiracoes = AgendaExpiracao()
 
-    conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes, servico)
     # A user's record changed (here or on another instance): drop it, re-check its sockets here.
     revisao = RevisaoUsuarios(servico, ns)
     publicador.usuarios.ouvir(revisao.alterado)
+    conexoes = Conexoes(
+        tokens, settings.jwt_leeway_seconds, registro, expiracoes, servico, mudancas=revisao.mudancas
+    )
     quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
     # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
     renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage, usuarios=servico)

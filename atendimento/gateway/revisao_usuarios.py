@@ -18,6 +18,7 @@ from atendimento.gateway import salas, sessao
 log = logging.getLogger(__name__)
 
 MOTIVO = Reason.SERVER_DISCONNECT
+MAX_MUDANCAS = 10_000
 
 
 class ServicoUsuarios(Protocol):
@@ -30,10 +31,19 @@ class RevisaoUsuarios:
         self._servico = servico
         self._ns = namespace
         self._tarefas: set[asyncio.Task[int]] = set()
+        self._mudancas: dict[tuple[str, str], int] = {}
+
+    def mudancas(self, empresa_id: str, usuario_id: str) -> int:
+        """How many changes of this user this instance heard (a handshake compares before/after)."""
+        return self._mudancas.get((empresa_id, usuario_id), 0)
 
     def alterado(self, empresa_id: str, usuario_id: str) -> None:
         """The listener (synchronous: called from the publisher or the Redis receiver)."""
         self._servico.esquecer_usuario(empresa_id, usuario_id)
+        if len(self._mudancas) >= MAX_MUDANCAS:
+            self._mudancas.clear()  # a handshake then sees a difference and merely asks again
+        chave = (empresa_id, usuario_id)
+        self._mudancas[chave] = self._mudancas.get(chave, 0) + 1
         if not self._ns.sockets_in(salas.usuario(empresa_id, usuario_id)):
             return  # nobody here to re-check: no database read
         tarefa = asyncio.get_running_loop().create_task(self.revisar(empresa_id, usuario_id))

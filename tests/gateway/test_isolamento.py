@@ -28,6 +28,7 @@ async def produto(subir: Any) -> Produto:
     produto: Produto = await subir(usuarios_externos="provisionar")
     return produto
 
+
 EVENTOS_DO_CONTRATO = {
     "mensagem:nova",
     "mensagem:nao-atribuida",

@@ -5,11 +5,14 @@ deactivated user's ``auth:renovar`` is refused. Real socket.io-client (node)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from apoio_node import ClientesAtendimento
 
-from .apoio_gateway import Produto
+from atendimento.gateway.presenca import Atendente, PresencaLocal
+
+from .apoio_gateway import GRACE_TESTES, Produto
 
 ANA, BRUNO, GESTOR = "ana@demo.local", "bruno@demo.local", "gestor@demo.local"
 
@@ -77,3 +80,38 @@ async def test_ticket_atualizado_diz_quem_mudou(produto: Produto, clientes: Clie
     await produto.rest("PATCH", f"/atendimento/tickets/{r.tickets[0]}", GESTOR, {"prioridade": "urgente"})
     evento = await clientes.esperar_evento("bruno", "ticket:atualizado", desde=marca)
     assert evento["ticketId"] == r.tickets[0] and evento["atualizadoPor"] == produto.id(GESTOR)
+
+
+class _PresencaQueDesativa(PresencaLocal):
+    """Deactivates the user while its handshake is counting it online: the change lands while the
+    socket is not accepted yet, where the revision of its sockets cannot see it."""
+
+    def __init__(self) -> None:
+        super().__init__(GRACE_TESTES)
+        self.durante: Callable[[], Awaitable[None]] | None = None
+
+    async def conectou(self, atendente: Atendente, sid: str) -> None:
+        await super().conectou(atendente, sid)
+        if self.durante is not None:
+            durante, self.durante = self.durante, None
+            await durante()
+
+
+async def test_mudanca_durante_o_handshake(subir: Any, node_instalado: None) -> None:
+    presenca = _PresencaQueDesativa()
+    produto: Produto = await subir(presenca=presenca)
+    servico = produto.servico
+    assert servico is not None
+    r = produto.resumo
+
+    async def desativar() -> None:
+        await servico.alterar_usuario(r.empresa_id, produto.id(ANA), ativo=False)
+
+    presenca.durante = desativar
+    clientes = await ClientesAtendimento(produto.url).iniciar()
+    try:
+        recusa = await clientes.conectar("ana", produto.token(ANA))
+        assert recusa["type"] == "connect_error" and recusa["data"] == {"code": "USUARIO_INVALIDO"}
+        assert produto.sids_em(f"empresa:{r.empresa_id}") == set()
+    finally:
+        await clientes.fechar()
