@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from atendimento.api.error_responses import ErroApi, proibido
 from atendimento.api.login_throttle import LimitadorLogin
 from atendimento.api.portas import ConsultaPresenca, LimitesRest, VerificacaoProntidao
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import Ator
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.tokens import Identidade, ServicoTokens
@@ -125,7 +126,7 @@ def limite(evento: str) -> Callable[..., Awaitable[None]]:
             segundos = max(1, -(-espera_ms // 1000))
             raise ErroApi(
                 429,
-                "LIMITE_EXCEDIDO",
+                Codigo.LIMITE_EXCEDIDO,
                 f"Limite de {evento} excedido: tente de novo em {segundos} s",
                 {"Retry-After": str(segundos)},
             )

@@ -10,6 +10,7 @@ anything is written.
 
 from __future__ import annotations
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     ROLE_ATENDENTE,
     ROLE_INTEGRACAO,
@@ -47,22 +48,25 @@ def pode_atribuir(ator: Ator, atendente_atual: str | None, novo_atendente: str) 
 
 def exigir_alterar(ator: Ator, ticket: TicketDados) -> None:
     if not pode_alterar(ator, ticket):
-        raise Proibido("Só quem tem o ticket, ou supervisor, gestor ou admin, pode alterá-lo", "PROIBIDO")
+        raise Proibido(
+            "Só quem tem o ticket, ou supervisor, gestor ou admin, pode alterá-lo", Codigo.PROIBIDO
+        )
 
 
 def exigir_atribuir(ator: Ator, atendente_atual: str | None, novo_atendente: str) -> None:
     if not pode_atribuir(ator, atendente_atual, novo_atendente):
         raise Proibido(
-            "Atribuir a outro, ou tomar o ticket de outro, é para supervisor, gestor ou admin", "PROIBIDO"
+            "Atribuir a outro, ou tomar o ticket de outro, é para supervisor, gestor ou admin",
+            Codigo.PROIBIDO,
         )
 
 
 def exigir_interno(ator: Ator) -> None:
     if not (ator.sistema or ator.role in ROLES_INTERNOS):
-        raise Proibido("Acesso negado para este perfil", "PROIBIDO")
+        raise Proibido("Acesso negado para este perfil", Codigo.PROIBIDO)
 
 
 def exigir_canal_da_integracao(usuario: UsuarioDados, canal_id: str) -> None:
     """An integration writes (customers' messages, delivery statuses) only for its own channels."""
     if usuario.role != ROLE_INTEGRACAO or canal_id not in usuario.canal_ids:
-        raise Proibido("Esta integração não está vinculada a este canal", "PROIBIDO")
+        raise Proibido("Esta integração não está vinculada a este canal", Codigo.PROIBIDO)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from atendimento.domain.cache_usuarios import TTL_PADRAO_S, CacheUsuarios
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     ROLE_ATENDENTE,
     Ator,
@@ -117,9 +118,9 @@ async def buscar_ticket(repo: Repositorio, ticket_id: str, *, bloquear: bool = F
 async def buscar_atendente(repo: Repositorio, usuario_id: str) -> UsuarioDados:
     usuario = await repo.obter_usuario(usuario_id)
     if usuario is None:
-        raise NaoEncontrado("Atendente não encontrado", "USUARIO_NAO_ENCONTRADO")
+        raise NaoEncontrado("Atendente não encontrado", Codigo.USUARIO_NAO_ENCONTRADO)
     if usuario.role != ROLE_ATENDENTE:
-        raise DadosInvalidos("O usuário não é um atendente", "USUARIO_NAO_E_ATENDENTE")
+        raise DadosInvalidos("O usuário não é um atendente", Codigo.USUARIO_NAO_E_ATENDENTE)
     return usuario
 
 

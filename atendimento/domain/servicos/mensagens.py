@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from atendimento.domain import idempotencia, permissoes, regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     SISTEMA,
     Ator,
@@ -47,7 +48,9 @@ class CasosMensagens(ServicoBase):
             if apos is not None:
                 ordem = await repo.ordem_da_mensagem(ticket_id, apos)
                 if ordem is None:
-                    raise CursorInvalido("Cursor inválido: não é uma posição deste ticket", "CURSOR_INVALIDO")
+                    raise CursorInvalido(
+                        "Cursor inválido: não é uma posição deste ticket", Codigo.CURSOR_INVALIDO
+                    )
             return await repo.listar_mensagens(ticket_id, apos_ordem=ordem, limite=limite)
 
     async def enviar_mensagem(
@@ -139,7 +142,7 @@ class CasosMensagens(ServicoBase):
                 # Unknown (or another tenant's) channel: 404 above; one of the tenant's the
                 # integration is not bound to: 403.
                 if integracao is None:
-                    raise Proibido("Integração desconhecida", "PROIBIDO")
+                    raise Proibido("Integração desconhecida", Codigo.PROIBIDO)
                 permissoes.exigir_canal_da_integracao(integracao, canal_id)
             cliente = await repo.obter_ou_criar_cliente(contato, (nome or "").strip() or contato)
             ticket = await repo.ticket_aberto_do_cliente(cliente.id, canal.id)

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from atendimento.domain import idempotencia, permissoes, regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import SISTEMA, Ator, HistoricoDados, TicketDados
 from atendimento.domain.erros import (
     CursorInvalido,
@@ -252,7 +253,7 @@ class CasosTickets(ServicoBase):
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         if apos is not None and (not isinstance(apos, str) or len(apos) > regras.MAX_ID):
-            raise CursorInvalido("Cursor inválido", "CURSOR_INVALIDO")
+            raise CursorInvalido("Cursor inválido", Codigo.CURSOR_INVALIDO)
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
             await buscar_ticket(repo, ticket_id)
             return await repo.listar_historico(ticket_id, apos=apos, limite=limite)
