@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,11 +26,13 @@ from atendimento.gateway import sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.rate_limits import limites_rest
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+from atendimento.worker_forwarding import Worker
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,6 @@ class Aplicacao:
     monitoramento: Monitoramento | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    def servir_como_worker(self, indice: int, total: int, pasta: Path) -> None:
-        """One of ``total`` processes on one port (``serve --workers``): this process's sessions carry
-        its prefix, and polling requests for another's are passed to it (``cli/encaminhamento.py``)."""
-        from atendimento.cli.encaminhamento import encaminhador, prefixo
-
-        self.server.engine.sid_prefix = prefixo(indice)
-        self.server.engine.foreign = encaminhador(pasta, indice, total)
 
     async def startup(self) -> None:
         for step in self._on_startup:
@@ -112,7 +105,9 @@ def recuperacao(settings: Settings) -> RecoveryConfig | None:
     )
 
 
-def build_server(settings: Settings) -> Server:
+def build_server(settings: Settings, worker: Worker | None = None) -> Server:
+    """``worker``: one of several processes on one port (``serve --workers``): its sessions carry its
+    prefix, and polling requests for another's are passed to that one (``worker_forwarding.py``)."""
     return Server(
         path=settings.socketio_path,
         cors_origins=settings.cors_origins,
@@ -127,6 +122,8 @@ def build_server(settings: Settings) -> Server:
         refusal_log_lines=settings.refusal_log_lines,
         refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
+        sid_prefix=worker.sid_prefix if worker else "",
+        foreign_session=worker.encaminhador() if worker else None,
     )
 
 
@@ -142,6 +139,7 @@ def build_app(
     readiness: Sequence[VerificacaoProntidao] | None = None,
     degradacao: Sequence[VerificacaoProntidao] = (),
     limitador_login: LimitadorLogin | None = None,
+    worker: Worker | None = None,
 ) -> Aplicacao:
     """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up.
 
@@ -156,7 +154,7 @@ def build_app(
     """
     storage = storage or Storage.from_settings(settings)
     tokens = tokens or ServicoTokens.from_settings(settings)
-    server = build_server(settings)
+    server = build_server(settings, worker)
 
     on_startup: list[Callable[[], Awaitable[None]]] = [storage.aquecer]
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
@@ -179,9 +177,15 @@ def build_app(
 
     # The gateway's publisher needs only its namespace, so it exists before the service that
     # publishes through it, and the service before the gateway whose handlers call it.
-    publicador_gateway = Publicador(server.of(NAMESPACE))
+    publicador_gateway = Publicador(
+        server.of(NAMESPACE), usuarios=None if cluster is None else cluster.usuarios
+    )
     servico = servico or ServicoAtendimento(
-        storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao()
+        storage,
+        publicador or publicador_gateway,
+        senhas=senhas or senhas_padrao(),
+        usuarios_externos=settings.usuarios_externos,
+        cache_usuarios_s=settings.usuarios_cache_seconds,
     )
 
     monitoramento = build_monitoring(
@@ -229,6 +233,11 @@ def build_app(
         settings=settings,
         limitador_login=limitador_login
         or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
+        limites=limites_rest(
+            limiter_storage,
+            por_usuario=settings.rest_rate_limits,
+            por_empresa=settings.rest_rate_limits_tenant,
+        ),
     )
     api.mount("/metrics", build_metrics_app(server, NAMESPACE, monitoramento.metricas))
     monitoramento.instalar_na_api(api)
