@@ -20,6 +20,7 @@ from atendimento.gateway import salas, sessao
 from atendimento.gateway.autenticacao import autenticar
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import Atendente, RegistroPresenca
+from atendimento.gateway.presenca_lote import PresencaLote, pediu_lote
 from atendimento.identity.tokens import Identidade, ServicoTokens
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ class Conexoes:
         leeway_seconds: float,
         presenca: RegistroPresenca,
         expiracoes: AgendaExpiracao,
+        lote: PresencaLote | None = None,
     ) -> None:
+        self._lote = lote
         self._tokens = tokens
         self._leeway = leeway_seconds
         self._presenca = presenca
@@ -69,6 +72,8 @@ class Conexoes:
             except Exception:
                 # Presence is a courtesy to colleagues; its failure must not lock the agent out.
                 log.exception("presence: counting sid %s failed", socket.sid)
+            if self._lote is not None and pediu_lote(auth):
+                await self._lote.entrou(socket, quem.empresa_id)
         # Last, with no await after it: the engine accepts the socket right when this returns, so the
         # timer can't fire for a socket that is not connected yet (its disconnect would be a no-op).
         # If the connection dropped while this handler awaited, the engine calls on_disconnect

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from limits.aio.storage import Storage
 
@@ -12,6 +13,7 @@ from atendimento.gateway.conexao import Conexoes
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
+from atendimento.gateway.presenca_lote import PresencaLote
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.rate_limits import LimiteDigitando, LimitesEventos
 from atendimento.gateway.renovacao import Renovacao
@@ -30,9 +32,12 @@ class Gateway:
     expiracoes: AgendaExpiracao
     visualizando: Visualizando
     renovacao: Renovacao | None = None
+    lote: PresencaLote | None = None
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
+        if self.lote is not None:
+            self.lote.fechar()
         if self.renovacao is not None:
             self.renovacao.fechar()
         await self.presenca.fechar()
@@ -66,7 +71,8 @@ def build_gateway(
     registro.ouvir(publicador)
     expiracoes = AgendaExpiracao()
 
-    conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
+    lote = _presenca_lote(ns, servico, registro)
+    conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes, lote)
     quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
     # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
     renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage)
@@ -104,4 +110,27 @@ def build_gateway(
         expiracoes=expiracoes,
         visualizando=quem_ve,
         renovacao=renovacao,
+        lote=lote,
     )
+
+
+def _presenca_lote(ns: Namespace, servico: object, registro: RegistroPresenca) -> PresencaLote | None:
+    """Batched presence, when the service can list a tenant's atendentes (the domain's does)."""
+    listar = getattr(servico, "listar_atendentes", None)
+    if listar is None:
+        return None
+
+    async def carregar(empresa_id: str) -> list[dict[str, Any]]:
+        atendentes = await listar(empresa_id)
+        online = await registro.online(empresa_id)
+        return [
+            {
+                "atendenteId": a.id,
+                "atendenteNome": a.nome,
+                "online": a.id in online,
+                "status": a.status_atendimento,
+            }
+            for a in atendentes
+        ]
+
+    return PresencaLote(ns, carregar)
