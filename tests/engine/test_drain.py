@@ -85,23 +85,25 @@ def test_drain_refuses_handshakes_closes_sessions_over_the_window_and_waits_for_
 def test_the_handshake_budget_answers_503_past_it_and_refills(
     serve_app: Callable[..., RunningServer],
 ) -> None:
-    app = build_test_server(handshakes_per_second=3)
+    app = build_test_server(handshakes_per_second=30)  # a burst of 3 (a tenth of a second's worth)
     running = serve_app(app.server.asgi())
     with httpx.Client(timeout=5) as http:
-        codigos = [http.get(running.url + BASE).status_code for _ in range(5)]
+        codigos = [http.get(running.url + BASE).status_code for _ in range(8)]
         assert codigos[:3] == [200, 200, 200] and 503 in codigos[3:], codigos
-        time.sleep(0.5)  # 1.5 handshakes' worth
+        time.sleep(0.2)  # six handshakes' worth, capped at the burst
         assert http.get(running.url + BASE).status_code == 200
     assert app.server.engine.admission.refused_busy >= 1
 
 
 def test_admission_token_bucket() -> None:
     agora = [0.0]
-    admissao = Admission(2, clock=lambda: agora[0])
+    admissao = Admission(20, clock=lambda: agora[0])  # 20/s, a burst of 2
     assert [admissao.refusal() for _ in range(3)] == [None, None, (503, "Too many handshakes")]
-    agora[0] = 0.5
+    agora[0] = 0.05  # one more
     assert admissao.refusal() is None
     assert admissao.refusal() is not None
+    agora[0] = 10.0  # refilled, but never past the burst
+    assert [admissao.refusal() for _ in range(3)] == [None, None, (503, "Too many handshakes")]
     admissao.set_rate(None)
     assert all(admissao.refusal() is None for _ in range(100))
     admissao.draining = True
