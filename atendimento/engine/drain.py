@@ -22,12 +22,14 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from .protocol.reasons import Reason
+
 if TYPE_CHECKING:
     from .server import Server
 
 log = logging.getLogger("atendimento.engine")
 
-REASON = "server shutting down"
+REASON = Reason.SERVER_SHUTTING_DOWN
 TICK_S = 0.05
 
 
