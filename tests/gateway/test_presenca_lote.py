@@ -5,6 +5,7 @@ the whole team on entry, with the changes seen while it was being read."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any, cast
 
 from atendimento.engine import EventPacket, Server, Socket
@@ -76,7 +77,7 @@ async def test_edges_become_batches_one_per_window_with_consecutive_versions() -
     await asyncio.sleep(0.5)
     assert 2 <= len(lotes) <= 5, lotes
     instantes = [t for t, _ in lotes]
-    assert all(b - a >= 0.19 for a, b in zip(instantes, instantes[1:], strict=False))
+    assert all(b - a >= 0.19 for a, b in itertools.pairwise(instantes))
     assert [dados["versao"] for _, dados in lotes] == list(range(1, len(lotes) + 1))
     assert all(dados["completo"] is False for _, dados in lotes)
     vistos = [a["atendenteId"] for _, dados in lotes for a in dados["atendentes"]]
