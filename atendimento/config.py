@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # over; new Engine.IO sessions per second per instance past which the handshake answers 503
     # (0: no bound; the default is sized in docs/deploying.md).
     drain_seconds: float = Field(10.0, ge=0, le=300)
-    handshakes_per_second: float = Field(50.0, ge=0)
+    handshakes_per_second: float = Field(100.0, ge=0)
     # The Socket.IO Admin UI's /admin namespace (docs/monitoring.md): off unless both are set.
     admin_username: str | None = None
     admin_password_hash: str | None = None  # argon2id, from `atendimento admin-hash`

@@ -159,11 +159,12 @@ async def test_a_storm_of_batched_arrivals_costs_o_of_n_deliveries(demo_pg: Any,
     equipe = await criar_atendentes(demo_pg.storage, empresa, N, "tempestade")
     tokens = tokens_para(SEGREDO, empresa, equipe)
     async with _duas(demo_pg, tmp_path) as instancias:
-        nos = await ClientesAtendimento(instancias[0].url).iniciar()
+        nos = await ClientesRecuperacao(instancias[0].url).iniciar()
         try:
-            for i, token in enumerate(tokens):
+            for i, token in enumerate(tokens):  # all at once, each retrying by its own backoff if refused
                 url = instancias[i % 2].url + "/atendimento"
-                nos.send({"op": "connect", "client": f"t{i}", "url": url, "options": _opcoes(token, True)})
+                opcoes = {"reconnection": True, **_opcoes(token, True)}
+                nos.send({"op": "connect", "client": f"t{i}", "url": url, "options": opcoes})
             todos = {e[0] for e in equipe}
 
             def completos() -> int:
