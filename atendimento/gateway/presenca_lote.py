@@ -5,7 +5,8 @@ agents arriving together (after a deploy) cost N²/2 deliveries. A batch client 
 whole team once on connect (``completo: true``) and then at most one ``atendente:presenca`` every
 ``JANELA_S`` with only what changed (``completo: false``); ``versao`` grows by one per batch, so a
 client can tell it missed one (then it re-reads ``GET /atendimento/atendentes``). N arrivals cost
-each batch client one delivery per window, whatever N is.
+each batch client one delivery per window, whatever N is; after a batch of 20 changes or more the
+next waits two windows, after 200 or more four (``JANELAS_APOS``), so a long storm costs fewer.
 
 Where the changes come from: the same edges the seed's events announce. The registry's edges and
 ``atendente:status`` are broadcast as before (to the legacy clients, the batch clients' room
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 EVENTO = "atendente:presenca"
 JANELA_S = 0.5
 LOTE = "lote"
+# After a large batch the next one waits longer (the contract says "at most" one per 500 ms): during a
+# storm every window has news, so each batch client would get one batch per window for as long as
+# the arrivals last (a deploy's reconnects, spread by the handshake budget, last seconds). Changes
+# in the batch just sent → how many windows until the next.
+JANELAS_APOS = ((200, 4), (20, 2), (0, 1))
 
 # The tenant's whole team now: [{atendenteId, atendenteNome, online, status}] (database and registry).
 CarregarEquipe = Callable[[str], Awaitable[list[dict[str, Any]]]]
@@ -53,6 +59,7 @@ class _Equipe:
     durante_carga: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     agendado: asyncio.TimerHandle | None = None
     ultimo_envio: float = float("-inf")
+    janelas: int = 1  # until the next batch, after the last one (JANELAS_APOS)
 
 
 class PresencaLote:
@@ -139,7 +146,7 @@ class PresencaLote:
         if equipe.agendado is not None:
             return
         loop = asyncio.get_running_loop()
-        espera = max(0.0, equipe.ultimo_envio + self._janela - loop.time())
+        espera = max(0.0, equipe.ultimo_envio + self._janela * equipe.janelas - loop.time())
         equipe.agendado = loop.call_later(espera, self._enviar, equipe)
 
     def _enviar(self, equipe: _Equipe) -> None:
@@ -150,6 +157,7 @@ class PresencaLote:
         equipe.membros.update(mudados)
         equipe.versao += 1
         equipe.ultimo_envio = asyncio.get_running_loop().time()
+        equipe.janelas = next(janelas for minimo, janelas in JANELAS_APOS if len(mudados) >= minimo)
         payload = {"versao": equipe.versao, "completo": False, "atendentes": list(mudados.values())}
         adapter = self._ns.adapter
         alvo = Target(frozenset({equipe.sala}))

@@ -177,6 +177,7 @@ async def test_a_storm_of_batched_arrivals_costs_o_of_n_deliveries(demo_pg: Any,
             await ate(lambda: completos() == N, prazo=120, passo=0.5)
             await asyncio.sleep(1.5)  # let the last batches out
             entregas = len(nos.eventos(None, "atendente:presenca"))
+            print(f"{N} batched arrivals: {entregas} atendente:presenca deliveries")  # shown with -s
             assert entregas <= 10 * N, entregas
             assert nos.eventos(None, "atendente:online") == []
         finally:

@@ -127,3 +127,20 @@ def test_only_presenca_lote_asks_for_batches() -> None:
     assert not pediu_lote({"token": "t"})
     assert not pediu_lote({"presenca": "LOTE"})
     assert not pediu_lote(None)
+
+
+async def test_after_a_large_batch_the_next_waits_longer() -> None:
+    async def carregar(_: str) -> list[dict[str, Any]]:
+        return []
+
+    lote, lotes, ns = _montar(0.1, carregar)
+    await lote.entrou(cast(Socket, _Socket()), EMPRESA)
+    for i in range(25):
+        _borda(ns, "atendente:online", f"u{i}")
+    await asyncio.sleep(0.05)
+    _borda(ns, "atendente:online", "depois")
+    await asyncio.sleep(0.5)
+    (t1, primeiro), (t2, segundo) = lotes
+    assert len(primeiro["atendentes"]) == 25 and segundo["atendentes"][0]["atendenteId"] == "depois"
+    assert t2 - t1 >= 0.19  # two windows after 25 changes
+    lote.fechar()
