@@ -66,7 +66,7 @@ const health = setInterval(async () => {
 
 const timer = setInterval(() => {
   const quiet = connected === n && performance.now() - lastPresence > 2000;
-  if (mode === "legado" && quiet && wholeTeamS === null) wholeTeamS = (lastPresence - start) / 1000;
+  if (mode === "legado" && quiet && wholeTeamS === null) wholeTeamS = Math.max(connectedS, (lastPresence - start) / 1000);
   if (wholeTeamS !== null || secs() > Number(limitS)) {
     clearInterval(timer);
     clearInterval(health);
