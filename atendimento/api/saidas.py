@@ -47,6 +47,8 @@ class MensagemSaida(Saida):
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: str
+    status: Literal["pendente", "enviada", "entregue", "lida", "falhou"] | None
+    externo_id: str | None
 
 
 class UsuarioSaida(Saida):

@@ -122,6 +122,18 @@ class MensagemDados:
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: datetime
+    # Channels out: what the channel's integration reported (None: nothing yet), its provider id.
+    status: str | None = None
+    status_em: datetime | None = None
+    status_erro: dict[str, str] | None = None
+    externo_id: str | None = None
+
+    @property
+    def status_efetivo(self) -> str | None:
+        """``pendente`` for a person's message until the first report; none for a customer's."""
+        if self.status is not None:
+            return self.status
+        return "pendente" if self.atendente_id is not None else None
 
     def para_evento(self) -> dict[str, Any]:
         return {
@@ -134,6 +146,8 @@ class MensagemDados:
             "conteudo": self.conteudo,
             "metadados": self.metadados,
             "criadoEm": iso_utc(self.criado_em),
+            "status": self.status_efetivo,
+            "externoId": self.externo_id,
         }
 
     @classmethod
@@ -149,6 +163,7 @@ class MensagemDados:
             conteudo=d["conteudo"],
             metadados=d["metadados"],
             criado_em=de_iso(d["criadoEm"]),
+            externo_id=d.get("externoId"),
         )
 
 

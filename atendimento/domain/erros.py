@@ -67,3 +67,10 @@ def fila_nao_encontrada() -> NaoEncontrado:
 
 def cliente_nao_encontrado() -> NaoEncontrado:
     return NaoEncontrado("Cliente não encontrado", "CLIENTE_NAO_ENCONTRADO")
+
+
+class ConflitoExterno(ErroDominio):
+    """An id already taken (the provider's ``externoId`` of another message of the channel)."""
+
+    http_status = 409
+    code_padrao = "CONFLITO"

@@ -33,6 +33,7 @@ FUNCOES_APP = (
     "buscar_usuario_login(text)",
     "banco_vazio()",
     "gravar_mensagem(text, text, text, text, text, text, jsonb, timestamptz, text[], text)",
+    "saida_reivindicar(text, double precision, integer, text[])",
 )
 # Any constant: serialises concurrent `db upgrade` runs against one database.
 _TRAVA_MIGRACAO = 7_245_001
@@ -104,6 +105,9 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
     connection.execute(text(f"GRANT USAGE ON SCHEMA {_ident(_esquema(connection))} TO {_ident(papel)}"))
     tabelas = ", ".join(_ident(t) for t in TABELAS_TENANT)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
+    # The outbox's ``seq`` is a serial: inserting needs its sequence.
+    esquema = _ident(_esquema(connection))
+    connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {esquema} TO {_ident(papel)}"))
     for funcao in FUNCOES_APP:
         # Only those the database has: a test (or an operator) may stop at an older revision.
         if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": funcao}).scalar() is not None:

@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -191,6 +193,12 @@ class Mensagem(Base):
     conteudo: Mapped[str] = mapped_column(Text)
     metadados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    interna: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # What the channel's integration reported of its delivery (migration 0007): forward only.
+    status: Mapped[str | None] = mapped_column(String(16))
+    status_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_erro: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
+    externo_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class ChaveIdempotencia(Base):
@@ -210,6 +218,95 @@ class ChaveIdempotencia(Base):
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CanalWebhook(Base):
+    """A channel's one outbound endpoint (docs/channels.md). ``segredo_anterior`` still signs until
+    ``segredo_anterior_ate`` (a rotation). ``falhando_desde``: the first failed attempt since the last
+    2xx (migration 0007), what disables an endpoint that fails for too long."""
+
+    __tablename__ = "canal_webhooks"
+    __table_args__ = (ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),)
+
+    canal_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    url: Mapped[str] = mapped_column(String(2048))
+    segredo: Mapped[str] = mapped_column(String(200))
+    segredo_anterior: Mapped[str | None] = mapped_column(String(200))
+    segredo_anterior_ate: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ativo: Mapped[bool] = mapped_column(Boolean, default=True)
+    desativado_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    desativado_motivo: Mapped[str | None] = mapped_column(Text)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    falhando_desde: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SaidaEvento(Base):
+    """The outbox: one row per event for a channel's endpoint, written in the transaction of the change
+    it tells of. ``seq`` is the order; ``id`` the ``webhook-id``. The delivery's state (migration
+    0007): ``estado`` pendente | entregue | falhou, ``tentativas`` in all and in this round (a
+    ``reenviar`` starts a new round), ``proxima_em`` (no attempt before), the lease of the instance
+    delivering it (``lease_dono`` until ``lease_ate``), and ``corpo``, the body as first sent, so that
+    every attempt signs the same bytes."""
+
+    __tablename__ = "saida_eventos"
+    __table_args__ = (
+        Index("ix_saida_eventos_empresa_ticket_seq", "empresa_id", "ticket_id", "seq"),
+        Index("ix_saida_eventos_empresa_canal_seq", "empresa_id", "canal_id", "seq"),
+        Index(
+            "ix_saida_eventos_pendentes",
+            "seq",
+            postgresql_where=text("estado = 'pendente'"),
+            sqlite_where=text("estado = 'pendente'"),
+        ),
+        CheckConstraint(f"estado IN ({_em('pendente', 'entregue', 'falhou')})", name="estado"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    canal_id: Mapped[str] = mapped_column(ID)
+    ticket_id: Mapped[str] = mapped_column(ID)
+    tipo: Mapped[str] = mapped_column(String(32))
+    mensagem_id: Mapped[str | None] = mapped_column(ID)
+    dados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    estado: Mapped[str] = mapped_column(String(16), server_default="pendente")
+    tentativas: Mapped[int] = mapped_column(Integer, server_default="0")
+    tentativas_rodada: Mapped[int] = mapped_column(Integer, server_default="0")
+    proxima_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_dono: Mapped[str | None] = mapped_column(String(64))
+    lease_ate: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ultimo_erro: Mapped[str | None] = mapped_column(Text)
+    concluido_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    corpo: Mapped[str | None] = mapped_column(Text)
+
+
+class SaidaTentativa(Base):
+    """One attempt at delivering an outbox event: when, the HTTP status or the error, how long."""
+
+    __tablename__ = "saida_tentativas"
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    evento_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    numero: Mapped[int] = mapped_column(Integer, primary_key=True)
+    em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    erro: Mapped[str | None] = mapped_column(String(500))
+    duracao_ms: Mapped[int] = mapped_column(Integer)
+
+
+class MensagemExterna(Base):
+    """The provider's id of a message (``externoId``): one per message, unique per channel."""
+
+    __tablename__ = "mensagens_externas"
+    __table_args__ = (UniqueConstraint("empresa_id", "mensagem_id"),)
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    canal_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    externo_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    mensagem_id: Mapped[str] = mapped_column(ID)
+
+
 # Every table whose rows belong to one tenant, with the column that says which: RLS covers them all.
 TABELAS_TENANT: dict[str, str] = {
     "empresas": "id",
@@ -221,4 +318,8 @@ TABELAS_TENANT: dict[str, str] = {
     "tickets": "empresa_id",
     "mensagens": "empresa_id",
     "chaves_idempotencia": "empresa_id",
+    "canal_webhooks": "empresa_id",
+    "saida_eventos": "empresa_id",
+    "saida_tentativas": "empresa_id",
+    "mensagens_externas": "empresa_id",
 }

@@ -28,6 +28,7 @@ from atendimento.domain.entidades import (
     novo_id,
 )
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
+from atendimento.storage.saida import RepositorioSaidaSql
 from atendimento.storage.tabelas import (
     T_CANAIS,
     T_CLIENTES,
@@ -111,6 +112,7 @@ class RepositorioSql(RetomadaSql):
         self.conn = conn
         self.empresa_id = empresa_id
         self._postgres = postgres
+        self.saida = RepositorioSaidaSql(conn, empresa_id, postgres=postgres)
 
     def _insert_ignorando_conflito(self, tabela: Any, valores: dict[str, Any], chaves: list[str]) -> Any:
         dialeto = postgresql if self._postgres else sqlite

@@ -18,10 +18,14 @@ from atendimento.domain.entidades import (
 )
 from atendimento.storage.modelos import (
     Canal,
+    CanalWebhook,
     Cliente,
     ContadorTicket,
     Fila,
     Mensagem,
+    MensagemExterna,
+    SaidaEvento,
+    SaidaTentativa,
     Ticket,
     Usuario,
 )
@@ -35,6 +39,10 @@ T_CLIENTES = cast(Table, Cliente.__table__)
 T_USUARIOS = cast(Table, Usuario.__table__)
 T_FILAS = cast(Table, Fila.__table__)
 T_CANAIS = cast(Table, Canal.__table__)
+T_WEBHOOKS = cast(Table, CanalWebhook.__table__)
+T_SAIDA = cast(Table, SaidaEvento.__table__)
+T_TENTATIVAS = cast(Table, SaidaTentativa.__table__)
+T_EXTERNOS = cast(Table, MensagemExterna.__table__)
 
 
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
@@ -81,4 +89,8 @@ def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
         conteudo=m.conteudo,
         metadados=m.metadados,
         criado_em=utc(m.criado_em),
+        status=m.status,
+        status_em=None if m.status_em is None else utc(m.status_em),
+        status_erro=m.status_erro,
+        externo_id=m.externo_id,
     )

@@ -15,6 +15,7 @@ from atendimento.domain.entidades import (
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, ticket_nao_encontrado
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
 from atendimento.domain.portas import Armazenamento, Repositorio, VerificadorSenhas
+from atendimento.domain.saida import ConfigSaida
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,20 @@ class ServicoBase:
         publicador: PublicadorEventos | None = None,
         *,
         senhas: VerificadorSenhas,
+        saida: ConfigSaida | None = None,
     ) -> None:
         self._storage = storage
         self._publicador: PublicadorEventos = publicador or PublicadorNulo()
         self._senhas = senhas
+        self.saida = saida or ConfigSaida()
 
     @property
     def publicador(self) -> PublicadorEventos:
         return self._publicador
+
+    def _avisar_saida(self) -> None:
+        """An outbox row was committed: wake the relay (after the commit, like an event)."""
+        self.saida.avisar()
 
     def _publicar(self, eventos: list[Evento]) -> None:
         """Called after the commit. The write already happened, so a failing subscriber is logged

@@ -106,6 +106,8 @@ class CasosMensagens(ServicoBase):
             mensagem = replace(mensagem, ticket_numero=ticket.numero)
             await idempotencia.concluir(repo, idempotente, mensagem.para_evento())
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, ticket))
+            if mensagem.atendente_id is not None:
+                eventos.append(self._avisar_saida)
         self._publicar(eventos)
         return mensagem
 
@@ -146,7 +148,10 @@ class CasosMensagens(ServicoBase):
             ticket_numero=ticket.numero,
             atendente_id=remetente.id if remetente.interno else None,
         )
-        self._publicar([lambda: self._publicador.mensagem_nova(mensagem, ticket)])
+        eventos: list[Evento] = [lambda: self._publicador.mensagem_nova(mensagem, ticket)]
+        if mensagem.atendente_id is not None:
+            eventos.append(self._avisar_saida)  # a person's message: channels out may have a row
+        self._publicar(eventos)
         return mensagem
 
     async def receber_mensagem_canal(
@@ -203,8 +208,11 @@ class CasosMensagens(ServicoBase):
             retomado = regras.status_ao_responder_cliente(ticket)
             if retomado is not None:
                 # The team was waiting for this answer: the ticket is theirs to act on again.
+                anterior = ticket.status
                 ticket = replace(ticket, status=retomado, atualizado_em=await repo.instante_de_atualizacao())
                 await repo.salvar_ticket(ticket)
+                if await repo.saida.registrar_status_ticket(ticket, anterior):
+                    eventos.append(self._avisar_saida)
             do_ticket = ticket
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, do_ticket))
             if retomado is not None:
