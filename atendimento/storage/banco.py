@@ -238,8 +238,14 @@ class Storage:
     async def gravar_mensagem(self, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
         """The hot write in one step (``escrita_mensagem``: one statement on PostgreSQL)."""
         if self.is_postgres:
-            return await gravar_postgres(self.engine, empresa_id, mensagem)
-        return await gravar_sqlite(self, empresa_id, mensagem)
+            gravacao = await gravar_postgres(self.engine, empresa_id, mensagem)
+        else:
+            gravacao = await gravar_sqlite(self, empresa_id, mensagem)
+        # TEMPORARY until the escrita branch lands: its write inserts the outbox row in the same step.
+        if gravacao.gravada and gravacao.ticket and gravacao.remetente and gravacao.remetente.interno:
+            async with self.unidade(empresa_id) as repo:
+                await repo.saida.registrar_mensagem_criada(gravacao.ticket, mensagem)
+        return gravacao
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction

@@ -34,6 +34,7 @@ FUNCOES_APP = (
     "banco_vazio()",
     "gravar_mensagem(text, text, text, text, text, text, jsonb, timestamptz, text[], text)",
     "saida_reivindicar(text, double precision, integer, text[])",
+    "saida_endpoints()",
 )
 # Any constant: serialises concurrent `db upgrade` runs against one database.
 _TRAVA_MIGRACAO = 7_245_001

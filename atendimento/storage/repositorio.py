@@ -348,6 +348,8 @@ class RepositorioSql(RetomadaSql):
         stored, so the caller may fill it in from the answer."""
         if self._postgres:
             linha = await self._uma(_MENSAGEM_NO_TICKET_PG, self._valores_mensagem(mensagem))
+            if linha is not None and mensagem.atendente_id is not None:  # TEMPORARY (escrita)
+                await self.saida.registrar_mensagem_criada(ticket_dados(linha), mensagem)
             return None if linha is None else ticket_dados(linha)
         # SQLite: the transaction already holds the database's write lock (BEGIN IMMEDIATE).
         linha = await self._uma(
@@ -356,6 +358,8 @@ class RepositorioSql(RetomadaSql):
         if linha is None:
             return None
         await self.conn.execute(_INSERIR_MENSAGEM, self._valores_mensagem(mensagem, linha.total_mensagens))
+        if mensagem.atendente_id is not None:  # TEMPORARY (escrita)
+            await self.saida.registrar_mensagem_criada(ticket_dados(linha), mensagem)
         return ticket_dados(linha)
 
     async def listar_mensagens(

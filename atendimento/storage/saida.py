@@ -132,6 +132,21 @@ class RepositorioSaidaSql:
         resultado = await self.conn.execute(insert(T_SAIDA).from_select(colunas, origem))
         return bool(resultado.rowcount)
 
+    async def registrar_mensagem_criada(self, ticket: TicketDados, mensagem: MensagemDados) -> bool:
+        """TEMPORARY until the escrita branch lands (its message write inserts this row itself)."""
+        origem = select(
+            literal(gerar_id_evento()),
+            T_WEBHOOKS.c.empresa_id,
+            T_WEBHOOKS.c.canal_id,
+            literal(ticket.id),
+            literal("mensagem.criada"),
+            literal(mensagem.id),
+            literal(mensagem.criado_em, type_=T_SAIDA.c.criado_em.type),
+        ).where(self._do_canal(ticket.canal_id))
+        colunas = ["id", "empresa_id", "canal_id", "ticket_id", "tipo", "mensagem_id", "criado_em"]
+        resultado = await self.conn.execute(insert(T_SAIDA).from_select(colunas, origem))
+        return bool(resultado.rowcount)
+
     async def _tentativas(self, seqs: list[int]) -> dict[int, list[TentativaDados]]:
         por_seq: dict[int, list[TentativaDados]] = {s: [] for s in seqs}
         if not seqs:

@@ -14,7 +14,7 @@
   SECURITY DEFINER function (run as the owner, who gets a policy on the outbox for it), as narrow as
   ``buscar_usuario_login``: it picks the due events (the head of each ticket's pending ones, endpoint
   active, lease free), leases them to the caller with ``FOR UPDATE SKIP LOCKED`` (two instances never
-  take the same event) and returns only (empresa_id, seq). Everything else the relay reads or writes
+  take the same event) and returns only (empresa_id, seq, canal_id). Everything else the relay reads or writes
   it does in a transaction of that tenant, under RLS like any other.
 
 Revision ID: 0007_canais_saida
@@ -38,6 +38,7 @@ ID = sa.String(36)
 QUANDO = sa.DateTime(timezone=True)
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ASSINATURA = "saida_reivindicar(text, double precision, integer, text[])"
+ASSINATURA_ENDPOINTS = "saida_endpoints()"
 NOVAS_TABELAS = ("saida_tentativas", "mensagens_externas")
 
 
@@ -49,7 +50,7 @@ def _reivindicar(s: str) -> str:
     return f"""
 CREATE FUNCTION {s}.saida_reivindicar(
     p_dono text, p_lease_s double precision, p_limite integer, p_excluir text[])
-RETURNS TABLE (empresa_id text, seq integer)
+RETURNS TABLE (empresa_id text, seq integer, canal_id text)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, {s}, pg_temp AS $$
   WITH livres AS (
     SELECT e.seq FROM {s}.saida_eventos e
@@ -70,7 +71,18 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, {s}, pg_tem
      SET lease_dono = p_dono,
          lease_ate = pg_catalog.clock_timestamp() + p_lease_s * interval '1 second'
     FROM livres WHERE x.seq = livres.seq
-  RETURNING x.empresa_id::text, x.seq
+  RETURNING x.empresa_id::text, x.seq, x.canal_id::text
+$$
+"""
+
+
+def _endpoints(s: str) -> str:
+    # /metrics: how many endpoints each tenant has, active or not (counts only, never a URL).
+    return f"""
+CREATE FUNCTION {s}.saida_endpoints()
+RETURNS TABLE (empresa_id text, ativo boolean, total bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {s}, pg_temp AS $$
+  SELECT w.empresa_id::text, w.ativo, count(*) FROM {s}.canal_webhooks w GROUP BY w.empresa_id, w.ativo
 $$
 """
 
@@ -144,12 +156,15 @@ def upgrade() -> None:
     op.execute("CREATE POLICY relay_dono ON canal_webhooks FOR SELECT TO CURRENT_USER USING (true)")
     esquema = _ident(op.get_bind().execute(text("SELECT current_schema()")).scalar_one())
     op.execute(_reivindicar(esquema))
-    op.execute(f"REVOKE ALL ON FUNCTION {esquema}.{ASSINATURA} FROM PUBLIC")
+    op.execute(_endpoints(esquema))
+    for assinatura in (ASSINATURA, ASSINATURA_ENDPOINTS):
+        op.execute(f"REVOKE ALL ON FUNCTION {esquema}.{assinatura} FROM PUBLIC")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP FUNCTION IF EXISTS {ASSINATURA}")
+        op.execute(f"DROP FUNCTION IF EXISTS {ASSINATURA_ENDPOINTS}")
         op.execute("DROP POLICY IF EXISTS relay_dono ON saida_eventos")
         op.execute("DROP POLICY IF EXISTS relay_dono ON canal_webhooks")
     for tabela in reversed(NOVAS_TABELAS):
