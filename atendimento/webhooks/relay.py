@@ -17,6 +17,7 @@ instances wrote or retries whose instance went away. An idle relay costs one sma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
@@ -93,11 +94,19 @@ class Relay:
         self._contagem = asyncio.create_task(self._contar_endpoints(), name="webhooks-endpoints")
 
     async def stop(self) -> None:
-        """Stop claiming; deliveries in flight are cancelled (their leases expire, another takes them)."""
-        tarefas = [t for t in (self._tarefa, self._contagem, *self._em_curso) if t is not None]
-        for tarefa in tarefas:
-            tarefa.cancel()
-        await asyncio.gather(*tarefas, return_exceptions=True)
+        """Stop claiming, let the deliveries in flight finish (each is bounded by the attempt's
+        timeout), then close the client. One still running past that is cancelled: its lease runs
+        out and the event is delivered again, by this instance after a restart or by another."""
+        for tarefa in (self._tarefa, self._contagem):
+            if tarefa is not None:
+                tarefa.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await tarefa
+        if self._em_curso:
+            _, restantes = await asyncio.wait(set(self._em_curso), timeout=self._config.timeout_s + 5)
+            for tarefa in restantes:
+                tarefa.cancel()
+            await asyncio.gather(*restantes, return_exceptions=True)
         await self._cliente.fechar()
 
     async def _contar_endpoints(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ class Receptor:
     async def _tratar(self, pedido: web.Request) -> web.StreamResponse:
         corpo = await pedido.read()
         cabecalhos = {k.lower(): v for k, v in pedido.headers.items()}
-        evento: dict[str, Any] = {}
+        evento: dict[str, Any] = json.loads(corpo) if corpo else {}
         if self.segredos:
             for segredo in self.segredos:
                 with contextlib.suppress(Exception):
@@ -135,3 +136,17 @@ CONFIG_RAPIDA: dict[str, Any] = {
     "webhook_http_hosts": ["127.0.0.1", "localhost"],
     "webhook_poll_seconds": 0.2,
 }
+
+
+async def ate(condicao: Callable[[], Awaitable[bool]] | Callable[[], bool], prazo_s: float = 15.0) -> None:
+    """Until ``condicao()`` (sync or async) holds, checked every 50 ms, or fail."""
+    limite = time.monotonic() + prazo_s
+    while True:
+        valor = condicao()
+        if asyncio.iscoroutine(valor):
+            valor = await valor
+        if valor:
+            return
+        if time.monotonic() > limite:
+            raise AssertionError(f"not met within {prazo_s}s")
+        await asyncio.sleep(0.05)

@@ -34,7 +34,10 @@ class Produto:
         return self.banco.publicador
 
     def auth(self, email: str) -> dict[str, str]:
-        for lista, empresa in ((USUARIOS_DEMO, self.demo.empresa_id), (USUARIOS_OUTRA, self.demo.outra_empresa_id)):
+        for lista, empresa in (
+            (USUARIOS_DEMO, self.demo.empresa_id),
+            (USUARIOS_OUTRA, self.demo.outra_empresa_id),
+        ):
             for e, nome, role in lista:
                 if e == email:
                     token = self.aplicacao.tokens.emitir(self.demo.id_de(email), empresa, role, nome)
@@ -47,7 +50,9 @@ class Produto:
 
     async def definir_webhook(self, url: str, canal: str | None = None) -> str:
         r = await self.cliente.put(
-            f"/atendimento/canais/{canal or self.canal}/webhook", json={"url": url}, headers=self.auth("gestor@demo.local")
+            f"/atendimento/canais/{canal or self.canal}/webhook",
+            json={"url": url},
+            headers=self.auth("gestor@demo.local"),
         )
         assert r.status_code == 200, r.text
         return str(r.json()["data"]["segredo"])
@@ -64,7 +69,9 @@ class Produto:
 
     async def responder(self, ticket_id: str, conteudo: str, email: str = "ana@demo.local") -> dict[str, Any]:
         r = await self.cliente.post(
-            f"/atendimento/tickets/{ticket_id}/mensagens", json={"conteudo": conteudo}, headers=self.auth(email)
+            f"/atendimento/tickets/{ticket_id}/mensagens",
+            json={"conteudo": conteudo},
+            headers=self.auth(email),
         )
         assert r.status_code == 201, r.text
         return dict(r.json()["data"])
@@ -82,12 +89,23 @@ async def _produto(banco: Any, tmp_path: Path, senhas: Senhas, **ajustes: Any) -
     )
     assert aplicacao.relay is not None
     await aplicacao.relay.start()
-    cliente = httpx.AsyncClient(transport=httpx.ASGITransport(app=aplicacao.asgi), base_url="http://api.teste")
+    cliente = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=aplicacao.asgi), base_url="http://api.teste"
+    )
     try:
         yield Produto(aplicacao, cliente, banco.resumo, banco)
     finally:
         await cliente.aclose()
-        await aplicacao.relay.stop()
+        import sys, asyncio
+
+        try:
+            async with asyncio.timeout(15):
+                await aplicacao.relay.stop()
+        except TimeoutError:
+            for t in asyncio.all_tasks():
+                print("TASK", t.get_name(), file=sys.stderr)
+                t.print_stack(file=sys.stderr, limit=10)
+            raise
 
 
 @pytest.fixture
