@@ -49,6 +49,8 @@ class MensagemSaida(Saida):
     criado_em: str
     status: Literal["pendente", "enviada", "entregue", "lida", "falhou"] | None
     externo_id: str | None
+    # Present (true) only on an internal note; absent on every other message.
+    interna: bool | None = None
 
 
 class UsuarioSaida(Saida):

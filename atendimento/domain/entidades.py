@@ -111,7 +111,8 @@ class TicketDados:
 
 @dataclass(frozen=True, slots=True)
 class MensagemDados:
-    """A message. ``atendente_id`` is the internal user who wrote it; ``None`` for a customer's message."""
+    """A message. ``atendente_id`` is the internal user who wrote it; ``None`` for a customer's message.
+    ``interna``: an internal note, seen by the tenant's internal users and never sent to the customer."""
 
     id: str
     ticket_id: str
@@ -122,6 +123,7 @@ class MensagemDados:
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: datetime
+    interna: bool = False
     # Channels out: what the channel's integration reported (None: nothing yet), its provider id.
     status: str | None = None
     status_em: datetime | None = None
@@ -130,13 +132,14 @@ class MensagemDados:
 
     @property
     def status_efetivo(self) -> str | None:
-        """``pendente`` for a person's message until the first report; none for a customer's."""
+        """``pendente`` for a person's message until the first report; none for a customer's message
+        or an internal note (neither goes out)."""
         if self.status is not None:
             return self.status
-        return "pendente" if self.atendente_id is not None else None
+        return "pendente" if self.atendente_id is not None and not self.interna else None
 
     def para_evento(self) -> dict[str, Any]:
-        return {
+        evento: dict[str, Any] = {
             "id": self.id,
             "ticketId": self.ticket_id,
             "ticketNumero": self.ticket_numero,
@@ -149,6 +152,9 @@ class MensagemDados:
             "status": self.status_efetivo,
             "externoId": self.externo_id,
         }
+        if self.interna:  # only when true: every other message keeps the seed's shape exactly
+            evento["interna"] = True
+        return evento
 
     @classmethod
     def de_evento(cls, d: dict[str, Any]) -> MensagemDados:
@@ -163,6 +169,7 @@ class MensagemDados:
             conteudo=d["conteudo"],
             metadados=d["metadados"],
             criado_em=de_iso(d["criadoEm"]),
+            interna=bool(d.get("interna", False)),
             externo_id=d.get("externoId"),
         )
 

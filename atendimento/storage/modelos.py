@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -193,7 +194,8 @@ class Mensagem(Base):
     conteudo: Mapped[str] = mapped_column(Text)
     metadados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    interna: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # An internal note: seen by the tenant's internal users, never sent out through the channel.
+    interna: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What the channel's integration reported of its delivery (migration 0007): forward only.
     status: Mapped[str | None] = mapped_column(String(16))
     status_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -219,17 +221,19 @@ class ChaveIdempotencia(Base):
 
 
 class CanalWebhook(Base):
-    """A channel's one outbound endpoint (docs/channels.md). ``segredo_anterior`` still signs until
-    ``segredo_anterior_ate`` (a rotation). ``falhando_desde``: the first failed attempt since the last
-    2xx (migration 0007), what disables an endpoint that fails for too long."""
+    """A channel's one outbound endpoint: where its integration receives what agents write.
+
+    Its existence (active or not) is what makes the message write queue a ``saida_eventos`` row: a
+    disabled endpoint accumulates, and re-enabling it resumes delivery where it stopped."""
 
     __tablename__ = "canal_webhooks"
     __table_args__ = (ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),)
 
     canal_id: Mapped[str] = mapped_column(ID, primary_key=True)
     empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
-    url: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(Text)
     segredo: Mapped[str] = mapped_column(String(200))
+    # The secret before the last rotation, which still signs until ``segredo_anterior_ate``.
     segredo_anterior: Mapped[str | None] = mapped_column(String(200))
     segredo_anterior_ate: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ativo: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -237,20 +241,26 @@ class CanalWebhook(Base):
     desativado_motivo: Mapped[str | None] = mapped_column(Text)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The first failed attempt since the last 2xx (migration 0007): what disables an endpoint that
+    # fails for too long.
     falhando_desde: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SaidaEvento(Base):
-    """The outbox: one row per event for a channel's endpoint, written in the transaction of the change
-    it tells of. ``seq`` is the order; ``id`` the ``webhook-id``. The delivery's state (migration
-    0007): ``estado`` pendente | entregue | falhou, ``tentativas`` in all and in this round (a
-    ``reenviar`` starts a new round), ``proxima_em`` (no attempt before), the lease of the instance
-    delivering it (``lease_dono`` until ``lease_ate``), and ``corpo``, the body as first sent, so that
-    every attempt signs the same bytes."""
+    """The outbox: an event for a channel's endpoint, stored in the transaction of the write it
+    tells of, so that nothing is lost between the write and its delivery. ``seq`` orders them; a
+    ticket's events are numbered in the order of its writes (they hold the ticket's lock)."""
 
     __tablename__ = "saida_eventos"
     __table_args__ = (
+        UniqueConstraint("id"),
+        ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),
+        ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
+        CheckConstraint(f"tipo IN ({_em('mensagem.criada', 'ticket.status')})", name="tipo"),
         Index("ix_saida_eventos_empresa_ticket_seq", "empresa_id", "ticket_id", "seq"),
+        # The delivery's state (migration 0007): the relay's claim reads pending rows by seq, the
+        # deliveries list a channel's rows by seq.
+        CheckConstraint(f"estado IN ({_em('pendente', 'entregue', 'falhou')})", name="estado"),
         Index("ix_saida_eventos_empresa_canal_seq", "empresa_id", "canal_id", "seq"),
         Index(
             "ix_saida_eventos_pendentes",
@@ -258,18 +268,23 @@ class SaidaEvento(Base):
             postgresql_where=text("estado = 'pendente'"),
             sqlite_where=text("estado = 'pendente'"),
         ),
-        CheckConstraint(f"estado IN ({_em('pendente', 'entregue', 'falhou')})", name="estado"),
     )
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(64), unique=True)
+    seq: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    # The ``webhook-id``: "msg_" and 32 hex digits, the same on every attempt.
+    id: Mapped[str] = mapped_column(String(36))
     empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
     canal_id: Mapped[str] = mapped_column(ID)
     ticket_id: Mapped[str] = mapped_column(ID)
     tipo: Mapped[str] = mapped_column(String(32))
     mensagem_id: Mapped[str | None] = mapped_column(ID)
+    # ``ticket.status``: the new and the previous status.
     dados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The delivery (migration 0007; defaults, so the message write inserts without them): pendente |
+    # entregue | falhou; attempts in all and in this round (``reenviar`` starts a new one); no attempt
+    # before ``proxima_em``; the lease of the relay delivering it; the body as first sent, so that
+    # every attempt signs the same bytes.
     estado: Mapped[str] = mapped_column(String(16), server_default="pendente")
     tentativas: Mapped[int] = mapped_column(Integer, server_default="0")
     tentativas_rodada: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -20,12 +20,12 @@ from atendimento.domain.saida import (
 )
 from atendimento.storage.retomada import utc
 from atendimento.storage.tabelas import (
+    T_CANAL_WEBHOOKS,
     T_EXTERNOS,
     T_MENSAGENS,
-    T_SAIDA,
+    T_SAIDA_EVENTOS,
     T_TENTATIVAS,
     T_TICKETS,
-    T_WEBHOOKS,
     mensagem_dados,
     ticket_dados,
 )
@@ -87,31 +87,31 @@ class RepositorioSaidaSql:
         self._postgres = postgres
 
     def _do_canal(self, canal_id: str) -> Any:
-        return and_(T_WEBHOOKS.c.empresa_id == self.empresa_id, T_WEBHOOKS.c.canal_id == canal_id)
+        return and_(T_CANAL_WEBHOOKS.c.empresa_id == self.empresa_id, T_CANAL_WEBHOOKS.c.canal_id == canal_id)
 
     async def obter_webhook(self, canal_id: str) -> WebhookDados | None:
-        m = (await self.conn.execute(select(T_WEBHOOKS).where(self._do_canal(canal_id)))).first()
+        m = (await self.conn.execute(select(T_CANAL_WEBHOOKS).where(self._do_canal(canal_id)))).first()
         return None if m is None else webhook_dados(m)
 
     async def salvar_webhook(self, webhook: WebhookDados) -> None:
         valores = {c: getattr(webhook, c) for c in _COLUNAS_WEBHOOK}
         valores["falhando_desde"] = None
         dialeto = postgresql if self._postgres else sqlite
-        comando = dialeto.insert(T_WEBHOOKS).values(
+        comando = dialeto.insert(T_CANAL_WEBHOOKS).values(
             canal_id=webhook.canal_id, empresa_id=self.empresa_id, criado_em=webhook.criado_em, **valores
         )
         await self.conn.execute(comando.on_conflict_do_update(index_elements=["canal_id"], set_=valores))
 
     async def remover_webhook(self, canal_id: str) -> bool:
-        apagado = await self.conn.execute(delete(T_WEBHOOKS).where(self._do_canal(canal_id)))
+        apagado = await self.conn.execute(delete(T_CANAL_WEBHOOKS).where(self._do_canal(canal_id)))
         if not apagado.rowcount:
             return False
         await self.conn.execute(
-            update(T_SAIDA)
+            update(T_SAIDA_EVENTOS)
             .where(
-                T_SAIDA.c.empresa_id == self.empresa_id,
-                T_SAIDA.c.canal_id == canal_id,
-                T_SAIDA.c.estado == "pendente",
+                T_SAIDA_EVENTOS.c.empresa_id == self.empresa_id,
+                T_SAIDA_EVENTOS.c.canal_id == canal_id,
+                T_SAIDA_EVENTOS.c.estado == "pendente",
             )
             .values(estado="falhou", ultimo_erro="webhook removido", concluido_em=agora(), lease_ate=None)
         )
@@ -121,30 +121,17 @@ class RepositorioSaidaSql:
         # INSERT … SELECT from the endpoint row: no endpoint, no row, in one statement.
         origem = select(
             literal(gerar_id_evento()),
-            T_WEBHOOKS.c.empresa_id,
-            T_WEBHOOKS.c.canal_id,
+            T_CANAL_WEBHOOKS.c.empresa_id,
+            T_CANAL_WEBHOOKS.c.canal_id,
             literal(ticket.id),
             literal(TIPO_TICKET_STATUS),
-            literal({"status": ticket.status, "statusAnterior": anterior}, type_=T_SAIDA.c.dados.type),
-            literal(ticket.atualizado_em, type_=T_SAIDA.c.criado_em.type),
+            literal(
+                {"status": ticket.status, "statusAnterior": anterior}, type_=T_SAIDA_EVENTOS.c.dados.type
+            ),
+            literal(ticket.atualizado_em, type_=T_SAIDA_EVENTOS.c.criado_em.type),
         ).where(self._do_canal(ticket.canal_id))
         colunas = ["id", "empresa_id", "canal_id", "ticket_id", "tipo", "dados", "criado_em"]
-        resultado = await self.conn.execute(insert(T_SAIDA).from_select(colunas, origem))
-        return bool(resultado.rowcount)
-
-    async def registrar_mensagem_criada(self, ticket: TicketDados, mensagem: MensagemDados) -> bool:
-        """TEMPORARY until the escrita branch lands (its message write inserts this row itself)."""
-        origem = select(
-            literal(gerar_id_evento()),
-            T_WEBHOOKS.c.empresa_id,
-            T_WEBHOOKS.c.canal_id,
-            literal(ticket.id),
-            literal("mensagem.criada"),
-            literal(mensagem.id),
-            literal(mensagem.criado_em, type_=T_SAIDA.c.criado_em.type),
-        ).where(self._do_canal(ticket.canal_id))
-        colunas = ["id", "empresa_id", "canal_id", "ticket_id", "tipo", "mensagem_id", "criado_em"]
-        resultado = await self.conn.execute(insert(T_SAIDA).from_select(colunas, origem))
+        resultado = await self.conn.execute(insert(T_SAIDA_EVENTOS).from_select(colunas, origem))
         return bool(resultado.rowcount)
 
     async def _tentativas(self, seqs: list[int]) -> dict[int, list[TentativaDados]]:
@@ -165,24 +152,24 @@ class RepositorioSaidaSql:
     async def listar_entregas(
         self, canal_id: str, *, estado: str | None, antes_seq: int | None, limite: int
     ) -> list[EntregaDados]:
-        consulta = select(T_SAIDA).where(
-            T_SAIDA.c.empresa_id == self.empresa_id, T_SAIDA.c.canal_id == canal_id
+        consulta = select(T_SAIDA_EVENTOS).where(
+            T_SAIDA_EVENTOS.c.empresa_id == self.empresa_id, T_SAIDA_EVENTOS.c.canal_id == canal_id
         )
         if estado is not None:
-            consulta = consulta.where(T_SAIDA.c.estado == estado)
+            consulta = consulta.where(T_SAIDA_EVENTOS.c.estado == estado)
         if antes_seq is not None:
-            consulta = consulta.where(T_SAIDA.c.seq < antes_seq)
-        linhas = list(await self.conn.execute(consulta.order_by(T_SAIDA.c.seq.desc()).limit(limite)))
+            consulta = consulta.where(T_SAIDA_EVENTOS.c.seq < antes_seq)
+        linhas = list(await self.conn.execute(consulta.order_by(T_SAIDA_EVENTOS.c.seq.desc()).limit(limite)))
         tentativas = await self._tentativas([m.seq for m in linhas])
         return [entrega_dados(m, tuple(tentativas[m.seq])) for m in linhas]
 
     async def obter_entrega(self, canal_id: str, entrega_id: str) -> EntregaDados | None:
         m = (
             await self.conn.execute(
-                select(T_SAIDA).where(
-                    T_SAIDA.c.empresa_id == self.empresa_id,
-                    T_SAIDA.c.canal_id == canal_id,
-                    T_SAIDA.c.id == entrega_id,
+                select(T_SAIDA_EVENTOS).where(
+                    T_SAIDA_EVENTOS.c.empresa_id == self.empresa_id,
+                    T_SAIDA_EVENTOS.c.canal_id == canal_id,
+                    T_SAIDA_EVENTOS.c.id == entrega_id,
                 )
             )
         ).first()
@@ -190,8 +177,8 @@ class RepositorioSaidaSql:
 
     async def reenviar_entrega(self, seq: int) -> None:
         await self.conn.execute(
-            update(T_SAIDA)
-            .where(T_SAIDA.c.empresa_id == self.empresa_id, T_SAIDA.c.seq == seq)
+            update(T_SAIDA_EVENTOS)
+            .where(T_SAIDA_EVENTOS.c.empresa_id == self.empresa_id, T_SAIDA_EVENTOS.c.seq == seq)
             .values(
                 estado="pendente",
                 proxima_em=None,

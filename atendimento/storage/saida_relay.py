@@ -24,12 +24,12 @@ from atendimento.domain.saida import TIPO_MENSAGEM_CRIADA
 from atendimento.storage.banco import Storage
 from atendimento.storage.retomada import utc
 from atendimento.storage.tabelas import (
+    T_CANAL_WEBHOOKS,
     T_CLIENTES,
     T_MENSAGENS,
-    T_SAIDA,
+    T_SAIDA_EVENTOS,
     T_TENTATIVAS,
     T_TICKETS,
-    T_WEBHOOKS,
     cliente_dados,
     mensagem_dados,
     ticket_dados,
@@ -81,29 +81,30 @@ class Conclusao:
 
 
 def _devidos_sqlite(limite: int, excluir: list[str], momento: datetime) -> Any:
-    anterior = aliased(T_SAIDA)
+    anterior = aliased(T_SAIDA_EVENTOS)
     return (
-        select(T_SAIDA.c.empresa_id, T_SAIDA.c.seq, T_SAIDA.c.canal_id)
+        select(T_SAIDA_EVENTOS.c.empresa_id, T_SAIDA_EVENTOS.c.seq, T_SAIDA_EVENTOS.c.canal_id)
         .join(
-            T_WEBHOOKS,
+            T_CANAL_WEBHOOKS,
             and_(
-                T_WEBHOOKS.c.empresa_id == T_SAIDA.c.empresa_id, T_WEBHOOKS.c.canal_id == T_SAIDA.c.canal_id
+                T_CANAL_WEBHOOKS.c.empresa_id == T_SAIDA_EVENTOS.c.empresa_id,
+                T_CANAL_WEBHOOKS.c.canal_id == T_SAIDA_EVENTOS.c.canal_id,
             ),
         )
         .where(
-            T_SAIDA.c.estado == "pendente",
-            T_WEBHOOKS.c.ativo.is_(True),
-            (T_SAIDA.c.proxima_em.is_(None)) | (T_SAIDA.c.proxima_em <= momento),
-            (T_SAIDA.c.lease_ate.is_(None)) | (T_SAIDA.c.lease_ate <= momento),
-            T_SAIDA.c.canal_id.not_in(excluir),
+            T_SAIDA_EVENTOS.c.estado == "pendente",
+            T_CANAL_WEBHOOKS.c.ativo.is_(True),
+            (T_SAIDA_EVENTOS.c.proxima_em.is_(None)) | (T_SAIDA_EVENTOS.c.proxima_em <= momento),
+            (T_SAIDA_EVENTOS.c.lease_ate.is_(None)) | (T_SAIDA_EVENTOS.c.lease_ate <= momento),
+            T_SAIDA_EVENTOS.c.canal_id.not_in(excluir),
             ~exists().where(
-                anterior.c.empresa_id == T_SAIDA.c.empresa_id,
-                anterior.c.ticket_id == T_SAIDA.c.ticket_id,
-                anterior.c.seq < T_SAIDA.c.seq,
+                anterior.c.empresa_id == T_SAIDA_EVENTOS.c.empresa_id,
+                anterior.c.ticket_id == T_SAIDA_EVENTOS.c.ticket_id,
+                anterior.c.seq < T_SAIDA_EVENTOS.c.seq,
                 anterior.c.estado == "pendente",
             ),
         )
-        .order_by(T_SAIDA.c.seq)
+        .order_by(T_SAIDA_EVENTOS.c.seq)
         .limit(limite)
     )
 
@@ -129,8 +130,8 @@ class FilaSaida:
             ]
             if achados:
                 await conn.execute(
-                    update(T_SAIDA)
-                    .where(T_SAIDA.c.seq.in_([r.seq for r in achados]))
+                    update(T_SAIDA_EVENTOS)
+                    .where(T_SAIDA_EVENTOS.c.seq.in_([r.seq for r in achados]))
                     .values(lease_dono=dono, lease_ate=momento + timedelta(seconds=lease_s))
                 )
         return achados
@@ -144,8 +145,10 @@ class FilaSaida:
                 linhas = list(
                     await conn.execute(
                         select(
-                            T_WEBHOOKS.c.empresa_id, T_WEBHOOKS.c.ativo, func.count().label("total")
-                        ).group_by(T_WEBHOOKS.c.empresa_id, T_WEBHOOKS.c.ativo)
+                            T_CANAL_WEBHOOKS.c.empresa_id,
+                            T_CANAL_WEBHOOKS.c.ativo,
+                            func.count().label("total"),
+                        ).group_by(T_CANAL_WEBHOOKS.c.empresa_id, T_CANAL_WEBHOOKS.c.ativo)
                     )
                 )
         return {(m.empresa_id, bool(m.ativo)): int(m.total) for m in linhas}
@@ -154,8 +157,12 @@ class FilaSaida:
         """Give a claimed event back without an attempt (another may take it at once)."""
         async with self._storage.transacao(empresa_id) as conn:
             await conn.execute(
-                update(T_SAIDA)
-                .where(T_SAIDA.c.empresa_id == empresa_id, T_SAIDA.c.seq == seq, T_SAIDA.c.lease_dono == dono)
+                update(T_SAIDA_EVENTOS)
+                .where(
+                    T_SAIDA_EVENTOS.c.empresa_id == empresa_id,
+                    T_SAIDA_EVENTOS.c.seq == seq,
+                    T_SAIDA_EVENTOS.c.lease_dono == dono,
+                )
                 .values(lease_ate=None, lease_dono=None)
             )
 
@@ -164,21 +171,21 @@ class FilaSaida:
             e = (
                 await conn.execute(
                     select(
-                        T_SAIDA,
-                        T_WEBHOOKS.c.url,
-                        T_WEBHOOKS.c.segredo,
-                        T_WEBHOOKS.c.segredo_anterior,
-                        T_WEBHOOKS.c.segredo_anterior_ate,
-                        T_WEBHOOKS.c.ativo,
+                        T_SAIDA_EVENTOS,
+                        T_CANAL_WEBHOOKS.c.url,
+                        T_CANAL_WEBHOOKS.c.segredo,
+                        T_CANAL_WEBHOOKS.c.segredo_anterior,
+                        T_CANAL_WEBHOOKS.c.segredo_anterior_ate,
+                        T_CANAL_WEBHOOKS.c.ativo,
                     )
                     .join(
-                        T_WEBHOOKS,
+                        T_CANAL_WEBHOOKS,
                         and_(
-                            T_WEBHOOKS.c.empresa_id == T_SAIDA.c.empresa_id,
-                            T_WEBHOOKS.c.canal_id == T_SAIDA.c.canal_id,
+                            T_CANAL_WEBHOOKS.c.empresa_id == T_SAIDA_EVENTOS.c.empresa_id,
+                            T_CANAL_WEBHOOKS.c.canal_id == T_SAIDA_EVENTOS.c.canal_id,
                         ),
                     )
-                    .where(T_SAIDA.c.empresa_id == empresa_id, T_SAIDA.c.seq == seq)
+                    .where(T_SAIDA_EVENTOS.c.empresa_id == empresa_id, T_SAIDA_EVENTOS.c.seq == seq)
                 )
             ).first()
             if e is None:
@@ -275,8 +282,8 @@ class FilaSaida:
                 )
             )
             valores: dict[str, Any] = {
-                "tentativas": T_SAIDA.c.tentativas + 1,
-                "tentativas_rodada": T_SAIDA.c.tentativas_rodada + 1,
+                "tentativas": T_SAIDA_EVENTOS.c.tentativas + 1,
+                "tentativas_rodada": T_SAIDA_EVENTOS.c.tentativas_rodada + 1,
                 "estado": estado,
                 "lease_ate": None,
                 "lease_dono": None,
@@ -288,12 +295,12 @@ class FilaSaida:
             # Only while this instance holds the lease, and only a pending event: a re-send or an
             # instance that took over since is not overwritten.
             await conn.execute(
-                update(T_SAIDA)
+                update(T_SAIDA_EVENTOS)
                 .where(
-                    T_SAIDA.c.empresa_id == e,
-                    T_SAIDA.c.seq == s,
-                    T_SAIDA.c.estado == "pendente",
-                    T_SAIDA.c.lease_dono == dono,
+                    T_SAIDA_EVENTOS.c.empresa_id == e,
+                    T_SAIDA_EVENTOS.c.seq == s,
+                    T_SAIDA_EVENTOS.c.estado == "pendente",
+                    T_SAIDA_EVENTOS.c.lease_dono == dono,
                 )
                 .values(**valores)
             )
@@ -306,25 +313,27 @@ class FilaSaida:
         self, conn: Any, envio: Envio, em: datetime, sucesso: bool, desativar: str | None, apos_s: float
     ) -> str | None:
         """Keep ``falhando_desde``; disable the endpoint (once) on a 410 or a failure too long."""
-        onde = and_(T_WEBHOOKS.c.empresa_id == envio.empresa_id, T_WEBHOOKS.c.canal_id == envio.canal_id)
+        onde = and_(
+            T_CANAL_WEBHOOKS.c.empresa_id == envio.empresa_id, T_CANAL_WEBHOOKS.c.canal_id == envio.canal_id
+        )
         if sucesso:
             await conn.execute(
-                update(T_WEBHOOKS)
-                .where(onde, T_WEBHOOKS.c.falhando_desde.is_not(None))
+                update(T_CANAL_WEBHOOKS)
+                .where(onde, T_CANAL_WEBHOOKS.c.falhando_desde.is_not(None))
                 .values(falhando_desde=None)
             )
             return None
         desde = (
             await conn.execute(
-                update(T_WEBHOOKS)
+                update(T_CANAL_WEBHOOKS)
                 .where(onde)
                 .values(
                     falhando_desde=func.coalesce(
-                        T_WEBHOOKS.c.falhando_desde,
-                        bindparam("em", em, type_=T_WEBHOOKS.c.falhando_desde.type),
+                        T_CANAL_WEBHOOKS.c.falhando_desde,
+                        bindparam("em", em, type_=T_CANAL_WEBHOOKS.c.falhando_desde.type),
                     )
                 )
-                .returning(T_WEBHOOKS.c.falhando_desde)
+                .returning(T_CANAL_WEBHOOKS.c.falhando_desde)
             )
         ).scalar_one_or_none()
         if desde is None:
@@ -334,8 +343,8 @@ class FilaSaida:
         if desativar is None:
             return None
         mudou = await conn.execute(
-            update(T_WEBHOOKS)
-            .where(onde, T_WEBHOOKS.c.ativo.is_(True))
+            update(T_CANAL_WEBHOOKS)
+            .where(onde, T_CANAL_WEBHOOKS.c.ativo.is_(True))
             .values(ativo=False, desativado_em=em, desativado_motivo=desativar, atualizado_em=em)
         )
         return desativar if mudou.rowcount else None

@@ -19,6 +19,7 @@ from atendimento.domain.entidades import (
 from atendimento.storage.modelos import (
     Canal,
     CanalWebhook,
+    ChaveIdempotencia,
     Cliente,
     ContadorTicket,
     Fila,
@@ -39,8 +40,9 @@ T_CLIENTES = cast(Table, Cliente.__table__)
 T_USUARIOS = cast(Table, Usuario.__table__)
 T_FILAS = cast(Table, Fila.__table__)
 T_CANAIS = cast(Table, Canal.__table__)
-T_WEBHOOKS = cast(Table, CanalWebhook.__table__)
-T_SAIDA = cast(Table, SaidaEvento.__table__)
+T_CHAVES = cast(Table, ChaveIdempotencia.__table__)
+T_CANAL_WEBHOOKS = cast(Table, CanalWebhook.__table__)
+T_SAIDA_EVENTOS = cast(Table, SaidaEvento.__table__)
 T_TENTATIVAS = cast(Table, SaidaTentativa.__table__)
 T_EXTERNOS = cast(Table, MensagemExterna.__table__)
 
@@ -89,8 +91,21 @@ def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
         conteudo=m.conteudo,
         metadados=m.metadados,
         criado_em=utc(m.criado_em),
-        status=m.status,
-        status_em=None if m.status_em is None else utc(m.status_em),
-        status_erro=m.status_erro,
-        externo_id=m.externo_id,
+        interna=bool(m.interna),
+        **_status(m),
     )
+
+
+def _status(m: Row[Any]) -> dict[str, Any]:
+    """Channels out: the integration's report, when the row carries it (a message just written by
+    ``acrescentar_mensagem`` has had none)."""
+    try:
+        em = m.status_em
+    except (AttributeError, KeyError):
+        return {}
+    return {
+        "status": m.status,
+        "status_em": None if em is None else utc(em),
+        "status_erro": m.status_erro,
+        "externo_id": m.externo_id,
+    }

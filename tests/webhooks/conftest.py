@@ -96,7 +96,8 @@ async def _produto(banco: Any, tmp_path: Path, senhas: Senhas, **ajustes: Any) -
         yield Produto(aplicacao, cliente, banco.resumo, banco)
     finally:
         await cliente.aclose()
-        import sys, asyncio
+        import asyncio
+        import sys
 
         try:
             async with asyncio.timeout(15):
