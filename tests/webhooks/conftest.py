@@ -127,3 +127,10 @@ async def produto_seguro(demo_sqlite: Any, tmp_path: Path, senhas_rapidas: Senha
     """Private addresses refused, as in production."""
     async for p in _produto(demo_sqlite, tmp_path, senhas_rapidas, webhook_allow_private=False):
         yield p
+
+
+@pytest.fixture
+async def produto_paciente(banco_demo: Any, tmp_path: Path, senhas_rapidas: Senhas) -> AsyncIterator[Produto]:
+    """Both databases, with a schedule that keeps a failing event retrying for ~10 s."""
+    async for p in _produto(banco_demo, tmp_path, senhas_rapidas, webhook_retry_schedule=[0.5] * 20):
+        yield p
