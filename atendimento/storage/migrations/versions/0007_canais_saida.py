@@ -177,7 +177,7 @@ def downgrade() -> None:
     op.drop_index("ix_saida_eventos_pendentes", table_name="saida_eventos")
     op.drop_index("ix_saida_eventos_empresa_canal_seq", table_name="saida_eventos")
     with op.batch_alter_table("saida_eventos") as t:
-        t.drop_constraint("ck_saida_eventos_estado", type_="check")
+        t.drop_constraint("estado", type_="check")
         for coluna in (
             "corpo",
             "concluido_em",
