@@ -92,9 +92,8 @@ def instancias(demo_pg: Any, tmp_path: Path) -> Iterator[list[Instancia]]:
 
 def _auth(demo: Any, email: str) -> dict[str, str]:
     nome, role = next((n, r) for e, n, r in USUARIOS_DEMO if e == email)
-    return {
-        "Authorization": f"Bearer {TOKENS.emitir(demo.resumo.id_de(email), demo.resumo.empresa_id, role, nome)}"
-    }
+    token = TOKENS.emitir(demo.resumo.id_de(email), demo.resumo.empresa_id, role, nome)
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def _preparar(demo: Any, url: str, r: Receptor, n_tickets: int) -> tuple[str, list[str]]:
