@@ -16,6 +16,7 @@ from atendimento.api.paginas import Cursor, Limite, pagina
 from atendimento.api.respostas import erros_documentados, ok
 from atendimento.api.schemas import Entrada
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import de_iso
 from atendimento.domain.erros import DadosInvalidos
 from atendimento.domain.saida import MAX_URL, WebhookDados
@@ -108,7 +109,7 @@ async def listar_entregas(
     if cursor is not None:
         posicao = paginas.decodificar(cursor, "entregas", filtros, 1)[0]
         if not posicao.isdigit():
-            raise DadosInvalidos("Cursor inválido: posição malformada", "CURSOR_INVALIDO")
+            raise DadosInvalidos("Cursor inválido: posição malformada", Codigo.CURSOR_INVALIDO)
         antes = int(posicao)
     entregas = await ctx.servico.listar_entregas(
         identidade.empresa_id, canal_id, estado=estado, antes=antes, limite=limite + 1
@@ -150,7 +151,7 @@ async def status_mensagem(
         try:
             em = de_iso(entrada.em)
         except ValueError:
-            raise DadosInvalidos("em: data ISO 8601", "PAYLOAD_INVALIDO") from None
+            raise DadosInvalidos("em: data ISO 8601", Codigo.PAYLOAD_INVALIDO) from None
     status = await ctx.servico.registrar_status_mensagem(
         identidade.empresa_id,
         canal_id,

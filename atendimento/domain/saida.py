@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import iso_utc
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado
 
@@ -43,20 +44,20 @@ def validar_url(valor: object, hosts_http: frozenset[str]) -> str:
     """``https://host[:port]/path``, or ``http://`` to a host the configuration allows. Where the host
     resolves is checked at every delivery (the relay's SSRF rules), not here: DNS changes."""
     if not isinstance(valor, str) or not valor or len(valor) > MAX_URL:
-        raise DadosInvalidos(f"url: obrigatória, até {MAX_URL} caracteres", "URL_INVALIDA")
+        raise DadosInvalidos(f"url: obrigatória, até {MAX_URL} caracteres", Codigo.URL_INVALIDA)
     try:
         partes = urlsplit(valor)
         porta = partes.port
     except ValueError:
-        raise DadosInvalidos("url: não é uma URL válida", "URL_INVALIDA") from None
+        raise DadosInvalidos("url: não é uma URL válida", Codigo.URL_INVALIDA) from None
     host = (partes.hostname or "").lower()
     if not host or partes.username or partes.password or partes.fragment:
-        raise DadosInvalidos("url: host obrigatório, sem usuário, senha nem fragmento", "URL_INVALIDA")
+        raise DadosInvalidos("url: host obrigatório, sem usuário, senha nem fragmento", Codigo.URL_INVALIDA)
     if porta == 0:
-        raise DadosInvalidos("url: porta inválida", "URL_INVALIDA")
+        raise DadosInvalidos("url: porta inválida", Codigo.URL_INVALIDA)
     if partes.scheme == "https" or (partes.scheme == "http" and host in hosts_http):
         return valor
-    raise DadosInvalidos("url: precisa ser https (http só para hosts permitidos)", "URL_INVALIDA")
+    raise DadosInvalidos("url: precisa ser https (http só para hosts permitidos)", Codigo.URL_INVALIDA)
 
 
 def status_avanca(atual: str | None, novo: str) -> bool:
@@ -71,15 +72,15 @@ def status_avanca(atual: str | None, novo: str) -> bool:
 
 
 def entrega_nao_encontrada() -> NaoEncontrado:
-    return NaoEncontrado("Entrega não encontrada", "ENTREGA_NAO_ENCONTRADA")
+    return NaoEncontrado("Entrega não encontrada", Codigo.ENTREGA_NAO_ENCONTRADA)
 
 
 def webhook_nao_encontrado() -> NaoEncontrado:
-    return NaoEncontrado("Este canal não tem webhook", "WEBHOOK_NAO_ENCONTRADO")
+    return NaoEncontrado("Este canal não tem webhook", Codigo.WEBHOOK_NAO_ENCONTRADO)
 
 
 def mensagem_nao_encontrada() -> NaoEncontrado:
-    return NaoEncontrado("Mensagem não encontrada", "MENSAGEM_NAO_ENCONTRADA")
+    return NaoEncontrado("Mensagem não encontrada", Codigo.MENSAGEM_NAO_ENCONTRADA)
 
 
 @dataclass(frozen=True, slots=True)

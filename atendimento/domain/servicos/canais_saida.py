@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from atendimento.domain import regras, saida
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import agora
 from atendimento.domain.erros import ConflitoExterno, DadosInvalidos, canal_nao_encontrado
 from atendimento.domain.portas import Repositorio
@@ -40,7 +41,7 @@ def _erro(erro: object) -> dict[str, str] | None:
     if erro is None:
         return None
     if not isinstance(erro, dict) or set(erro) - {"codigo", "descricao"}:
-        raise DadosInvalidos("erro: {codigo, descricao}", "PAYLOAD_INVALIDO")
+        raise DadosInvalidos("erro: {codigo, descricao}", Codigo.PAYLOAD_INVALIDO)
     codigo = regras.validar_texto(erro.get("codigo"), "erro.codigo", saida.MAX_ERRO_CODIGO)
     descricao = regras.validar_texto(
         erro.get("descricao", ""), "erro.descricao", saida.MAX_ERRO_DESCRICAO, obrigatorio=False
@@ -137,7 +138,7 @@ class CasosSaida(ServicoBase):
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(canal_id, "canalId")
         if estado is not None and estado not in saida.ESTADOS_ENTREGA:
-            raise DadosInvalidos("estado: pendente, entregue ou falhou", "PAYLOAD_INVALIDO")
+            raise DadosInvalidos("estado: pendente, entregue ou falhou", Codigo.PAYLOAD_INVALIDO)
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
             await _canal(repo, canal_id)
             return await repo.saida.listar_entregas(canal_id, estado=estado, antes_seq=antes, limite=limite)
@@ -197,7 +198,7 @@ class CasosSaida(ServicoBase):
         regras.validar_id(canal_id, "canalId")
         regras.validar_id(mensagem_id, "mensagemId")
         if status not in saida.STATUS_MENSAGEM:
-            raise DadosInvalidos("status: enviada, entregue, lida ou falhou", "PAYLOAD_INVALIDO")
+            raise DadosInvalidos("status: enviada, entregue, lida ou falhou", Codigo.PAYLOAD_INVALIDO)
         if externo_id is not None:
             externo_id = regras.validar_texto(externo_id, "externoId", saida.MAX_EXTERNO_ID)
         detalhe = _erro(erro)
@@ -210,9 +211,9 @@ class CasosSaida(ServicoBase):
             mensagem, ticket = achada
             if externo_id is not None and externo_id != mensagem.externo_id:
                 if mensagem.externo_id is not None:
-                    raise ConflitoExterno("Esta mensagem já tem outro externoId", "EXTERNO_ID_CONFLITO")
+                    raise ConflitoExterno("Esta mensagem já tem outro externoId", Codigo.EXTERNO_ID_CONFLITO)
                 if await repo.saida.dono_do_externo(canal_id, externo_id) is not None:
-                    raise ConflitoExterno("externoId já usado neste canal", "EXTERNO_ID_CONFLITO")
+                    raise ConflitoExterno("externoId já usado neste canal", Codigo.EXTERNO_ID_CONFLITO)
             novo_externo = externo_id if mensagem.externo_id is None else None
             avanca = saida.status_avanca(mensagem.status, status)
             if not avanca and novo_externo is None:
