@@ -111,7 +111,7 @@ export class Api {
     if (!id) {
       const falhas = await this.todos(`${canal}/entregas`, { estado: "falhou" });
       id = falhas.find((e) => e.mensagemId === mensagemId)?.id;
-      if (!id) throw new ErroApi("entrega não encontrada", "ENTREGA_NAO_ENCONTRADA", 404);
+      if (!id) throw new ErroApi(404, "ENTREGA_NAO_ENCONTRADA", "entrega não encontrada");
     }
     return this.dados("POST", `${canal}/entregas/${encodeURIComponent(id)}/reenviar`);
   }
