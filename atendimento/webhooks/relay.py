@@ -11,7 +11,10 @@ the event's tenant's transaction; the event keeps its ``webhook-id`` through eve
 Waking: ``acordar()`` (the domain calls it after committing an outbox row, in this process); the end
 of a delivery (its ticket's next event may be due); the time of the earliest retry this process
 scheduled; and at most every ``ATENDIMENTO_WEBHOOK_POLL_SECONDS`` when idle, for rows other
-instances wrote or retries whose instance went away. An idle relay costs one small query per poll.
+instances wrote or retries whose instance went away. An idle relay costs one small query per poll,
+and wake-ups that follow a claim which found nothing are gathered into one per 50 ms (writes on
+channels with no endpoint wake it too: the domain cannot tell, without a read, whether a row was
+queued).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 AoFalhar = Callable[[str, str, str, str, str], Awaitable[None]]  # empresa, canal, mensagem, entrega, motivo
 AoDesativar = Callable[[str, str, str], Awaitable[None]]  # empresa, canal, motivo
 ESPERA_APOS_ERRO_S = 1.0
+INTERVALO_MINIMO_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ class Relay:
         self._aleatorio = random.Random()
         self._tarefa: asyncio.Task[None] | None = None
         self._contagem: asyncio.Task[None] | None = None
+        self._vazia_em: float | None = None
 
     def acordar(self) -> None:
         self._acordado.set()
@@ -132,6 +137,12 @@ class Relay:
             if livres > 0:
                 if self._proxima_retentativa is not None and self._proxima_retentativa <= time.monotonic():
                     self._proxima_retentativa = None
+                # Wake-ups right after a claim that found nothing are gathered: a busy tenant's
+                # writes on channels without an endpoint cost at most one claim per INTERVALO_MINIMO_S.
+                if self._vazia_em is not None:
+                    espera = INTERVALO_MINIMO_S - (time.monotonic() - self._vazia_em)
+                    if espera > 0:
+                        await asyncio.sleep(espera)
                 saturados = [c for c, n in self._por_canal.items() if n >= self._config.por_endpoint]
                 try:
                     achados = await self._fila.reivindicar(self.dono, self._config.lease_s, livres, saturados)
@@ -139,6 +150,7 @@ class Relay:
                     log.warning("webhooks: claiming failed (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(ESPERA_APOS_ERRO_S)
                     continue
+                self._vazia_em = None if achados else time.monotonic()
                 for r in achados:
                     self._iniciar(r)
                 if len(achados) == livres:
