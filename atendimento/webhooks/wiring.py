@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from atendimento.config import Settings
+from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.storage.banco import Storage
 from atendimento.storage.saida_relay import FilaSaida
@@ -33,9 +34,12 @@ def build_relay(settings: Settings, storage: Storage, servico: ServicoAtendiment
         cliente,
         config_relay(settings),
         metricas=MetricasWebhooks(settings.metrics_max_empresas),
-        ao_falhar=servico.marcar_entrega_falhou,
-        ao_desativar=servico.avisar_webhook_desativado,
+        # Looked up when called: a test may hand build_app a stand-in service without them.
+        ao_falhar=lambda *a: servico.marcar_entrega_falhou(*a),
+        ao_desativar=lambda *a: servico.avisar_webhook_desativado(*a),
     )
     # The use cases wake it once an outbox row is committed in this process.
-    servico.saida.avisar = relay.acordar
+    saida = getattr(servico, "saida", None)
+    if isinstance(saida, ConfigSaida):
+        saida.avisar = relay.acordar
     return relay
