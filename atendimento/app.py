@@ -27,6 +27,7 @@ from atendimento.gateway import sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.rate_limits import limites_rest
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
@@ -180,11 +181,15 @@ def build_app(
 
     # The gateway's publisher needs only its namespace, so it exists before the service that
     # publishes through it, and the service before the gateway whose handlers call it.
-    publicador_gateway = Publicador(server.of(NAMESPACE))
+    publicador_gateway = Publicador(
+        server.of(NAMESPACE), usuarios=None if cluster is None else cluster.usuarios
+    )
     servico = servico or ServicoAtendimento(
         storage,
         publicador or publicador_gateway,
         senhas=senhas or senhas_padrao(),
+        usuarios_externos=settings.usuarios_externos,
+        cache_usuarios_s=settings.usuarios_cache_seconds,
         saida=ConfigSaida(hosts_http=frozenset(settings.webhook_http_hosts)),
     )
     # Channels out: the relay delivers the outbox to the channels' webhooks (atendimento/webhooks).
@@ -239,6 +244,11 @@ def build_app(
         settings=settings,
         limitador_login=limitador_login
         or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
+        limites=limites_rest(
+            limiter_storage,
+            por_usuario=settings.rest_rate_limits,
+            por_empresa=settings.rest_rate_limits_tenant,
+        ),
     )
     coletores = [monitoramento.metricas] if relay is None else [monitoramento.metricas, relay.metricas]
     api.mount("/metrics", build_metrics_app(server, NAMESPACE, *coletores))

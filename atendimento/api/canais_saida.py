@@ -11,7 +11,7 @@ from pydantic import JsonValue, StringConstraints
 
 from atendimento.api import paginas
 from atendimento.api.canais import CanalId
-from atendimento.api.dependencias import Contexto, Gestao, Integracao
+from atendimento.api.dependencias import Contexto, Gestao, Integracao, ator
 from atendimento.api.paginas import Cursor, Limite, pagina
 from atendimento.api.respostas import erros_documentados, ok
 from atendimento.api.schemas import Entrada
@@ -160,5 +160,6 @@ async def status_mensagem(
         externo_id=entrada.externo_id,
         erro=entrada.erro,
         em=em,
+        ator=ator(identidade),
     )
     return ok(status.para_evento())

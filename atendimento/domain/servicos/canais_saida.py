@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from atendimento.domain import regras, saida
+from atendimento.domain import permissoes, regras, saida
 from atendimento.domain.codigos import Codigo
-from atendimento.domain.entidades import agora
-from atendimento.domain.erros import ConflitoExterno, DadosInvalidos, canal_nao_encontrado
+from atendimento.domain.entidades import SISTEMA, Ator, agora
+from atendimento.domain.erros import ConflitoExterno, DadosInvalidos, Proibido, canal_nao_encontrado
 from atendimento.domain.portas import Repositorio
 from atendimento.domain.saida import (
     EntregaDados,
@@ -190,6 +190,7 @@ class CasosSaida(ServicoBase):
         externo_id: str | None = None,
         erro: object = None,
         em: datetime | None = None,
+        ator: Ator = SISTEMA,
     ) -> StatusMensagem:
         """The integration reports what happened to a message. Forward only: a late or repeated
         report changes nothing and answers the current state. ``externo_id`` is kept once per
@@ -202,9 +203,15 @@ class CasosSaida(ServicoBase):
         if externo_id is not None:
             externo_id = regras.validar_texto(externo_id, "externoId", saida.MAX_EXTERNO_ID)
         detalhe = _erro(erro)
+        integracao = None if ator.sistema else await self.registro_usuario(empresa_id, ator.usuario_id)
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             await _canal(repo, canal_id)
+            if not ator.sistema:
+                # As for a customer's message: only on a channel the integration is bound to (403).
+                if integracao is None:
+                    raise Proibido("Integração desconhecida", Codigo.PROIBIDO)
+                permissoes.exigir_canal_da_integracao(integracao, canal_id)
             achada = await repo.saida.mensagem_do_canal(canal_id, mensagem_id, bloquear=True)
             if achada is None:
                 raise mensagem_nao_encontrada()
