@@ -19,6 +19,7 @@ from atendimento.config import Settings
 from atendimento.console import build_console
 from atendimento.domain.eventos import PublicadorEventos
 from atendimento.domain.portas import VerificadorSenhas
+from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -32,6 +33,8 @@ from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+from atendimento.webhooks.relay import Relay
+from atendimento.webhooks.wiring import build_relay
 from atendimento.worker_forwarding import Worker
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ class Aplicacao:
     gateway: Gateway
     api: FastAPI
     monitoramento: Monitoramento | None = None
+    relay: Relay | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -202,7 +206,14 @@ def build_app(
         senhas=senhas or senhas_padrao(),
         usuarios_externos=settings.usuarios_externos,
         cache_usuarios_s=settings.usuarios_cache_seconds,
+        saida=ConfigSaida(hosts_http=frozenset(settings.webhook_http_hosts)),
     )
+    # Channels out: the relay delivers the outbox to the channels' webhooks (atendimento/webhooks).
+    relay = None
+    if settings.webhook_relay:
+        relay = build_relay(settings, storage, servico)
+        on_startup.append(relay.start)
+        on_shutdown.append(relay.stop)
 
     monitoramento = build_monitoring(
         server,
@@ -255,7 +266,8 @@ def build_app(
             por_empresa=settings.rest_rate_limits_tenant,
         ),
     )
-    api.mount("/metrics", build_metrics_app(server, NAMESPACE, monitoramento.metricas))
+    coletores = [monitoramento.metricas] if relay is None else [monitoramento.metricas, relay.metricas]
+    api.mount("/metrics", build_metrics_app(server, NAMESPACE, *coletores))
     monitoramento.instalar_na_api(api)
     build_console(api)
     return Aplicacao(
@@ -267,6 +279,7 @@ def build_app(
         gateway=gateway,
         api=api,
         monitoramento=monitoramento,
+        relay=relay,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )

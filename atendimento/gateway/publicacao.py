@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados, agora, iso_utc
+from atendimento.domain.saida import StatusMensagem
 from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
 from atendimento.gateway.portas import DifusaoLocal, DifusaoUsuarios
@@ -68,6 +69,16 @@ class Publicador:
         self._emitir("mensagem:nova", dados, salas.ticket(ticket.id))
         if ticket.atendente_id is None:
             self.mensagem_nao_atribuida(dados, ticket)
+
+    def mensagem_status(self, status: StatusMensagem) -> None:
+        """Channels out: what the integration reported, to the ticket's room and its assignee."""
+        salas_destino = [salas.ticket(status.ticket_id)]
+        if status.atendente_id is not None:
+            salas_destino.append(salas.usuario(status.empresa_id, status.atendente_id))
+        try:
+            self._ns.emit("mensagem:status", status.para_evento(), to=salas_destino)
+        except Exception:
+            log.exception("publishing mensagem:status failed")
 
     def mensagem_nao_atribuida(self, mensagem: dict[str, Any], ticket: TicketDados) -> None:
         payload = {"mensagem": mensagem, "ticket": ticket.para_evento()}

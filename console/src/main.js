@@ -90,6 +90,7 @@ class Console {
       this.receberMensagem(mensagem);
     });
     c.on("mensagem:digitando", (d) => this.conversa.alguemDigitando(d));
+    c.on("mensagem:status", (s) => this.conversa.statusMudou(s));
     c.on("ticket:visualizando", ({ ticketId, usuarios }) => {
       if (ticketId !== this.aberto) return;
       this.visualizando = usuarios;
