@@ -57,6 +57,7 @@ class Aplicacao:
     gateway: Gateway
     api: FastAPI
     monitoramento: Monitoramento | None = None
+    emissores: Any = None  # cluster.emissores.Emissores with ATENDIMENTO_EMISSORES and Redis
     relay: Relay | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -250,6 +251,10 @@ def build_app(
     if cluster is not None:
         # Every socket hears when this instance's backplane degrades and when it is back.
         cluster.link.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
+    emissores = None
+    if cluster is not None and settings.emissores:
+        emissores = _ligar_emissores(server, cluster.link, gateway, servico, settings)
+        on_shutdown.append(emissores.parar)
 
     api = build_api(
         servico=servico,
@@ -279,10 +284,35 @@ def build_app(
         gateway=gateway,
         api=api,
         monitoramento=monitoramento,
+        emissores=emissores,
         relay=relay,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )
+
+
+def _ligar_emissores(
+    server: Server, link: Any, gateway: Gateway, servico: ServicoAtendimento, settings: Settings
+) -> Any:
+    """The CRM's other services publishing through Redis (docs/emitters.md): the cluster reads their
+    wire, the gateway applies the contract's rules to this instance's sockets."""
+    from atendimento.cluster.emissores import Emissores
+    from atendimento.gateway.emissores import ReceptorGateway
+    from atendimento.gateway.emissores_indice import IndiceEmpresas
+
+    indice = IndiceEmpresas(NAMESPACE, settings.recovery_window_seconds)
+    server.add_monitor(indice)
+    emissores = Emissores(
+        link,
+        ReceptorGateway(gateway.namespace, indice, servico),
+        nsp=NAMESPACE,
+        ativos=frozenset(settings.emissores),
+        prefixo=settings.emissores_prefixo,
+        canal_python=settings.emissores_canal_python,
+        max_bytes=settings.emissores_max_bytes,
+    )
+    emissores.assinar()
+    return emissores
 
 
 def _empresa_do_socket(socket: Socket) -> str | None:

@@ -142,6 +142,19 @@ class Settings(BaseSettings):
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
     workers: int = Field(1, ge=1, le=64)
+    # TLS on the one port (uvicorn's transport-level setting): REST, polling and WebSocket alike. The
+    # key file may be left out when the certificate file holds the key too.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    # The CRM's other services publishing through Redis with the emitters they already use
+    # (docs/emitters.md): "node" (@socket.io/redis-emitter), "python" (python-socketio's write-only
+    # manager). None by default: nothing published there is delivered. The channel names are the
+    # emitters' defaults: the Node emitter's key prefix ("socket.io") and python-socketio's channel.
+    emissores: Annotated[list[Literal["node", "python"]], NoDecode] = []
+    emissores_prefixo: str = Field("socket.io", min_length=1, max_length=200)
+    emissores_canal_python: str = Field("socketio", min_length=1, max_length=200)
+    # The largest message an emitter may publish (bytes on the channel); bigger ones are dropped unread.
+    emissores_max_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Channels out (docs/channels.md): the webhook relay. Seconds between attempts of one delivery.
     webhook_retry_schedule: Annotated[list[float], NoDecode] = [5, 300, 1800, 7200, 18000, 36000, 36000]
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=120)
@@ -159,7 +172,7 @@ class Settings(BaseSettings):
     # Off: this process writes the outbox but delivers nothing (another process does).
     webhook_relay: bool = True
 
-    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
+    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", "emissores", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
@@ -233,6 +246,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "admin_username and admin_password_hash go together (or neither, to turn /admin off)"
             )
+        if self.emissores and not self.redis_url:
+            raise ValueError("emissores (the Redis emitters) need redis_url")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile (the certificate)")
         if self.admin_password_hash and not self.admin_password_hash.startswith("$argon2id$"):
             raise ValueError(
                 "admin_password_hash must be an argon2id hash (make one with `atendimento admin-hash`)"

@@ -45,6 +45,8 @@ _SERVER_FLAGS = (
     ("--cors-origins", "comma-separated allowed origins, * for any (default: same origin)"),
     ("--log-level", "debug, info, warning or error"),
     ("--workers", "processes serving the port (default 1; above 1 needs --redis-url and PostgreSQL)"),
+    ("--ssl-certfile", "PEM certificate (chain): serve https:// and wss:// on the port"),
+    ("--ssl-keyfile", "PEM private key of the certificate (when not in the certificate file)"),
 )
 
 
@@ -68,7 +70,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     names = (
         "data_dir", "database_url", "database_admin_url", "host", "port", "redis_url", "jwt_secret",
         "jwt_secret_file", "jwt_public_key", "jwt_algorithms", "cors_origins", "forwarded_allow_ips",
-        "log_level", "log_json", "admin_ui", "workers",
+        "log_level", "log_json", "admin_ui", "workers", "ssl_certfile", "ssl_keyfile",
     )  # fmt: skip
     return load_settings(**{name: getattr(args, name, None) for name in names})
 

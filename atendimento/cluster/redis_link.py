@@ -78,6 +78,7 @@ class RedisLink:
     ) -> None:
         self.cliente = cliente
         self._receptores: dict[str, Receptor] = {}
+        self._padroes: dict[str, Receptor] = {}  # PSUBSCRIBE patterns (the Node emitter's room channels)
         self._fila: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=fila_maxima)
         self._backoff = (backoff_min_s, backoff_max_s)
         self._tarefas: list[asyncio.Task[None]] = []
@@ -149,6 +150,11 @@ class RedisLink:
         self._receptores[channel] = receptor
         self._novas_assinaturas = True
 
+    def assinar_padrao(self, padrao: str, receptor: Receptor) -> None:
+        """Deliver every message of the channels matching the glob ``padrao`` (PSUBSCRIBE) to ``receptor``."""
+        self._padroes[padrao] = receptor
+        self._novas_assinaturas = True
+
     async def _ouvir(self) -> None:
         espera = self._backoff[0]
         while not self._parando:
@@ -177,6 +183,8 @@ class RedisLink:
                     self._novas_assinaturas = False
                     if self._receptores:
                         await pubsub.subscribe(*self._receptores)
+                    if self._padroes:
+                        await pubsub.psubscribe(*self._padroes)
                 if not conectou:
                     conectou = True
                     if not self._publicacao_ok:
@@ -193,13 +201,17 @@ class RedisLink:
                 mensagem = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if mensagem is not None and mensagem.get("type") == "message":
                     self._entregar(mensagem["channel"], mensagem["data"])
+                elif mensagem is not None and mensagem.get("type") == "pmessage":
+                    self._entregar(mensagem["pattern"], mensagem["data"], self._padroes)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
-    def _entregar(self, channel: bytes | str, dados: object) -> None:
+    def _entregar(
+        self, channel: bytes | str, dados: object, receptores: dict[str, Receptor] | None = None
+    ) -> None:
         nome = channel.decode() if isinstance(channel, bytes) else channel
-        receptor = self._receptores.get(nome)
+        receptor = (self._receptores if receptores is None else receptores).get(nome)
         if receptor is None or not isinstance(dados, bytes | str):
             return
         try:
