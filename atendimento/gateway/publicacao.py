@@ -5,7 +5,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 
 | event                    | room                                           |
 | ------------------------ | ---------------------------------------------- |
-| mensagem:nova            | ticket:{ticketId}                              |
+| mensagem:nova            | ticket:{ticketId} + user:{atendenteId} (once per socket) |
 | mensagem:nao-atribuida   | empresa:{e}:atendentes (ticket has no atendente) |
 | mensagem:digitando       | ticket:{ticketId}, except the sending socket   |
 | ticket:visualizando      | ticket:{ticketId} (a second tab: that socket)  |
@@ -47,7 +47,7 @@ class Publicador:
         """Where it publishes; the gateway registers its handlers on the same one."""
         return self._ns
 
-    def _emitir(self, evento: str, payload: dict[str, Any], sala: str) -> None:
+    def _emitir(self, evento: str, payload: dict[str, Any], sala: str | list[str]) -> None:
         try:
             self._ns.emit(evento, payload, to=sala)
         except Exception:
@@ -61,7 +61,13 @@ class Publicador:
             log.error("mensagem %s does not belong to ticket %s; not published", mensagem.id, ticket.id)
             return
         dados = mensagem.para_evento()
-        self._emitir("mensagem:nova", dados, salas.ticket(ticket.id))
+        # The assignee hears every message of its tickets without joining their rooms (and so without
+        # showing in ``ticket:visualizando``). One broadcast to both rooms: a socket in both (the
+        # assignee with the ticket open) gets it once, as the adapter de-duplicates per socket.
+        destino = [salas.ticket(ticket.id)]
+        if ticket.atendente_id is not None:
+            destino.append(salas.usuario(ticket.empresa_id, ticket.atendente_id))
+        self._emitir("mensagem:nova", dados, destino)
         if ticket.atendente_id is None:
             self.mensagem_nao_atribuida(dados, ticket)
 
