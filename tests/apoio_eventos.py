@@ -53,3 +53,6 @@ class PublicadorGravador:
         dados: object | None,
     ) -> None:
         self._gravar("notificacao", empresa_id, usuario_id, tipo, mensagem, dados)
+
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        self._gravar("usuario_alterado", empresa_id, usuario_id)

@@ -19,9 +19,15 @@ STATUS_TICKET_ABERTOS: frozenset[str] = frozenset({"aberto", "em_atendimento", "
 PRIORIDADES: tuple[str, ...] = ("baixa", "media", "alta", "urgente")
 TIPOS_MENSAGEM: tuple[str, ...] = ("texto", "imagem", "audio", "video", "arquivo")
 STATUS_ATENDENTE: tuple[str, ...] = ("online", "ocupado", "ausente", "offline")
-TIPOS_CANAL: tuple[str, ...] = ("whatsapp", "email", "webchat")
+TIPOS_CANAL: tuple[str, ...] = ("whatsapp", "email", "webchat", "telefone", "outro")
 ROLES_INTERNOS: frozenset[str] = frozenset({"admin", "gestor", "supervisor", "atendente"})
 ROLE_ATENDENTE = "atendente"
+ROLE_ADMIN = "admin"
+ROLE_INTEGRACAO = "integracao"
+# The roles provisioning gives: the internal ones and channel integrations.
+ROLES_PROVISIONAVEIS: tuple[str, ...] = ("admin", "gestor", "supervisor", "atendente", "integracao")
+DISTRIBUICOES: tuple[str, ...] = ("manual", "automatica")
+CAPACIDADE_PADRAO = 5
 
 
 def novo_id() -> str:
@@ -177,10 +183,38 @@ class UsuarioDados:
 
 
 @dataclass(frozen=True, slots=True)
+class UsuarioCadastro:
+    """A user as provisioning sees it: the public fields, whether it may log in, its routing
+    capacity and the filas it serves. Never the password hash."""
+
+    usuario: UsuarioDados
+    ativo: bool
+    capacidade: int
+    fila_ids: tuple[str, ...]
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            **self.usuario.para_evento(),
+            "ativo": self.ativo,
+            "capacidade": self.capacidade,
+            "filaIds": list(self.fila_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FilaDados:
     id: str
     empresa_id: str
     nome: str
+    distribuicao: str = "manual"
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "empresaId": self.empresa_id,
+            "nome": self.nome,
+            "distribuicao": self.distribuicao,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +225,16 @@ class CanalDados:
     tipo: str
     fila_padrao_id: str
     ativo: bool
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "empresaId": self.empresa_id,
+            "nome": self.nome,
+            "tipo": self.tipo,
+            "filaId": self.fila_padrao_id,
+            "ativo": self.ativo,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,3 +67,10 @@ def fila_nao_encontrada() -> NaoEncontrado:
 
 def cliente_nao_encontrado() -> NaoEncontrado:
     return NaoEncontrado("Cliente não encontrado", "CLIENTE_NAO_ENCONTRADO")
+
+
+class Conflito(ErroDominio):
+    """The write would duplicate what must be unique (an e-mail in use, a fila's name)."""
+
+    http_status = 409
+    code_padrao = "CONFLITO"

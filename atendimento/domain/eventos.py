@@ -26,6 +26,11 @@ class PublicadorEventos(Protocol):
         dados: object | None,
     ) -> None: ...
 
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        """This user's record changed (role, ativo, ...): drop what is cached of it, and disconnect
+        its sockets on every instance when it is now inactive or has another role."""
+        ...
+
 
 class PublicadorNulo:
     """Publishes nothing (CLI commands, the demo loader)."""
@@ -53,4 +58,7 @@ class PublicadorNulo:
         mensagem: str | None,
         dados: object | None,
     ) -> None:
+        pass
+
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
         pass

@@ -18,6 +18,7 @@ from atendimento.domain.entidades import (
     FilaDados,
     MensagemDados,
     TicketDados,
+    UsuarioCadastro,
     UsuarioDados,
 )
 
@@ -99,6 +100,49 @@ class Repositorio(Protocol):
 
     async def concluir_chave(self, usuario_id: str, chave: str, resultado: dict[str, Any]) -> None: ...
 
+    # --- provisioning (storage/cadastro.py) ---------------------------------------------------
+
+    async def inserir_empresa(self, nome: str) -> None:
+        """The tenant ``empresa_id`` itself, with its ticket counter."""
+        ...
+
+    async def obter_cadastro(self, usuario_id: str) -> UsuarioCadastro | None:
+        """Active or not (``obter_usuario`` sees active users only)."""
+        ...
+
+    async def listar_cadastros(
+        self, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[UsuarioCadastro]:
+        """Every user of the tenant, active or not, by (nome, id)."""
+        ...
+
+    async def inserir_usuario(self, usuario: UsuarioDados, senha_hash: str, capacidade: int) -> bool:
+        """False, with nothing written, when the e-mail is in use (in any tenant)."""
+        ...
+
+    async def atualizar_usuario(self, usuario_id: str, mudancas: dict[str, Any]) -> None:
+        """Columns by name: nome, role, ativo, capacidade, status_atendimento."""
+        ...
+
+    async def definir_filas_usuario(self, usuario_id: str, fila_ids: tuple[str, ...]) -> None: ...
+    async def filas_existentes(self, fila_ids: tuple[str, ...]) -> set[str]: ...
+
+    async def listar_filas(
+        self, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[FilaDados]: ...
+    async def salvar_fila(self, fila: FilaDados, *, nova: bool) -> bool:
+        """Insert or update; False, with nothing written, when another fila has that name."""
+        ...
+
+    async def espera_da_fila(self, fila_id: str) -> tuple[int, datetime | None]:
+        """Open tickets of the fila with no atendente, and the oldest one's ``criado_em``."""
+        ...
+
+    async def listar_canais(
+        self, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[CanalDados]: ...
+    async def salvar_canal(self, canal: CanalDados, *, novo: bool) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class MensagemGravada:
@@ -139,3 +183,7 @@ class VerificadorSenhas(Protocol):
     emails exist."""
 
     async def verificar_async(self, senha_hash: str | None, senha: str) -> bool: ...
+
+    async def hash_async(self, senha: str) -> str:
+        """A new hash (provisioning), off the event loop like the check."""
+        ...

@@ -166,6 +166,18 @@ class Publicador:
         payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
         self._emitir("notificacao", payload, sala)
 
+    # --- users ------------------------------------------------------------------------------------
+
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        """Provisioning calls this only when a user was deactivated or got another role: its sockets
+        authenticated as someone it no longer is, so they are closed (``io server disconnect``), on
+        every instance (a cluster adapter carries ``disconnect_sockets`` to the others). A client that
+        reconnects is then judged again by its token and the database."""
+        try:
+            self._ns.disconnect_room(salas.usuario(empresa_id, usuario_id))
+        except Exception:
+            log.exception("disconnecting the sockets of a changed user failed")
+
 
 def _presenca(atendente: Atendente, momento: datetime) -> dict[str, Any]:
     return {

@@ -102,7 +102,12 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
     connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM PUBLIC"))
     connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM {_ident(papel)}"))
     connection.execute(text(f"GRANT USAGE ON SCHEMA {_ident(_esquema(connection))} TO {_ident(papel)}"))
-    tabelas = ", ".join(_ident(t) for t in TABELAS_TENANT)
+    # Only the tables the database has, like the functions below: one stopped at an older revision
+    # lacks the later ones.
+    existentes = [
+        t for t in TABELAS_TENANT if connection.execute(text("SELECT to_regclass(:t)"), {"t": t}).scalar()
+    ]
+    tabelas = ", ".join(_ident(t) for t in existentes)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
     for funcao in FUNCOES_APP:
         # Only those the database has: a test (or an operator) may stop at an older revision.

@@ -27,6 +27,7 @@ from atendimento.domain.entidades import (
     agora,
     novo_id,
 )
+from atendimento.storage.cadastro import CadastroSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 from atendimento.storage.tabelas import (
     T_CANAIS,
@@ -35,7 +36,9 @@ from atendimento.storage.tabelas import (
     T_FILAS,
     T_MENSAGENS,
     T_TICKETS,
+    canal_dados,
     cliente_dados,
+    fila_dados,
     mensagem_dados,
     ticket_dados,
 )
@@ -48,8 +51,12 @@ from atendimento.storage.tabelas import usuario_dados as usuario_dados
 _COLUNAS_USUARIO = tuple(
     T_USUARIOS.c[n] for n in ("id", "empresa_id", "nome", "email", "role", "status_atendimento")
 )
+# Active users only: a deactivated one cannot write, be assigned, renew its token or set a status
+# (provisioning reads every user through ``obter_cadastro``).
 _OBTER_USUARIO = select(*_COLUNAS_USUARIO).where(
-    T_USUARIOS.c.empresa_id == bindparam("empresa_id"), T_USUARIOS.c.id == bindparam("usuario_id")
+    T_USUARIOS.c.empresa_id == bindparam("empresa_id"),
+    T_USUARIOS.c.id == bindparam("usuario_id"),
+    T_USUARIOS.c.ativo.is_(True),
 )
 
 # --- the hot write: a message on a ticket -------------------------------------------------------
@@ -106,7 +113,7 @@ def _mensagem_no_ticket_postgres() -> Any:
 _MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
-class RepositorioSql(RetomadaSql):
+class RepositorioSql(RetomadaSql, CadastroSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id
@@ -131,7 +138,9 @@ class RepositorioSql(RetomadaSql):
     async def listar_usuarios(
         self, *, role: str | None = None, apos: tuple[str, str] | None = None, limite: int | None = None
     ) -> list[UsuarioDados]:
-        consulta = select(*_COLUNAS_USUARIO).where(T_USUARIOS.c.empresa_id == self.empresa_id)
+        consulta = select(*_COLUNAS_USUARIO).where(
+            T_USUARIOS.c.empresa_id == self.empresa_id, T_USUARIOS.c.ativo.is_(True)
+        )
         if role is not None:
             consulta = consulta.where(T_USUARIOS.c.role == role)
         if apos is not None:
@@ -154,22 +163,13 @@ class RepositorioSql(RetomadaSql):
         m = await self._uma(
             select(T_FILAS).where(T_FILAS.c.empresa_id == self.empresa_id, T_FILAS.c.id == fila_id)
         )
-        return None if m is None else FilaDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome)
+        return None if m is None else fila_dados(m)
 
     async def obter_canal(self, canal_id: str) -> CanalDados | None:
         m = await self._uma(
             select(T_CANAIS).where(T_CANAIS.c.empresa_id == self.empresa_id, T_CANAIS.c.id == canal_id)
         )
-        if m is None:
-            return None
-        return CanalDados(
-            id=m.id,
-            empresa_id=m.empresa_id,
-            nome=m.nome,
-            tipo=m.tipo,
-            fila_padrao_id=m.fila_padrao_id,
-            ativo=m.ativo,
-        )
+        return None if m is None else canal_dados(m)
 
     async def obter_cliente(self, cliente_id: str) -> ClienteDados | None:
         m = await self._uma(

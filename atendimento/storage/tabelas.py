@@ -11,7 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Row, Table
 
 from atendimento.domain.entidades import (
+    CanalDados,
     ClienteDados,
+    FilaDados,
     MensagemDados,
     TicketDados,
     UsuarioDados,
@@ -20,10 +22,13 @@ from atendimento.storage.modelos import (
     Canal,
     Cliente,
     ContadorTicket,
+    Empresa,
     Fila,
+    Leitura,
     Mensagem,
     Ticket,
     Usuario,
+    UsuarioFila,
 )
 from atendimento.storage.retomada import utc
 
@@ -35,6 +40,9 @@ T_CLIENTES = cast(Table, Cliente.__table__)
 T_USUARIOS = cast(Table, Usuario.__table__)
 T_FILAS = cast(Table, Fila.__table__)
 T_CANAIS = cast(Table, Canal.__table__)
+T_EMPRESAS = cast(Table, Empresa.__table__)
+T_USUARIO_FILAS = cast(Table, UsuarioFila.__table__)
+T_LEITURAS = cast(Table, Leitura.__table__)
 
 
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
@@ -45,6 +53,21 @@ def usuario_dados(m: Row[Any]) -> UsuarioDados:
         email=m.email,
         role=m.role,
         status_atendimento=m.status_atendimento,
+    )
+
+
+def fila_dados(m: Row[Any]) -> FilaDados:
+    return FilaDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome, distribuicao=m.distribuicao)
+
+
+def canal_dados(m: Row[Any]) -> CanalDados:
+    return CanalDados(
+        id=m.id,
+        empresa_id=m.empresa_id,
+        nome=m.nome,
+        tipo=m.tipo,
+        fila_padrao_id=m.fila_padrao_id,
+        ativo=bool(m.ativo),
     )
 
 
