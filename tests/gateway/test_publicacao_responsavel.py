@@ -54,3 +54,26 @@ async def test_sem_responsavel_so_a_sala(produto: Produto, clientes: ClientesAte
     await clientes.esperar_evento("ana", "mensagem:nao-atribuida", desde=marca)
     await clientes.pedir("ana", "ticket:sair", {"ticketId": "outro"})
     assert clientes.eventos("ana", "mensagem:nova") == []
+
+
+async def test_atendente_desativado_e_desconectado(produto: Produto, clientes: ClientesAtendimento) -> None:
+    """Provisioning deactivates Ana: each of her sockets is closed by the server at once; Bruno's stay."""
+    for nome, email in (("ana", "ana@demo.local"), ("ana2", "ana@demo.local"), ("bruno", "bruno@demo.local")):
+        assert (await clientes.conectar(nome, produto.token(email)))["type"] == "connect"
+    marca = len(clientes.registros)
+    await produto.rest(
+        "PATCH",
+        f"/atendimento/usuarios/{produto.id('ana@demo.local')}",
+        "gestor@demo.local",
+        {"ativo": False},
+    )
+    for nome in ("ana", "ana2"):
+        saida = await clientes.esperar(
+            lambda r, n=nome: r.get("client") == n and r["type"] == "disconnect", desde=marca, prazo=10
+        )
+        assert saida["reason"] == "io server disconnect"
+    await clientes.pedir("bruno", "ticket:sair", {"ticketId": "outro"})
+    assert [r for r in clientes.registros if r.get("client") == "bruno" and r["type"] == "disconnect"] == []
+    # Her login is refused from now on.
+    resposta = await produto.http.post("/auth/login", json={"email": "ana@demo.local", "senha": "demo-senha"})
+    assert resposta.status_code == 401
