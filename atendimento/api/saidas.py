@@ -37,6 +37,32 @@ class TicketSaida(Saida):
     atualizado_em: str
 
 
+class ClienteResumo(Saida):
+    id: str
+    nome: str
+    contato: str
+
+
+class CanalResumo(Saida):
+    id: str
+    tipo: str
+    nome: str
+
+
+class TicketDetalheSaida(TicketSaida):
+    """A ticket in the REST answers: who the customer is, the channel, and the caller's unread count."""
+
+    cliente: ClienteResumo | None
+    canal: CanalResumo | None
+    nao_lidas: int | None
+
+
+class LidaSaida(Saida):
+    ticket_id: str
+    ate: str
+    nao_lidas: int
+
+
 class MensagemSaida(Saida):
     id: str
     ticket_id: str

@@ -87,6 +87,10 @@ class AtribuirEntrada(Entrada):
     atendente_id: Id
 
 
+class LidaEntrada(Entrada):
+    ate: Id = Field(description="id da última mensagem lida (e todas antes dela)")
+
+
 class StatusEntrada(Entrada):
     status: StatusTicket
 

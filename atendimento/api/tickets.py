@@ -14,18 +14,20 @@ from atendimento.api.error_responses import ErroApi
 from atendimento.api.idempotencia import ChaveIdempotencia, idempotencia
 from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.respostas import Resposta, erros_documentados, ok
-from atendimento.api.saidas import TicketSaida
+from atendimento.api.saidas import LidaSaida, TicketDetalheSaida
 from atendimento.api.schemas import (
     AtribuirEntrada,
     Id,
+    LidaEntrada,
     StatusEntrada,
     StatusTicket,
     TicketAtualizar,
     TicketCriar,
 )
 from atendimento.domain import regras
-from atendimento.domain.entidades import de_iso, iso_utc
+from atendimento.domain.entidades import TicketDados, de_iso, iso_utc
 from atendimento.domain.erros import CursorInvalido
+from atendimento.identity.tokens import Identidade
 
 router = APIRouter(prefix="/atendimento/tickets", tags=["tickets"])
 
@@ -55,7 +57,7 @@ def _instante(valor: str | None) -> datetime | None:
 @router.get(
     "",
     summary="Tickets do tenant por atualizadoEm e id, com filtros, em páginas",
-    response_model=Pagina[TicketSaida],
+    response_model=Pagina[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS),
 )
 async def listar(
@@ -87,8 +89,9 @@ async def listar(
     if cursor is not None:
         instante, ticket_id = paginas.decodificar(cursor, "tickets", filtros, 2)
         apos = (_posicao(instante), ticket_id)
-    tickets = await ctx.servico.listar_tickets(
+    tickets = await ctx.servico.listar_tickets_detalhados(
         identidade.empresa_id,
+        identidade.usuario_id,
         status=status,
         atendente_id=atendente_id,
         fila_id=fila_id,
@@ -99,9 +102,19 @@ async def listar(
     proximo = None
     if len(tickets) > limite:
         tickets = tickets[:limite]
-        ultimo = tickets[-1]
+        ultimo = tickets[-1].ticket
         proximo = paginas.codificar("tickets", [iso_utc(ultimo.atualizado_em), ultimo.id], filtros)
     return pagina([t.para_evento() for t in tickets], proximo)
+
+
+async def _detalhado(
+    ctx: Contexto, identidade: Identidade, ticket: TicketDados, status: int = 200
+) -> JSONResponse:
+    """A ticket just written, answered with its cliente, canal and the caller's unread count."""
+    return ok(
+        (await ctx.servico.detalhar(identidade.empresa_id, identidade.usuario_id, ticket)).para_evento(),
+        status,
+    )
 
 
 def _posicao(instante: str) -> datetime:
@@ -115,7 +128,7 @@ def _posicao(instante: str) -> datetime:
     "",
     status_code=201,
     summary="Cria um ticket",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def criar(
@@ -132,54 +145,71 @@ async def criar(
         atendente_id=entrada.atendente_id,
         idempotente=idempotencia(identidade, chave),
     )
-    return ok(ticket.para_evento(), 201)
+    return await _detalhado(ctx, identidade, ticket, 201)
 
 
 @router.get(
     "/{ticket_id}",
     summary="Um ticket",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(401, 403, 404, 422),
 )
 async def obter(ticket_id: TicketId, identidade: Interno, ctx: Contexto) -> JSONResponse:
-    ticket = await ctx.servico.obter_ticket(identidade.empresa_id, ticket_id)
-    return ok(ticket.para_evento())
+    detalhe = await ctx.servico.obter_ticket_detalhado(
+        identidade.empresa_id, identidade.usuario_id, ticket_id
+    )
+    return ok(detalhe.para_evento())
 
 
 @router.patch(
     "/{ticket_id}",
     summary="Muda prioridade, assunto, descrição ou fila",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def atualizar(
     ticket_id: TicketId, entrada: TicketAtualizar, identidade: Interno, ctx: Contexto
 ) -> JSONResponse:
     ticket = await ctx.servico.atualizar_ticket(identidade.empresa_id, ticket_id, **entrada.mudancas())
-    return ok(ticket.para_evento())
+    return await _detalhado(ctx, identidade, ticket)
 
 
 @router.post(
     "/{ticket_id}/atribuir",
     summary="Atribui a um atendente",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def atribuir(
     ticket_id: TicketId, entrada: AtribuirEntrada, identidade: Interno, ctx: Contexto
 ) -> JSONResponse:
     ticket = await ctx.servico.atribuir_ticket(identidade.empresa_id, ticket_id, entrada.atendente_id)
-    return ok(ticket.para_evento())
+    return await _detalhado(ctx, identidade, ticket)
 
 
 @router.post(
     "/{ticket_id}/status",
     summary="Muda o status (transição inválida: 409)",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def mudar_status(
     ticket_id: TicketId, entrada: StatusEntrada, identidade: Interno, ctx: Contexto
 ) -> JSONResponse:
     ticket = await ctx.servico.mudar_status(identidade.empresa_id, ticket_id, entrada.status)
-    return ok(ticket.para_evento())
+    return await _detalhado(ctx, identidade, ticket)
+
+
+@router.post(
+    "/{ticket_id}/lida",
+    summary="Marca o ticket como lido pelo usuário até uma mensagem (em todos os dispositivos dele)",
+    response_model=Resposta[LidaSaida],
+    responses=erros_documentados(400, 401, 403, 404, 413, 422),
+)
+async def marcar_lida(
+    ticket_id: TicketId, entrada: LidaEntrada, identidade: Interno, ctx: Contexto
+) -> JSONResponse:
+    ate, nao_lidas = await ctx.servico.marcar_lida(
+        identidade.empresa_id, identidade.usuario_id, ticket_id, entrada.ate
+    )
+    return ok({"ticketId": ticket_id, "ate": ate, "naoLidas": nao_lidas})

@@ -243,3 +243,27 @@ class ClienteDados:
     empresa_id: str
     nome: str
     contato: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetalhe:
+    """A ticket as a console lists it: who the customer is, over which channel, and how many of its
+    messages the reader has not read (``None`` where there is no reader). REST answers only: the
+    events keep the seed's ticket payload."""
+
+    ticket: TicketDados
+    cliente: ClienteDados | None
+    canal: CanalDados | None
+    nao_lidas: int | None
+
+    def para_evento(self) -> dict[str, Any]:
+        cliente = self.cliente
+        canal = self.canal
+        return {
+            **self.ticket.para_evento(),
+            "cliente": None
+            if cliente is None
+            else {"id": cliente.id, "nome": cliente.nome, "contato": cliente.contato},
+            "canal": None if canal is None else {"id": canal.id, "tipo": canal.tipo, "nome": canal.nome},
+            "naoLidas": self.nao_lidas,
+        }

@@ -26,6 +26,10 @@ class PublicadorEventos(Protocol):
         dados: object | None,
     ) -> None: ...
 
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        """The user's read position on the ticket moved: its other sockets (devices) update counts."""
+        ...
+
     def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
         """This user's record changed (role, ativo, ...): drop what is cached of it, and disconnect
         its sockets on every instance when it is now inactive or has another role."""
@@ -61,4 +65,7 @@ class PublicadorNulo:
         pass
 
     def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        pass
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
         pass

@@ -18,6 +18,7 @@ from atendimento.domain.entidades import (
     FilaDados,
     MensagemDados,
     TicketDados,
+    TicketDetalhe,
     UsuarioCadastro,
     UsuarioDados,
 )
@@ -99,6 +100,25 @@ class Repositorio(Protocol):
         ...
 
     async def concluir_chave(self, usuario_id: str, chave: str, resultado: dict[str, Any]) -> None: ...
+
+    # --- who the customer is, read state (storage/leitura.py) ----------------------------------
+
+    async def detalhar_tickets(
+        self, tickets: list[TicketDados], leitor_id: str | None
+    ) -> list[TicketDetalhe]:
+        """The tickets (same order) with their cliente, canal and, for ``leitor_id``, how many
+        messages after its last read were written by someone else. A bounded number of statements."""
+        ...
+
+    async def marcar_lida(self, leitor_id: str, ticket_id: str, ordem: int) -> int:
+        """The reader's last read position on the ticket becomes at least ``ordem`` (it never goes
+        back); the position now."""
+        ...
+
+    async def nao_lidas(self, leitor_id: str, ticket_id: str) -> int: ...
+    async def mensagem_na_ordem(self, ticket_id: str, ordem: int) -> str:
+        """The id of the ticket's message at that position (one that exists)."""
+        ...
 
     # --- provisioning (storage/cadastro.py) ---------------------------------------------------
 

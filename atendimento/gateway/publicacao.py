@@ -13,6 +13,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
 | ticket:atribuido         | user:{atendenteId} (of the ticket's tenant)    |
+| ticket:lido              | user:{usuarioId}: the reader's own sockets     |
 | atendente:online/offline | empresa:{e}:atendentes                         |
 | atendente:status         | empresa:{e}:atendentes                         |
 | notificacao              | user:{usuarioId} of {e}, or empresa:{e} for a broadcast |
@@ -165,6 +166,11 @@ class Publicador:
         sala = salas.usuario(empresa_id, usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
         payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
         self._emitir("notificacao", payload, sala)
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        """The reader's own sockets (its other devices and tabs) learn the new read position."""
+        payload = {"ticketId": ticket_id, "ate": ate, "naoLidas": nao_lidas}
+        self._emitir("ticket:lido", payload, salas.usuario(empresa_id, usuario_id))
 
     # --- users ------------------------------------------------------------------------------------
 

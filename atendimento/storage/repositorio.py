@@ -28,6 +28,7 @@ from atendimento.domain.entidades import (
     novo_id,
 )
 from atendimento.storage.cadastro import CadastroSql
+from atendimento.storage.leitura import LeituraSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 from atendimento.storage.tabelas import (
     T_CANAIS,
@@ -113,7 +114,7 @@ def _mensagem_no_ticket_postgres() -> Any:
 _MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
-class RepositorioSql(RetomadaSql, CadastroSql):
+class RepositorioSql(RetomadaSql, CadastroSql, LeituraSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id

@@ -88,7 +88,7 @@ async def test_corpo_grande_demais_sem_content_length_413(amb: Ambiente) -> None
 
 
 class _ServicoQuebrado:
-    async def listar_tickets(self, *_: Any, **__: Any) -> Any:
+    async def listar_tickets_detalhados(self, *_: Any, **__: Any) -> Any:
         raise RuntimeError("segredo interno: senha do banco é hunter2")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from atendimento.domain.servicos.atendentes import CasosAtendentes
 from atendimento.domain.servicos.estrutura import CasosEstrutura
+from atendimento.domain.servicos.leitura import CasosLeitura
 from atendimento.domain.servicos.login import CasosLogin
 from atendimento.domain.servicos.mensagens import CasosMensagens
 from atendimento.domain.servicos.notificacoes import CasosNotificacoes
@@ -31,5 +32,6 @@ class ServicoAtendimento(
     CasosNotificacoes,
     CasosUsuarios,
     CasosEstrutura,
+    CasosLeitura,
 ):
     """Every use case, over one storage, one publisher and one password checker."""
