@@ -26,6 +26,7 @@ from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
+from atendimento.gateway.presenca import PresencaLocal
 from atendimento.gateway.publicacao import Publicador
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
@@ -180,8 +181,10 @@ def build_app(
     # The gateway's publisher needs only its namespace, so it exists before the service that
     # publishes through it, and the service before the gateway whose handlers call it.
     publicador_gateway = Publicador(server.of(NAMESPACE))
+    # Presence exists before the service too: automatic routing gives tickets to who is connected.
+    presenca = presenca or PresencaLocal(settings.presence_grace_seconds)
     servico = servico or ServicoAtendimento(
-        storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao()
+        storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao(), presenca=presenca
     )
 
     monitoramento = build_monitoring(

@@ -120,6 +120,22 @@ class Repositorio(Protocol):
         """The id of the ticket's message at that position (one that exists)."""
         ...
 
+    # --- automatic routing (storage/roteamento.py) ---------------------------------------------
+
+    async def filas_automaticas_de(self, usuario_id: str) -> list[str]: ...
+    async def escolher_atendente(self, fila_id: str, presentes: set[str]) -> str | None:
+        """Among ``presentes``: the fila's active atendente with status ``online`` below capacity,
+        fewest open tickets first, then idle longest; its row stays locked to the end of the
+        transaction (a concurrent routing to it waits, then counts this one's ticket)."""
+        ...
+
+    async def proximo_aguardando(self, fila_id: str) -> TicketDados | None:
+        """The fila's next waiting ticket (by priority, then arrival), locked; one another
+        transaction holds is skipped."""
+        ...
+
+    async def registrar_atribuicao(self, usuario_id: str, momento: datetime) -> None: ...
+
     # --- provisioning (storage/cadastro.py) ---------------------------------------------------
 
     async def inserir_empresa(self, nome: str) -> None:
@@ -207,3 +223,9 @@ class VerificadorSenhas(Protocol):
     async def hash_async(self, senha: str) -> str:
         """A new hash (provisioning), off the event loop like the check."""
         ...
+
+
+class ConsultaOnline(Protocol):
+    """Who is connected (presence, across instances): routing gives tickets only to those."""
+
+    async def online(self, empresa_id: str) -> set[str]: ...

@@ -67,6 +67,7 @@ class ServicoDoGateway(Protocol):
     async def marcar_lida(
         self, empresa_id: str, leitor_id: str, ticket_id: str, ate: str
     ) -> tuple[str, int]: ...
+    async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> object: ...
 
 
 def _identidade(socket: Socket) -> Identidade:

@@ -30,6 +30,7 @@ from atendimento.domain.entidades import (
 from atendimento.storage.cadastro import CadastroSql
 from atendimento.storage.leitura import LeituraSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
+from atendimento.storage.roteamento import RoteamentoSql
 from atendimento.storage.tabelas import (
     T_CANAIS,
     T_CLIENTES,
@@ -114,7 +115,7 @@ def _mensagem_no_ticket_postgres() -> Any:
 _MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
-class RepositorioSql(RetomadaSql, CadastroSql, LeituraSql):
+class RepositorioSql(RetomadaSql, CadastroSql, LeituraSql, RoteamentoSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id

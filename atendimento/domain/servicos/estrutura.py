@@ -126,6 +126,8 @@ class CasosEstrutura(ServicoBase):
             fila = replace(atual, **campos)
             if fila != atual and not await repo.salvar_fila(fila, nova=False):
                 raise Conflito("Já existe uma fila com esse nome", "FILA_JA_EXISTE")
+        if fila.distribuicao == "automatica" and atual.distribuicao != "automatica":
+            await self._roteador.rotear_filas(empresa_id, [fila_id])  # its waiting tickets go now
         return fila
 
     # --- canais -----------------------------------------------------------------------------------

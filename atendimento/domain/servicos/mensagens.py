@@ -211,4 +211,6 @@ class CasosMensagens(ServicoBase):
                 eventos.append(lambda: self._publicador.ticket_status(do_ticket))
                 eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket))
         self._publicar(eventos)
+        if criado or retomado == "aberto":
+            ticket = await self._rotear_novo(ticket)
         return ticket, mensagem, criado

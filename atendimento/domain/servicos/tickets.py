@@ -130,7 +130,7 @@ class CasosTickets(ServicoBase):
             if atendente_id is not None:
                 eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
         self._publicar(eventos)
-        return ticket
+        return await self._rotear_novo(ticket)
 
     async def atualizar_ticket(
         self,
@@ -168,6 +168,8 @@ class CasosTickets(ServicoBase):
             await repo.salvar_ticket(ticket)
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
         self._publicar(eventos)
+        if "fila_id" in mudancas and ticket.aberto:
+            return await self._rotear_novo(ticket)  # moved: it may wait in the new fila
         return ticket
 
     async def atribuir_ticket(self, empresa_id: str, ticket_id: str, atendente_id: str) -> TicketDados:
@@ -189,6 +191,8 @@ class CasosTickets(ServicoBase):
             eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
         self._publicar(eventos)
+        if atual.atendente_id is not None and atual.aberto:
+            await self.rotear_atendente(empresa_id, atual.atendente_id)  # the previous one has room now
         return ticket
 
     async def mudar_status(self, empresa_id: str, ticket_id: str, status: str) -> TicketDados:
@@ -204,4 +208,8 @@ class CasosTickets(ServicoBase):
             eventos.append(lambda: self._publicador.ticket_status(ticket))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
         self._publicar(eventos)
+        if atual.aberto and not ticket.aberto and ticket.atendente_id is not None:
+            await self.rotear_atendente(empresa_id, ticket.atendente_id)  # resolved or closed: room
+        elif ticket.status == "aberto":
+            return await self._rotear_novo(ticket)  # back to the queue
         return ticket

@@ -162,6 +162,12 @@ class CasosUsuarios(ServicoBase):
             if ("ativo" in colunas and not colunas["ativo"]) or "role" in colunas:
                 eventos.append(lambda: self._publicador.usuario_alterado(empresa_id, usuario_id))
         self._publicar(eventos)
+        if (
+            novo.ativo
+            and novo.usuario.role == ROLE_ATENDENTE
+            and ({"capacidade", "ativo"} & set(colunas) or filas)
+        ):
+            await self.rotear_atendente(empresa_id, usuario_id)  # it may take more now
         return novo
 
 
