@@ -103,6 +103,24 @@ export class Api {
   atendentes() {
     return this.dados("GET", "/atendimento/atendentes");
   }
+
+  // Read state: kept per user by the server, so every device and a reload show the same counts.
+  marcarLida(ticketId, ate) {
+    return this.dados("POST", `/atendimento/tickets/${encodeURIComponent(ticketId)}/lida`, { ate });
+  }
+
+  // Administration (admin; gestor for filas and atendentes).
+  listar(recurso) {
+    return this.todos(`/atendimento/${recurso}`);
+  }
+
+  criar(recurso, corpo) {
+    return this.dados("POST", `/atendimento/${recurso}`, corpo);
+  }
+
+  alterar(recurso, id, corpo) {
+    return this.dados("PATCH", `/atendimento/${recurso}/${encodeURIComponent(id)}`, corpo);
+  }
 }
 
 export function novaChave() {
