@@ -121,7 +121,7 @@ async def test_canal_recusas(amb_ambos: Ambiente) -> None:
     corpo = {"nome": "Novo", "tipo": "email", "filaId": amb.demo.outra_fila_id}
     assert_erro(
         await amb.cliente.post("/atendimento/canais", json=corpo, headers=amb.auth(ADMIN)),
-        422,
+        404,
         "FILA_NAO_ENCONTRADA",
     )
     corpo = {"nome": "Novo", "tipo": "pombo", "filaId": fila}

@@ -76,7 +76,10 @@ async def test_senha_gerada_uma_vez_e_nunca_no_log(amb: Ambiente, caplog: pytest
 )
 async def test_campo_invalido_422_com_motivo(amb: Ambiente, corpo: dict[str, object], motivo: str) -> None:
     resposta = await amb.cliente.post(ROTA, json=corpo, headers=amb.auth(ADMIN))
-    erro = assert_erro(resposta, 422, "FILA_NAO_ENCONTRADA" if motivo == "filaIds" else "PAYLOAD_INVALIDO")
+    if motivo == "filaIds":  # well-formed, but no such fila here: not found
+        erro = assert_erro(resposta, 404, "FILA_NAO_ENCONTRADA")
+    else:
+        erro = assert_erro(resposta, 422, "PAYLOAD_INVALIDO")
     assert motivo in erro["error"]
     assert await _login(amb, "x@demo.local", "qualquer-coisa") == 401  # nothing was created
 

@@ -15,6 +15,7 @@ from atendimento.domain.entidades import ROLE_ADMIN, CanalDados, FilaDados, novo
 from atendimento.domain.erros import (
     Conflito,
     DadosInvalidos,
+    NaoEncontrado,
     Proibido,
     canal_nao_encontrado,
     fila_nao_encontrada,
@@ -40,7 +41,8 @@ def _sem_desconhecidas(mudancas: dict[str, Any], permitidas: set[str]) -> None:
 
 async def _fila_do_canal(repo: Repositorio, fila_id: str) -> None:
     if await repo.obter_fila(fila_id) is None:
-        raise DadosInvalidos(f"Campo filaId inválido: fila desconhecida {fila_id}", "FILA_NAO_ENCONTRADA")
+        # Another tenant's fila answers as an unknown one: 404.
+        raise NaoEncontrado(f"filaId: fila não encontrada {fila_id}", "FILA_NAO_ENCONTRADA")
 
 
 class CasosEstrutura(ServicoBase):

@@ -22,7 +22,7 @@ from atendimento.domain.entidades import (
     UsuarioDados,
     novo_id,
 )
-from atendimento.domain.erros import Conflito, DadosInvalidos, Proibido, usuario_nao_encontrado
+from atendimento.domain.erros import Conflito, DadosInvalidos, NaoEncontrado, Proibido, usuario_nao_encontrado
 from atendimento.domain.portas import Repositorio
 from atendimento.domain.servicos.base import Evento, ServicoBase
 
@@ -42,10 +42,8 @@ async def _filas_validas(repo: Repositorio, fila_ids: tuple[str, ...]) -> None:
     existentes = await repo.filas_existentes(fila_ids) if fila_ids else set()
     faltando = [f for f in fila_ids if f not in existentes]
     if faltando:
-        # Another tenant's fila answers the same: it does not exist here.
-        raise DadosInvalidos(
-            f"Campo filaIds inválido: fila desconhecida {faltando[0]}", "FILA_NAO_ENCONTRADA"
-        )
+        # A well-formed id naming no fila of this tenant (another tenant's answers the same): 404.
+        raise NaoEncontrado(f"filaIds: fila não encontrada {faltando[0]}", "FILA_NAO_ENCONTRADA")
 
 
 class CasosUsuarios(ServicoBase):
