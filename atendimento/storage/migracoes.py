@@ -32,7 +32,8 @@ FUNCOES_APP = (
     "set_current_tenant(text)",
     "buscar_usuario_login(text)",
     "banco_vazio()",
-    "gravar_mensagem(text, text, text, text, text, text, jsonb, timestamptz, text[], text)",
+    "acrescentar_mensagem(text, text, text, text, text, text, text, jsonb, timestamptz, boolean, text, text, "
+    "timestamptz, text[], text)",
 )
 # Any constant: serialises concurrent `db upgrade` runs against one database.
 _TRAVA_MIGRACAO = 7_245_001
@@ -102,8 +103,8 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
     connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM PUBLIC"))
     connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM {_ident(papel)}"))
     connection.execute(text(f"GRANT USAGE ON SCHEMA {_ident(_esquema(connection))} TO {_ident(papel)}"))
-    # Only the tables the database has, like the functions below: one stopped at an older revision
-    # lacks the later ones.
+    # Only those the database has, as for the functions below: a test (or an operator) may stop at
+    # an older revision.
     existentes = [
         t for t in TABELAS_TENANT if connection.execute(text("SELECT to_regclass(:t)"), {"t": t}).scalar()
     ]

@@ -42,9 +42,11 @@ async def test_ordem_das_mensagens_coerente_com_escritas_concorrentes_e_recusas(
     antes = {t: _ordens(demo_sqlite, t)[1] for t in r.tickets[:3]}
 
     async def enviar(i: int) -> str:
-        # One in five goes to the closed ticket: inserted, then refused and rolled back (its savepoint).
+        # One in five goes to the closed ticket: refused by the counter's UPDATE, so nothing is written.
         ticket = r.tickets[i % 2] if i % 5 else fechado
-        m = await s.enviar_mensagem(r.empresa_id, ticket, remetente_id=ana, conteudo=f"m{i}")
+        m = await s.enviar_mensagem(
+            r.empresa_id, ticket, remetente_id=ana, role="atendente", conteudo=f"m{i}"
+        )
         return m.ticket_id
 
     resultados = await asyncio.gather(*(enviar(i) for i in range(80)), return_exceptions=True)
@@ -70,6 +72,7 @@ async def test_mesma_chave_de_idempotencia_no_mesmo_lote_responde_a_primeira(dem
                 r.empresa_id,
                 r.tickets[1],
                 remetente_id=ana,
+                role="atendente",
                 conteudo="uma",
                 idempotente=Idempotencia(ana, "k"),
             )

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import ROLE_ADMIN, CanalDados, FilaDados, novo_id
 from atendimento.domain.erros import (
     Conflito,
@@ -29,20 +30,20 @@ ROLES_LEITURA_CANAIS = frozenset({"admin", "gestor"})
 
 def _exigir(ator_role: str, roles: frozenset[str], o_que: str) -> None:
     if ator_role not in roles:
-        raise Proibido(f"Perfil sem acesso a {o_que}", "PROIBIDO")
+        raise Proibido(f"Perfil sem acesso a {o_que}", Codigo.PROIBIDO)
 
 
 def _sem_desconhecidas(mudancas: dict[str, Any], permitidas: set[str]) -> None:
     desconhecidas = set(mudancas) - permitidas
     if desconhecidas:
         campo = sorted(desconhecidas)[0]
-        raise DadosInvalidos(f"Campo {campo} não pode ser alterado", "PAYLOAD_INVALIDO")
+        raise DadosInvalidos(f"Campo {campo} não pode ser alterado", Codigo.PAYLOAD_INVALIDO)
 
 
 async def _fila_do_canal(repo: Repositorio, fila_id: str) -> None:
     if await repo.obter_fila(fila_id) is None:
         # Another tenant's fila answers as an unknown one: 404.
-        raise NaoEncontrado(f"filaId: fila não encontrada {fila_id}", "FILA_NAO_ENCONTRADA")
+        raise NaoEncontrado(f"filaId: fila não encontrada {fila_id}", Codigo.FILA_NAO_ENCONTRADA)
 
 
 class CasosEstrutura(ServicoBase):
@@ -106,7 +107,7 @@ class CasosEstrutura(ServicoBase):
         _exigir(ator_role, ROLES_FILAS, "filas")
         async with self._storage.unidade(empresa_id) as repo:
             if not await repo.salvar_fila(fila, nova=True):
-                raise Conflito("Já existe uma fila com esse nome", "FILA_JA_EXISTE")
+                raise Conflito("Já existe uma fila com esse nome", Codigo.FILA_JA_EXISTE)
         return fila
 
     async def atualizar_fila(
@@ -127,7 +128,7 @@ class CasosEstrutura(ServicoBase):
                 raise fila_nao_encontrada()
             fila = replace(atual, **campos)
             if fila != atual and not await repo.salvar_fila(fila, nova=False):
-                raise Conflito("Já existe uma fila com esse nome", "FILA_JA_EXISTE")
+                raise Conflito("Já existe uma fila com esse nome", Codigo.FILA_JA_EXISTE)
         if fila.distribuicao == "automatica" and atual.distribuicao != "automatica":
             await self._roteador.rotear_filas(empresa_id, [fila_id])  # its waiting tickets go now
         return fila

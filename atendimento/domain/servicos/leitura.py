@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import TicketDados, TicketDetalhe
 from atendimento.domain.erros import NaoEncontrado
 from atendimento.domain.servicos.base import Evento, ServicoBase, buscar_ticket
@@ -70,7 +71,7 @@ class CasosLeitura(ServicoBase):
             await buscar_ticket(repo, ticket_id)
             ordem = await repo.ordem_da_mensagem(ticket_id, ate)
             if ordem is None:
-                raise NaoEncontrado("Mensagem não encontrada neste ticket", "MENSAGEM_NAO_ENCONTRADA")
+                raise NaoEncontrado("Mensagem não encontrada neste ticket", Codigo.MENSAGEM_NAO_ENCONTRADA)
             marcada = await repo.marcar_lida(leitor_id, ticket_id, ordem)
             nao_lidas = await repo.nao_lidas(leitor_id, ticket_id)
             ate_agora = ate if marcada == ordem else await repo.mensagem_na_ordem(ticket_id, marcada)

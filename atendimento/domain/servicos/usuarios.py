@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     CAPACIDADE_PADRAO,
     ROLE_ADMIN,
@@ -33,9 +34,9 @@ BYTES_SENHA_GERADA = 12
 
 def _exigir_pode(ator_role: str, *roles_alvo: str | None) -> None:
     if ator_role not in ROLES_QUE_PROVISIONAM:
-        raise Proibido("Somente admin e gestor gerenciam usuários", "PROIBIDO")
+        raise Proibido("Somente admin e gestor gerenciam usuários", Codigo.PROIBIDO)
     if ator_role != ROLE_ADMIN and ROLE_ADMIN in roles_alvo:
-        raise Proibido("Somente um admin cria, promove ou altera um admin", "PROIBIDO")
+        raise Proibido("Somente um admin cria, promove ou altera um admin", Codigo.PROIBIDO)
 
 
 async def _filas_validas(repo: Repositorio, fila_ids: tuple[str, ...]) -> None:
@@ -43,7 +44,7 @@ async def _filas_validas(repo: Repositorio, fila_ids: tuple[str, ...]) -> None:
     faltando = [f for f in fila_ids if f not in existentes]
     if faltando:
         # A well-formed id naming no fila of this tenant (another tenant's answers the same): 404.
-        raise NaoEncontrado(f"filaIds: fila não encontrada {faltando[0]}", "FILA_NAO_ENCONTRADA")
+        raise NaoEncontrado(f"filaIds: fila não encontrada {faltando[0]}", Codigo.FILA_NAO_ENCONTRADA)
 
 
 class CasosUsuarios(ServicoBase):
@@ -106,7 +107,7 @@ class CasosUsuarios(ServicoBase):
         async with self._storage.unidade(empresa_id) as repo:
             await _filas_validas(repo, filas)
             if not await repo.inserir_usuario(usuario, senha_hash, capacidade_ok):
-                raise Conflito("E-mail já cadastrado", "EMAIL_EM_USO")
+                raise Conflito("E-mail já cadastrado", Codigo.EMAIL_EM_USO)
             if filas:
                 await repo.definir_filas_usuario(usuario.id, filas)
         return UsuarioCadastro(usuario, True, capacidade_ok, filas), gerada
@@ -125,7 +126,7 @@ class CasosUsuarios(ServicoBase):
         desconhecidas = set(mudancas) - {"nome", "role", "ativo", "capacidade", "fila_ids"}
         if desconhecidas:
             raise DadosInvalidos(
-                f"Campo {sorted(desconhecidas)[0]} não pode ser alterado", "PAYLOAD_INVALIDO"
+                f"Campo {sorted(desconhecidas)[0]} não pode ser alterado", Codigo.PAYLOAD_INVALIDO
             )
         colunas: dict[str, Any] = {}
         if "nome" in mudancas:
