@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from atendimento.domain.entidades import TicketDados
 from atendimento.domain.eventos import PublicadorEventos
-from atendimento.domain.portas import Armazenamento, ConsultaOnline
+from atendimento.domain.portas import Armazenamento, ConsultaOnline, Repositorio
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,24 @@ class Roteador:
 
     async def rotear_filas(self, empresa_id: str, fila_ids: Iterable[str]) -> list[TicketDados]:
         """Assign what the filas' waiting tickets and their atendentes' capacity allow. Never raises:
-        it runs after the caller's write has committed."""
+        it runs after the caller's write has committed. A manual fila costs one read, no write lock
+        (a ticket created in one, the usual case, must not queue behind SQLite's writer for nothing)."""
+        try:
+            async with self._storage.unidade(empresa_id, escrita=False) as repo:
+                filas = [f for f in dict.fromkeys(fila_ids) if await self._automatica(repo, f)]
+        except Exception:
+            log.exception("routing: reading the filas failed for tenant %s", empresa_id)
+            return []
+        return await self._rotear(empresa_id, filas)
+
+    @staticmethod
+    async def _automatica(repo: Repositorio, fila_id: str) -> bool:
+        fila = await repo.obter_fila(fila_id)
+        return fila is not None and fila.distribuicao == "automatica"
+
+    async def _rotear(self, empresa_id: str, filas: list[str]) -> list[TicketDados]:
         atribuidos: list[TicketDados] = []
         try:
-            filas = list(dict.fromkeys(fila_ids))
             presentes = await self._presentes(empresa_id) if filas else set()
             if not presentes:
                 return atribuidos
@@ -74,7 +88,7 @@ class Roteador:
         except Exception:
             log.exception("routing: reading the filas of an atendente failed")
             return []
-        return await self.rotear_filas(empresa_id, filas)
+        return await self._rotear(empresa_id, filas)
 
     async def _rotear_um(self, empresa_id: str, fila_id: str, presentes: set[str]) -> TicketDados | None:
         async with self._storage.unidade(empresa_id) as repo:
