@@ -136,6 +136,7 @@ class UsuarioCriar(Entrada):
     )
     capacidade: Capacidade | None = None
     fila_ids: FilaIds | None = None
+    canal_ids: FilaIds | None = Field(default=None, description="integracao: os canais em que pode postar")
 
 
 class UsuarioAtualizar(_Mudancas):
@@ -144,6 +145,7 @@ class UsuarioAtualizar(_Mudancas):
     ativo: StrictBool = None  # type: ignore[assignment]
     capacidade: Capacidade = None  # type: ignore[assignment]
     fila_ids: FilaIds = None  # type: ignore[assignment]
+    canal_ids: FilaIds = None  # type: ignore[assignment]
 
 
 class FilaCriar(Entrada):

@@ -61,6 +61,7 @@ async def criar(entrada: UsuarioCriar, identidade: Gestao, ctx: Contexto) -> JSO
         senha=entrada.senha,
         capacidade=entrada.capacidade,
         fila_ids=entrada.fila_ids,
+        canal_ids=entrada.canal_ids,
     )
     dados = cadastro.para_evento()
     if gerada is not None:

@@ -1,10 +1,11 @@
 """The contract's demo data: two tenants, so anyone (and every test) can try the product at once.
 
 ``Empresa Demo``: admin@, gestor@, ana@ and bruno@ (atendentes), vendas@ (vendedor), integracao@
-(integracao), two filas (manual distribution: the demo's tickets stay where the script puts them),
-three canais, three clientes, four tickets with messages; Ana serves both filas, Bruno Suporte; Ana
-has read her tickets' messages. ``Outra Empresa``: carla@outra.local (atendente), one fila, canal,
-cliente and ticket — there to prove isolation.
+(integracao, bound to the WhatsApp and e-mail canais, not the web chat), two filas (manual
+distribution: the demo's tickets stay where the script puts them), three canais, three clientes,
+four tickets with messages; Ana serves both filas, Bruno Suporte; Ana has read her tickets'
+messages. ``Outra Empresa``: carla@outra.local (atendente), one fila, canal, cliente and ticket —
+there to prove isolation.
 Every password is ``demo-senha``. Refuses a database that already holds data.
 """
 
@@ -181,6 +182,13 @@ async def _carregar(storage: Storage, senhas: Senhas) -> ResumoDemo:
 
     servico = ServicoAtendimento(storage, PublicadorNulo(), senhas=senhas)
     ana, bruno = resumo.usuarios["ana@demo.local"], resumo.usuarios["bruno@demo.local"]
+    # The integration delivers for every channel but the web chat (the site's chat is the console's
+    # own widget, not this integration's): posting for the web chat shows the 403 of a foreign channel.
+    await servico.alterar_usuario(
+        e,
+        resumo.usuarios["integracao@demo.local"],
+        canal_ids=frozenset(c for tipo, c in resumo.canais.items() if tipo != "webchat"),
+    )
 
     # (cliente, canal, fila, prioridade, assunto, atendente, mensagem do cliente, resposta, status final)
     roteiro: list[tuple[str, str, str, str, str, str | None, str, str | None, str]] = [

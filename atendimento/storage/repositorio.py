@@ -30,7 +30,9 @@ from atendimento.domain.entidades import (
 from atendimento.domain.portas import MensagemGravada, NovaMensagem
 from atendimento.storage.cadastro import CadastroSql
 from atendimento.storage.escrita_mensagem import acrescentar
+from atendimento.storage.historico import HistoricoSql
 from atendimento.storage.leitura import LeituraSql
+from atendimento.storage.registro_usuarios import RegistroUsuariosSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 from atendimento.storage.roteamento import RoteamentoSql
 from atendimento.storage.tabelas import (
@@ -64,7 +66,7 @@ _OBTER_USUARIO = select(*_COLUNAS_USUARIO).where(
 )
 
 
-class RepositorioSql(RetomadaSql, CadastroSql, LeituraSql, RoteamentoSql):
+class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql, CadastroSql, LeituraSql, RoteamentoSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id

@@ -138,17 +138,15 @@ async def test_desativar_bloqueia_login_renovacao_e_publica(amb_ambos: Ambiente)
     data = assert_ok(mudou, 200, UsuarioCadastroSaida)
     assert data["ativo"] is False and data["capacidade"] == 2
     assert data["filaIds"] == [amb.demo.filas["Financeiro"]]
-    assert [(e.nome, e.args) for e in amb.publicador.eventos] == [
-        ("usuario_alterado", (amb.demo.empresa_id, amb.id(ANA)))
-    ]
+    assert amb.publicador.usuarios_alterados == [(amb.demo.empresa_id, amb.id(ANA))]
     assert await _login(amb, ANA, "demo-senha") == 401
     renovar = await amb.cliente.post("/auth/renovar", headers=token_ana)
     assert renovar.status_code == 401, renovar.text
-    # Reactivated: logs in again; a change of capacity alone publishes nothing.
-    amb.publicador.limpar()
+    # Reactivated: logs in again; a change that changes nothing publishes nothing.
     await amb.cliente.patch(f"{ROTA}/{amb.id(ANA)}", json={"ativo": True}, headers=amb.auth(ADMIN))
-    await amb.cliente.patch(f"{ROTA}/{amb.id(ANA)}", json={"capacidade": 7}, headers=amb.auth(ADMIN))
-    assert amb.publicador.eventos == []
+    amb.publicador.limpar()
+    await amb.cliente.patch(f"{ROTA}/{amb.id(ANA)}", json={"capacidade": 2}, headers=amb.auth(ADMIN))
+    assert amb.publicador.usuarios_alterados == []
     assert await _login(amb, ANA, "demo-senha") == 200
 
 
@@ -162,7 +160,7 @@ async def test_mudar_role_publica_e_ajusta_status(amb: Ambiente) -> None:
         UsuarioCadastroSaida,
     )
     assert data["role"] == "supervisor" and data["statusAtendimento"] is None
-    assert amb.publicador.nomes() == ["usuario_alterado"]
+    assert amb.publicador.usuarios_alterados == [(amb.demo.empresa_id, amb.id(ANA))]
 
 
 @pytest.mark.parametrize(

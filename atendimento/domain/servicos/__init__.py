@@ -4,8 +4,9 @@ Every public method but ``autenticar`` takes the caller's tenant first (from the
 runs in exactly one transaction scoped to it, and publishes its events only after the commit: a
 write that fails publishes nothing, and a subscriber never hears of a row it cannot read yet.
 
-One module per use case (login, atendentes, tickets, mensagens, notificacoes, usuarios and
-estrutura: provisioning), all over the ports of
+One module per use case (login, atendentes, tickets, mensagens, notificacoes, usuarios: the
+database as the authority on users; cadastro_usuarios and estrutura: provisioning; leitura: ticket
+details and read state), all over the ports of
 ``base.ServicoBase``; ``ServicoAtendimento`` is all of them on one instance, which is what the
 composition root builds and the gateway and the REST API call.
 """
@@ -13,6 +14,7 @@ composition root builds and the gateway and the REST API call.
 from __future__ import annotations
 
 from atendimento.domain.servicos.atendentes import CasosAtendentes
+from atendimento.domain.servicos.cadastro_usuarios import CasosCadastroUsuarios
 from atendimento.domain.servicos.estrutura import CasosEstrutura
 from atendimento.domain.servicos.leitura import CasosLeitura
 from atendimento.domain.servicos.login import CasosLogin
@@ -31,6 +33,7 @@ class ServicoAtendimento(
     CasosMensagens,
     CasosNotificacoes,
     CasosUsuarios,
+    CasosCadastroUsuarios,
     CasosEstrutura,
     CasosLeitura,
 ):

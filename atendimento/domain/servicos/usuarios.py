@@ -1,176 +1,106 @@
-"""Provisioning the tenant's people: list, create, change (role, active, capacity, filas).
-
-Who may: the tenant's ``admin`` any user; a ``gestor`` any user but an ``admin`` (it never creates,
-promotes, changes or deactivates one: 403). The caller's role comes in as ``ator_role`` (the API
-passes the token's, the CLI ``admin``: the operator of the installation).
-
-Passwords: at least ``regras.MIN_SENHA`` characters, hashed with the injected hasher (argon2id), or
-generated when none is given and handed back once; never stored or logged in clear.
-"""
+"""The database is the authority on who a token's user is: ``confirmar_usuario`` (every REST call,
+every socket connection), creating users issued elsewhere (``provisionar``), and changing a user's
+role, activity or channels (``alterar_usuario``), which every instance hears of at once."""
 
 from __future__ import annotations
 
-import secrets
-from typing import Any
+from dataclasses import replace
 
 from atendimento.domain import regras
-from atendimento.domain.codigos import Codigo
-from atendimento.domain.entidades import (
-    CAPACIDADE_PADRAO,
-    ROLE_ADMIN,
-    ROLE_ATENDENTE,
-    UsuarioCadastro,
-    UsuarioDados,
-    novo_id,
+from atendimento.domain.entidades import UsuarioDados
+from atendimento.domain.erros import (
+    DadosInvalidos,
+    UsuarioInvalido,
+    canal_nao_encontrado,
+    usuario_nao_encontrado,
 )
-from atendimento.domain.erros import Conflito, DadosInvalidos, NaoEncontrado, Proibido, usuario_nao_encontrado
-from atendimento.domain.portas import Repositorio
-from atendimento.domain.servicos.base import Evento, ServicoBase
+from atendimento.domain.servicos.base import ServicoBase
 
-ROLES_QUE_PROVISIONAM = frozenset({"admin", "gestor"})
-# Generated passwords: 16 characters of base64url (96 bits), shown once.
-BYTES_SENHA_GERADA = 12
-
-
-def _exigir_pode(ator_role: str, *roles_alvo: str | None) -> None:
-    if ator_role not in ROLES_QUE_PROVISIONAM:
-        raise Proibido("Somente admin e gestor gerenciam usuários", Codigo.PROIBIDO)
-    if ator_role != ROLE_ADMIN and ROLE_ADMIN in roles_alvo:
-        raise Proibido("Somente um admin cria, promove ou altera um admin", Codigo.PROIBIDO)
-
-
-async def _filas_validas(repo: Repositorio, fila_ids: tuple[str, ...]) -> None:
-    existentes = await repo.filas_existentes(fila_ids) if fila_ids else set()
-    faltando = [f for f in fila_ids if f not in existentes]
-    if faltando:
-        # A well-formed id naming no fila of this tenant (another tenant's answers the same): 404.
-        raise NaoEncontrado(f"filaIds: fila não encontrada {faltando[0]}", Codigo.FILA_NAO_ENCONTRADA)
+# Stored in place of an argon2 hash for a user issued elsewhere: no password ever matches it.
+SEM_SENHA = "!externo"
+MAX_ROLE = 32
 
 
 class CasosUsuarios(ServicoBase):
-    """Provisioning of users; each change that matters to live sockets is published after the commit."""
+    """``confirmar_usuario``, ``alterar_usuario``."""
 
-    async def listar_cadastros(
-        self,
-        empresa_id: str,
-        ator_role: str,
-        *,
-        apos: tuple[str, str] | None = None,
-        limite: int | None = None,
-    ) -> list[UsuarioCadastro]:
-        regras.validar_id(empresa_id, "empresaId")
-        _exigir_pode(ator_role)
-        async with self._storage.unidade(empresa_id, escrita=False) as repo:
-            return await repo.listar_cadastros(apos=apos, limite=limite)
+    async def confirmar_usuario(
+        self, empresa_id: str, usuario_id: str, role: str, *, nome: str, email: str | None = None
+    ) -> UsuarioDados:
+        """The user of a verified token, as the database holds it: it must exist in the token's
+        tenant, be active and have the role the token claims; ``UsuarioInvalido`` otherwise. With
+        ``usuarios_externos="provisionar"`` a user the database does not hold is created from the
+        token's claims first (its tenant must exist). A warm cache answers with no round trip."""
+        registro = await self.registro_usuario(empresa_id, usuario_id)
+        if registro is None and self._usuarios_externos == "provisionar":
+            registro = await self._provisionar(empresa_id, usuario_id, role, nome, email)
+        if registro is None or not registro.ativo or registro.role != role:
+            raise UsuarioInvalido()
+        return registro
 
-    async def obter_cadastro(self, empresa_id: str, ator_role: str, usuario_id: str) -> UsuarioCadastro:
-        regras.validar_id(empresa_id, "empresaId")
-        regras.validar_id(usuario_id, "usuarioId")
-        _exigir_pode(ator_role)
-        async with self._storage.unidade(empresa_id, escrita=False) as repo:
-            cadastro = await repo.obter_cadastro(usuario_id)
-        if cadastro is None:
-            raise usuario_nao_encontrado()
-        return cadastro
-
-    async def criar_usuario(
-        self,
-        empresa_id: str,
-        ator_role: str,
-        *,
-        nome: object,
-        email: object,
-        role: object,
-        senha: object = None,
-        capacidade: object = None,
-        fila_ids: object = None,
-    ) -> tuple[UsuarioCadastro, str | None]:
-        """The new user and, when no ``senha`` was given, the generated one (shown this once)."""
-        regras.validar_id(empresa_id, "empresaId")
-        nome_ok = regras.validar_nome(nome)
-        email_ok = regras.validar_email_cadastro(email)
-        role_ok = regras.validar_role(role)
-        _exigir_pode(ator_role, role_ok)
-        gerada = secrets.token_urlsafe(BYTES_SENHA_GERADA) if senha is None else None
-        senha_ok = regras.validar_senha_nova(senha if gerada is None else gerada)
-        capacidade_ok = CAPACIDADE_PADRAO if capacidade is None else regras.validar_capacidade(capacidade)
-        filas = () if fila_ids is None else regras.validar_ids(fila_ids, "filaIds")
-        senha_hash = await self._senhas.hash_async(senha_ok)  # outside the transaction: argon2 is slow
-        usuario = UsuarioDados(
-            id=novo_id(),
+    async def _provisionar(
+        self, empresa_id: str, usuario_id: str, role: str, nome: str, email: str | None
+    ) -> UsuarioDados | None:
+        try:
+            regras.validar_id(empresa_id, "empresaId")
+            regras.validar_id(usuario_id, "sub")
+            regras.validar_texto(role, "role", MAX_ROLE)
+            nome = regras.validar_texto(nome, "nome", regras.MAX_NOME)
+        except DadosInvalidos:
+            return None
+        # The email is unique across the product: one already taken (or none given) is replaced by
+        # an address of the reserved .invalid domain, which names the user and reaches nobody.
+        normalizado = regras.normalizar_email(email)
+        substituto = f"{usuario_id}@{empresa_id}.externo.invalid".lower()
+        novo = UsuarioDados(
+            id=usuario_id,
             empresa_id=empresa_id,
-            nome=nome_ok,
-            email=email_ok,
-            role=role_ok,
-            status_atendimento="offline" if role_ok == ROLE_ATENDENTE else None,
+            nome=nome,
+            email=normalizado or substituto,
+            role=role,
+            status_atendimento=None,
         )
         async with self._storage.unidade(empresa_id) as repo:
-            await _filas_validas(repo, filas)
-            if not await repo.inserir_usuario(usuario, senha_hash, capacidade_ok):
-                raise Conflito("E-mail já cadastrado", Codigo.EMAIL_EM_USO)
-            if filas:
-                await repo.definir_filas_usuario(usuario.id, filas)
-        return UsuarioCadastro(usuario, True, capacidade_ok, filas), gerada
+            if not await repo.empresa_existe():
+                return None
+            inserido = await repo.inserir_usuario_externo(novo)
+            if not inserido and normalizado is not None:
+                inserido = await repo.inserir_usuario_externo(replace(novo, email=substituto))
+            registro = await repo.obter_registro_usuario(usuario_id)
+        # Created (or another instance created it meanwhile): every instance forgets its "no such user".
+        self.esquecer_usuario(empresa_id, usuario_id)
+        if inserido:
+            self._publicar([lambda: self._publicador.usuario_alterado(empresa_id, usuario_id)])
+        return registro
 
-    async def atualizar_usuario(
+    async def alterar_usuario(
         self,
         empresa_id: str,
-        ator_role: str,
         usuario_id: str,
-        mudancas: dict[str, Any],
-    ) -> UsuarioCadastro:
-        """``mudancas``: any of ``nome``, ``role``, ``ativo``, ``capacidade``, ``fila_ids``. A
-        deactivation or a role change disconnects the user's sockets (``usuario_alterado``)."""
+        *,
+        role: str | None = None,
+        ativo: bool | None = None,
+        canal_ids: frozenset[str] | None = None,
+    ) -> UsuarioDados:
+        """Change a user's role, activity or channels (None: unchanged). After the commit, every
+        instance drops the user from its cache and disconnects its sockets if it is now inactive or
+        of another role (``PublicadorEventos.usuario_alterado``): older tokens stop working at once."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(usuario_id, "usuarioId")
-        desconhecidas = set(mudancas) - {"nome", "role", "ativo", "capacidade", "fila_ids"}
-        if desconhecidas:
-            raise DadosInvalidos(
-                f"Campo {sorted(desconhecidas)[0]} não pode ser alterado", Codigo.PAYLOAD_INVALIDO
-            )
-        colunas: dict[str, Any] = {}
-        if "nome" in mudancas:
-            colunas["nome"] = regras.validar_nome(mudancas["nome"])
-        if "role" in mudancas:
-            colunas["role"] = regras.validar_role(mudancas["role"])
-        if "ativo" in mudancas:
-            colunas["ativo"] = regras.validar_ativo(mudancas["ativo"])
-        if "capacidade" in mudancas:
-            colunas["capacidade"] = regras.validar_capacidade(mudancas["capacidade"])
-        filas = regras.validar_ids(mudancas["fila_ids"], "filaIds") if "fila_ids" in mudancas else None
-        _exigir_pode(ator_role, colunas.get("role"))
-        eventos: list[Evento] = []
+        if role is not None:
+            regras.validar_texto(role, "role", MAX_ROLE)
         async with self._storage.unidade(empresa_id) as repo:
-            atual = await repo.obter_cadastro(usuario_id)
-            if atual is None:
+            if await repo.obter_registro_usuario(usuario_id) is None:
                 raise usuario_nao_encontrado()
-            _exigir_pode(ator_role, atual.usuario.role)
-            role = colunas.get("role", atual.usuario.role)
-            if "role" in colunas and role != atual.usuario.role:
-                # An atendente has an attendance status; other roles have none.
-                colunas["status_atendimento"] = "offline" if role == ROLE_ATENDENTE else None
-            colunas = {k: v for k, v in colunas.items() if _valor_atual(atual, k) != v}
-            if filas is not None:
-                await _filas_validas(repo, filas)
-            if colunas:
-                await repo.atualizar_usuario(usuario_id, colunas)
-            if filas is not None and filas != atual.fila_ids:
-                await repo.definir_filas_usuario(usuario_id, filas)
-            novo = await repo.obter_cadastro(usuario_id)
-            assert novo is not None  # read in this very transaction
-            if ("ativo" in colunas and not colunas["ativo"]) or "role" in colunas:
-                eventos.append(lambda: self._publicador.usuario_alterado(empresa_id, usuario_id))
-        self._publicar(eventos)
-        if (
-            novo.ativo
-            and novo.usuario.role == ROLE_ATENDENTE
-            and ({"capacidade", "ativo"} & set(colunas) or filas)
-        ):
-            await self.rotear_atendente(empresa_id, usuario_id)  # it may take more now
-        return novo
-
-
-def _valor_atual(cadastro: UsuarioCadastro, coluna: str) -> Any:
-    if coluna in ("ativo", "capacidade"):
-        return getattr(cadastro, coluna)
-    return getattr(cadastro.usuario, coluna)
+            if role is not None or ativo is not None:
+                await repo.alterar_usuario(usuario_id, role=role, ativo=ativo)
+            if canal_ids is not None:
+                for canal_id in canal_ids:
+                    if await repo.obter_canal(regras.validar_id(canal_id, "canalIds")) is None:
+                        raise canal_nao_encontrado()
+                await repo.definir_canais_usuario(usuario_id, frozenset(canal_ids))
+            registro = await repo.obter_registro_usuario(usuario_id)
+        assert registro is not None
+        self.esquecer_usuario(empresa_id, usuario_id)
+        self._publicar([lambda: self._publicador.usuario_alterado(empresa_id, usuario_id)])
+        return registro
