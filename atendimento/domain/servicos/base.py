@@ -54,7 +54,7 @@ class ServicoBase:
         self._senhas = senhas
         self._usuarios_externos: UsuariosExternos = usuarios_externos
         self._cache_usuarios = CacheUsuarios(cache_usuarios_s)
-        self._roteador = Roteador(storage, self._publicador, presenca)
+        self._roteador = Roteador(storage, self._publicador, presenca, registrar_historico)
 
     async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> list[TicketDados]:
         """The atendente may take tickets now (arrived, back online, freed one): route its filas."""

@@ -13,26 +13,34 @@ the judge between instances (storage/roteamento.py). An assignment publishes ``t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
-from atendimento.domain.entidades import TicketDados
+from atendimento.domain.entidades import SISTEMA, Ator, TicketDados
 from atendimento.domain.eventos import PublicadorEventos
 from atendimento.domain.portas import Armazenamento, ConsultaOnline, Repositorio
 
 log = logging.getLogger(__name__)
 
-# Who routing acts as, in the ticket's history once it records actors (the contract's "sistema").
-ATOR_SISTEMA = "sistema"
 # Assignments in one run per fila: a bound, so one trigger never holds a loop for long; the waiting
 # tickets beyond it go at the next trigger (each freed ticket is one).
 MAX_POR_RODADA = 50
 
 
+# How a change is recorded in a ticket's history (``base.registrar_historico``, passed in by the base
+# service: this module is imported by it).
+Historico = Callable[[Repositorio, Ator, str, TicketDados | None, TicketDados], Awaitable[None]]
+
+
 class Roteador:
     def __init__(
-        self, storage: Armazenamento, publicador: PublicadorEventos, presenca: ConsultaOnline | None
+        self,
+        storage: Armazenamento,
+        publicador: PublicadorEventos,
+        presenca: ConsultaOnline | None,
+        historico: Historico,
     ) -> None:
+        self._historico = historico
         self._storage = storage
         self._publicador = publicador
         self._presenca = presenca
@@ -101,11 +109,12 @@ class Roteador:
             ticket = await repo.proximo_aguardando(fila_id)
             if ticket is None:
                 return None
-            # The assignment use case's write, as the actor ATOR_SISTEMA (history: BRIEF interface 4).
+            # The assignment's write, recorded in the ticket's history as the actor ``sistema``.
             momento = await repo.instante_de_atualizacao()
             atribuido = replace(ticket, atendente_id=atendente_id, atualizado_em=momento)
             await repo.salvar_ticket(atribuido)
             await repo.registrar_atribuicao(atendente_id, momento)
+            await self._historico(repo, SISTEMA, "atribuido", ticket, atribuido)
         for publicar in (self._publicador.ticket_atribuido, self._publicador.ticket_atualizado):
             try:
                 publicar(atribuido)

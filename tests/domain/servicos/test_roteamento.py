@@ -83,6 +83,8 @@ async def test_atribui_na_hora_espera_e_serve_em_ordem(banco_demo: BancoDemo) ->
         (ev.nome, ev.args[0].id) for ev in banco_demo.publicador.eventos if ev.nome.startswith("ticket_")
     ]
     assert ("ticket_atribuido", t[0].id) in publicados and ("ticket_atualizado", t[0].id) in publicados
+    historico = await eq.servico.listar_historico(eq.e, t[0].id)
+    assert [(h.tipo, h.ator_id) for h in historico][-1] == ("atribuido", "sistema")  # routing's actor
     # Both full: the next ones wait.
     media, urgente, baixa = await eq.novo("media"), await eq.novo("urgente"), await eq.novo("baixa")
     assert {media.atendente_id, urgente.atendente_id, baixa.atendente_id} == {None}
