@@ -87,7 +87,15 @@ async def test_canal_criar_mudar_e_a_fila_dos_tickets_novos(amb_ambos: Ambiente)
         await amb.cliente.post("/atendimento/canais", json=corpo, headers=amb.auth(ADMIN)), 201, CanalSaida
     )
     assert canal["filaId"] == financeiro and canal["ativo"] is True and canal["tipo"] == "telefone"
-    # A customer's message on it opens a ticket in that fila.
+    # The integration is bound to it by provisioning (canalIds), then a customer's message on it
+    # opens a ticket in that fila.
+    vinculos = [amb.demo.canais["whatsapp"], amb.demo.canais["email"], canal["id"]]
+    vinculada = await amb.cliente.patch(
+        f"/atendimento/usuarios/{amb.id('integracao@demo.local')}",
+        json={"canalIds": vinculos},
+        headers=amb.auth(ADMIN),
+    )
+    assert vinculada.status_code == 200, vinculada.text
     entrega = await amb.cliente.post(
         f"/atendimento/canais/{canal['id']}/mensagens",
         json={"contato": "+5511999990000", "conteudo": "Alô"},
