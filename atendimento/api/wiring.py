@@ -12,6 +12,7 @@ from atendimento.api import (
     auth,
     canais,
     canais_cadastro,
+    canais_saida,
     filas,
     mensagens,
     notificacoes,
@@ -80,6 +81,7 @@ def build_api(
         tickets,
         mensagens,
         canais,
+        canais_saida,
         canais_cadastro,
         atendentes,
         usuarios,
@@ -102,7 +104,7 @@ def build_api(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["Retry-After"],
             # Bearer tokens travel in a header, never in cookies: no credentials mode needed.

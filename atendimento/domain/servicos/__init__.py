@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from atendimento.domain.servicos.atendentes import CasosAtendentes
 from atendimento.domain.servicos.cadastro_usuarios import CasosCadastroUsuarios
+from atendimento.domain.servicos.canais_saida import CasosSaida
 from atendimento.domain.servicos.estrutura import CasosEstrutura
 from atendimento.domain.servicos.leitura import CasosLeitura
 from atendimento.domain.servicos.login import CasosLogin
@@ -36,5 +37,6 @@ class ServicoAtendimento(
     CasosCadastroUsuarios,
     CasosEstrutura,
     CasosLeitura,
+    CasosSaida,
 ):
     """Every use case, over one storage, one publisher and one password checker."""
