@@ -26,6 +26,7 @@ from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
+from atendimento.gateway.presenca import PresencaLocal
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.rate_limits import limites_rest
 from atendimento.identity.passwords import senhas_padrao
@@ -201,6 +202,8 @@ def build_app(
     publicador_gateway = Publicador(
         server.of(NAMESPACE), usuarios=None if cluster is None else cluster.usuarios
     )
+    # Presence exists before the service too: automatic routing gives tickets to who is connected.
+    presenca = presenca or PresencaLocal(settings.presence_grace_seconds)
     servico = servico or ServicoAtendimento(
         storage,
         publicador or publicador_gateway,
@@ -208,6 +211,7 @@ def build_app(
         usuarios_externos=settings.usuarios_externos,
         cache_usuarios_s=settings.usuarios_cache_seconds,
         saida=ConfigSaida(hosts_http=frozenset(settings.webhook_http_hosts)),
+        presenca=presenca,
     )
     # Channels out: the relay delivers the outbox to the channels' webhooks (atendimento/webhooks).
     relay = None

@@ -69,3 +69,6 @@ class PublicadorGravador:
 
     def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
         self.usuarios_alterados.append((empresa_id, usuario_id))
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        self._gravar("ticket_lido", empresa_id, usuario_id, ticket_id, ate, nao_lidas)

@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from atendimento.api import atendentes, auth, canais, canais_saida, mensagens, notificacoes, saude, tickets
+from atendimento.api import (
+    atendentes,
+    auth,
+    canais,
+    canais_cadastro,
+    canais_saida,
+    filas,
+    mensagens,
+    notificacoes,
+    saude,
+    tickets,
+    usuarios,
+)
 from atendimento.api.atalhos import Atalhos
 from atendimento.api.dependencias import ContextoApi
 from atendimento.api.docs import instalar_docs
@@ -64,7 +76,20 @@ def build_api(
     )
     registrar_handlers(app)
     instalar_docs(app)
-    for modulo in (auth, tickets, mensagens, canais, canais_saida, atendentes, notificacoes, saude):
+    modulos = (
+        auth,
+        tickets,
+        mensagens,
+        canais,
+        canais_saida,
+        canais_cadastro,
+        atendentes,
+        usuarios,
+        filas,
+        notificacoes,
+        saude,
+    )
+    for modulo in modulos:
         app.include_router(modulo.router)
 
     # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then the

@@ -1,4 +1,5 @@
-"""The ``atendimento`` command: serve, db upgrade, demo, token, admin-hash.
+"""The ``atendimento`` command: serve, db upgrade, demo, token, admin-hash, and provisioning
+(empresa, usuario, fila, canal criar).
 
 argparse rather than a CLI library: four subcommands with a handful of flags need nothing more,
 and each flag maps one to one onto a setting of ``atendimento.config.Settings``.
@@ -76,7 +77,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from atendimento.cli import admin_hash, db, demo, serve, token
+    from atendimento.cli import admin_hash, cadastro, db, demo, serve, token
 
     parser = argparse.ArgumentParser(
         prog="atendimento",
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for ATENDIMENTO_ADMIN_PASSWORD_HASH (docs/monitoring.md).",
     )
     p_hash.set_defaults(run=admin_hash.run)
+    cadastro.add_commands(commands, lambda p: _add_settings_flags(p, server=False))
     return parser
 
 

@@ -90,3 +90,10 @@ class ConflitoExterno(ErroDominio):
 
     http_status = 409
     code_padrao = Codigo.EXTERNO_ID_CONFLITO
+
+
+class Conflito(ErroDominio):
+    """The write would duplicate what must be unique (an e-mail in use, a fila's name)."""
+
+    http_status = 409
+    code_padrao = Codigo.CONFLITO

@@ -35,6 +35,10 @@ class PublicadorEventos(Protocol):
         another role than the one they authenticated with."""
         ...
 
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        """The user's read position on the ticket moved: its other sockets (devices) update counts."""
+        ...
+
 
 class PublicadorNulo:
     """Publishes nothing (CLI commands, the demo loader)."""
@@ -68,4 +72,7 @@ class PublicadorNulo:
         pass
 
     def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        pass
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
         pass

@@ -86,6 +86,7 @@ class Usuario(Base):
             name="status_atendimento",
         ),
         Index("ix_usuarios_empresa_role", "empresa_id", "role"),
+        CheckConstraint("capacidade >= 0", name="capacidade"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -97,15 +98,39 @@ class Usuario(Base):
     status_atendimento: Mapped[str | None] = mapped_column(String(16))
     ativo: Mapped[bool] = mapped_column(Boolean, default=True)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Open tickets automatic routing gives it at once; when routing last gave it one (idle longest
+    # first). Migration 0008.
+    capacidade: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    ultima_atribuicao_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Fila(Base):
     __tablename__ = "filas"
-    __table_args__ = (UniqueConstraint("empresa_id", "id"), UniqueConstraint("empresa_id", "nome"))
+    __table_args__ = (
+        UniqueConstraint("empresa_id", "id"),
+        UniqueConstraint("empresa_id", "nome"),
+        CheckConstraint(f"distribuicao IN ({_em('manual', 'automatica')})", name="distribuicao"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
     nome: Mapped[str] = mapped_column(String(200))
+    distribuicao: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+
+
+class UsuarioFila(Base):
+    """A fila a user serves (routing offers it that fila's tickets). Migration 0008."""
+
+    __tablename__ = "usuario_filas"
+    __table_args__ = (
+        ForeignKeyConstraint(["empresa_id", "usuario_id"], ["usuarios.empresa_id", "usuarios.id"]),
+        ForeignKeyConstraint(["empresa_id", "fila_id"], ["filas.empresa_id", "filas.id"]),
+        Index("ix_usuario_filas_empresa_fila", "empresa_id", "fila_id"),
+    )
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    usuario_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    fila_id: Mapped[str] = mapped_column(ID, primary_key=True)
 
 
 class Canal(Base):
@@ -113,7 +138,7 @@ class Canal(Base):
     __table_args__ = (
         UniqueConstraint("empresa_id", "id"),
         ForeignKeyConstraint(["empresa_id", "fila_padrao_id"], ["filas.empresa_id", "filas.id"]),
-        CheckConstraint(f"tipo IN ({_em('whatsapp', 'email', 'webchat')})", name="tipo"),
+        CheckConstraint(f"tipo IN ({_em('whatsapp', 'email', 'webchat', 'telefone', 'outro')})", name="tipo"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -355,6 +380,22 @@ class MensagemExterna(Base):
     mensagem_id: Mapped[str] = mapped_column(ID)
 
 
+class Leitura(Base):
+    """Read state: per user and ticket, the ``ordem`` of the last message read (migration 0008).
+    No foreign key to usuarios: a token from the CRM may name a user this database does not hold."""
+
+    __tablename__ = "leituras"
+    __table_args__ = (
+        ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
+    )
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    usuario_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ordem: Mapped[int] = mapped_column(Integer)
+    atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # Every table whose rows belong to one tenant, with the column that says which: RLS covers them all.
 TABELAS_TENANT: dict[str, str] = {
     "empresas": "id",
@@ -372,4 +413,6 @@ TABELAS_TENANT: dict[str, str] = {
     "saida_eventos": "empresa_id",
     "saida_tentativas": "empresa_id",
     "mensagens_externas": "empresa_id",
+    "usuario_filas": "empresa_id",
+    "leituras": "empresa_id",
 }

@@ -11,7 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Row, Table
 
 from atendimento.domain.entidades import (
+    CanalDados,
     ClienteDados,
+    FilaDados,
     MensagemDados,
     TicketDados,
     UsuarioDados,
@@ -22,13 +24,16 @@ from atendimento.storage.modelos import (
     ChaveIdempotencia,
     Cliente,
     ContadorTicket,
+    Empresa,
     Fila,
+    Leitura,
     Mensagem,
     MensagemExterna,
     SaidaEvento,
     SaidaTentativa,
     Ticket,
     Usuario,
+    UsuarioFila,
 )
 from atendimento.storage.retomada import utc
 
@@ -45,6 +50,9 @@ T_CANAL_WEBHOOKS = cast(Table, CanalWebhook.__table__)
 T_SAIDA_EVENTOS = cast(Table, SaidaEvento.__table__)
 T_TENTATIVAS = cast(Table, SaidaTentativa.__table__)
 T_EXTERNOS = cast(Table, MensagemExterna.__table__)
+T_EMPRESAS = cast(Table, Empresa.__table__)
+T_USUARIO_FILAS = cast(Table, UsuarioFila.__table__)
+T_LEITURAS = cast(Table, Leitura.__table__)
 
 
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
@@ -55,6 +63,21 @@ def usuario_dados(m: Row[Any]) -> UsuarioDados:
         email=m.email,
         role=m.role,
         status_atendimento=m.status_atendimento,
+    )
+
+
+def fila_dados(m: Row[Any]) -> FilaDados:
+    return FilaDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome, distribuicao=m.distribuicao)
+
+
+def canal_dados(m: Row[Any]) -> CanalDados:
+    return CanalDados(
+        id=m.id,
+        empresa_id=m.empresa_id,
+        nome=m.nome,
+        tipo=m.tipo,
+        fila_padrao_id=m.fila_padrao_id,
+        ativo=bool(m.ativo),
     )
 
 

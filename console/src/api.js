@@ -104,6 +104,24 @@ export class Api {
     return this.dados("GET", "/atendimento/atendentes");
   }
 
+  // Read state: kept per user by the server, so every device and a reload show the same counts.
+  marcarLida(ticketId, ate) {
+    return this.dados("POST", `/atendimento/tickets/${encodeURIComponent(ticketId)}/lida`, { ate });
+  }
+
+  // Administration (admin; gestor for filas and atendentes).
+  listar(recurso) {
+    return this.todos(`/atendimento/${recurso}`);
+  }
+
+  criar(recurso, corpo) {
+    return this.dados("POST", `/atendimento/${recurso}`, corpo);
+  }
+
+  alterar(recurso, id, corpo) {
+    return this.dados("PATCH", `/atendimento/${recurso}/${encodeURIComponent(id)}`, corpo);
+  }
+
   // Channels out: a failed delivery of a message, found among the channel's failed ones, sent again.
   async reenviarMensagem(canalId, mensagemId, entregaId) {
     const canal = `/atendimento/canais/${encodeURIComponent(canalId)}`;

@@ -155,7 +155,13 @@ export class Conversa {
     if (!t) return;
     this.titulo.textContent = `Ticket #${t.numero} — ${t.assunto || "(sem assunto)"}`;
     const responsavel = t.atendenteId ? this.app.nomeDe(t.atendenteId) : "sem atendente";
-    trocar(this.detalhes, h("span", { classe: `selo status-${t.status}` }, STATUS[t.status] ?? t.status), ` Prioridade ${PRIORIDADE[t.prioridade] ?? t.prioridade} · Atendente: ${responsavel}`);
+    trocar(
+      this.detalhes,
+      t.cliente ? h("span", { classe: "quem-escreve" }, h("strong", {}, t.cliente.nome), ` (${t.cliente.contato})`, t.canal ? ` via ${t.canal.nome} · ${t.canal.tipo}` : "") : null,
+      t.cliente ? h("br") : null,
+      h("span", { classe: `selo status-${t.status}` }, STATUS[t.status] ?? t.status),
+      ` Prioridade ${PRIORIDADE[t.prioridade] ?? t.prioridade} · Atendente: ${responsavel}`,
+    );
     this.renderAcoes(t);
     this.renderVisualizando();
     const fechado = t.status === "fechado";

@@ -186,6 +186,8 @@ class CasosMensagens(ServicoBase):
                 eventos.append(lambda: self._publicador.ticket_status(do_ticket, por))
                 eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket, por))
         self._publicar(eventos)
+        if criado or retomado == "aberto":
+            ticket = await self._rotear_novo(ticket)
         return ticket, mensagem, criado
 
 

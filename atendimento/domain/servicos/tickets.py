@@ -154,7 +154,7 @@ class CasosTickets(ServicoBase):
             if atendente_id is not None:
                 eventos.append(lambda: self._publicador.ticket_atribuido(ticket, por))
         self._publicar(eventos)
-        return ticket
+        return await self._rotear_novo(ticket)
 
     async def atualizar_ticket(
         self,
@@ -196,6 +196,8 @@ class CasosTickets(ServicoBase):
             por = ator.usuario_id
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
+        if "fila_id" in mudancas and ticket.aberto:
+            return await self._rotear_novo(ticket)  # moved: it may wait in the new fila
         return ticket
 
     async def atribuir_ticket(
@@ -223,6 +225,8 @@ class CasosTickets(ServicoBase):
             eventos.append(lambda: self._publicador.ticket_atribuido(ticket, por))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
+        if atual.atendente_id is not None and atual.aberto:
+            await self.rotear_atendente(empresa_id, atual.atendente_id)  # the previous one has room now
         return ticket
 
     async def mudar_status(
@@ -247,6 +251,10 @@ class CasosTickets(ServicoBase):
             eventos.append(lambda: self._publicador.ticket_status(ticket, por))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
+        if atual.aberto and not ticket.aberto and ticket.atendente_id is not None:
+            await self.rotear_atendente(empresa_id, ticket.atendente_id)  # resolved or closed: room
+        elif ticket.status == "aberto":
+            return await self._rotear_novo(ticket)  # back to the queue
         return ticket
 
     async def listar_historico(
