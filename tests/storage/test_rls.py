@@ -87,6 +87,26 @@ async def test_com_o_tenant_a_nenhuma_linha_de_b(demo_pg: BancoDemo) -> None:
             conteudo="oi",
             idempotente=Idempotencia(usuario, "k-1"),
         )
+    # Nor a delivery attempt, a provider's id, a read position or a fila membership: one of each per
+    # tenant, written as the application role under that tenant.
+    for empresa, ticket, canal, fila, email in (
+        (r.empresa_id, r.tickets[1], r.canais["email"], next(iter(r.filas.values())), "ana@demo.local"),
+        (r.outra_empresa_id, r.outra_ticket_id, r.outra_canal_id, r.outra_fila_id, "carla@outra.local"),
+    ):
+        valores = {"e": empresa, "t": ticket, "c": canal, "f": fila, "u": r.id_de(email)}
+        async with demo_pg.storage.transacao(empresa) as conn:
+            for sql in (
+                "INSERT INTO saida_tentativas (empresa_id, evento_seq, numero, em, http_status, duracao_ms) "
+                "SELECT CAST(:e AS text), min(seq), 1, now(), 200, 1 "
+                "FROM saida_eventos WHERE empresa_id = :e",
+                "INSERT INTO mensagens_externas (empresa_id, canal_id, externo_id, mensagem_id) "
+                "SELECT CAST(:e AS text), :c, 'ext-1', min(id) FROM mensagens WHERE empresa_id = :e",
+                "INSERT INTO leituras (empresa_id, usuario_id, ticket_id, ordem, atualizado_em) "
+                "VALUES (:e, :u, :t, 1, now()) ON CONFLICT DO NOTHING",
+                "INSERT INTO usuario_filas (empresa_id, usuario_id, fila_id) VALUES (:e, :u, :f) "
+                "ON CONFLICT DO NOTHING",
+            ):
+                await conn.execute(text(sql), valores)
     # Nor a channel binding in the other tenant (its only user is an atendente; the schema allows it).
     await servico.alterar_usuario(
         r.outra_empresa_id, r.id_de("carla@outra.local"), canal_ids=frozenset({r.outra_canal_id})
