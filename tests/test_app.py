@@ -18,8 +18,17 @@ async def test_metrics_say_how_many_are_connected_and_name_no_tenant_before_traf
         async with httpx.AsyncClient(transport=transporte, base_url="http://teste") as http:
             aberta = await http.get("/socket.io/?EIO=4&transport=polling")
             assert aberta.status_code == 200 and aberta.text.startswith("0{")
-            resposta = await http.get("/metrics/")
-        assert resposta.status_code == 200
+            # Not public: no token, a 401 that names nobody; at /metrics itself, no redirect.
+            sem_token = await http.get("/metrics")
+            errado = await http.get("/metrics", headers={"Authorization": "Bearer errado"})
+            token = sqlite_settings.resolve_metrics_token()
+            resposta = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        for recusada in (sem_token, errado):
+            assert recusada.status_code == 401 and recusada.json()["code"] == "NAO_AUTENTICADO"
+            assert "empresa" not in recusada.text and "atendimento_" not in recusada.text
+        arquivo = sqlite_settings.data_dir / "metrics-token"
+        assert arquivo.stat().st_mode & 0o777 == 0o600 and arquivo.read_text().strip() == token
+        assert resposta.status_code == 200  # at /metrics itself (httpx follows no redirect)
         linhas = resposta.text.splitlines()
         assert "atendimento_engine_sessoes 1.0" in linhas
         assert "atendimento_gateway_sockets 0.0" in linhas

@@ -1,5 +1,6 @@
 """FastAPI dependencies: the request's context, the caller's Identidade, and role checks.
 
+Each is registered with ``conhecidas`` so that the short path (atalhos.py) runs it itself.
 Nothing here is global: ``build_api`` puts one ``ContextoApi`` on ``app.state`` and every
 dependency reads it from the request, so two apps in one process (tests) never share state.
 """
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from atendimento.api.conhecidas import conhecida, registrar
 from atendimento.api.error_responses import proibido
 from atendimento.api.login_throttle import LimitadorLogin
 from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
@@ -34,6 +36,7 @@ class ContextoApi:
     limitador_login: LimitadorLogin
 
 
+@conhecida()
 async def contexto(request: Request) -> ContextoApi:
     # ``async def`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in the
     # thread pool, i.e. a thread hop and two GIL hand-offs on every request (issue 5's profile).
@@ -45,13 +48,14 @@ Contexto = Annotated[ContextoApi, Depends(contexto)]
 
 # auto_error=False: a missing or non-Bearer header must answer the contract's TOKEN_AUSENTE, not
 # FastAPI's own 403. The scheme is still declared, so /docs offers its "Authorize" button.
-_bearer = HTTPBearer(auto_error=False, description="JWT do /auth/login ou do CRM")
+bearer = registrar(HTTPBearer(auto_error=False, description="JWT do /auth/login ou do CRM"))
 
 
+@conhecida(autentica=True)
 async def identidade_atual(
     request: Request,
     ctx: Contexto,
-    credenciais: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credenciais: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Identidade:
     """The verified caller. Only the Authorization header counts: a token in the query string is
     ignored (proxies log URLs), so such a request is TOKEN_AUSENTE."""
@@ -65,6 +69,7 @@ async def identidade_atual(
 Autenticado = Annotated[Identidade, Depends(identidade_atual)]
 
 
+@conhecida()
 async def exigir_interno(identidade: Autenticado) -> Identidade:
     if not identidade.interno:
         raise proibido()
@@ -75,6 +80,7 @@ Interno = Annotated[Identidade, Depends(exigir_interno)]
 
 
 def exigir_roles(roles: frozenset[str]) -> Callable[[Identidade], Awaitable[Identidade]]:
+    @conhecida()
     async def verificar(identidade: Autenticado) -> Identidade:
         if identidade.role not in roles:
             raise proibido()

@@ -31,6 +31,7 @@ from .monitor import Monitor, Monitors
 from .namespace import Namespace
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
+from .transport.cors import Cors
 from .transport.engine import EngineServer
 from .transport.types import ASGIApp, Receive, Scope, Send
 
@@ -69,6 +70,7 @@ class Server:
         self,
         path: str = "/socket.io/",
         cors_origins: Iterable[str] = (),
+        cors: Cors | None = None,
         ping_interval_ms: int = 25_000,
         ping_timeout_ms: int = 20_000,
         max_payload_bytes: int = 1_000_000,
@@ -83,6 +85,7 @@ class Server:
         max_sessions_per_address: int | None = None,
         refusal_log_lines: int = 20,
         refusal_log_interval_s: float = 10.0,
+        body_timeout_ms: int = 10_000,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
     ) -> None:
@@ -100,8 +103,10 @@ class Server:
             max_sessions_per_address=max_sessions_per_address,
             refusal_log_lines=refusal_log_lines,
             refusal_log_interval_s=refusal_log_interval_s,
+            body_timeout_ms=body_timeout_ms,
         )
-        self.engine = EngineServer(_SocketIOHandler(self), self.config)
+        # ``cors``: a policy shared with another application (the REST API); else one of our own.
+        self.engine = EngineServer(_SocketIOHandler(self), self.config, cors)
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
         # Per socket: events in flight or queued (inbox.py), and refusals before a disconnect.

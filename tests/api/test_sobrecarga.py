@@ -73,6 +73,7 @@ async def test_api_usa_a_configuracao(amb_fabrica: FabricaAmbiente, tmp_path) ->
     )
     amb = await amb_fabrica(settings=settings)
     limites = [m for m in amb.app.user_middleware if m.cls is LimiteEmCurso]
-    assert len(limites) == 1 and limites[0].kwargs == {"maximo": 7}
+    assert len(limites) == 1 and limites[0].kwargs["maximo"] == 7
+    assert limites[0].kwargs["anonimos"] == settings.anonymous_requests_in_flight
     nomes = [m.cls.__name__ for m in amb.app.user_middleware]
-    assert nomes.index("CORSMiddleware") < nomes.index("LimiteEmCurso")  # CORS outermost
+    assert nomes.index("CorsAsgi") < nomes.index("LimiteEmCurso")  # CORS outermost

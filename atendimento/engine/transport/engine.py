@@ -55,10 +55,10 @@ ForeignSession = Callable[[str, Scope, Receive, Send], Awaitable[bool]]
 
 
 class EngineServer:
-    def __init__(self, handler: EngineHandler, config: EngineConfig) -> None:
+    def __init__(self, handler: EngineHandler, config: EngineConfig, cors: Cors | None = None) -> None:
         self.handler = handler
         self.config = config
-        self.cors = Cors(config.cors_origins)
+        self.cors = cors if cors is not None else Cors(config.cors_origins)
         self.sessions: dict[str, EngineSession] = {}
         self.ping_interval = config.ping_interval_ms / 1000
         self.ping_timeout = config.ping_timeout_ms / 1000
