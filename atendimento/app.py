@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -33,6 +32,7 @@ from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+from atendimento.worker_forwarding import Worker
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,6 @@ class Aplicacao:
     monitoramento: Monitoramento | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    def servir_como_worker(self, indice: int, total: int, pasta: Path) -> None:
-        """One of ``total`` processes on one port (``serve --workers``): this process's sessions carry
-        its prefix, and polling requests for another's are passed to it (``cli/encaminhamento.py``)."""
-        from atendimento.cli.encaminhamento import encaminhador, prefixo
-
-        self.server.engine.sid_prefix = prefixo(indice)
-        self.server.engine.foreign = encaminhador(pasta, indice, total)
 
     async def startup(self) -> None:
         for step in self._on_startup:
@@ -113,8 +105,10 @@ def recuperacao(settings: Settings) -> RecoveryConfig | None:
     )
 
 
-def build_server(settings: Settings, cors: Cors | None = None) -> Server:
-    """``cors``: the policy the REST API applies too (``build_app`` builds one for both)."""
+def build_server(settings: Settings, worker: Worker | None = None, cors: Cors | None = None) -> Server:
+    """``worker``: one of several processes on one port (``serve --workers``): its sessions carry its
+    prefix, and polling requests for another's are passed to that one (``worker_forwarding.py``).
+    ``cors``: the policy the REST API applies too (``build_app`` builds one for both)."""
     return Server(
         path=settings.socketio_path,
         cors_origins=settings.cors_origins,
@@ -131,6 +125,8 @@ def build_server(settings: Settings, cors: Cors | None = None) -> Server:
         refusal_log_lines=settings.refusal_log_lines,
         refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
+        sid_prefix=worker.sid_prefix if worker else "",
+        foreign_session=worker.encaminhador() if worker else None,
     )
 
 
@@ -146,6 +142,7 @@ def build_app(
     readiness: Sequence[VerificacaoProntidao] | None = None,
     degradacao: Sequence[VerificacaoProntidao] = (),
     limitador_login: LimitadorLogin | None = None,
+    worker: Worker | None = None,
 ) -> Aplicacao:
     """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up.
 
@@ -162,7 +159,7 @@ def build_app(
     tokens = tokens or ServicoTokens.from_settings(settings)
     # One cross-origin policy, for the Socket.IO transport and the REST API alike.
     cors = Cors(settings.cors_origins)
-    server = build_server(settings, cors)
+    server = build_server(settings, worker, cors)
 
     on_startup: list[Callable[[], Awaitable[None]]] = [storage.aquecer]
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atendimento.api import resposta_erro
+from atendimento.domain.codigos import Codigo
 from atendimento.engine import Server
 
 
@@ -63,7 +64,7 @@ class _SoComToken:
             await self.app(scope, receive, send)
             return
         resposta = resposta_erro(
-            401, "NAO_AUTENTICADO", "Métricas exigem o token do coletor", {"WWW-Authenticate": "Bearer"}
+            401, Codigo.NAO_AUTENTICADO, "Métricas exigem o token do coletor", {"WWW-Authenticate": "Bearer"}
         )
         await resposta(scope, receive, send)
 

@@ -18,22 +18,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.erros import ErroDominio
 from atendimento.identity.tokens import TokenErro
 
 log = logging.getLogger(__name__)
 
 # Starlette raises these on its own (routing, methods); each gets the product's code.
-_CODIGOS_HTTP: dict[int, tuple[str, str]] = {
+_CODIGOS_HTTP: dict[int, tuple[Codigo, str]] = {
     # FastAPI's only own 400: a body it could not read or parse.
-    400: ("PAYLOAD_INVALIDO", "Corpo da requisição inválido"),
-    401: ("NAO_AUTENTICADO", "Não autenticado"),
-    403: ("PROIBIDO", "Acesso negado"),
-    404: ("ROTA_NAO_ENCONTRADA", "Rota não encontrada"),
-    405: ("METODO_NAO_PERMITIDO", "Método não permitido"),
-    408: ("TEMPO_ESGOTADO", "O corpo da requisição não chegou a tempo"),
-    413: ("PAYLOAD_INVALIDO", "Corpo da requisição grande demais"),
-    415: ("PAYLOAD_INVALIDO", "Tipo de conteúdo não suportado"),
+    400: (Codigo.PAYLOAD_INVALIDO, "Corpo da requisição inválido"),
+    401: (Codigo.NAO_AUTENTICADO, "Não autenticado"),
+    403: (Codigo.PROIBIDO, "Acesso negado"),
+    404: (Codigo.ROTA_NAO_ENCONTRADA, "Rota não encontrada"),
+    405: (Codigo.METODO_NAO_PERMITIDO, "Método não permitido"),
+    408: (Codigo.TEMPO_ESGOTADO, "O corpo da requisição não chegou a tempo"),
+    413: (Codigo.PAYLOAD_INVALIDO, "Corpo da requisição grande demais"),
+    415: (Codigo.PAYLOAD_INVALIDO, "Tipo de conteúdo não suportado"),
 }
 # How many validation problems a reason names; the rest are summarised as a count.
 _MAX_MOTIVOS = 3
@@ -42,7 +43,9 @@ _MAX_MOTIVOS = 3
 class ErroApi(Exception):
     """A refusal decided by the API layer itself (authorization, throttling, availability)."""
 
-    def __init__(self, status: int, code: str, error: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: Codigo, error: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.code = code
@@ -51,7 +54,7 @@ class ErroApi(Exception):
 
 
 def resposta_erro(
-    status: int, code: str, error: str, headers: Mapping[str, str] | None = None
+    status: int, code: Codigo, error: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
         {"success": False, "error": error, "code": code}, status_code=status, headers=dict(headers or {})
@@ -59,7 +62,7 @@ def resposta_erro(
 
 
 def proibido(error: str = "Acesso negado para este perfil") -> ErroApi:
-    return ErroApi(403, "PROIBIDO", error)
+    return ErroApi(403, Codigo.PROIBIDO, error)
 
 
 def resposta_de_erro(exc: Exception) -> JSONResponse | None:
@@ -80,9 +83,9 @@ def resposta_de_erro(exc: Exception) -> JSONResponse | None:
         erros = list(exc.errors())
         # Text that is not JSON at all is a malformed request (400); JSON of the wrong shape is 422.
         status = 400 if any(e.get("type") == "json_invalid" for e in erros) else 422
-        return resposta_erro(status, "PAYLOAD_INVALIDO", motivo_validacao(erros))
+        return resposta_erro(status, Codigo.PAYLOAD_INVALIDO, motivo_validacao(erros))
     if isinstance(exc, StarletteHTTPException):
-        code, error = _CODIGOS_HTTP.get(exc.status_code, ("ERRO_HTTP", "Erro na requisição"))
+        code, error = _CODIGOS_HTTP.get(exc.status_code, (Codigo.ERRO_HTTP, "Erro na requisição"))
         return resposta_erro(exc.status_code, code, error, exc.headers)
     return None
 

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atendimento.api.error_responses import resposta_erro
+from atendimento.domain.codigos import Codigo
 
 log = logging.getLogger(__name__)
 
@@ -120,5 +121,5 @@ class ErrosInternos:
             )
             if iniciada:
                 raise
-            resposta = resposta_erro(500, "ERRO_INTERNO", "Erro interno do servidor")
+            resposta = resposta_erro(500, Codigo.ERRO_INTERNO, "Erro interno do servidor")
             await resposta(scope, receive, send)

@@ -40,6 +40,7 @@ from atendimento.addresses import chave_endereco
 from atendimento.api.error_responses import resposta_de_erro, resposta_erro
 from atendimento.api.middleware import ler_corpo, repetir
 from atendimento.api.rotas import TabelaRotas
+from atendimento.domain.codigos import Codigo
 from atendimento.identity.tokens import ServicoTokens, TokenErro
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class LimiteEmCurso:
         # A new response each time: CORS adds its headers to the list of the one it sends.
         resposta = resposta_erro(
             503,
-            "SOBRECARGA",
+            Codigo.SOBRECARGA,
             "Servidor sobrecarregado; tente novamente em instantes",
             {"Retry-After": str(self.retry_after_s)},
         )

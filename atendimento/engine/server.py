@@ -29,10 +29,11 @@ from .client import Client
 from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
 from .monitor import Monitor, Monitors
 from .namespace import Namespace
+from .protocol.reasons import Reason
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
 from .transport.cors import Cors
-from .transport.engine import EngineServer
+from .transport.engine import EngineServer, ForeignSession
 from .transport.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class _SocketIOHandler:
     def on_message(self, session: EngineSession, data: str | bytes) -> None:
         session.app.receive(data)
 
-    def on_close(self, session: EngineSession, reason: str) -> None:
+    def on_close(self, session: EngineSession, reason: Reason) -> None:
         session.app.on_close(reason)
         if self.server.monitors.all:
             self.server.monitors.connection_closed(reason)
@@ -88,6 +89,8 @@ class Server:
         body_timeout_ms: int = 10_000,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
+        sid_prefix: str = "",
+        foreign_session: ForeignSession | None = None,
     ) -> None:
         if max_pending_events < 1 or max_refused_events < 0:
             raise ValueError("max_pending_events must be >= 1 and max_refused_events >= 0")
@@ -106,7 +109,9 @@ class Server:
             body_timeout_ms=body_timeout_ms,
         )
         # ``cors``: a policy shared with another application (the REST API); else one of our own.
-        self.engine = EngineServer(_SocketIOHandler(self), self.config, cors)
+        self.engine = EngineServer(
+            _SocketIOHandler(self), self.config, cors=cors, sid_prefix=sid_prefix, foreign=foreign_session
+        )
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
         # Per socket: events in flight or queued (inbox.py), and refusals before a disconnect.
@@ -208,7 +213,7 @@ class Server:
 
     def shutdown(self) -> None:
         """Close every connection ("server shutting down"); handlers see their disconnects."""
-        self.engine.close_all("server shutting down")
+        self.engine.close_all(Reason.SERVER_SHUTTING_DOWN)
 
     # --------------------------------------------------------------------------- running handlers
 

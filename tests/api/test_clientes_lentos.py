@@ -31,9 +31,9 @@ from atendimento.storage.demo import USUARIOS_DEMO, USUARIOS_OUTRA
 
 SEGREDO = "segredo-dos-testes-de-clientes-lentos-com-32-bytes"
 PAPEIS = {email: (nome, role) for email, nome, role in USUARIOS_DEMO + USUARIOS_OUTRA}
-# Generous for a loaded 2-core machine (measured there: 45-85 ms); an innocent request that waited
-# for the attackers would wait the body timeout (seconds) or get a 503.
-P99_MAXIMO_S = 0.25
+# Generous for a loaded 2-core machine (measured there: 45-100 ms; the p99 of 40 is their maximum);
+# an innocent request that waited for the attackers would wait the body timeout (s) or get a 503.
+P99_MAXIMO_S = 0.3
 
 Subir = Callable[..., Awaitable[tuple[str, Aplicacao]]]
 
@@ -105,6 +105,13 @@ async def test_meio_corpos_e_anonimos_nao_fazem_esperar_quem_tem_token(subir: Su
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         assert (await http.get("/health")).status_code == 200
         limite = _limite(aplicacao)
+        ticket = banco_demo.resumo.tickets[1]
+        # Warm (connections, caches) before the attack: what is measured is waiting, not a first use.
+        assert (await http.get("/atendimento/tickets?limite=5", headers=ana)).status_code == 200
+        aquece = await http.post(
+            f"/atendimento/tickets/{ticket}/mensagens", headers=ana, json={"conteudo": "oi"}
+        )
+        assert aquece.status_code == 201
         sids = [await _sessao_polling(http) for _ in range(20)]
         pedidos = [_post("/auth/login") for _ in range(200)]
         pedidos += [_post("/atendimento/tickets") for _ in range(50)]  # no token: 401 before the body
@@ -125,7 +132,6 @@ async def test_meio_corpos_e_anonimos_nao_fazem_esperar_quem_tem_token(subir: Su
             assert limite.em_curso == 0  # not one of carla's half-sent bodies holds a slot
 
             tempos_rest: list[float] = []
-            ticket = banco_demo.resumo.tickets[1]
             for i in range(40):
                 inicio = time.perf_counter()
                 if i % 2:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..protocol.outgoing import Outgoing
+from ..protocol.reasons import Reason
 from ..protocol.session import Timing
 from . import http
 from .addresses import AddressCounter, address_key
@@ -39,7 +40,7 @@ class EngineHandler(Protocol):
 
     def on_message(self, session: EngineSession, data: str | bytes) -> None: ...
 
-    def on_close(self, session: EngineSession, reason: str) -> None: ...
+    def on_close(self, session: EngineSession, reason: Reason) -> None: ...
 
 
 def new_sid(prefix: str = "") -> str:
@@ -55,7 +56,15 @@ ForeignSession = Callable[[str, Scope, Receive, Send], Awaitable[bool]]
 
 
 class EngineServer:
-    def __init__(self, handler: EngineHandler, config: EngineConfig, cors: Cors | None = None) -> None:
+    def __init__(
+        self,
+        handler: EngineHandler,
+        config: EngineConfig,
+        *,
+        cors: Cors | None = None,
+        sid_prefix: str = "",
+        foreign: ForeignSession | None = None,
+    ) -> None:
         self.handler = handler
         self.config = config
         self.cors = cors if cors is not None else Cors(config.cors_origins)
@@ -72,8 +81,8 @@ class EngineServer:
         self._flusher: Flusher | None = None
         period = min(self.ping_interval, self.ping_timeout) / 8
         self.sweeper = Sweeper(self, max(0.02, min(1.0, period)))
-        self.sid_prefix = ""
-        self.foreign: ForeignSession | None = None
+        self.sid_prefix = sid_prefix
+        self.foreign = foreign
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -98,9 +107,9 @@ class EngineServer:
         self._flusher = None
         for session in dead:
             session.abandon()
-            self.notify_closed(session, "server shutting down")
+            self.notify_closed(session, Reason.SERVER_SHUTTING_DOWN)
 
-    def notify_closed(self, session: EngineSession, reason: str) -> None:
+    def notify_closed(self, session: EngineSession, reason: Reason) -> None:
         """Tell the layer above a session is gone; its failure is logged, never raised into the transport."""
         try:
             self.handler.on_close(session, reason)
@@ -145,7 +154,7 @@ class EngineServer:
             del self.sessions[session.sid]
             self.per_address.remove(address_key(session.scope))
 
-    def close_all(self, reason: str = "server shutting down") -> None:
+    def close_all(self, reason: Reason = Reason.SERVER_SHUTTING_DOWN) -> None:
         for session in list(self.sessions.values()):
             session.close(reason)
 
@@ -204,7 +213,7 @@ class EngineServer:
             return
         if session.heartbeat_expired(self.loop.time()):
             # The sweep may not have run yet: enforce the deadline the moment the client shows up.
-            session.close("ping timeout")
+            session.close(Reason.PING_TIMEOUT)
             await http.respond_error(send, http.UNKNOWN_SID, cors)
             return
         if session.transport != POLLING:
