@@ -36,6 +36,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote
 
+from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
@@ -252,6 +253,9 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             "state": self._app_state.copy(),
             "extensions": {RAW_TRANSPORT_EXTENSION: {"transport": transport}},
         }
+        # The scope has its own copy of the headers; the websockets parser's generator frame keeps this
+        # request alive for the connection's life, so empty it.
+        request.headers = Headers()
         self._queue.put_nowait({"type": "websocket.connect"})
         task = self._loop.create_task(self._run_asgi())
         self._tasks.add(task)
@@ -322,6 +326,8 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             await self._app(self.scope, self.receive, self.send)
         except ClientDisconnected:
             pass
+        except asyncio.CancelledError:
+            raise  # the server is going away: not the application's failure
         except BaseException:
             log.exception("WebSocket application failed")
             if self._response is not None:
