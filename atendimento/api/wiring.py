@@ -13,7 +13,7 @@ from atendimento.api.docs import instalar_docs
 from atendimento.api.error_responses import registrar_handlers
 from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos
-from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.api.portas import ConsultaPresenca, LimitesRest, VerificacaoProntidao
 from atendimento.api.rotas import TabelaRotas
 from atendimento.api.sobrecarga import LimiteEmCurso
 from atendimento.config import Settings
@@ -37,6 +37,7 @@ def build_api(
     limitador_login: LimitadorLogin | None = None,
     cors: Cors | None = None,
     max_body_bytes: int = MAX_CORPO_BYTES,
+    limites: LimitesRest | None = None,
 ) -> FastAPI:
     """The REST API of the contract, OpenAPI at /docs.
 
@@ -62,6 +63,7 @@ def build_api(
         prontidao=tuple(readiness),
         degradacao=tuple(degradacao),
         limitador_login=limitador_login or LimitadorLogin(politica=PoliticaLogin.from_settings(settings)),
+        limites=limites,
     )
     registrar_handlers(app)
     instalar_docs(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ from atendimento.storage.demo import USUARIOS_DEMO, USUARIOS_OUTRA
 
 SEGREDO = "segredo-dos-testes-de-clientes-lentos-com-32-bytes"
 PAPEIS = {email: (nome, role) for email, nome, role in USUARIOS_DEMO + USUARIOS_OUTRA}
-# Generous for a loaded 2-core machine (measured there: 45-100 ms; the p99 of 40 is their maximum);
+# Generous for a loaded 2-core machine (measured there: 45-100 ms);
 # an innocent request that waited for the attackers would wait the body timeout (s) or get a 503.
 P99_MAXIMO_S = 0.3
 
@@ -91,8 +92,10 @@ async def _sessao_polling(http: httpx.AsyncClient) -> str:
 
 
 def _p99(tempos: list[float]) -> float:
+    """Nearest rank: of 100 samples, the second slowest (one scheduling hiccup of a loaded machine
+    is not a wait behind the attackers)."""
     ordenados = sorted(tempos)
-    return ordenados[min(len(ordenados) - 1, int(len(ordenados) * 0.99))]
+    return ordenados[math.ceil(len(ordenados) * 0.99) - 1]
 
 
 async def test_meio_corpos_e_anonimos_nao_fazem_esperar_quem_tem_token(subir: Subir, banco_demo: Any) -> None:
@@ -132,7 +135,7 @@ async def test_meio_corpos_e_anonimos_nao_fazem_esperar_quem_tem_token(subir: Su
             assert limite.em_curso == 0  # not one of carla's half-sent bodies holds a slot
 
             tempos_rest: list[float] = []
-            for i in range(40):
+            for i in range(100):
                 inicio = time.perf_counter()
                 if i % 2:
                     resposta = await http.get("/atendimento/tickets?limite=5", headers=ana)
@@ -144,7 +147,7 @@ async def test_meio_corpos_e_anonimos_nao_fazem_esperar_quem_tem_token(subir: Su
                 tempos_rest.append(time.perf_counter() - inicio)
                 assert resposta.status_code in (200, 201), resposta.text
             tempos_socket: list[float] = []
-            for _ in range(8):
+            for _ in range(20):
                 sio = socketio.AsyncClient(reconnection=False)
                 inicio = time.perf_counter()
                 await sio.connect(
