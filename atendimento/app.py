@@ -19,6 +19,7 @@ from atendimento.config import Settings
 from atendimento.console import build_console
 from atendimento.domain.eventos import PublicadorEventos
 from atendimento.domain.portas import VerificadorSenhas
+from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
@@ -33,9 +34,16 @@ from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+from atendimento.webhooks.relay import Relay
+from atendimento.webhooks.wiring import build_relay
 from atendimento.worker_forwarding import Worker
 
 log = logging.getLogger(__name__)
+
+# How long a draining instance keeps the sessions it closed, after its last close, for the other
+# instances to take them over (a client reconnects ~0.5-1.5 s after the close, ~1-3 s more if its
+# first try found a draining instance); a client that never comes back must not hold the deploy.
+ESPERA_REPASSE_S = 5.0
 
 
 @dataclass
@@ -50,8 +58,18 @@ class Aplicacao:
     gateway: Gateway
     api: FastAPI
     monitoramento: Monitoramento | None = None
+    relay: Relay | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def drenar(self) -> None:
+        """SIGTERM: not ready, no new sessions, sockets closed over ``drain_seconds`` and their
+        sessions handed over (docs/cluster.md, "Draining"). Without Redis no other instance can take
+        a session over, so the sockets are closed at once and nothing is waited for."""
+        cluster = bool(self.settings.redis_url)
+        await self.server.drain(
+            self.settings.drain_seconds if cluster else 0.0, ESPERA_REPASSE_S if cluster else 0.0
+        )
 
     async def startup(self) -> None:
         for step in self._on_startup:
@@ -123,6 +141,7 @@ def build_server(settings: Settings, worker: Worker | None = None, cors: Cors | 
         connect_timeout_ms=settings.connect_timeout_ms,
         max_polling_packets=settings.max_polling_packets,
         max_sessions_per_address=settings.max_sessions_per_address or None,
+        handshakes_per_second=settings.handshakes_per_second or None,
         refusal_log_lines=settings.refusal_log_lines,
         refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
@@ -167,6 +186,7 @@ def build_app(
     limiter_storage = None
     visualizando = None
     readiness = [_database_check(storage)] if readiness is None else list(readiness)
+    readiness.append(_drain_check(server))
     degradation: list[VerificacaoProntidao] = list(degradacao)
     cluster = None
 
@@ -192,7 +212,14 @@ def build_app(
         senhas=senhas or senhas_padrao(),
         usuarios_externos=settings.usuarios_externos,
         cache_usuarios_s=settings.usuarios_cache_seconds,
+        saida=ConfigSaida(hosts_http=frozenset(settings.webhook_http_hosts)),
     )
+    # Channels out: the relay delivers the outbox to the channels' webhooks (atendimento/webhooks).
+    relay = None
+    if settings.webhook_relay:
+        relay = build_relay(settings, storage, servico)
+        on_startup.append(relay.start)
+        on_shutdown.append(relay.stop)
 
     monitoramento = build_monitoring(
         server,
@@ -246,7 +273,8 @@ def build_app(
             por_empresa=settings.rest_rate_limits_tenant,
         ),
     )
-    metricas = build_metrics_app(server, NAMESPACE, settings.resolve_metrics_token(), monitoramento.metricas)
+    coletores = [monitoramento.metricas] if relay is None else [monitoramento.metricas, relay.metricas]
+    metricas = build_metrics_app(server, NAMESPACE, settings.resolve_metrics_token(), *coletores)
     # A route (an ASGI app as its endpoint), not a mount: /metrics itself, no redirect to /metrics/.
     api.router.add_route("/metrics", metricas, methods=["GET"], include_in_schema=False)  # type: ignore[arg-type]
     monitoramento.instalar_na_api(api)
@@ -260,6 +288,7 @@ def build_app(
         gateway=gateway,
         api=api,
         monitoramento=monitoramento,
+        relay=relay,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )
@@ -276,6 +305,15 @@ def _descrever_socket(socket: Socket) -> dict[str, Any]:
     if quem is None:
         return {}
     return {"usuarioId": quem.usuario_id, "nome": quem.nome, "empresaId": quem.empresa_id, "role": quem.role}
+
+
+def _drain_check(server: Server) -> VerificacaoProntidao:
+    """Not ready while draining: the balancer stops sending new connections here."""
+
+    async def drenagem() -> tuple[str, bool, str | None]:
+        return "drenagem", not server.draining, "draining before stop" if server.draining else None
+
+    return drenagem
 
 
 def _database_check(storage: Storage) -> VerificacaoProntidao:

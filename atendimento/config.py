@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
     # With Redis: how long a reconnect on another instance waits for the session's home to hand it over.
     recovery_handover_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    # Deploys (docs/deploying.md): on SIGTERM, sockets are closed over this many seconds and handed
+    # over; new Engine.IO sessions per second per instance past which the handshake answers 503
+    # (0: no bound; the default is sized in docs/deploying.md).
+    drain_seconds: float = Field(10.0, ge=0, le=300)
+    handshakes_per_second: float = Field(100.0, ge=0)
     # The Socket.IO Admin UI's /admin namespace (docs/monitoring.md): off unless both are set.
     admin_username: str | None = None
     admin_password_hash: str | None = None  # argon2id, from `atendimento admin-hash`
@@ -149,11 +154,40 @@ class Settings(BaseSettings):
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
     workers: int = Field(1, ge=1, le=64)
+    # Channels out (docs/channels.md): the webhook relay. Seconds between attempts of one delivery.
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_timeout_seconds: float = Field(15.0, gt=0, le=120)
+    # An endpoint whose every delivery failed for this long is disabled (5 days).
+    webhook_disable_after_seconds: float = Field(5 * 86400, gt=0)
+    # Loopback, private, link-local and metadata addresses (development and tests only).
+    webhook_allow_private: bool = False
+    # Hosts an endpoint may name with http:// (https:// is always allowed).
+    webhook_http_hosts: Annotated[list[str], NoDecode] = []
+    # Deliveries in flight per process, and per endpoint within it.
+    webhook_concurrency: int = Field(64, ge=1, le=4096)
+    webhook_concurrency_per_endpoint: int = Field(8, ge=1, le=1024)
+    # How often an idle relay looks for work another instance wrote (its own writes wake it at once).
+    webhook_poll_seconds: float = Field(2.0, gt=0, le=300)
+    # Off: this process writes the outbox but delivers nothing (another process does).
+    webhook_relay: bool = True
 
     @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("webhook_http_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: object) -> object:
+        lista = _split_list(value)
+        if isinstance(lista, list) and (not lista or any(float(x) < 0 for x in lista)):
+            raise ValueError("expected seconds between attempts, comma-separated, e.g. 5,300,1800")
+        return lista
 
     @field_validator(
         "event_rate_limits",

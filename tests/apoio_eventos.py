@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
+from atendimento.domain.saida import StatusMensagem
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,9 @@ class PublicadorGravador:
 
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
         self._gravar("mensagem_nova", mensagem, ticket)
+
+    def mensagem_status(self, status: StatusMensagem) -> None:
+        self._gravar("mensagem_status", status)
 
     def notificacao(
         self,

@@ -59,6 +59,8 @@ class MensagemSaida(Saida):
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: str
+    status: Literal["pendente", "enviada", "entregue", "lida", "falhou"] | None
+    externo_id: str | None
     # Present (true) only on an internal note; absent on every other message.
     interna: bool | None = None
 

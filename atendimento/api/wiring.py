@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
-from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
+from atendimento.api import atendentes, auth, canais, canais_saida, mensagens, notificacoes, saude, tickets
 from atendimento.api.atalhos import Atalhos
 from atendimento.api.dependencias import ContextoApi, bearer
 from atendimento.api.docs import instalar_docs
@@ -67,7 +67,7 @@ def build_api(
     )
     registrar_handlers(app)
     instalar_docs(app)
-    for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):
+    for modulo in (auth, tickets, mensagens, canais, canais_saida, atendentes, notificacoes, saude):
         app.include_router(modulo.router)
 
     # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then

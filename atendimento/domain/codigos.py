@@ -39,6 +39,12 @@ class Codigo(StrEnum):
     FILA_NAO_ENCONTRADA = "FILA_NAO_ENCONTRADA"
     CLIENTE_NAO_ENCONTRADO = "CLIENTE_NAO_ENCONTRADO"
     ROTA_NAO_ENCONTRADA = "ROTA_NAO_ENCONTRADA"
+    # Channels out (docs/channels.md)
+    WEBHOOK_NAO_ENCONTRADO = "WEBHOOK_NAO_ENCONTRADO"  # the channel has no webhook endpoint
+    ENTREGA_NAO_ENCONTRADA = "ENTREGA_NAO_ENCONTRADA"
+    MENSAGEM_NAO_ENCONTRADA = "MENSAGEM_NAO_ENCONTRADA"  # no agent's message of this channel
+    URL_INVALIDA = "URL_INVALIDA"  # a webhook URL that is not https (or http to an allowed host)
+    EXTERNO_ID_CONFLITO = "EXTERNO_ID_CONFLITO"  # the provider's id already given, or another one
     METODO_NAO_PERMITIDO = "METODO_NAO_PERMITIDO"
     # Load and failures
     LIMITE_EXCEDIDO = "LIMITE_EXCEDIDO"  # a rate limit; the answer says when to retry

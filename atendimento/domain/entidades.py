@@ -130,6 +130,19 @@ class MensagemDados:
     metadados: dict[str, Any] | None
     criado_em: datetime
     interna: bool = False
+    # Channels out: what the channel's integration reported (None: nothing yet), its provider id.
+    status: str | None = None
+    status_em: datetime | None = None
+    status_erro: dict[str, str] | None = None
+    externo_id: str | None = None
+
+    @property
+    def status_efetivo(self) -> str | None:
+        """``pendente`` for a person's message until the first report; none for a customer's message
+        or an internal note (neither goes out)."""
+        if self.status is not None:
+            return self.status
+        return "pendente" if self.atendente_id is not None and not self.interna else None
 
     def para_evento(self) -> dict[str, Any]:
         evento: dict[str, Any] = {
@@ -142,6 +155,8 @@ class MensagemDados:
             "conteudo": self.conteudo,
             "metadados": self.metadados,
             "criadoEm": iso_utc(self.criado_em),
+            "status": self.status_efetivo,
+            "externoId": self.externo_id,
         }
         if self.interna:  # only when true: every other message keeps the seed's shape exactly
             evento["interna"] = True
@@ -161,6 +176,7 @@ class MensagemDados:
             metadados=d["metadados"],
             criado_em=de_iso(d["criadoEm"]),
             interna=bool(d.get("interna", False)),
+            externo_id=d.get("externoId"),
         )
 
 

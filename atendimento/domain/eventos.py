@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
+from atendimento.domain.saida import StatusMensagem
 
 
 class PublicadorEventos(Protocol):
@@ -19,6 +20,7 @@ class PublicadorEventos(Protocol):
     def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
     def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None: ...  # + nao-atribuida
+    def mensagem_status(self, status: StatusMensagem) -> None: ...
     def notificacao(
         self,
         empresa_id: str,
@@ -50,6 +52,9 @@ class PublicadorNulo:
         pass
 
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
+        pass
+
+    def mensagem_status(self, status: StatusMensagem) -> None:
         pass
 
     def notificacao(

@@ -21,10 +21,64 @@ from atendimento.domain.entidades import (
     TicketDados,
     UsuarioDados,
 )
+from atendimento.domain.saida import EntregaDados, WebhookDados
+
+
+class RepositorioSaida(Protocol):
+    """Channels out, in the transaction of one tenant (storage/saida.py)."""
+
+    async def obter_webhook(self, canal_id: str) -> WebhookDados | None: ...
+    async def salvar_webhook(self, webhook: WebhookDados) -> None:
+        """Insert or replace the channel's endpoint (clears ``falhando_desde``)."""
+        ...
+
+    async def remover_webhook(self, canal_id: str) -> bool:
+        """Remove it; its pending deliveries end as ``falhou``. False when there was none."""
+        ...
+
+    async def registrar_status_ticket(self, ticket: TicketDados, anterior: str) -> bool:
+        """A ``ticket.status`` outbox row, when the ticket's channel has an endpoint (active or not):
+        one statement. Whether a row was written."""
+        ...
+
+    async def listar_entregas(
+        self, canal_id: str, *, estado: str | None, antes_seq: int | None, limite: int
+    ) -> list[EntregaDados]:
+        """Newest first, each with its attempts; ``antes_seq``: only older than that."""
+        ...
+
+    async def obter_entrega(self, canal_id: str, entrega_id: str) -> EntregaDados | None: ...
+    async def reenviar_entrega(self, seq: int) -> None:
+        """Pending again, due now, a new round of attempts; the same id (``webhook-id``)."""
+        ...
+
+    async def mensagem_do_canal(
+        self, canal_id: str, mensagem_id: str, *, bloquear: bool = False
+    ) -> tuple[MensagemDados, TicketDados] | None:
+        """An agent's message on a ticket of that channel (locked for the transaction)."""
+        ...
+
+    async def dono_do_externo(self, canal_id: str, externo_id: str) -> str | None:
+        """The message that holds this provider id on the channel, if any."""
+        ...
+
+    async def gravar_status_mensagem(
+        self,
+        canal_id: str,
+        mensagem: MensagemDados,
+        *,
+        status: str,
+        em: datetime,
+        erro: dict[str, str] | None,
+        externo_id: str | None,
+    ) -> None: ...
 
 
 class Repositorio(Protocol):
     empresa_id: str
+
+    @property
+    def saida(self) -> RepositorioSaida: ...
 
     async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None: ...
     async def obter_registro_usuario(self, usuario_id: str) -> UsuarioDados | None:

@@ -13,8 +13,9 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
 | ticket:atribuido         | user:{atendenteId} (of the ticket's tenant)    |
-| atendente:online/offline | empresa:{e}:atendentes                         |
-| atendente:status         | empresa:{e}:atendentes                         |
+| atendente:online/offline | empresa:{e}:atendentes, except presenca-lote   |
+| atendente:status         | empresa:{e}:atendentes, except presenca-lote   |
+| atendente:presenca       | empresa:{e}:presenca-lote, batched per instance (presenca_lote.py) |
 | notificacao              | user:{usuarioId} of {e}, or empresa:{e} for a broadcast |
 | sistema:estado           | every socket of this instance (its Redis link) |
 
@@ -30,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados, agora, iso_utc
+from atendimento.domain.saida import StatusMensagem
 from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
 from atendimento.gateway.portas import DifusaoLocal, DifusaoUsuarios
@@ -50,9 +52,9 @@ class Publicador:
         """Where it publishes; the gateway registers its handlers on the same one."""
         return self._ns
 
-    def _emitir(self, evento: str, payload: dict[str, Any], sala: str) -> None:
+    def _emitir(self, evento: str, payload: dict[str, Any], sala: str, exceto: str | None = None) -> None:
         try:
-            self._ns.emit(evento, payload, to=sala)
+            self._ns.emit(evento, payload, to=sala, exclude=exceto)
         except Exception:
             log.exception("publishing %s failed", evento)
 
@@ -67,6 +69,16 @@ class Publicador:
         self._emitir("mensagem:nova", dados, salas.ticket(ticket.id))
         if ticket.atendente_id is None:
             self.mensagem_nao_atribuida(dados, ticket)
+
+    def mensagem_status(self, status: StatusMensagem) -> None:
+        """Channels out: what the integration reported, to the ticket's room and its assignee."""
+        salas_destino = [salas.ticket(status.ticket_id)]
+        if status.atendente_id is not None:
+            salas_destino.append(salas.usuario(status.empresa_id, status.atendente_id))
+        try:
+            self._ns.emit("mensagem:status", status.para_evento(), to=salas_destino)
+        except Exception:
+            log.exception("publishing mensagem:status failed")
 
     def mensagem_nao_atribuida(self, mensagem: dict[str, Any], ticket: TicketDados) -> None:
         payload = {"mensagem": mensagem, "ticket": ticket.para_evento()}
@@ -128,12 +140,18 @@ class Publicador:
 
     def atendente_online(self, atendente: Atendente, momento: datetime) -> None:
         self._emitir(
-            "atendente:online", _presenca(atendente, momento), salas.atendentes(atendente.empresa_id)
+            "atendente:online",
+            _presenca(atendente, momento),
+            salas.atendentes(atendente.empresa_id),
+            salas.presenca_lote(atendente.empresa_id),  # batch clients hear it in their next batch
         )
 
     def atendente_offline(self, atendente: Atendente, momento: datetime) -> None:
         self._emitir(
-            "atendente:offline", _presenca(atendente, momento), salas.atendentes(atendente.empresa_id)
+            "atendente:offline",
+            _presenca(atendente, momento),
+            salas.atendentes(atendente.empresa_id),
+            salas.presenca_lote(atendente.empresa_id),  # batch clients hear it in their next batch
         )
 
     def atendente_status(self, quem: Identidade, status: str) -> None:
@@ -143,7 +161,12 @@ class Publicador:
             "status": status,
             "timestamp": iso_utc(agora()),
         }
-        self._emitir("atendente:status", payload, salas.atendentes(quem.empresa_id))
+        self._emitir(
+            "atendente:status",
+            payload,
+            salas.atendentes(quem.empresa_id),
+            salas.presenca_lote(quem.empresa_id),
+        )
 
     # --- the backplane ------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from atendimento.storage.escrita_mensagem import acrescentar
 from atendimento.storage.historico import HistoricoSql
 from atendimento.storage.registro_usuarios import RegistroUsuariosSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
+from atendimento.storage.saida import RepositorioSaidaSql
 from atendimento.storage.tabelas import (
     T_CANAIS,
     T_CLIENTES,
@@ -62,6 +63,7 @@ class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql):
         self.conn = conn
         self.empresa_id = empresa_id
         self._postgres = postgres
+        self.saida = RepositorioSaidaSql(conn, empresa_id, postgres=postgres)
 
     def _insert_ignorando_conflito(self, tabela: Any, valores: dict[str, Any], chaves: list[str]) -> Any:
         dialeto = postgresql if self._postgres else sqlite

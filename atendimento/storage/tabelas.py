@@ -24,7 +24,9 @@ from atendimento.storage.modelos import (
     ContadorTicket,
     Fila,
     Mensagem,
+    MensagemExterna,
     SaidaEvento,
+    SaidaTentativa,
     Ticket,
     Usuario,
 )
@@ -41,6 +43,8 @@ T_CANAIS = cast(Table, Canal.__table__)
 T_CHAVES = cast(Table, ChaveIdempotencia.__table__)
 T_CANAL_WEBHOOKS = cast(Table, CanalWebhook.__table__)
 T_SAIDA_EVENTOS = cast(Table, SaidaEvento.__table__)
+T_TENTATIVAS = cast(Table, SaidaTentativa.__table__)
+T_EXTERNOS = cast(Table, MensagemExterna.__table__)
 
 
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
@@ -88,4 +92,20 @@ def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
         metadados=m.metadados,
         criado_em=utc(m.criado_em),
         interna=bool(m.interna),
+        **_status(m),
     )
+
+
+def _status(m: Row[Any]) -> dict[str, Any]:
+    """Channels out: the integration's report, when the row carries it (a message just written by
+    ``acrescentar_mensagem`` has had none)."""
+    try:
+        em = m.status_em
+    except (AttributeError, KeyError):
+        return {}
+    return {
+        "status": m.status,
+        "status_em": None if em is None else utc(em),
+        "status_erro": m.status_erro,
+        "externo_id": m.externo_id,
+    }

@@ -103,6 +103,18 @@ export class Api {
   atendentes() {
     return this.dados("GET", "/atendimento/atendentes");
   }
+
+  // Channels out: a failed delivery of a message, found among the channel's failed ones, sent again.
+  async reenviarMensagem(canalId, mensagemId, entregaId) {
+    const canal = `/atendimento/canais/${encodeURIComponent(canalId)}`;
+    let id = entregaId;
+    if (!id) {
+      const falhas = await this.todos(`${canal}/entregas`, { estado: "falhou" });
+      id = falhas.find((e) => e.mensagemId === mensagemId)?.id;
+      if (!id) throw new ErroApi(404, "ENTREGA_NAO_ENCONTRADA", "entrega não encontrada");
+    }
+    return this.dados("POST", `${canal}/entregas/${encodeURIComponent(id)}/reenviar`);
+  }
 }
 
 export function novaChave() {

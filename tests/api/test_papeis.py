@@ -128,3 +128,36 @@ async def test_matriz_de_papeis(amb_ambos: Ambiente, role: str) -> None:
                 assert await amb.servico.listar_historico(e, ticket.id) == historico, (role, rota, tipo)
                 assert amb.publicador.eventos == [], (role, rota, tipo)
     assert not falhas, "\n".join(falhas)
+
+
+# Opening a ticket: (role) -> may open it unassigned, assigned to Ana, assigned to Bruno. Ana is the
+# atendente who acts, so "Ana" is herself and "Bruno" someone else.
+CRIAR = {
+    "admin": (True, True, True),
+    "gestor": (True, True, True),
+    "supervisor": (True, True, True),
+    "atendente": (True, True, False),
+    "vendedor": (False, False, False),
+    "integracao": (False, False, False),
+}
+
+
+@pytest.mark.parametrize("role", list(CRIAR))
+async def test_quem_abre_ticket_e_para_quem(amb: Ambiente, role: str) -> None:
+    await _supervisor(amb)
+    d = amb.demo
+    for pode, atendente in zip(CRIAR[role], (None, amb.id(ANA), amb.id(BRUNO)), strict=True):
+        corpo = {
+            "clienteId": d.clientes["Pedro Santos"],
+            "canalId": d.canais["webchat"],
+            "filaId": d.filas["Suporte"],
+        }
+        if atendente is not None:
+            corpo["atendenteId"] = atendente
+        antes = await amb.servico.listar_tickets(d.empresa_id)
+        resposta = await amb.cliente.post("/atendimento/tickets", json=corpo, headers=amb.auth(ATORES[role]))
+        if pode:
+            assert resposta.status_code == 201, (role, atendente, resposta.text)
+        else:
+            assert_erro(resposta, 403, "PROIBIDO")
+            assert await amb.servico.listar_tickets(d.empresa_id) == antes

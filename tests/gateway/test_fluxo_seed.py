@@ -57,8 +57,10 @@ async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesAtendi
         assert nova == criada
         assert set(nova) == {
             "id", "ticketId", "ticketNumero", "remetenteId", "atendenteId", "tipo", "conteudo",
-            "metadados", "criadoEm",
+            "metadados", "criadoEm", "status", "externoId",
         }  # fmt: skip
+        # Channels out: an agent's message is pendente until its channel's integration reports.
+        assert (nova["status"], nova["externoId"]) == ("pendente", None)
         assert nova["ticketId"] == ticket_id and nova["conteudo"] == "Olá!"
         assert nova["criadoEm"].endswith("Z") and len(nova["criadoEm"]) == len("2026-11-29T17:08:20.123Z")
 

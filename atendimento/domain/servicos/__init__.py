@@ -12,6 +12,7 @@ composition root builds and the gateway and the REST API call.
 from __future__ import annotations
 
 from atendimento.domain.servicos.atendentes import CasosAtendentes
+from atendimento.domain.servicos.canais_saida import CasosSaida
 from atendimento.domain.servicos.login import CasosLogin
 from atendimento.domain.servicos.mensagens import CasosMensagens
 from atendimento.domain.servicos.notificacoes import CasosNotificacoes
@@ -22,6 +23,6 @@ __all__ = ["OMITIDO", "ServicoAtendimento"]
 
 
 class ServicoAtendimento(
-    CasosLogin, CasosAtendentes, CasosTickets, CasosMensagens, CasosNotificacoes, CasosUsuarios
+    CasosLogin, CasosAtendentes, CasosTickets, CasosMensagens, CasosNotificacoes, CasosUsuarios, CasosSaida
 ):
     """Every use case, over one storage, one publisher and one password checker."""

@@ -21,6 +21,7 @@ from atendimento.domain.entidades import (
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, ticket_nao_encontrado
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
 from atendimento.domain.portas import Armazenamento, Repositorio, VerificadorSenhas
+from atendimento.domain.saida import ConfigSaida
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,14 @@ class ServicoBase:
         senhas: VerificadorSenhas,
         usuarios_externos: UsuariosExternos = "recusar",
         cache_usuarios_s: float = TTL_PADRAO_S,
+        saida: ConfigSaida | None = None,
     ) -> None:
         self._storage = storage
         self._publicador: PublicadorEventos = publicador or PublicadorNulo()
         self._senhas = senhas
         self._usuarios_externos: UsuariosExternos = usuarios_externos
         self._cache_usuarios = CacheUsuarios(cache_usuarios_s)
+        self.saida = saida or ConfigSaida()
 
     @property
     def publicador(self) -> PublicadorEventos:
@@ -71,6 +74,10 @@ class ServicoBase:
     def esquecer_usuario(self, empresa_id: str, usuario_id: str) -> None:
         """Drop what this instance cached of the user (``usuario_alterado`` reached it)."""
         self._cache_usuarios.esquecer(empresa_id, usuario_id)
+
+    def _avisar_saida(self) -> None:
+        """An outbox row was committed: wake the relay (after the commit, like an event)."""
+        self.saida.avisar()
 
     def _publicar(self, eventos: list[Evento]) -> None:
         """Called after the commit. The write already happened, so a failing subscriber is logged

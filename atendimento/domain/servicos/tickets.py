@@ -239,6 +239,9 @@ class CasosTickets(ServicoBase):
             regras.exigir_transicao(atual.status, status)
             ticket = replace(atual, status=status, atualizado_em=await repo.instante_de_atualizacao())
             await repo.salvar_ticket(ticket)
+            # Channels out: the ticket.status event in this same transaction (the outbox).
+            if await repo.saida.registrar_status_ticket(ticket, atual.status):
+                eventos.append(self._avisar_saida)
             await registrar_historico(repo, ator, "status", atual, ticket)
             por = ator.usuario_id
             eventos.append(lambda: self._publicador.ticket_status(ticket, por))
