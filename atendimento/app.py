@@ -23,6 +23,7 @@ from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
+from atendimento.engine.transport.cors import Cors
 from atendimento.gateway import sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
@@ -125,12 +126,15 @@ def recuperacao(settings: Settings) -> RecoveryConfig | None:
     )
 
 
-def build_server(settings: Settings, worker: Worker | None = None) -> Server:
+def build_server(settings: Settings, worker: Worker | None = None, cors: Cors | None = None) -> Server:
     """``worker``: one of several processes on one port (``serve --workers``): its sessions carry its
-    prefix, and polling requests for another's are passed to that one (``worker_forwarding.py``)."""
+    prefix, and polling requests for another's are passed to that one (``worker_forwarding.py``).
+    ``cors``: the policy the REST API applies too (``build_app`` builds one for both)."""
     return Server(
         path=settings.socketio_path,
         cors_origins=settings.cors_origins,
+        cors=cors,
+        body_timeout_ms=int(settings.body_timeout_seconds * 1000),
         ping_interval_ms=settings.ping_interval_ms,
         ping_timeout_ms=settings.ping_timeout_ms,
         max_payload_bytes=settings.max_payload_bytes,
@@ -175,7 +179,9 @@ def build_app(
     """
     storage = storage or Storage.from_settings(settings)
     tokens = tokens or ServicoTokens.from_settings(settings)
-    server = build_server(settings, worker)
+    # One cross-origin policy, for the Socket.IO transport and the REST API alike.
+    cors = Cors(settings.cors_origins)
+    server = build_server(settings, worker, cors)
 
     on_startup: list[Callable[[], Awaitable[None]]] = [storage.aquecer]
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]
@@ -267,6 +273,7 @@ def build_app(
         readiness=readiness,
         degradacao=degradation,
         settings=settings,
+        cors=cors,
         limitador_login=limitador_login
         or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
         limites=limites_rest(
@@ -276,7 +283,9 @@ def build_app(
         ),
     )
     coletores = [monitoramento.metricas] if relay is None else [monitoramento.metricas, relay.metricas]
-    api.mount("/metrics", build_metrics_app(server, NAMESPACE, *coletores))
+    metricas = build_metrics_app(server, NAMESPACE, settings.resolve_metrics_token(), *coletores)
+    # A route (an ASGI app as its endpoint), not a mount: /metrics itself, no redirect to /metrics/.
+    api.router.add_route("/metrics", metricas, methods=["GET"], include_in_schema=False)  # type: ignore[arg-type]
     monitoramento.instalar_na_api(api)
     build_console(api)
     return Aplicacao(

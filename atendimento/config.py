@@ -19,6 +19,8 @@ from atendimento.private_files import criar_exclusivo, criar_pasta_privada, ler_
 # The JWT rules the settings check and identity/tokens.py enforces, defined here once.
 MIN_HS256_SECRET_BYTES: Final = 32
 JWT_ALGORITHMS: Final = frozenset({"HS256", "RS256", "ES256"})
+# A guessable scrape token would make /metrics public again.
+MIN_METRICS_TOKEN_BYTES: Final = 16
 
 
 # How SQLite commits (storage/banco.py): FULL waits for fsync; NORMAL may lose the last commits on a
@@ -138,6 +140,16 @@ class Settings(BaseSettings):
     metrics_max_empresas: int = Field(20, ge=1, le=1000)
     # REST requests one process works on at once; the next gets 503 + Retry-After (api/sobrecarga.py).
     max_requests_in_flight: int = Field(64, ge=1)
+    # Requests without a valid token (login, the console's files) have their own share, per process
+    # and per client address, so that none of them ever takes a slot of a caller with a token.
+    anonymous_requests_in_flight: int = Field(16, ge=1)
+    anonymous_requests_per_address: int = Field(8, ge=1)
+    # A request body (REST, or a long-polling POST) not arrived this long after the request: 408.
+    body_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    # The bearer token /metrics asks for (a scraper's); or a file holding it; or, with neither,
+    # one generated once into data_dir/metrics-token (0600).
+    metrics_token: str | None = None
+    metrics_token_file: Path | None = None
     # The embedded database's commit durability (storage/banco.py, docs/storage.md).
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
@@ -237,6 +249,10 @@ class Settings(BaseSettings):
             raise ValueError(f"jwt_secret must be at least {MIN_HS256_SECRET_BYTES} bytes")
         if self.jwt_secret is not None and self.jwt_secret_file is not None:
             raise ValueError("set jwt_secret or jwt_secret_file, not both")
+        if self.metrics_token is not None and self.metrics_token_file is not None:
+            raise ValueError("set metrics_token or metrics_token_file, not both")
+        if self.metrics_token is not None and len(self.metrics_token.encode()) < MIN_METRICS_TOKEN_BYTES:
+            raise ValueError(f"metrics_token must be at least {MIN_METRICS_TOKEN_BYTES} bytes")
         asymmetric = [a for a in self.jwt_algorithms if a != "HS256"]
         if asymmetric and not self.jwt_public_key:
             raise ValueError(f"jwt_algorithms {asymmetric} need jwt_public_key")
@@ -289,29 +305,46 @@ class Settings(BaseSettings):
         """The HS256 secret; on the embedded default, created once and kept in the data folder."""
         if "HS256" not in self.jwt_algorithms:
             return None
-        if self.jwt_secret:
-            return self.jwt_secret
-        if self.jwt_secret_file is not None:
-            arquivo = self.jwt_secret_file
-            try:
-                secret = arquivo.read_text().strip()
-            except OSError as exc:
-                raise SettingsError(f"jwt_secret_file: cannot read {arquivo} ({exc.strerror})") from None
-            if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-                raise SettingsError(f"{arquivo} holds a secret under {MIN_HS256_SECRET_BYTES} bytes")
-            return secret
-        secret_file = self.data_dir / "jwt-secret"
-        criar_pasta_privada(self.data_dir)
-        secret = secrets.token_urlsafe(48)
-        # O_CREAT|O_EXCL, 0600 from the start: of two processes starting at once exactly one creates
-        # the file, and the other reads what the winner wrote (waiting briefly for it to be complete).
-        if criar_exclusivo(secret_file, secret + "\n"):
-            return secret
-        restringir(secret_file)
-        secret = ler_completo(secret_file).strip()
-        if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-            raise SettingsError(f"{secret_file} holds a secret under {MIN_HS256_SECRET_BYTES} bytes")
+        return _segredo(
+            self.jwt_secret, self.jwt_secret_file, self.data_dir / "jwt-secret", MIN_HS256_SECRET_BYTES
+        )
+
+    def resolve_metrics_token(self) -> str:
+        """The token /metrics asks for: set, read from its file, or created once in the data folder."""
+        arquivo = self.data_dir / "metrics-token"
+        return _segredo(self.metrics_token, self.metrics_token_file, arquivo, MIN_METRICS_TOKEN_BYTES)
+
+
+def _segredo(valor: str | None, lido_de: Path | None, gerado_em: Path, minimo: int) -> str:
+    """A secret: ``valor`` if set; else the text of ``lido_de`` (a mounted secret: out of the
+    environment and argv); else the one kept in ``gerado_em``, created there (0600, in a 0700
+    folder) on the first start."""
+    if valor:
+        return valor
+    if lido_de is not None:
+        try:
+            secret = lido_de.read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"cannot read {lido_de} ({exc.strerror})") from None
+        if len(secret.encode()) < minimo:
+            raise SettingsError(f"{lido_de} holds a secret under {minimo} bytes")
         return secret
+    return _segredo_gerado(gerado_em, minimo)
+
+
+def _segredo_gerado(arquivo: Path, minimo: int) -> str:
+    """A secret kept in ``arquivo`` (0600, in a 0700 folder): created on first start, read after."""
+    criar_pasta_privada(arquivo.parent)
+    secret = secrets.token_urlsafe(48)
+    # O_CREAT|O_EXCL, 0600 from the start: of two processes starting at once exactly one creates
+    # the file, and the other reads what the winner wrote (waiting briefly for it to be complete).
+    if criar_exclusivo(arquivo, secret + "\n"):
+        return secret
+    restringir(arquivo)
+    secret = ler_completo(arquivo).strip()
+    if len(secret.encode()) < minimo:
+        raise SettingsError(f"{arquivo} holds a secret under {minimo} bytes")
+    return secret
 
 
 def e_postgres(url: str) -> bool:

@@ -1,220 +1,154 @@
-"""A short way into the hottest REST routes: their own endpoints, without FastAPI's per-request work.
+"""The short path into the REST routes: their own endpoints, without FastAPI's per-request work.
 
 Why (issue 13): on ``POST /atendimento/tickets/{id}/mensagens`` a third of the application's own CPU
 (py-spy, one write at a time) went between the middleware and the endpoint: Starlette's exception
-middleware and router, FastAPI's ``AsyncExitStack``, a ``Request``, ``solve_dependencies`` walking
-five dependencies (context, HTTPBearer, identity, role, header) and validating the body through a
-generic field. For the few routes in ``ATALHOS`` (the two creating POSTs and the two lists) every
-parameter is known in advance, so this pure ASGI step resolves them directly: match the path, read
-the body, validate it with the route's own model (``model_validate_json``: pydantic parses and
-validates in one pass), validate the query with the endpoint's own ``Query`` annotations, verify the
-bearer token (``ServicoTokens``' cache), check the role, and call **the route's own endpoint
-function**, whose ``JSONResponse`` it sends. The routes stay declared in FastAPI, so /docs and
-/openapi.json describe them as before.
+middleware and router, FastAPI's ``AsyncExitStack``, ``solve_dependencies`` walking five
+dependencies and validating the body through a generic field. This ASGI step takes a route by
+itself when ``rotas.TabelaRotas`` compiled a plan for it from FastAPI's own route table: it runs the
+route's dependencies (the same callables, in FastAPI's order, each once), validates the path, query
+and header parameters with the endpoint's own annotations and the body with the route's own model
+(``model_validate_json``: pydantic parses and validates in one pass), and calls **the route's own
+endpoint function**, whose ``Response`` it sends. /docs and /openapi.json are FastAPI's as before.
 
-The rule that keeps the answers identical: this step answers only a request it can take to the
-endpoint exactly as FastAPI would (JSON body valid for the model, each known query parameter once
-and valid, a verified token of an internal role, a path parameter within its bounds). Anything else
-(no or a bad token, a body or query FastAPI would refuse, an unknown or repeated query parameter,
-another content type, a trailing slash) is handed to FastAPI unchanged, body included, and answered
-there with its usual error. Once the endpoint runs, the domain's and the API's refusals are answered
-by the same mapping as FastAPI's handlers (``error_responses.resposta_de_erro``); anything unexpected goes up
-to ``ErrosInternos`` as before.
+The rule that keeps the answers identical: a refusal raised by a dependency or the endpoint is
+answered through the one error mapping FastAPI's handlers use (``error_responses.resposta_de_erro``);
+a request this step cannot take exactly as FastAPI would (a parameter or body FastAPI would refuse
+with a validation error, an unknown or repeated query parameter, another content type) is handed to
+FastAPI unchanged, body included, and answered there with its usual error. The dependencies that
+only read the request (``conhecidas``: pure) run before the body is read, so a bad token or a wrong
+role is answered without it; one with an effect (a rate limit) runs only once the request is known
+to go to the endpoint, so a request handed to FastAPI never counts twice. Anything unexpected goes
+up to ``ErrosInternos`` as before.
 
-Sits inside every other middleware (CORS, the in-flight bound, the body bound, the 500 net), so
-those still apply; the body bound's 413 is answered here as FastAPI's handler would.
+Sits inside every other middleware (CORS, admission with the body already read, the 500 net), so
+those still apply.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import params
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from starlette.requests import ClientDisconnect
+from pydantic import ValidationError
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atendimento.api import mensagens, tickets
-from atendimento.api.dependencias import ContextoApi, confirmar_usuario
 from atendimento.api.error_responses import resposta_de_erro
-from atendimento.api.middleware import CorpoGrandeDemais
-from atendimento.api.schemas import MensagemEntrada, TicketCriar
-from atendimento.domain import regras
-from atendimento.identity.tokens import TokenErro
+from atendimento.api.middleware import repetir
+from atendimento.api.rotas import REQUEST, Passo, Plano, TabelaRotas
 
-# What FastAPI would pass as ``request.state.empresa_id`` (identidade_atual sets it): the per-tenant
-# REST write count of monitoring reads it from the scope's state.
-_CHAVE_EMPRESA = "empresa_id"
-
-
-@dataclass(frozen=True, slots=True)
-class Atalho:
-    """One route: method, path (named groups are the path parameters, as Starlette's ``[^/]+``),
-    the FastAPI endpoint, and its body model (None: no body). The endpoint is called with
-    ``identidade``, ``ctx``, the path parameters, ``entrada`` and ``chave`` (Idempotency-Key) when
-    there is a body, and the query parameters present (``consulta``: alias → name and validator,
-    read from the endpoint's own ``Query`` annotations), and the result of each dependency the
-    endpoint declares that is marked ``guarda_atalho`` (``guardas``: the rate limits), run with
-    ``identidade`` and ``ctx`` before it, as FastAPI runs them."""
-
-    metodo: str
-    caminho: re.Pattern[str]
-    endpoint: Callable[..., Awaitable[Response]]
-    corpo: type[BaseModel] | None = None
-    consulta: Mapping[str, tuple[str, TypeAdapter[Any]]] = field(default_factory=dict)
-    guardas: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = ()
-
-    @classmethod
-    def de(
-        cls,
-        metodo: str,
-        caminho: str,
-        endpoint: Callable[..., Awaitable[Response]],
-        corpo: type[BaseModel] | None = None,
-    ) -> Atalho:
-        consulta = {}
-        guardas = []
-        for nome, tipo in get_type_hints(endpoint, include_extras=True).items():
-            for extra in getattr(tipo, "__metadata__", ()):
-                if isinstance(extra, params.Query):
-                    consulta[extra.alias or nome] = (nome, TypeAdapter(tipo))
-                elif isinstance(extra, params.Depends) and getattr(extra.dependency, "guarda_atalho", False):
-                    assert extra.dependency is not None
-                    guardas.append((nome, extra.dependency))
-        return cls(metodo, re.compile(caminho), endpoint, corpo, consulta, tuple(guardas))
-
-
-_TICKET = r"/atendimento/tickets/(?P<ticket_id>[^/]+)"
-ATALHOS = (
-    Atalho.de("POST", f"{_TICKET}/mensagens", mensagens.enviar, MensagemEntrada),
-    Atalho.de("GET", f"{_TICKET}/mensagens", mensagens.listar),
-    Atalho.de("POST", "/atendimento/tickets", tickets.criar, TicketCriar),
-    Atalho.de("GET", "/atendimento/tickets", tickets.listar),
-)
+# HEAD is answered by FastAPI (Starlette strips the body); the short path sends whole responses.
+_METODO_DE_CABECA = "HEAD"
 
 
 class Atalhos:
-    """The ASGI step; ``contexto`` is the API's ``ContextoApi`` (the one the dependencies read)."""
-
-    def __init__(
-        self, app: ASGIApp, contexto: ContextoApi, atalhos: tuple[Atalho, ...] | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, tabela: TabelaRotas) -> None:
         self.app = app
-        self.contexto = contexto
-        self.atalhos = ATALHOS if atalhos is None else atalhos
+        self.tabela = tabela
+        _ = tabela.rotas  # compiled (and logged) now, when the middleware stack is built
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("root_path"):
-            await self.app(scope, receive, send)
-            return
-        metodo, caminho = scope["method"], scope["path"]
-        for atalho in self.atalhos:
-            if atalho.metodo == metodo and (encontrado := atalho.caminho.fullmatch(caminho)):
-                await self._atender(atalho, encontrado.groupdict(), scope, receive, send)
+        if scope["type"] == "http" and scope["method"] != _METODO_DE_CABECA:
+            achada = self.tabela.encontrar(scope)
+            if achada is not None and achada.rota.plano is not None:
+                await self._atender(achada.rota.plano, achada.parametros, scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
     async def _atender(
-        self, atalho: Atalho, parametros: dict[str, str], scope: Scope, receive: Receive, send: Send
+        self, plano: Plano, caminho: dict[str, Any], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        corpo = None
-        if atalho.corpo is not None:  # a GET's body (if any) is left unread, as FastAPI leaves it
-            try:
-                corpo = await _ler_corpo(receive)
-            except CorpoGrandeDemais as exc:
-                recusa = resposta_de_erro(exc)
-                assert recusa is not None
-                await recusa(scope, receive, send)
-                return
-            except ClientDisconnect:
-                return
-        argumentos = self._resolver(atalho, parametros, scope, corpo)
-        if argumentos is None:
-            await self.app(scope, receive if corpo is None else _repetir(corpo, receive), send)
-            return
-        resposta: Response
+        request = Request(scope)
+        valores: list[Any] = [None] * len(plano.passos)
+        resposta: Response | None = None
         try:
-            # What FastAPI's dependencies do before the endpoint: the database's word on the
-            # caller, then the declared guards (rate limits).
-            await confirmar_usuario(self.contexto, argumentos["identidade"])
-            for nome, guarda in atalho.guardas:
-                argumentos[nome] = await guarda(identidade=argumentos["identidade"], ctx=self.contexto)
-            resposta = await atalho.endpoint(**argumentos)
+            await _executar(plano.passos, valores, request, pura=True)
+            argumentos = _parametros(plano, caminho, scope)
+            corpo = None
+            if argumentos is not None and plano.corpo is not None:
+                corpo = await _ler_corpo(receive)
+                argumentos = _com_corpo(plano, scope, corpo, argumentos)
+            if argumentos is None:
+                await self.app(scope, receive if corpo is None else repetir(corpo, receive), send)
+                return
+            await _executar(plano.passos, valores, request, pura=False)
+            for nome, indice in plano.do_endpoint:
+                argumentos[nome] = valores[indice]
+            if plano.request is not None:
+                argumentos[plano.request] = Request(scope, repetir(corpo or b"", receive))
+            resposta = await plano.endpoint(**argumentos)
+        except ClientDisconnect:
+            return
         except Exception as exc:
-            conhecida = resposta_de_erro(exc)
-            if conhecida is None:
+            resposta = resposta_de_erro(exc)
+            if resposta is None:
                 raise
-            resposta = conhecida
         await resposta(scope, receive, send)
 
-    def _resolver(
-        self, atalho: Atalho, parametros: dict[str, str], scope: Scope, corpo: bytes | None
-    ) -> dict[str, Any] | None:
-        """The endpoint's arguments, or None when FastAPI must decide (an error answer follows)."""
-        if any(not 1 <= len(valor) <= regras.MAX_ID for valor in parametros.values()):
-            return None
-        argumentos: dict[str, Any] = dict(parametros)
-        consulta = scope.get("query_string", b"")
-        if consulta and not _consulta(atalho, consulta, argumentos):
-            return None
-        autorizacao = tipo = chave = None
-        for nome, valor in scope["headers"]:
-            if nome == b"authorization" and autorizacao is None:
-                autorizacao = valor
-            elif nome == b"content-type" and tipo is None:
-                tipo = valor
-            elif nome == b"idempotency-key" and chave is None:
-                chave = valor
-        if autorizacao is None:
-            return None
-        esquema, _, token = autorizacao.decode("latin-1").partition(" ")
-        token = token.strip()
-        if esquema.lower() != "bearer" or not token:
-            return None
-        try:
-            identidade = self.contexto.tokens.verificar(token)
-            if atalho.corpo is not None:
-                if tipo is None or not _e_json(tipo):
+
+async def _executar(passos: tuple[Passo, ...], valores: list[Any], request: Request, pura: bool) -> None:
+    for i, passo in enumerate(passos):
+        if passo.pura is pura:
+            valores[i] = await passo.chamar(
+                **{nome: request if j == REQUEST else valores[j] for nome, j in passo.argumentos}
+            )
+
+
+def _parametros(plano: Plano, caminho: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
+    """The endpoint's path, query and header arguments, or None when FastAPI must decide."""
+    argumentos: dict[str, Any] = {}
+    try:
+        for parametro in plano.caminho:
+            argumentos[parametro.nome] = parametro.validador.validate_python(caminho[parametro.chave])
+        bruta = scope.get("query_string", b"")
+        if bruta:
+            for alias, valor in parse_qsl(bruta.decode("latin-1"), keep_blank_values=True):
+                da_consulta = plano.consulta.get(alias)
+                # Unknown, repeated or blank: rare, and FastAPI's reading of them is its own.
+                if da_consulta is None or da_consulta.nome in argumentos or not valor:
                     return None
-                argumentos["entrada"] = atalho.corpo.model_validate_json(corpo or b"")
-                argumentos["chave"] = None if chave is None else chave.decode("latin-1")
-        except (TokenErro, ValidationError):
-            return None
-        if not identidade.interno:
-            return None
-        scope.setdefault("state", {})[_CHAVE_EMPRESA] = identidade.empresa_id
-        argumentos["identidade"] = identidade
-        argumentos["ctx"] = self.contexto
-        return argumentos
+                argumentos[da_consulta.nome] = da_consulta.validador.validate_python(valor)
+        for parametro in plano.consulta.values():
+            if parametro.nome not in argumentos:
+                if parametro.obrigatorio:
+                    return None
+                argumentos[parametro.nome] = parametro.padrao
+        if plano.cabecalhos:
+            cabecalhos = _cabecalhos(scope)
+            for parametro in plano.cabecalhos:
+                valor = cabecalhos.get(parametro.chave)
+                if valor is None:
+                    if parametro.obrigatorio:
+                        return None
+                    argumentos[parametro.nome] = parametro.padrao
+                else:
+                    argumentos[parametro.nome] = parametro.validador.validate_python(valor)
+    except ValidationError:
+        return None
+    return argumentos
 
 
-def _consulta(atalho: Atalho, bruta: bytes, argumentos: dict[str, Any]) -> bool:
-    """Puts the query's parameters in ``argumentos``; False (FastAPI decides) for anything but each
-    known parameter at most once with a valid, non-empty value."""
-    vistos = set()
-    for alias, valor in parse_qsl(bruta.decode("latin-1"), keep_blank_values=True):
-        conhecido = atalho.consulta.get(alias)
-        if conhecido is None or alias in vistos or not valor:
-            return False
-        vistos.add(alias)
-        nome, validador = conhecido
-        try:
-            argumentos[nome] = validador.validate_python(valor)
-        except ValidationError:
-            return False
-    return True
+def _com_corpo(plano: Plano, scope: Scope, corpo: bytes, argumentos: dict[str, Any]) -> dict[str, Any] | None:
+    assert plano.corpo is not None
+    nome, modelo = plano.corpo
+    tipo = _cabecalhos(scope).get("content-type")
+    # Only the plain media type: FastAPI also parses ``application/*+json``, rare enough to leave to it.
+    if tipo is None or tipo.split(";", 1)[0].strip().lower() != "application/json":
+        return None
+    try:
+        argumentos[nome] = modelo.model_validate_json(corpo)
+    except ValidationError:
+        return None
+    return argumentos
 
 
-def _e_json(tipo: bytes) -> bool:
-    # Only the plain media type: FastAPI also parses ``application/*+json``, which is rare enough to
-    # leave to it.
-    principal = tipo.split(b";", 1)[0].strip().lower()
-    return principal == b"application/json"
+def _cabecalhos(scope: Scope) -> dict[str, str]:
+    """The first value of each header, as Starlette's ``Headers.get`` reads them."""
+    cabecalhos: dict[str, str] = {}
+    for nome, valor in scope["headers"]:
+        cabecalhos.setdefault(nome.decode("latin-1"), valor.decode("latin-1"))
+    return cabecalhos
 
 
 async def _ler_corpo(receive: Receive) -> bytes:
@@ -226,17 +160,3 @@ async def _ler_corpo(receive: Receive) -> bytes:
         partes.append(mensagem.get("body", b""))
         if not mensagem.get("more_body", False):
             return b"".join(partes)
-
-
-def _repetir(corpo: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands FastAPI the body already read, then the client's own messages."""
-    entregue = False
-
-    async def receive_repetido() -> Message:
-        nonlocal entregue
-        if not entregue:
-            entregue = True
-            return {"type": "http.request", "body": corpo, "more_body": False}
-        return await receive()
-
-    return receive_repetido

@@ -1,5 +1,6 @@
 """FastAPI dependencies: the request's context, the caller's Identidade, and role checks.
 
+Each is registered with ``conhecidas`` so that the short path (atalhos.py) runs it itself.
 Nothing here is global: ``build_api`` puts one ``ContextoApi`` on ``app.state`` and every
 dependency reads it from the request, so two apps in one process (tests) never share state.
 """
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from atendimento.api.conhecidas import conhecida, registrar
 from atendimento.api.error_responses import ErroApi, proibido
 from atendimento.api.login_throttle import LimitadorLogin
 from atendimento.api.portas import ConsultaPresenca, LimitesRest, VerificacaoProntidao
@@ -38,6 +40,7 @@ class ContextoApi:
     limites: LimitesRest | None = None
 
 
+@conhecida()
 async def contexto(request: Request) -> ContextoApi:
     # ``async def`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in the
     # thread pool, i.e. a thread hop and two GIL hand-offs on every request (issue 5's profile).
@@ -49,13 +52,14 @@ Contexto = Annotated[ContextoApi, Depends(contexto)]
 
 # auto_error=False: a missing or non-Bearer header must answer the contract's TOKEN_AUSENTE, not
 # FastAPI's own 403. The scheme is still declared, so /docs offers its "Authorize" button.
-_bearer = HTTPBearer(auto_error=False, description="JWT do /auth/login ou do CRM")
+bearer = registrar(HTTPBearer(auto_error=False, description="JWT do /auth/login ou do CRM"))
 
 
+@conhecida(autentica=True)
 async def identidade_atual(
     request: Request,
     ctx: Contexto,
-    credenciais: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credenciais: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Identidade:
     """The verified caller. Only the Authorization header counts: a token in the query string is
     ignored (proxies log URLs), so such a request is TOKEN_AUSENTE."""
@@ -88,6 +92,7 @@ def ator(identidade: Identidade) -> Ator:
     return Ator(identidade.usuario_id, identidade.role)
 
 
+@conhecida()
 async def exigir_interno(identidade: Autenticado) -> Identidade:
     if not identidade.interno:
         raise proibido()
@@ -98,6 +103,7 @@ Interno = Annotated[Identidade, Depends(exigir_interno)]
 
 
 def exigir_roles(roles: frozenset[str]) -> Callable[[Identidade], Awaitable[Identidade]]:
+    @conhecida()
     async def verificar(identidade: Autenticado) -> Identidade:
         if identidade.role not in roles:
             raise proibido()
@@ -116,8 +122,9 @@ Integracao = Annotated[Identidade, Depends(exigir_roles(frozenset({ROLE_INTEGRAC
 
 def limite(evento: str) -> Callable[..., Awaitable[None]]:
     """A dependency that spends one ``evento`` of the caller's budgets (per user, per tenant):
-    past either, 429 ``LIMITE_EXCEDIDO`` with ``Retry-After`` before anything is written. Marked
-    ``guarda_atalho`` so the REST short path (atalhos.py) runs it too, as FastAPI does."""
+    past either, 429 ``LIMITE_EXCEDIDO`` with ``Retry-After`` before anything is written. Registered
+    as known and impure (``conhecidas``): the REST short path runs it too, as FastAPI does, once the
+    request is known to reach the endpoint (a request it hands to FastAPI is counted there, once)."""
 
     async def limitar(identidade: Autenticado, ctx: Contexto) -> None:
         if ctx.limites is None:
@@ -132,9 +139,8 @@ def limite(evento: str) -> Callable[..., Awaitable[None]]:
                 {"Retry-After": str(segundos)},
             )
 
-    limitar.guarda_atalho = True  # type: ignore[attr-defined]  # read by atalhos.Atalho.de
     limitar.__name__ = f"limite_{evento.replace(':', '_')}"
-    return limitar
+    return registrar(limitar, pura=False)
 
 
 LimiteMensagem = Annotated[None, Depends(limite("mensagem:enviar"))]

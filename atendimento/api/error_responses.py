@@ -1,8 +1,9 @@
 """Every error answer is ``{"success": false, "error": str, "code": str}`` with the fitting status.
 
-The handlers here cover the API's own refusals (ErroApi), the domain's errors (ErroDominio), token
-errors, request validation, and Starlette's HTTP errors (unknown route, wrong method). Anything else
-is turned into a 500 by ``middleware.ErrosInternos``, so a traceback never reaches a client.
+One mapping (``resposta_de_erro``) covers the API's own refusals (ErroApi), the domain's errors
+(ErroDominio), token errors, request validation, and Starlette's HTTP errors (unknown route, wrong
+method). Anything else is turned into a 500 by ``middleware.ErrosInternos``, so a traceback never
+reaches a client.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from atendimento.domain.codigos import Codigo
 from atendimento.domain.erros import ErroDominio
@@ -30,6 +32,7 @@ _CODIGOS_HTTP: dict[int, tuple[Codigo, str]] = {
     403: (Codigo.PROIBIDO, "Acesso negado"),
     404: (Codigo.ROTA_NAO_ENCONTRADA, "Rota não encontrada"),
     405: (Codigo.METODO_NAO_PERMITIDO, "Método não permitido"),
+    408: (Codigo.TEMPO_ESGOTADO, "O corpo da requisição não chegou a tempo"),
     413: (Codigo.PAYLOAD_INVALIDO, "Corpo da requisição grande demais"),
     415: (Codigo.PAYLOAD_INVALIDO, "Tipo de conteúdo não suportado"),
 }
@@ -62,38 +65,25 @@ def proibido(error: str = "Acesso negado para este perfil") -> ErroApi:
     return ErroApi(403, Codigo.PROIBIDO, error)
 
 
-async def _erro_api(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ErroApi)
-    return resposta_erro(exc.status, exc.code, exc.error, exc.headers)
-
-
-async def _erro_dominio(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ErroDominio)
-    return resposta_erro(exc.http_status, exc.code, exc.message)
-
-
-async def _erro_token(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TokenErro)
-    if exc.motivo:
-        log.info("token refused: %s (%s)", exc.code, exc.motivo)
-    # RFC 6750: a 401 for a bearer-protected resource names the scheme.
-    return resposta_erro(401, exc.code, str(exc), {"WWW-Authenticate": "Bearer"})
-
-
-async def _erro_http(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code, error = _CODIGOS_HTTP.get(exc.status_code, (Codigo.ERRO_HTTP, "Erro na requisição"))
-    return resposta_erro(exc.status_code, code, error, exc.headers)
-
-
 def resposta_de_erro(exc: Exception) -> JSONResponse | None:
-    """The answer the handlers below give to ``exc`` when it needs no request (the API's, the domain's
-    and Starlette's HTTP errors), else None; for ``atalhos``, which answers outside FastAPI's
-    handlers and must answer the same."""
+    """The one mapping from an exception to its answer (None: not ours to answer, a 500 follows).
+
+    FastAPI's handlers (``registrar_handlers``) and the short path (``atalhos.py``), which answers
+    outside those handlers, both call this, so a refusal reads the same whichever path took it."""
     if isinstance(exc, ErroApi):
         return resposta_erro(exc.status, exc.code, exc.error, exc.headers)
     if isinstance(exc, ErroDominio):
         return resposta_erro(exc.http_status, exc.code, exc.message)
+    if isinstance(exc, TokenErro):
+        if exc.motivo:
+            log.info("token refused: %s (%s)", exc.code, exc.motivo)
+        # RFC 6750: a 401 for a bearer-protected resource names the scheme.
+        return resposta_erro(401, exc.code, str(exc), {"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, RequestValidationError):
+        erros = list(exc.errors())
+        # Text that is not JSON at all is a malformed request (400); JSON of the wrong shape is 422.
+        status = 400 if any(e.get("type") == "json_invalid" for e in erros) else 422
+        return resposta_erro(status, Codigo.PAYLOAD_INVALIDO, motivo_validacao(erros))
     if isinstance(exc, StarletteHTTPException):
         code, error = _CODIGOS_HTTP.get(exc.status_code, (Codigo.ERRO_HTTP, "Erro na requisição"))
         return resposta_erro(exc.status_code, code, error, exc.headers)
@@ -117,19 +107,15 @@ def motivo_validacao(erros: Sequence[Mapping[str, Any]]) -> str:
     return "Payload inválido: " + "; ".join(partes)
 
 
-async def _erro_validacao(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    erros = list(exc.errors())
-    # Text that is not JSON at all is a malformed request (400); JSON of the wrong shape is 422.
-    status = 400 if any(e.get("type") == "json_invalid" for e in erros) else 422
-    return resposta_erro(status, Codigo.PAYLOAD_INVALIDO, motivo_validacao(erros))
+async def _handler(_: Request, exc: Exception) -> Response:
+    resposta = resposta_de_erro(exc)
+    if resposta is None:  # registered only for the types above
+        raise exc
+    return resposta
 
 
 def registrar_handlers(app: FastAPI) -> None:
     # The handlers are ``async def`` on purpose: Starlette runs a plain ``def`` handler in the
     # thread pool, a thread hop for every 401/403/404/422 answered.
-    app.add_exception_handler(ErroApi, _erro_api)
-    app.add_exception_handler(ErroDominio, _erro_dominio)
-    app.add_exception_handler(TokenErro, _erro_token)
-    app.add_exception_handler(RequestValidationError, _erro_validacao)
-    app.add_exception_handler(StarletteHTTPException, _erro_http)
+    for tipo in (ErroApi, ErroDominio, TokenErro, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(tipo, _handler)

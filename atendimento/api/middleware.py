@@ -1,10 +1,11 @@
-"""Pure ASGI middleware: a bound on request bodies, and the last line against tracebacks.
+"""Request bodies read within bounds of size and time, and the last line against tracebacks.
 
-Pure ASGI rather than BaseHTTPMiddleware: no extra task per request and the body stays streamed.
+Pure ASGI rather than BaseHTTPMiddleware: no extra task per request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.exceptions import HTTPException
@@ -17,48 +18,64 @@ log = logging.getLogger(__name__)
 
 
 class CorpoGrandeDemais(HTTPException):
-    """Raised from ``receive`` when a body without (or with a lying) Content-Length grows too big.
+    """A body over the bound (declared, or counted as it arrives): 413 PAYLOAD_INVALIDO.
 
-    An HTTPException because FastAPI turns any other error raised while reading a body into a
-    generic 400; this one it passes on, and ``errors`` answers it as 413 PAYLOAD_INVALIDO."""
+    An HTTPException so that the one error mapping (error_responses.py) answers it, wherever it is
+    raised."""
 
     def __init__(self) -> None:
         super().__init__(413)
 
 
-class LimiteCorpo:
-    """Refuses bodies over ``max_bytes`` with 413 before they are read into memory."""
+class CorpoAtrasado(HTTPException):
+    """The body did not arrive within the body timeout: 408, and the connection is closed (what is
+    still on its way can no longer be told apart from a next request)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
+    def __init__(self) -> None:
+        super().__init__(408, headers={"Connection": "close"})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declarado = _content_length(scope)
-        if declarado is not None and declarado > self.max_bytes:
-            await self._recusar(scope, receive, send)
-            return
-        lidos = 0
 
-        async def receive_limitado() -> Message:
-            nonlocal lidos
-            mensagem = await receive()
-            if mensagem["type"] == "http.request":
-                lidos += len(mensagem.get("body", b""))
-                if lidos > self.max_bytes:
-                    raise CorpoGrandeDemais
-            return mensagem
+async def ler_corpo(scope: Scope, receive: Receive, max_bytes: int, prazo: float) -> bytes | None:
+    """The whole request body, read before the request is admitted; None if the client went away.
 
-        await self.app(scope, receive_limitado, send)
+    ``prazo`` is the loop time by which the last byte must have arrived (``CorpoAtrasado`` after it);
+    more than ``max_bytes``, declared or sent, is ``CorpoGrandeDemais`` before it is buffered. Reading
+    it here, bounded in size and time, is what keeps a slow or half-sent body from holding anything
+    but its connection: the request counts as in progress only once it is complete."""
+    declarado = _content_length(scope)
+    if declarado is not None and declarado > max_bytes:
+        raise CorpoGrandeDemais
+    partes: list[bytes] = []
+    lidos = 0
+    while True:
+        try:
+            async with asyncio.timeout_at(prazo):
+                mensagem = await receive()
+        except TimeoutError:
+            raise CorpoAtrasado from None
+        if mensagem["type"] != "http.request":
+            return None
+        parte = mensagem.get("body", b"")
+        lidos += len(parte)
+        if lidos > max_bytes:
+            raise CorpoGrandeDemais
+        partes.append(parte)
+        if not mensagem.get("more_body", False):
+            return partes[0] if len(partes) == 1 else b"".join(partes)
 
-    async def _recusar(self, scope: Scope, receive: Receive, send: Send) -> None:
-        resposta = resposta_erro(
-            413, Codigo.PAYLOAD_INVALIDO, f"Corpo da requisição maior que {self.max_bytes} bytes"
-        )
-        await resposta(scope, receive, send)
+
+def repetir(corpo: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the body already read, then the client's own messages."""
+    entregue = False
+
+    async def receive_repetido() -> Message:
+        nonlocal entregue
+        if not entregue:
+            entregue = True
+            return {"type": "http.request", "body": corpo, "more_body": False}
+        return await receive()
+
+    return receive_repetido
 
 
 def _content_length(scope: Scope) -> int | None:

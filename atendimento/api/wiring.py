@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from atendimento.api import (
     atendentes,
@@ -21,15 +20,17 @@ from atendimento.api import (
     usuarios,
 )
 from atendimento.api.atalhos import Atalhos
-from atendimento.api.dependencias import ContextoApi
+from atendimento.api.dependencias import ContextoApi, bearer
 from atendimento.api.docs import instalar_docs
 from atendimento.api.error_responses import registrar_handlers
 from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
-from atendimento.api.middleware import ErrosInternos, LimiteCorpo
+from atendimento.api.middleware import ErrosInternos
 from atendimento.api.portas import ConsultaPresenca, LimitesRest, VerificacaoProntidao
+from atendimento.api.rotas import TabelaRotas
 from atendimento.api.sobrecarga import LimiteEmCurso
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
+from atendimento.engine.transport.cors import Cors, CorsAsgi
 from atendimento.identity.tokens import ServicoTokens
 
 # REST bodies are small (the largest legitimate one is a message: 10 000 characters of text plus
@@ -46,13 +47,15 @@ def build_api(
     degradacao: Sequence[VerificacaoProntidao] = (),
     settings: Settings,
     limitador_login: LimitadorLogin | None = None,
+    cors: Cors | None = None,
     max_body_bytes: int = MAX_CORPO_BYTES,
     limites: LimitesRest | None = None,
 ) -> FastAPI:
     """The REST API of the contract, OpenAPI at /docs.
 
     ``limitador_login``: login throttling; pass one over a shared ``limits`` storage (Redis) when
-    several instances run, otherwise each keeps its own in memory.
+    several instances run, otherwise each keeps its own in memory. ``cors``: the cross-origin policy
+    shared with the Socket.IO transport (None: one from ``settings``).
     """
     app = FastAPI(
         title="atendimento",
@@ -92,23 +95,24 @@ def build_api(
     for modulo in modulos:
         app.include_router(modulo.router)
 
-    # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then the
-    # in-flight bound, then the body bound, then the 500 safety net right around the routes.
-    # The hot routes' short way in (atalhos.py): innermost, so every bound and net above applies.
-    app.add_middleware(Atalhos, contexto=app.state.contexto)
+    # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then
+    # admission (who calls, the body read within bounds, the in-flight bounds: sobrecarga.py), then
+    # the 500 safety net right around the routes, then the short way into them (atalhos.py), built
+    # from the route table when the stack is built, i.e. once every route is in.
+    tabela = TabelaRotas(app)
+    app.add_middleware(Atalhos, tabela=tabela)
     app.add_middleware(ErrosInternos)
-    app.add_middleware(LimiteCorpo, max_bytes=max_body_bytes)
-    # Inside CORS, so that a browser can read the 503's Retry-After; before everything else.
-    app.add_middleware(LimiteEmCurso, maximo=settings.max_requests_in_flight)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Retry-After"],
-            # Bearer tokens travel in a header, never in cookies: no credentials mode needed.
-            allow_credentials=False,
-            max_age=600,
-        )
+    app.add_middleware(
+        LimiteEmCurso,
+        maximo=settings.max_requests_in_flight,
+        tokens=tokens,
+        bearer=bearer,
+        tabela=tabela,
+        anonimos=settings.anonymous_requests_in_flight,
+        anonimos_por_endereco=settings.anonymous_requests_per_address,
+        max_corpo_bytes=max_body_bytes,
+        corpo_timeout_s=settings.body_timeout_seconds,
+    )
+    # The policy the Socket.IO transport applies too (engine/transport/cors.py), outermost.
+    app.add_middleware(CorsAsgi, policy=cors or Cors(settings.cors_origins))
     return app

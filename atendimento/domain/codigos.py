@@ -52,6 +52,7 @@ class Codigo(StrEnum):
     # Load and failures
     LIMITE_EXCEDIDO = "LIMITE_EXCEDIDO"  # a rate limit; the answer says when to retry
     SOBRECARGA = "SOBRECARGA"  # too many requests in flight here; retry after the Retry-After
+    TEMPO_ESGOTADO = "TEMPO_ESGOTADO"  # a request body that did not arrive within the body timeout
     NAO_PRONTO = "NAO_PRONTO"  # /ready: a dependency this instance needs is away
     ERRO_HTTP = "ERRO_HTTP"  # another HTTP refusal of the framework's
     ERRO_INTERNO = "ERRO_INTERNO"  # something failed on our side; details go to the log only

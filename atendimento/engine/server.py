@@ -32,6 +32,7 @@ from .namespace import Namespace
 from .protocol.reasons import Reason
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
+from .transport.cors import Cors
 from .transport.engine import EngineServer, ForeignSession
 from .transport.types import ASGIApp, Receive, Scope, Send
 
@@ -70,6 +71,7 @@ class Server:
         self,
         path: str = "/socket.io/",
         cors_origins: Iterable[str] = (),
+        cors: Cors | None = None,
         ping_interval_ms: int = 25_000,
         ping_timeout_ms: int = 20_000,
         max_payload_bytes: int = 1_000_000,
@@ -85,6 +87,7 @@ class Server:
         handshakes_per_second: float | None = None,
         refusal_log_lines: int = 20,
         refusal_log_interval_s: float = 10.0,
+        body_timeout_ms: int = 10_000,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
         sid_prefix: str = "",
@@ -105,9 +108,11 @@ class Server:
             handshakes_per_second=handshakes_per_second,
             refusal_log_lines=refusal_log_lines,
             refusal_log_interval_s=refusal_log_interval_s,
+            body_timeout_ms=body_timeout_ms,
         )
+        # ``cors``: a policy shared with another application (the REST API); else one of our own.
         self.engine = EngineServer(
-            _SocketIOHandler(self), self.config, sid_prefix=sid_prefix, foreign=foreign_session
+            _SocketIOHandler(self), self.config, cors=cors, sid_prefix=sid_prefix, foreign=foreign_session
         )
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory

@@ -1,22 +1,28 @@
-"""``api/atalhos``: the hot routes' short way answers exactly as FastAPI's route would.
+"""``api/atalhos``: the short way, built from FastAPI's route table, answers exactly as FastAPI would.
 
 Each request is sent to two apps over the same database: the normal one (short way on) and one whose
-short way knows no route (everything through FastAPI); status, body and the headers that matter must
-be equal. A spy behind the short way shows which requests it answers itself and that a request it
-hands on arrives with its body intact.
+route table yields no plan (everything through FastAPI); status, body and the headers that matter
+must be equal. A spy behind the short way shows which requests it answers itself and that a request
+it hands on arrives with its body intact. A route with a dependency the short way does not know is
+left to FastAPI.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
+from fastapi import Depends
+from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from atendimento.api import atalhos
+from atendimento.api import rotas
 from atendimento.api.atalhos import Atalhos
+from atendimento.api.dependencias import Interno
+from atendimento.api.rotas import TabelaRotas
 from atendimento.api.saidas import MensagemSaida, TicketDetalheSaida
 from atendimento.domain import regras
 
@@ -31,19 +37,27 @@ BASE = "/atendimento/tickets"
 async def par(amb_fabrica: FabricaAmbiente, monkeypatch: pytest.MonkeyPatch) -> tuple[Ambiente, Ambiente]:
     com = await amb_fabrica()
     await com.cliente.get("/health")  # builds com's middleware stack with the routes
-    monkeypatch.setattr(atalhos, "ATALHOS", ())
+    monkeypatch.setattr(rotas, "_plano", _sem_plano)
     sem = await amb_fabrica()
     await sem.cliente.get("/health")
     assert _rotas_do_atalho(com) > 0 and _rotas_do_atalho(sem) == 0
     return com, sem
 
 
-def _rotas_do_atalho(amb: Ambiente) -> int:
+def _sem_plano(rota: Any) -> rotas.Plano:
+    raise rotas._Desconhecido("short path off for this test")
+
+
+def _atalhos(amb: Ambiente) -> Atalhos:
     camada: Any = amb.app.middleware_stack
     while camada is not None and not isinstance(camada, Atalhos):
         camada = getattr(camada, "app", None)
     assert camada is not None, "Atalhos is not in the stack"
-    return len(camada.atalhos)
+    return camada
+
+
+def _rotas_do_atalho(amb: Ambiente) -> int:
+    return sum(1 for rota in _atalhos(amb).tabela.rotas if rota.plano is not None)
 
 
 def _mensagens(amb: Ambiente) -> str:
@@ -218,20 +232,71 @@ class Espiao:
 
 async def test_o_atalho_responde_so_o_que_sabe(amb: Ambiente) -> None:
     espiao = Espiao()
-    app = Atalhos(espiao, amb.app.state.contexto)
+    atalhos = Atalhos(espiao, TabelaRotas(amb.app))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = amb.app  # what Starlette sets, and the context dependency reads
+        await atalhos(scope, receive, send)
+
     transporte = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transporte, base_url="http://api.teste") as cliente:
         ok = await cliente.post(_mensagens(amb), headers=amb.auth(ANA), json={"conteudo": "direto"})
         assert ok.status_code == 201 and espiao.corpos == []
-        # A bad token is FastAPI's to answer, with the body the short way already read.
-        passou = await cliente.post(
+        # A bad token is refused by the identity dependency, run before the body is read.
+        recusada = await cliente.post(
             _mensagens(amb), headers={"Authorization": "Bearer x"}, content=b'{"conteudo": "de novo"}'
         )
-        assert passou.status_code == 299 and passou.content == b'{"conteudo": "de novo"}'
+        assert recusada.status_code == 401 and recusada.json()["code"] == "TOKEN_INVALIDO"
+        assert espiao.corpos == []
+        # A body FastAPI would refuse is FastAPI's to answer, with the body the short way already read.
+        passou = await cliente.post(
+            _mensagens(amb), headers={**amb.auth(ANA), "Content-Type": "application/json"}, content=b"[1]"
+        )
+        assert passou.status_code == 299 and passou.content == b"[1]"
         lista = await cliente.get(_mensagens(amb), headers=amb.auth(ANA))
         assert lista.status_code == 200 and lista.json()["success"] is True
         estranha = await cliente.get(f"{_mensagens(amb)}?ordem=desc", headers=amb.auth(ANA))
         assert estranha.status_code == 299
-        outra_rota = await cliente.get(f"{BASE}/{amb.demo.tickets[1]}", headers=amb.auth(ANA))
-        assert outra_rota.status_code == 299
+        um = await cliente.get(f"{BASE}/{amb.demo.tickets[1]}", headers=amb.auth(ANA))
+        assert um.status_code == 200  # every route whose parts are known, not a fixed list
+        cabeca = await cliente.head(f"{BASE}/{amb.demo.tickets[1]}", headers=amb.auth(ANA))
+        assert cabeca.status_code == 299  # HEAD stays FastAPI's
     assert len(espiao.corpos) == 3
+
+
+_CHAMADAS_DA_DESCONHECIDA: list[str] = []
+
+
+async def _desconhecida() -> str:
+    """A dependency nobody registered with ``conhecidas``."""
+    _CHAMADAS_DA_DESCONHECIDA.append("chamada")
+    return "valor"
+
+
+async def _com_desconhecida(
+    identidade: Interno, valor: Annotated[str, Depends(_desconhecida)]
+) -> JSONResponse:
+    return JSONResponse({"success": True, "data": {"valor": valor, "quem": identidade.usuario_id}})
+
+
+async def test_rota_com_dependencia_desconhecida_fica_com_o_fastapi(
+    amb_fabrica: FabricaAmbiente, caplog: pytest.LogCaptureFixture
+) -> None:
+    amb = await amb_fabrica()
+    _CHAMADAS_DA_DESCONHECIDA.clear()
+    endpoint = _com_desconhecida
+    amb.app.add_api_route("/atendimento/teste-desconhecida", endpoint, methods=["GET"])
+    with caplog.at_level(logging.INFO, logger="atendimento.api.rotas"):
+        resposta = await amb.cliente.get("/atendimento/teste-desconhecida", headers=amb.auth(ANA))
+    assert resposta.status_code == 200 and resposta.json()["data"]["valor"] == "valor"
+    assert len(_CHAMADAS_DA_DESCONHECIDA) == 1  # run once, by FastAPI
+    por_nome = {rota.nome: rota for rota in _atalhos(amb).tabela.rotas}
+    assert por_nome["GET /atendimento/teste-desconhecida"].plano is None
+    assert por_nome["GET /atendimento/teste-desconhecida"].autentica  # its token is still checked first
+    assert por_nome["POST /atendimento/tickets/{ticket_id}/mensagens"].plano is not None
+    # One line at start-up names the routes the short way takes.
+    linhas = [r.getMessage() for r in caplog.records if "short path" in r.getMessage()]
+    assert len(linhas) == 1 and "POST /atendimento/tickets/{ticket_id}/mensagens" in linhas[0]
+    assert "teste-desconhecida" not in linhas[0]
+    sem_token = await amb.cliente.get("/atendimento/teste-desconhecida")
+    assert sem_token.status_code == 401 and len(_CHAMADAS_DA_DESCONHECIDA) == 1

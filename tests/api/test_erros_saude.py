@@ -176,11 +176,13 @@ async def test_cors_quando_configurado(amb_fabrica, tmp_path) -> None:  # type: 
         headers={
             "Origin": "http://localhost:5173",
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
         },
     )
-    assert preflight.status_code == 200
+    assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "http://localhost:5173"
+    permitidos = {h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key"} <= permitidos
     negado = await amb.cliente.get("/auth/me", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in negado.headers
 

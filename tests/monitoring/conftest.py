@@ -29,6 +29,10 @@ class App:
     aplicacao: Aplicacao
     resumo: ResumoDemo
 
+    def metricas(self) -> dict[str, str]:
+        """The scraper's header: /metrics answers nobody else."""
+        return {"Authorization": f"Bearer {self.aplicacao.settings.resolve_metrics_token()}"}
+
     def token(self, email: str) -> str:
         nome, role = PAPEIS[email]
         empresa = self.resumo.outra_empresa_id if email.endswith("@outra.local") else self.resumo.empresa_id

@@ -121,7 +121,7 @@ async def test_admin_sees_config_stats_and_sockets_redacted(
     registro = await _conectar_admin(node, "op2", {"sessionId": sessao})
     assert registro["type"] == "connect"
     async with httpx.AsyncClient(base_url=app.url) as http:
-        metricas = (await http.get("/metrics/")).text
+        metricas = (await http.get("/metrics", headers=app.metricas())).text
     sockets = [linha for linha in metricas.splitlines() if linha.startswith("atendimento_empresa_sockets{")]
     assert sorted(sockets) == [f'atendimento_empresa_sockets{{empresa="{app.resumo.empresa_id}"}} 2.0']
 

@@ -42,7 +42,7 @@ async def test_sistema_estado_when_redis_goes_and_comes_back(
             pronto = await http.get("/ready")
         assert pronto.status_code == 200 and "degrad" in pronto.text
         async with httpx.AsyncClient(base_url=app.url) as http:
-            metricas = (await http.get("/metrics/")).text
+            metricas = (await http.get("/metrics", headers=app.metricas())).text
         assert "atendimento_redis_link 0.0" in metricas
 
         inicio = len(node.registros)

@@ -26,7 +26,7 @@ def _serie(texto: str, nome: str, **rotulos: str) -> float:
 
 async def _raspar(app: App) -> str:
     async with httpx.AsyncClient(base_url=app.url) as http:
-        resposta = await http.get("/metrics/")
+        resposta = await http.get("/metrics", headers=app.metricas())
     assert resposta.status_code == 200
     return resposta.text
 

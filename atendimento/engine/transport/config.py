@@ -22,7 +22,9 @@ class EngineConfig:
     ``max_sessions_per_address`` caps the sessions open at once from one client address
     (IPv6 counted by /64); ``None`` is no cap. Refusals are logged at most ``refusal_log_lines`` per
     ``refusal_log_interval_s`` seconds (see refusals.py). ``handshakes_per_second`` bounds the new
-    sessions per second (``None``: no bound; admission.py).
+    sessions per second (``None``: no bound; admission.py). A long-polling POST whose body has not
+    arrived ``body_timeout_ms`` after the request did is answered 408 and its session closed: a
+    client that trickles bytes holds nothing longer than that.
     """
 
     path: str = "/engine.io/"
@@ -38,6 +40,7 @@ class EngineConfig:
     refusal_log_lines: int = 20
     refusal_log_interval_s: float = 10.0
     handshakes_per_second: float | None = None
+    body_timeout_ms: int = 10_000
 
     @property
     def output_limit(self) -> int:

@@ -62,12 +62,13 @@ class EngineServer:
         handler: EngineHandler,
         config: EngineConfig,
         *,
+        cors: Cors | None = None,
         sid_prefix: str = "",
         foreign: ForeignSession | None = None,
     ) -> None:
         self.handler = handler
         self.config = config
-        self.cors = Cors(config.cors_origins)
+        self.cors = cors if cors is not None else Cors(config.cors_origins)
         self.sessions: dict[str, EngineSession] = {}
         self.ping_interval = config.ping_interval_ms / 1000
         self.ping_timeout = config.ping_timeout_ms / 1000

@@ -48,13 +48,17 @@ async def respond(
     await send({"type": "http.response.body", "body": body})
 
 
-async def respond_error(send: Send, error: tuple[int, str], headers: list[tuple[bytes, bytes]]) -> None:
-    """HTTP 400 (403 for ``FORBIDDEN``) with the reference server's JSON body, e.g.
+async def respond_error(
+    send: Send, error: tuple[int, str], headers: list[tuple[bytes, bytes]], status: int | None = None
+) -> None:
+    """HTTP 400 (403 for ``FORBIDDEN``, or ``status``) with the reference server's JSON body, e.g.
     ``{"code":1,"message":"Session ID unknown"}``."""
     code, message = error
     body = json.dumps({"code": code, "message": message}, separators=(",", ":")).encode()
     # As the reference server: 403 for a refused handshake, 400 for the rest.
-    await respond(send, 403 if error is FORBIDDEN else 400, body, headers, b"application/json")
+    if status is None:
+        status = 403 if error is FORBIDDEN else 400
+    await respond(send, status, body, headers, b"application/json")
 
 
 def unavailable_body(message: str) -> bytes:

@@ -79,7 +79,14 @@ async def handle_post(
         return
     session.post_active = True
     try:
-        body = await _read_body(receive, engine.config.max_payload_bytes)
+        try:
+            async with asyncio.timeout(engine.config.body_timeout_ms / 1000):
+                body = await _read_body(receive, engine.config.max_payload_bytes)
+        except TimeoutError:
+            engine.refused("closing %s: POST body not received in time", session.sid)
+            session.close(Reason.TRANSPORT_ERROR)
+            await http.respond_error(send, http.BAD_REQUEST, [*cors, (b"connection", b"close")], 408)
+            return
         if body is None:
             engine.refused("closing %s: POST body larger than maxPayload", session.sid)
             session.close(Reason.TRANSPORT_ERROR)
