@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,7 +23,7 @@ from atendimento.domain.portas import VerificadorSenhas
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
-from atendimento.gateway import sessao
+from atendimento.gateway import salas, sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
@@ -32,6 +32,9 @@ from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+
+if TYPE_CHECKING:
+    from atendimento.cluster.wiring import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class Aplicacao:
     gateway: Gateway
     api: FastAPI
     monitoramento: Monitoramento | None = None
+    cluster: Cluster | None = None  # with a Redis URL: the instance's backplane (cluster/wiring.py)
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -169,7 +173,7 @@ def build_app(
     if settings.redis_url:
         from atendimento.cluster.wiring import build_cluster
 
-        cluster = build_cluster(server, settings)
+        cluster = build_cluster(server, settings, empresa_da_sala=salas.empresa_da_sala)
         limiter_storage = cluster.limiter_storage
         presenca = presenca or cluster.presenca
         visualizando = cluster.visualizando
@@ -242,6 +246,7 @@ def build_app(
         gateway=gateway,
         api=api,
         monitoramento=monitoramento,
+        cluster=cluster,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )

@@ -78,6 +78,31 @@ def _chave(pid: str) -> str:
     return f"{PREFIXO}:recuperacao:pid:{pid}"
 
 
+def _ler_dono(valor: bytes | str) -> tuple[str, str]:
+    """The pid key's value: ``{"dono", "canal"}`` (the home, and the channel its session's broadcasts
+    and the hand-over travel on); a bare instance id from an older instance means the namespace's
+    instance-wide channel."""
+    texto = valor.decode() if isinstance(valor, bytes) else str(valor)
+    if texto.startswith("{"):
+        try:
+            dados = json.loads(texto)
+            return str(dados["dono"]), str(dados.get("canal") or "")
+        except (ValueError, KeyError, TypeError):
+            return "", ""
+    return texto, ""
+
+
+def _empresa_do_canal(adaptador: AdaptadorRedis, canal: str) -> str | None:
+    """Which held tenant ``canal`` is, checked against the names this adapter makes (a value read from
+    Redis never makes us subscribe to an arbitrary channel)."""
+    prefixo, sufixo = f"{PREFIXO}:{{", f"}}:{adaptador.namespace.name}:broadcast"
+    if not (canal.startswith(prefixo) and canal.endswith(sufixo)):
+        return None
+    candidata = canal[len(prefixo) : -len(sufixo)]
+    empresa = candidata.replace("%7D", "}").replace("%7B", "{").replace("%25", "%")
+    return empresa if adaptador.empresas.canal(empresa) == canal else None
+
+
 class Entrega(BaseModel):
     """The home's answer; ``ok`` false: nothing to hand over (unknown, spent, not restorable)."""
 
@@ -152,9 +177,19 @@ class RecuperacaoRedis:
 
     def save(self, session: SavedSession) -> None:
         self.local.save(session)
-        if session.pid in self.local and self.link.disponivel:
+        if session.pid not in self.local:
+            return
+        adaptador = self._adaptadores.get(session.nsp)
+        canal = adaptador.channel if adaptador is not None else ""
+        empresa = adaptador.empresa_das_salas(session.rooms) if adaptador is not None else None
+        if adaptador is not None and empresa is not None:
+            # The home keeps reading the tenant's channel while the session may be asked for: its log
+            # needs the tenant's broadcasts, and the hand-over request travels there.
+            adaptador.empresas.reter(empresa, self.config.window_seconds + self.prazo_s)
+            canal = adaptador.empresas.canal(empresa)
+        if self.link.disponivel:
             # Not awaited (save is synchronous): a reconnect faster than this SET is a fresh one.
-            self._em_fundo(self._registrar(session.pid))
+            self._em_fundo(self._registrar(session.pid, canal))
 
     async def take(self, nsp: str, pid: object, offset: object) -> Replay | None:
         if not isinstance(pid, str) or len(pid) > MAX_PID_LENGTH:
@@ -170,13 +205,23 @@ class RecuperacaoRedis:
             return None
         if dono is None:
             return None  # forged, spent, expired, or its home never said (Redis was away)
-        dono = dono.decode() if isinstance(dono, bytes) else str(dono)
+        dono, canal = _ler_dono(dono)
         if dono == self.instancia:
             return None  # ours, but no longer here (spent, expired, or this process restarted)
         adaptador = self._adaptadores.get(nsp)
         if adaptador is None:
             return None
-        replay = await self._pedir(adaptador, dono, nsp, pid, offset)
+        canal = canal or adaptador.channel
+        if canal != adaptador.channel:
+            # The tenant's channel: read it (for the echo, and what follows) before asking on it.
+            empresa = _empresa_do_canal(adaptador, canal)
+            if empresa is None:
+                return None
+            adaptador.empresas.reter(empresa, self.prazo_s * 2)
+            if not await self.link.esperar_assinado(canal, self.prazo_s):
+                self.falhas += 1
+                return None
+        replay = await self._pedir(adaptador, canal, dono, nsp, pid, offset)
         if replay is None:
             self.falhas += 1
         else:
@@ -200,17 +245,18 @@ class RecuperacaoRedis:
         self._tarefas.add(tarefa)
         tarefa.add_done_callback(self._tarefas.discard)
 
-    async def _registrar(self, pid: str) -> None:
+    async def _registrar(self, pid: str, canal: str) -> None:
         ttl = max(1, int(self.config.window_seconds + 0.999))
+        valor = json.dumps({"dono": self.instancia, "canal": canal}, separators=(",", ":"))
         try:
-            await self.link.cliente.set(_chave(pid), self.instancia, ex=ttl)
+            await self.link.cliente.set(_chave(pid), valor, ex=ttl)
         except (RedisError, OSError) as exc:
             log.info("recovery: pid not registered (recoverable here only): %r", exc)
 
     # --- B: the instance the client landed on --------------------------------------------------------
 
     async def _pedir(
-        self, adaptador: AdaptadorRedis, dono: str, nsp: str, pid: str, offset: str | None
+        self, adaptador: AdaptadorRedis, canal: str, dono: str, nsp: str, pid: str, offset: str | None
     ) -> Replay | None:
         registro = adaptador.log
         if registro is None:
@@ -221,7 +267,7 @@ class RecuperacaoRedis:
         self._pendentes[pedido] = pendente
         adaptador.vigias.append(pendente.locais)
         try:
-            if not self.link.publicar(adaptador.channel, codificar(mensagem)):
+            if not self.link.publicar(canal, codificar(mensagem)):
                 return None
             try:
                 await asyncio.wait_for(asyncio.shield(pendente.futuro), self.prazo_s)

@@ -61,7 +61,7 @@ class Publicador:
             log.error("mensagem %s does not belong to ticket %s; not published", mensagem.id, ticket.id)
             return
         dados = mensagem.para_evento()
-        self._emitir("mensagem:nova", dados, salas.ticket(ticket.id))
+        self._emitir("mensagem:nova", dados, salas.ticket(ticket.empresa_id, ticket.id))
         if ticket.atendente_id is None:
             self.mensagem_nao_atribuida(dados, ticket)
 
@@ -72,7 +72,7 @@ class Publicador:
     def mensagem_digitando(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
         """Relayed from a client: the room's other sockets, not the one that typed."""
         payload = {"ticketId": ticket_id, "usuarioId": quem.usuario_id, "usuarioNome": quem.nome}
-        socket.to(salas.ticket(ticket_id)).emit("mensagem:digitando", payload)
+        socket.to(salas.ticket(quem.empresa_id, ticket_id)).emit("mensagem:digitando", payload)
 
     # --- tickets --------------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ class Publicador:
 
     def ticket_status(self, ticket: TicketDados) -> None:
         payload = {"ticketId": ticket.id, "status": ticket.status, **ticket.para_evento()}
-        self._emitir("ticket:status", payload, salas.ticket(ticket.id))
+        self._emitir("ticket:status", payload, salas.ticket(ticket.empresa_id, ticket.id))
 
     def ticket_atribuido(self, ticket: TicketDados) -> None:
         if ticket.atendente_id is None:
@@ -95,7 +95,7 @@ class Publicador:
         self._emitir("ticket:atribuido", payload, salas.usuario(ticket.empresa_id, ticket.atendente_id))
 
     def ticket_visualizando(
-        self, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
+        self, empresa_id: str, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
     ) -> None:
         """Who has the ticket open, ``[(usuarioId, usuarioNome)]``: to its room when the set changed,
         or ``so_para`` alone (a second tab of a user already there, which must learn the set)."""
@@ -106,7 +106,7 @@ class Publicador:
         if so_para is not None:
             so_para.emit("ticket:visualizando", payload)
         else:
-            self._emitir("ticket:visualizando", payload, salas.ticket(ticket_id))
+            self._emitir("ticket:visualizando", payload, salas.ticket(empresa_id, ticket_id))
 
     # --- atendentes -----------------------------------------------------------------------------
 

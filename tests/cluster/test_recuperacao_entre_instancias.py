@@ -273,10 +273,10 @@ async def test_an_emit_costs_no_extra_redis_command(montagem: Montagem, redis_pr
     finally:
         cliente.close()
     delta = {k: depois.get(k, 0) - antes.get(k, 0) for k in depois}
-    # One PUBLISH per emit, as without recovery; the recovery's own commands (SET at a save, GETDEL at
+    # One SPUBLISH per emit, as without recovery; the recovery's own commands (SET at a save, GETDEL at
     # a hand-over) don't move. Presence heartbeats (every 0.2 s here) run meanwhile: a few SETs at
     # most, where a per-emit command would show 200.
-    assert delta.get("cmdstat_publish") == 200
+    assert delta.get("cmdstat_spublish") == 200
     assert delta.get("cmdstat_getdel", 0) == 0 and delta.get("cmdstat_xadd", 0) == 0
     for comando in ("cmdstat_set", "cmdstat_get", "cmdstat_del"):
         assert delta.get(comando, 0) < 20, comando

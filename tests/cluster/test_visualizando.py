@@ -15,6 +15,7 @@ from apoio_rede import servir_uvicorn
 from redis.asyncio import Redis
 
 from atendimento.app import Aplicacao, build_app
+from atendimento.cluster.envelopes import etiqueta
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO
 from atendimento.config import Settings
 
@@ -93,10 +94,10 @@ async def test_duas_instancias_veem_quem_esta_no_ticket(
     assert [r for r in nos1.registros[m1:] if r.get("event") == EVENTO] == []
 
     # An instance that died without a goodbye: its entry stays in Redis until the next change of the
-    # ticket, which no longer counts it (its presence heartbeat key is gone).
+    # ticket, which no longer counts it (not alive at the last heartbeat, and the entry is old).
     redis = Redis.from_url(redis_proprio.url)
     try:
-        chave = f"{PREFIXO_VISUALIZANDO}{ticket}"
+        chave = f"{PREFIXO_VISUALIZANDO}{etiqueta(resumo.empresa_id)}:{ticket}"
         await redis.hset(chave, f"instancia-morta|{resumo.id_de('gestor@demo.local')}", "Gestor Fantasma")
         await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
         m2 = len(nos2.registros)
