@@ -65,13 +65,14 @@ async def test_primario_morto_sob_carga_a_replica_assume_e_tudo_volta(
             primario = cluster.primario_de(canal_empresa(NS, e))
             morto_em = time.monotonic()
             cluster.matar(primario)
-            estados = (
-                lambda: [  # noqa: E731
+
+            def estados() -> list[str]:
+                return [
                     r["args"][0]["redis"]
                     for r in b.nos.registros[marca:]
                     if r.get("event") == "sistema:estado" and r.get("client") == "bruno"
                 ]
-            )
+
             await ate(lambda: "degradado" in estados(), prazo=15)
             await ate(lambda: estados()[-1:] == ["ok"], prazo=30)
             voltou_em = time.monotonic() - morto_em

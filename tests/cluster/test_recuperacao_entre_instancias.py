@@ -54,7 +54,9 @@ async def _no(
     pilha = contextlib.AsyncExitStack()
     server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=config)
     settings = Settings(redis_url=redis_url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2, empresa_da_sala=empresa_da_sala)
+    cluster = build_cluster(
+        server, settings, instancia=nome, batimento_s=0.2, empresa_da_sala=empresa_da_sala
+    )
     ns = server.of(NS)
     conectados: list[tuple[str, bool]] = []
 
