@@ -216,7 +216,9 @@ async def rodar(db: str, n: int) -> list[dict[str, Any]]:
                 servico = aplicacao.servico
 
                 async def pelo_servico(i: int) -> None:
-                    await servico.enviar_mensagem(empresa, ticket, remetente_id=ana, conteudo=f"servico {i}")
+                    await servico.enviar_mensagem(
+                        empresa, ticket, remetente_id=ana, role="atendente", conteudo=f"servico {i}"
+                    )
 
                 linhas.append(await medir("service (ServicoAtendimento.enviar_mensagem)", n, pelo_servico))
                 token = aplicacao.tokens.emitir(ana, empresa, "atendente", "Ana Souza")

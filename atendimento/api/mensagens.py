@@ -63,9 +63,11 @@ async def enviar(
         ticket_id,
         # The sender is always the token's user, never a field of the body.
         remetente_id=identidade.usuario_id,
+        role=identidade.role,  # checked against the database by the write itself
         tipo=entrada.tipo,
         conteudo=entrada.conteudo,
         metadados=entrada.metadados,
+        interna=entrada.interna,
         idempotente=idempotencia(identidade, chave),
     )
     return ok(mensagem.para_evento(), 201)

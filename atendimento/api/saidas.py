@@ -47,6 +47,8 @@ class MensagemSaida(Saida):
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: str
+    # Present (true) only on an internal note; absent on every other message.
+    interna: bool | None = None
 
 
 class UsuarioSaida(Saida):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, JsonValue, StrictBool, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from atendimento.domain import regras
@@ -73,14 +73,20 @@ class StatusEntrada(Entrada):
     status: StatusTicket
 
 
-class MensagemEntrada(Entrada):
+class _MensagemBase(Entrada):
     tipo: TipoMensagem = "texto"
     conteudo: Conteudo
     # Size (16 KiB of JSON) is the domain's check; the whole body is bounded by the middleware.
     metadados: dict[str, JsonValue] | None = None
 
 
-class MensagemCanalEntrada(MensagemEntrada):
+class MensagemEntrada(_MensagemBase):
+    # An internal note: seen by the tenant's internal users, never sent out through the channel.
+    interna: StrictBool = False  # JSON true or false, nothing coerced
+
+
+class MensagemCanalEntrada(_MensagemBase):
+    # No ``interna``: a customer's message is never an internal note (the field is refused).
     contato: Contato
     nome_cliente: Nome | None = None
 

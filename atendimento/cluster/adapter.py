@@ -45,6 +45,7 @@ from atendimento.cluster.envelopes import (
 )
 from atendimento.cluster.particao import EmpresaDaSala, EmpresasAssinadas, empresa_do_alvo
 from atendimento.cluster.recuperacao import RecuperacaoRedis
+from atendimento.engine import Reason
 from atendimento.engine.adapter import Adapter, EventPacket, Target
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ class AdaptadorRedis(Adapter):
                 for vigia in self.vigias:
                     vigia.add(registro.head)
 
-    def disconnect_sockets(self, target: Target, reason: str = "io server disconnect") -> None:
+    def disconnect_sockets(self, target: Target, reason: Reason = Reason.SERVER_DISCONNECT) -> None:
         """Disconnect the matching sockets on every instance (all of them for ``EVERYONE``)."""
         pedido = self._pedido(Desconectar, target, reason=reason)
         super().disconnect_sockets(target, reason)

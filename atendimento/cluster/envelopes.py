@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from atendimento.engine.protocol.errors import ProtocolError
+from atendimento.engine.protocol.reasons import Reason
 from atendimento.engine.protocol.socketio import RESERVED_EVENTS, deconstruct, reconstruct
 
 VERSAO: Literal[1] = 1
@@ -96,7 +97,8 @@ class Desconectar(Alvo):
     """Disconnect the matching sockets everywhere (e.g. every socket of ``user:{id}``)."""
 
     kind: Literal["disconnect"] = "disconnect"
-    reason: Annotated[str, Field(max_length=MAX_NOME)] = "io server disconnect"
+    # Not strict: the wire holds the string; an unknown reason fails validation and the envelope is dropped.
+    reason: Annotated[Reason, Field(strict=False)] = Reason.SERVER_DISCONNECT
 
 
 class Entrar(Alvo):

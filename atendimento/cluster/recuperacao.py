@@ -42,7 +42,6 @@ import dataclasses
 import json
 import logging
 import secrets
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -158,6 +157,7 @@ class RecuperacaoRedis:
     ) -> None:
         self.local = local
         self.config = local.config
+        self.clock = local.clock
         self.link = link
         self.instancia = instancia
         self.prazo_s = prazo_s
@@ -314,7 +314,7 @@ class RecuperacaoRedis:
             rooms=rooms,
             data=resposta.data,
             start=head,
-            saved_at=time.monotonic() - resposta.idade,
+            saved_at=self.clock() - resposta.idade,
             needs_offset_from=head + 1 if pacotes else 0,
         )
         return Replay(session, pacotes, head, needs_offset_from=session.needs_offset_from)
@@ -361,7 +361,7 @@ class RecuperacaoRedis:
                 nsp=session.nsp,
                 rooms=sorted(session.rooms),
                 data=session.data,
-                idade=max(0.0, time.monotonic() - session.saved_at),
+                idade=max(0.0, self.clock() - session.saved_at),
                 pacotes=[_partes(out) for out in replay.packets],
             )
         try:

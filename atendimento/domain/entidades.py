@@ -111,7 +111,8 @@ class TicketDados:
 
 @dataclass(frozen=True, slots=True)
 class MensagemDados:
-    """A message. ``atendente_id`` is the internal user who wrote it; ``None`` for a customer's message."""
+    """A message. ``atendente_id`` is the internal user who wrote it; ``None`` for a customer's message.
+    ``interna``: an internal note, seen by the tenant's internal users and never sent to the customer."""
 
     id: str
     ticket_id: str
@@ -122,9 +123,10 @@ class MensagemDados:
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: datetime
+    interna: bool = False
 
     def para_evento(self) -> dict[str, Any]:
-        return {
+        evento: dict[str, Any] = {
             "id": self.id,
             "ticketId": self.ticket_id,
             "ticketNumero": self.ticket_numero,
@@ -135,6 +137,9 @@ class MensagemDados:
             "metadados": self.metadados,
             "criadoEm": iso_utc(self.criado_em),
         }
+        if self.interna:  # only when true: every other message keeps the seed's shape exactly
+            evento["interna"] = True
+        return evento
 
     @classmethod
     def de_evento(cls, d: dict[str, Any]) -> MensagemDados:
@@ -149,6 +154,7 @@ class MensagemDados:
             conteudo=d["conteudo"],
             metadados=d["metadados"],
             criado_em=de_iso(d["criadoEm"]),
+            interna=bool(d.get("interna", False)),
         )
 
 

@@ -44,6 +44,19 @@ class CursorInvalido(DadosInvalidos):
     code_padrao = "CURSOR_INVALIDO"
 
 
+class UsuarioInvalido(ErroDominio):
+    """The token's user does not exist in the token's tenant, is inactive, or has another role than
+    the token claims: the database, not the token, is the authority on who may write."""
+
+    http_status = 401
+    code_padrao = "USUARIO_INVALIDO"
+
+    def __init__(
+        self, message: str = "Usuário inválido, inativo ou com outro papel", code: str | None = None
+    ) -> None:
+        super().__init__(message, code)
+
+
 class Proibido(ErroDominio):
     http_status = 403
     code_padrao = "PROIBIDO"

@@ -75,11 +75,9 @@ class Repositorio(Protocol):
     async def inserir_ticket(self, ticket: TicketDados) -> None: ...
     async def salvar_ticket(self, ticket: TicketDados) -> None: ...
 
-    async def inserir_mensagem_no_ticket(self, mensagem: MensagemDados) -> TicketDados | None:
-        """Lock the ticket, give the message the ticket's next ``ordem`` and insert it, in as few
-        round trips as the database allows; the ticket as it is now. None, with nothing written,
-        when the tenant has no such ticket. ``mensagem.ticket_numero`` is not stored. The caller
-        checks the ticket afterwards and raises (rolling all of it back) when it refuses the write."""
+    async def acrescentar_mensagem(self, pedido: NovaMensagem) -> MensagemGravada:
+        """``Armazenamento.acrescentar_mensagem`` inside this transaction (a customer's message, after
+        the ticket was found or opened in it). Nothing is written when it answers without ``gravada``."""
         ...
 
     async def ordem_da_mensagem(self, ticket_id: str, mensagem_id: str) -> int | None: ...
@@ -101,14 +99,48 @@ class Repositorio(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class MensagemGravada:
-    """What ``Armazenamento.gravar_mensagem`` found and did: the ticket as it is now (None: the tenant
-    has no such ticket), the sender (None: the tenant has no such user), and whether the message was
-    written (only with both, and the ticket not in its final status)."""
+class ChaveMensagem:
+    """An ``Idempotency-Key`` sent with a message: the sender's, taken by the write itself."""
 
-    ticket: TicketDados | None
-    remetente: UsuarioDados | None
+    chave: str
+    impressao: str  # what was asked (``idempotencia.impressao``): the same key for another request is a 409
+    validade_desde: datetime  # keys of the sender taken before this count as absent (and go)
+
+
+@dataclass(frozen=True, slots=True)
+class NovaMensagem:
+    """A message to append to a ticket: the one request of ``acrescentar_mensagem``, whoever writes it."""
+
+    id: str
+    ticket_id: str
+    remetente_id: str
+    # The role the sender's token claims: the write checks that the sender is an active user of the
+    # tenant with exactly that role (the database is the authority). None: a customer's message
+    # (``remetente_id`` is a cliente, found by the caller in the same transaction).
+    role: str | None
+    tipo: str
+    conteudo: str
+    metadados: dict[str, Any] | None
+    criado_em: datetime
+    interna: bool = False
+    chave: ChaveMensagem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MensagemGravada:
+    """What ``acrescentar_mensagem`` found and did. Nothing was written unless ``gravada``.
+
+    ``autorizado``: the sender is an active user of the tenant with the role claimed (always, for a
+    customer's message); when not, nothing else was looked at. ``impressao_anterior``: the key was
+    taken before, by the request with this ``impressao``, and ``mensagem`` is that request's message.
+    Otherwise ``ticket`` is the ticket as it is now (None: the tenant has no such ticket) and
+    ``mensagem`` the message as stored, when ``gravada``."""
+
+    autorizado: bool
     gravada: bool
+    ticket: TicketDados | None
+    mensagem: MensagemDados | None
+    impressao_anterior: str | None = None
 
 
 class Armazenamento(Protocol):
@@ -118,12 +150,18 @@ class Armazenamento(Protocol):
         ``escrita=False`` is a hint that the block only reads (SQLite then does not take the write lock)."""
         ...
 
-    async def gravar_mensagem(self, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
-        """The hot write, in one step of its own (one statement on PostgreSQL): read the sender
-        ``mensagem.remetente_id``; with one, number the message in its ticket (taking the ticket's
-        lock) and store it unless the ticket is ``fechado``. ``mensagem.atendente_id`` is ignored:
-        stored as the sender's id when the sender is internal (``UsuarioDados.interno``), else
-        none. Committed when it returns with ``gravada``; nothing is written otherwise."""
+    async def acrescentar_mensagem(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+        """Append a message to a ticket, in a transaction of its own (one round trip on PostgreSQL):
+        every message is written by this one operation (``Repositorio.acrescentar_mensagem`` is the
+        same inside a transaction). With a role: refuse (``autorizado`` false) unless the sender is
+        an active user of the tenant with that role. With a key: take it, or answer the first
+        request's message (``impressao_anterior``). Then number the message in its ticket (taking
+        the ticket's lock) and store it unless the ticket is ``fechado``; ``atendente_id`` is the
+        sender when the role is internal. In the same transaction, when the role is internal, the
+        message is not ``interna`` and the ticket's channel has an outbound endpoint, queue its
+        ``mensagem.criada`` event for the channel (the outbox). A refused write takes no key.
+
+        Repeating a call with the same ``pedido.id`` answers as written and writes nothing again."""
         ...
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:

@@ -15,6 +15,7 @@ from .broadcast import BroadcastOperator
 from .errors import ConnectionRefused
 from .namespace import Namespace
 from .protocol.errors import ProtocolError
+from .protocol.reasons import Reason
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .server import Server
 from .socket import Socket
@@ -28,6 +29,7 @@ __all__ = [
     "MemoryRecoveryStore",
     "Namespace",
     "ProtocolError",
+    "Reason",
     "RecoveryConfig",
     "RecoveryStore",
     "Server",

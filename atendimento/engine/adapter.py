@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from .protocol.outgoing import message
+from .protocol.reasons import Reason
 from .protocol.socketio import encode_event
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class Adapter:
 
     # ------------------------------------------------------------------------------- acting on sockets
 
-    def disconnect_sockets(self, target: Target, reason: str = "io server disconnect") -> None:
+    def disconnect_sockets(self, target: Target, reason: Reason = Reason.SERVER_DISCONNECT) -> None:
         """Disconnect the matching sockets of the deployment (``EVERYONE``: every socket).
 
         Override to reach other instances; ``on_disconnect`` gets ``reason``.
@@ -230,7 +231,7 @@ class Adapter:
         """Make the matching sockets of the deployment leave ``target_rooms``. Override to reach others."""
         self.sockets_leave_local(target_rooms, target)
 
-    def disconnect_sockets_local(self, target: Target, reason: str = "io server disconnect") -> None:
+    def disconnect_sockets_local(self, target: Target, reason: Reason = Reason.SERVER_DISCONNECT) -> None:
         """Disconnect the matching sockets of this process only."""
         sockets = self.namespace.sockets
         for sid in self._targets(target):

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .adapter import EventPacket, Target
+from .protocol.reasons import Reason
 
 if TYPE_CHECKING:
     from .namespace import Namespace
@@ -41,7 +42,7 @@ class BroadcastOperator:
         check_event_name(event)
         self._nsp.adapter.broadcast(EventPacket(self._nsp.name, event, args), self._target)
 
-    def disconnect_sockets(self, reason: str = "io server disconnect") -> None:
+    def disconnect_sockets(self, reason: Reason = Reason.SERVER_DISCONNECT) -> None:
         """Disconnect the targeted sockets (every socket of the namespace when no ``to``)."""
         self._nsp.adapter.disconnect_sockets(self._target, reason)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .protocol.errors import ProtocolError
 from .protocol.outgoing import message
+from .protocol.reasons import Reason
 from .protocol.socketio import (
     ACK,
     BINARY_ACK,
@@ -58,7 +59,7 @@ class Client:
         # One packet's attachments together may not exceed maxPayload (each message is checked too).
         self.assembler = Assembler(server.config.max_payload_bytes)
         self.closed = False
-        self.close_reason = ""
+        self.close_reason = Reason.TRANSPORT_CLOSE  # set for real by on_close
         self._await_namespace()
 
     # ------------------------------------------------------------------------------------------ input
@@ -90,7 +91,7 @@ class Client:
             assert packet.id is not None  # the decoder guarantees it
             socket._on_ack(packet.id, packet.data)
         elif kind == DISCONNECT:
-            socket.nsp._remove(socket, "client namespace disconnect")
+            socket.nsp._remove(socket, Reason.CLIENT_NAMESPACE_DISCONNECT)
         else:  # CONNECT_ERROR is server-to-client only
             raise ProtocolError("client sent CONNECT_ERROR")
 
@@ -132,7 +133,7 @@ class Client:
         if timeout:
             self.session.await_connect(timeout)
 
-    def on_close(self, reason: str) -> None:
+    def on_close(self, reason: Reason) -> None:
         self.closed = True
         self.close_reason = reason
         for socket in list(self.sockets.values()):

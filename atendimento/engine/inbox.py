@@ -22,13 +22,15 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .protocol.reasons import Reason
+
 if TYPE_CHECKING:
     from .namespace import _Handler
     from .socket import Socket
 
 log = logging.getLogger("atendimento.engine")
 
-OVERFLOW_REASON = "event overflow"
+OVERFLOW_REASON = Reason.EVENT_OVERFLOW
 REFUSAL_MEMORY_S = 10.0
 
 _Item = tuple["_Handler", str, "int | None", "tuple[Any, ...]"]

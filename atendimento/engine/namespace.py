@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .adapter import Adapter, AdapterFactory, EventPacket, Target
 from .broadcast import BroadcastOperator, room_set
 from .errors import ConnectionRefused
-from .recovery import RECOVERABLE_REASONS, Replay, SavedSession
+from .protocol.reasons import RECOVERABLE, Reason
+from .recovery import Replay, SavedSession
 from .socket import Socket, check_event_name
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class Namespace:
         """The sockets of this process in ``room`` (a cluster adapter does not make this cluster-wide)."""
         return [self.sockets[sid] for sid in self.adapter.members(room) if sid in self.sockets]
 
-    def disconnect_room(self, room: str, reason: str = "io server disconnect") -> None:
+    def disconnect_room(self, room: str, reason: Reason = Reason.SERVER_DISCONNECT) -> None:
         """Disconnect every socket in ``room`` through the adapter: on every instance of a cluster."""
         self.adapter.disconnect_sockets(Target.room(room), reason)
 
@@ -242,7 +243,7 @@ class Namespace:
         self.adapter.remove_all(socket.sid)
         socket._closed()
 
-    def _remove(self, socket: Socket, reason: str) -> None:
+    def _remove(self, socket: Socket, reason: Reason) -> None:
         """Forget a connected socket and run the disconnect handler (once)."""
         if self.sockets.pop(socket.sid, None) is None:
             return
@@ -255,10 +256,10 @@ class Namespace:
             monitors.socket_disconnected(socket, reason, rooms)
         self._run_on_disconnect(socket, reason)
 
-    def _save(self, socket: Socket, reason: str) -> None:
+    def _save(self, socket: Socket, reason: Reason) -> None:
         """Keep the session of a socket whose client will reconnect by itself (recovery on)."""
         store = self.server.recovery
-        if store is None or socket.pid is None or reason not in RECOVERABLE_REASONS:
+        if store is None or socket.pid is None or reason not in RECOVERABLE:
             return
         session = SavedSession(
             pid=socket.pid,
@@ -268,6 +269,7 @@ class Namespace:
             data=socket.data,
             start=socket._start,
             needs_offset_from=socket._needs_offset_from,
+            saved_at=store.clock(),
         )
         if socket._restored_at is not None:
             session.saved_at = socket._restored_at  # the window runs from the first disconnect
@@ -276,7 +278,7 @@ class Namespace:
         except Exception as exc:
             log.warning("recovery: saving the session of %s failed: %r", socket.sid, exc)
 
-    def _run_on_disconnect(self, socket: Socket, reason: str) -> None:
+    def _run_on_disconnect(self, socket: Socket, reason: Reason) -> None:
         handler = self._on_disconnect
         if handler is not None:
             self.server._call(handler, "disconnect", None, socket, reason)

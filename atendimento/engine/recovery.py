@@ -33,17 +33,11 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .adapter import Target
 from .protocol.outgoing import Outgoing
-
-# Disconnect reasons after which the client reconnects by itself and may recover; never after
-# "io client disconnect" / "io server disconnect" (someone meant it) nor "parse error".
-RECOVERABLE_REASONS = frozenset(
-    {"transport close", "transport error", "ping timeout", "forced close", "server shutting down"}
-)
 
 # A saved session's own weight in the byte budget, beyond its room names (ids, dict, timestamps).
 SESSION_OVERHEAD_BYTES = 512
@@ -51,6 +45,7 @@ SESSION_OVERHEAD_BYTES = 512
 MAX_TRIMMED_ROOMS = 100_000
 MAX_PID_LENGTH = 64
 MAX_OFFSET_LENGTH = 64
+Clock = Callable[[], float]
 _NOBODY = Target(frozenset({"\x00recovery-gap"}))  # a room no socket is ever in
 
 
@@ -74,7 +69,7 @@ class SavedSession:
     rooms: frozenset[str]
     data: dict[str, Any]
     start: int  # it had processed (or been given) everything of its rooms up to this offset number
-    saved_at: float = field(default_factory=time.monotonic)
+    saved_at: float  # by the store's clock (RecoveryStore.clock), never another one
     # After a hand-over from another instance (cluster/recuperacao.py) the socket was given packets
     # that are not in this log: only an offset of this log at or past this number proves the client
     # processed them all. 0: any offset will do.
@@ -119,9 +114,10 @@ class _Budget:
 class PacketLog:
     """One namespace's recent broadcasts, in the order this process delivered them."""
 
-    def __init__(self, config: RecoveryConfig, budget: _Budget) -> None:
+    def __init__(self, config: RecoveryConfig, budget: _Budget, clock: Clock = time.monotonic) -> None:
         self._config = config
         self._budget = budget
+        self._clock = clock
         self.prefix = secrets.token_urlsafe(6) + "."
         self._entries: deque[_Entry] = deque()
         self.head = 0  # the last offset number issued
@@ -136,7 +132,7 @@ class PacketLog:
 
     def append(self, n: int, target: Target, out: Outgoing) -> None:
         """Keep the packet (called once per broadcast, after ``next_offset``)."""
-        now = time.monotonic()
+        now = self._clock()
         entry = _Entry(n, now, target, out)
         self._entries.append(entry)
         self._budget.used += entry.size
@@ -171,7 +167,7 @@ class PacketLog:
         """
         self._interrupted = False
         n, _ = self.next_offset()
-        self._entries.append(_Entry(n, time.monotonic(), _NOBODY, Outgoing(())))
+        self._entries.append(_Entry(n, self._clock(), _NOBODY, Outgoing(())))
         self._floor = n
 
     def parse(self, offset: object) -> int | None:
@@ -233,6 +229,7 @@ class RecoveryStore(Protocol):
     """Where saved sessions and the offsets' packets live (in-process here; Redis may stand in)."""
 
     config: RecoveryConfig
+    clock: Clock  # the time saved sessions and kept packets are stamped with (monotonic seconds)
 
     def log(self, nsp: str) -> PacketLog:
         """The packet log of namespace ``nsp`` (its adapter records into it)."""
@@ -250,8 +247,10 @@ class RecoveryStore(Protocol):
 class MemoryRecoveryStore:
     """Sessions and packet logs of this process: recovery when the client comes back to it."""
 
-    def __init__(self, config: RecoveryConfig) -> None:
+    def __init__(self, config: RecoveryConfig, clock: Clock = time.monotonic) -> None:
         self.config = config
+        # Injected so that the window's expiry is tested by moving a clock, not by sleeping.
+        self.clock = clock
         self._budget = _Budget(config.max_total_bytes)
         self._logs: dict[str, PacketLog] = {}
         self._sessions: OrderedDict[str, SavedSession] = OrderedDict()  # in order of saving
@@ -266,7 +265,7 @@ class MemoryRecoveryStore:
     def log(self, nsp: str) -> PacketLog:
         found = self._logs.get(nsp)
         if found is None:
-            found = self._logs[nsp] = PacketLog(self.config, self._budget)
+            found = self._logs[nsp] = PacketLog(self.config, self._budget, self.clock)
         return found
 
     def _expire(self, now: float) -> None:
@@ -307,7 +306,7 @@ class MemoryRecoveryStore:
         ``keep`` as in ``PacketLog.missed``."""
         if not isinstance(pid, str) or len(pid) > MAX_PID_LENGTH:
             return None
-        now = time.monotonic()
+        now = self.clock()
         self._expire(now)
         session = self._drop(pid)
         if session is None or session.nsp != nsp:

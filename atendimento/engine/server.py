@@ -29,6 +29,7 @@ from .client import Client
 from .inbox import REFUSAL_MEMORY_S, run_async, run_sync
 from .monitor import Monitor, Monitors
 from .namespace import Namespace
+from .protocol.reasons import Reason
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
 from .transport.engine import EngineServer
@@ -58,7 +59,7 @@ class _SocketIOHandler:
     def on_message(self, session: EngineSession, data: str | bytes) -> None:
         session.app.receive(data)
 
-    def on_close(self, session: EngineSession, reason: str) -> None:
+    def on_close(self, session: EngineSession, reason: Reason) -> None:
         session.app.on_close(reason)
         if self.server.monitors.all:
             self.server.monitors.connection_closed(reason)
@@ -203,7 +204,7 @@ class Server:
 
     def shutdown(self) -> None:
         """Close every connection ("server shutting down"); handlers see their disconnects."""
-        self.engine.close_all("server shutting down")
+        self.engine.close_all(Reason.SERVER_SHUTTING_DOWN)
 
     # --------------------------------------------------------------------------- running handlers
 

@@ -11,6 +11,7 @@ from .adapter import Target
 from .handshake import Handshake
 from .inbox import Inbox
 from .protocol.outgoing import Outgoing, message
+from .protocol.reasons import Reason
 from .protocol.socketio import ACK, DISCONNECT, RESERVED_EVENTS, Packet, encode, encode_event
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ class Socket:
 
     in_ = to
 
-    def disconnect(self, reason: str = "io server disconnect") -> None:
+    def disconnect(self, reason: Reason = Reason.SERVER_DISCONNECT) -> None:
         """Send ``DISCONNECT`` for this namespace, then drop the socket; ``on_disconnect`` gets ``reason``."""
         if not self.connected:
             return

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from atendimento.engine import Socket
+from atendimento.engine import Reason, Socket
 from atendimento.gateway import salas, sessao
 from atendimento.gateway.autenticacao import autenticar
 from atendimento.gateway.expiracao import AgendaExpiracao
@@ -24,7 +24,7 @@ from atendimento.identity.tokens import Identidade, ServicoTokens
 
 log = logging.getLogger(__name__)
 
-TOKEN_EXPIRADO = "io server disconnect"
+TOKEN_EXPIRADO = Reason.SERVER_DISCONNECT
 
 
 def _mesma_pessoa(antes: Identidade | None, agora: Identidade) -> bool:

@@ -7,11 +7,13 @@ security shows a transaction without a tenant nothing at all.
 
 Connections (PostgreSQL): no pre-ping. On asyncpg SQLAlchemy's pre-ping is BEGIN, ``;``, ROLLBACK:
 three round trips before every transaction. Instead connections are recycled after
-``POOL_RECYCLE_S``, and a connection found dead by the tenant statement (the first thing a tenant
-transaction sends) is discarded and the transaction opened once more on a fresh one
-(``transacao``; a transaction without a tenant sends nothing before its first statement, so it
-fails that once). SQLAlchemy also invalidates the pool's older connections on such a failure, so
-after a database restart the next transactions reconnect instead of failing one by one.
+``POOL_RECYCLE_S``, and one retry policy (``_uma_vez_mais``, with one classification of a dead
+connection, ``falhas.conexao_perdida``) covers what is safe to send again: a transaction's opening (the
+tenant statement, the first thing a tenant transaction sends; a transaction without a tenant sends
+nothing before its first statement, so it fails that once) and the message write, whose function
+answers a repeated call without writing twice. The dead connection is discarded and the work sent
+once more on a fresh one. SQLAlchemy also invalidates the pool's older connections on such a
+failure, so after a database restart the next transactions reconnect instead of failing one by one.
 
 On SQLite (the embedded default) there is no RLS; the code-level scoping is the only guard.
 Write transactions there start with ``BEGIN IMMEDIATE``: SQLite then serialises writers at BEGIN,
@@ -27,14 +29,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -42,10 +43,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from atendimento.config import Settings, SqliteSynchronous, async_database_url, e_postgres
-from atendimento.domain.entidades import MensagemDados, UsuarioDados
-from atendimento.domain.portas import MensagemGravada
+from atendimento.domain.entidades import UsuarioDados
+from atendimento.domain.portas import MensagemGravada, NovaMensagem
 from atendimento.private_files import preparar_sqlite
-from atendimento.storage.escrita_mensagem import gravar_postgres, gravar_sqlite
+from atendimento.storage.escrita_mensagem import acrescentar
+from atendimento.storage.falhas import conexao_perdida
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
 from atendimento.storage.sqlite_conexao import criador
@@ -71,13 +73,7 @@ POOL_SIZE = 20
 CONEXOES_AQUECIDAS = 8
 
 
-def _repetir(exc: DBAPIError, tentativa: int) -> bool:
-    """Whether a transaction's opening statement failed on a dead pooled connection (the server
-    restarted, or a proxy dropped it) and may be sent again on a new one: nothing was done yet."""
-    if tentativa > 1 or not exc.connection_invalidated:
-        return False
-    log.warning("database connection lost (%s); retrying on a new connection", type(exc.orig).__name__)
-    return True
+T = TypeVar("T")
 
 
 class StorageIndisponivel(RuntimeError):
@@ -205,29 +201,37 @@ class Storage:
         conn = await self.engine.connect()
         return await conn.execution_options(**{_MODO_BEGIN: None})
 
-    async def _abrir(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
-        """A connection in a transaction with the tenant set; one more try on a dead connection."""
-        for tentativa in (1, 2):
-            conn = await self.engine.connect()
-            try:
-                if self.is_postgres:
-                    await conn.begin()  # asyncpg's BEGIN goes out with the first statement
-                    if empresa_id is not None:
-                        await conn.execute(_SET_TENANT, {"e": empresa_id})
-                else:
-                    modo = "IMMEDIATE" if escrita else "DEFERRED"
-                    conn = await conn.execution_options(**{_MODO_BEGIN: modo})
-                    await conn.begin()
-            except DBAPIError as exc:
-                await conn.close()
-                if not _repetir(exc, tentativa):
-                    raise
-                continue
-            except BaseException:
-                await conn.close()
+    async def _uma_vez_mais(self, tentar: Callable[[], Awaitable[T]]) -> T:
+        """The one retry policy: ``tentar`` once more when it failed on a dead connection. Only for
+        work that is safe to send twice (a transaction's opening; the message write); ``tentar``
+        throws away the connection it failed on."""
+        try:
+            return await tentar()
+        except Exception as exc:
+            if not conexao_perdida(exc):
                 raise
-            return conn
-        raise AssertionError("unreachable")
+            log.warning("database connection lost (%s); retrying on a new connection", type(exc).__name__)
+        return await tentar()
+
+    async def _abrir(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
+        """A connection in a transaction with the tenant set; once more on a dead connection."""
+        return await self._uma_vez_mais(lambda: self._abrir_uma_vez(empresa_id, escrita))
+
+    async def _abrir_uma_vez(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
+        conn = await self.engine.connect()
+        try:
+            if self.is_postgres:
+                await conn.begin()  # asyncpg's BEGIN goes out with the first statement
+                if empresa_id is not None:
+                    await conn.execute(_SET_TENANT, {"e": empresa_id})
+            else:
+                modo = "IMMEDIATE" if escrita else "DEFERRED"
+                conn = await conn.execution_options(**{_MODO_BEGIN: modo})
+                await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
 
     @asynccontextmanager
     async def unidade(self, empresa_id: str, *, escrita: bool = True) -> AsyncIterator[RepositorioSql]:
@@ -235,11 +239,25 @@ class Storage:
         async with self.transacao(empresa_id, escrita=escrita) as conn:
             yield RepositorioSql(conn, empresa_id, postgres=self.is_postgres)
 
-    async def gravar_mensagem(self, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
-        """The hot write in one step (``escrita_mensagem``: one statement on PostgreSQL)."""
+    async def acrescentar_mensagem(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+        """The one message write (``escrita_mensagem``) in a transaction of its own. PostgreSQL: one
+        statement in its implicit transaction (no BEGIN, no tenant statement, no COMMIT: the function
+        sets the tenant), sent once more on a new connection when the pooled one was dead (a repeated
+        call answers as written, so the retry never writes twice). SQLite: a write transaction of
+        the group commit."""
         if self.is_postgres:
-            return await gravar_postgres(self.engine, empresa_id, mensagem)
-        return await gravar_sqlite(self, empresa_id, mensagem)
+            return await self._uma_vez_mais(lambda: self._acrescentar_postgres(empresa_id, pedido))
+        async with self.transacao(empresa_id) as conn:
+            return await acrescentar(conn, empresa_id, pedido)
+
+    async def _acrescentar_postgres(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+        async with self.engine.connect() as conn:
+            try:
+                return await acrescentar(conn, empresa_id, pedido)
+            except Exception as exc:
+                if conexao_perdida(exc):
+                    await conn.invalidate()  # not back into the pool
+                raise
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction

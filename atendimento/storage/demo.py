@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert
 
 from atendimento.config import Settings
-from atendimento.domain.entidades import agora, novo_id
+from atendimento.domain.entidades import ROLE_ATENDENTE, agora, novo_id
 from atendimento.domain.eventos import PublicadorNulo
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.passwords import Senhas, senhas_padrao
@@ -193,7 +193,9 @@ async def _carregar(storage: Storage, senhas: Senhas) -> ResumoDemo:
             e, resumo.canais[canal], contato=contatos[cliente], conteudo=pergunta
         )
         if resposta is not None and atendente is not None:
-            await servico.enviar_mensagem(e, ticket.id, remetente_id=atendente, conteudo=resposta)
+            await servico.enviar_mensagem(
+                e, ticket.id, remetente_id=atendente, role=ROLE_ATENDENTE, conteudo=resposta
+            )
         if status != "aberto":
             await servico.mudar_status(e, ticket.id, status)
 

@@ -1,204 +1,280 @@
-"""The hot write, an agent's message on a ticket, in one step (``Storage.gravar_mensagem``).
+"""Every message on a ticket is written here, by one operation: ``acrescentar`` (the domain's
+``acrescentar_mensagem``), one implementation per dialect, whoever writes (an agent, with or without
+an Idempotency-Key, or a customer through a channel).
 
-Why this bypasses SQLAlchemy on PostgreSQL (issue 13): a ``POST …/mensagens`` through the repository
-cost seven round trips (BEGIN, the tenant, the sender, the counter with the ticket's lock, the INSERT,
-COMMIT), each through SQLAlchemy's execute pipeline (compiled-cache lookup, execution context, result
-proxy, the greenlet hop): ``bench/mensagens_breakdown.py`` measured the service at twice the CPU of
-the same statements on the bare driver, and py-spy put asyncpg's sends and reads at 44 % of the
-server's samples under ``compare-e2e.sh``. Here the whole write is one call of migration 0004's
-``gravar_mensagem`` function, sent with asyncpg on the pooled connection itself, in the implicit
-transaction of that one statement: no BEGIN, no COMMIT, no SQLAlchemy per statement. The pool,
-its connections' set-up (the JSON codecs) and their return stay SQLAlchemy's.
+PostgreSQL: one call of migration 0005's ``acrescentar_mensagem`` function, sent with asyncpg on the
+connection itself. Why not through SQLAlchemy (issue 13): the write used to cost seven round trips
+(BEGIN, the tenant, the sender, the counter with the ticket's lock, the INSERT, COMMIT) each through
+SQLAlchemy's execute pipeline, twice the CPU of the same work on the bare driver. Outside a
+transaction (``Storage.acrescentar_mensagem``, an agent's message) the call is its own implicit
+transaction: one round trip, no BEGIN, no COMMIT; inside one (a customer's message, after its ticket
+was found or opened) it is one more statement of that transaction. The pool, its connections'
+set-up (the JSON codecs) and their return stay SQLAlchemy's.
 
-SQLite has no stored functions; there the same steps run as statements in one write transaction of
-``Storage`` (statements on the loop, the writer serialised, ``sqlite_conexao``), with the same answer.
+SQLite: the function's steps as plain statements on the ``sqlite3`` connection (statements run on
+the loop, ``sqlite_conexao``) inside the write transaction, which is the group commit's
+(``sqlite_grupo``). The columns and their conversions come from the table definitions
+(``tabelas.py``), through SQLAlchemy's own SQLite type processors, so what is stored is exactly what
+the rest of storage reads and writes.
 
-Either way the domain's rules come from the domain: the final status and the internal roles are
-passed in (``regras.STATUS_FECHADO``, ``entidades.ROLES_INTERNOS``), and the domain picks the refusal
-from what comes back. Row-level security applies as to any statement of the application role.
+Either way the rules come from the domain: the final status and the internal roles are passed in
+(``regras.STATUS_FECHADO``, ``entidades.ROLES_INTERNOS``), and the domain picks the refusal from
+what comes back. Row-level security applies as to any statement of the application role.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import sqlite3
+import uuid
 from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import asyncpg
+from sqlalchemy import Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from atendimento.domain.entidades import ROLES_INTERNOS, MensagemDados, TicketDados
-from atendimento.domain.portas import MensagemGravada
+from atendimento.domain.portas import MensagemGravada, NovaMensagem
 from atendimento.domain.regras import STATUS_FECHADO
-from atendimento.storage.retomada import utc
+from atendimento.storage.falhas import como_sqlalchemy
 from atendimento.storage.sqlite_conexao import ConexaoSqlite
-from atendimento.storage.tabelas import ticket_dados, usuario_dados
-
-if TYPE_CHECKING:
-    from atendimento.storage.banco import Storage
-
-# Unqualified, like every statement of the application role: its search_path finds the schema.
-_GRAVAR = "SELECT * FROM gravar_mensagem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-_ROLES_INTERNOS = sorted(ROLES_INTERNOS)
-# What a dead connection raises in asyncpg: closed before the call, lost during it, or the server's
-# own notice that it ended the backend (57P01 and friends) read as the call's answer.
-_CONEXAO_PERDIDA = (
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    OSError,
+from atendimento.storage.tabelas import (
+    T_CHAVES,
+    T_MENSAGENS,
+    T_TICKETS,
+    mensagem_dados,
+    ticket_dados,
 )
-log = logging.getLogger(__name__)
+
+_ROLES_INTERNOS = sorted(ROLES_INTERNOS)
+_EVENTO_MENSAGEM = "mensagem.criada"
 
 
-async def gravar_postgres(engine: AsyncEngine, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
-    """One round trip. A pooled connection the server has dropped (restart, proxy, an administrator
-    ending the backend) fails the call before or after the server saw it; either way the call is
-    made once more on a new connection, which is safe because the function answers a repeated
-    message id without writing again (migration 0004)."""
-    argumentos = (
-        empresa_id,
-        mensagem.ticket_id,
-        mensagem.remetente_id,
-        mensagem.id,
-        mensagem.tipo,
-        mensagem.conteudo,
-        json.dumps(mensagem.metadados),  # what SQLAlchemy's JSON type stores (None → JSON null)
-        mensagem.criado_em,
-        _ROLES_INTERNOS,
-        STATUS_FECHADO,
-    )
-    for tentativa in (1, 2):
-        async with engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            try:
-                if driver is None or driver.is_closed():
-                    raise asyncpg.InterfaceError("pooled connection is closed")
-                linha = await driver.fetchrow(_GRAVAR, *argumentos)
-            except _CONEXAO_PERDIDA as exc:
-                await conn.invalidate()
-                if tentativa > 1:
-                    raise
-                log.warning("database connection lost (%s); retrying on a new connection", type(exc).__name__)
-                continue
-            return _gravada(linha)
-    raise AssertionError("unreachable")
+async def acrescentar(conn: AsyncConnection, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+    """The one message write, on ``conn``: inside its transaction when it has one; on PostgreSQL,
+    without one, in the implicit transaction of the function's one statement."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    try:
+        if isinstance(driver, asyncpg.Connection):
+            if conn.in_transaction() and not driver.is_in_transaction():
+                # SQLAlchemy sends BEGIN with a transaction's first statement: a call before it would
+                # commit on its own, outside the transaction it is meant to be part of.
+                raise RuntimeError("acrescentar: the transaction has not begun on the server yet")
+            return await _postgres(driver, empresa_id, pedido)
+        if isinstance(driver, ConexaoSqlite):
+            return _sqlite(driver.sqlite3, empresa_id, pedido)
+    except Exception as exc:
+        # Raised as any other statement's failure would be (DBAPIError), so callers see one kind.
+        traduzida = como_sqlalchemy(exc, "acrescentar_mensagem")
+        if traduzida is exc:
+            raise
+        raise traduzida from exc
+    # An in-memory SQLite database is another database on each pooled connection: nothing to serve.
+    raise TypeError("message writes need PostgreSQL or a SQLite database file")
+
+
+def _interno(pedido: NovaMensagem) -> bool:
+    return pedido.role is not None and pedido.role in ROLES_INTERNOS
 
 
 class _Colunas:
-    """A row's columns as attributes, under a prefix: so the one mapping of rows to the domain's
-    dataclasses (``tabelas.ticket_dados``, ``usuario_dados``) serves the function's flat answer
-    (``t_…``, ``r_…``) and SQLite's plain tuples too."""
+    """A row's columns as attributes: so the one mapping of rows to the domain's dataclasses
+    (``tabelas.ticket_dados``, ``mensagem_dados``) reads asyncpg's records and SQLite's tuples too."""
 
-    __slots__ = ("_linha", "_prefixo")
+    __slots__ = ("_linha",)
 
-    def __init__(self, linha: Mapping[str, Any], prefixo: str = "") -> None:
+    def __init__(self, linha: Mapping[str, Any]) -> None:
         self._linha = linha
-        self._prefixo = prefixo
 
     def __getattr__(self, nome: str) -> Any:
-        return self._linha[self._prefixo + nome]
+        return self._linha[nome]
 
 
-def _linha(colunas: Mapping[str, Any], prefixo: str = "") -> Row[Any]:
+def _linha(colunas: Mapping[str, Any]) -> Row[Any]:
     # Duck-typed: the mapping functions read columns as attributes, which is all a Row is to them.
-    return cast("Row[Any]", _Colunas(colunas, prefixo))
+    return cast("Row[Any]", _Colunas(colunas))
 
 
-def _gravada(linha: Mapping[str, Any]) -> MensagemGravada:
-    ticket = None if linha["t_id"] is None else ticket_dados(_linha(linha, "t_"))
-    remetente = None if linha["r_id"] is None else usuario_dados(_linha(linha, "r_"))
-    return MensagemGravada(ticket=ticket, remetente=remetente, gravada=bool(linha["gravada"]))
+def _ticket(colunas: Mapping[str, Any] | None) -> TicketDados | None:
+    return None if colunas is None or colunas["id"] is None else ticket_dados(_linha(colunas))
 
 
-# SQLite: the same steps as plain statements on the ``sqlite3`` connection (statements run on the
-# loop, ``sqlite_conexao``), inside ``Storage``'s write transaction. The counter's UPDATE refuses a
-# final ticket itself, as the function does, so nothing has to be rolled back. Instants are written
-# and read with SQLAlchemy's own SQLite DATETIME processors, so the stored text is the same as the
-# repository's.
-_NOMES_TICKET = (
-    "id numero empresa_id cliente_id canal_id fila_id atendente_id status prioridade assunto descricao "
-    "criado_em atualizado_em total_mensagens"
-).split()
-_NOMES_USUARIO = "id empresa_id nome email role status_atendimento".split()
-_COLUNAS_TICKET = ", ".join(_NOMES_TICKET)
-_REMETENTE_SQLITE = f"SELECT {', '.join(_NOMES_USUARIO)} FROM usuarios WHERE empresa_id = ? AND id = ?"
-_TICKET_SQLITE = f"SELECT {_COLUNAS_TICKET} FROM tickets WHERE empresa_id = ? AND id = ?"
-_CONTAR_SQLITE = (
-    "UPDATE tickets SET total_mensagens = total_mensagens + 1 "
-    f"WHERE empresa_id = ? AND id = ? AND status <> ? RETURNING {_COLUNAS_TICKET}"
-)
-_INSERIR_SQLITE = (
-    "INSERT INTO mensagens (id, empresa_id, ticket_id, ordem, remetente_id, atendente_id, tipo, "
-    "conteudo, metadados, criado_em) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_DIALETO_SQLITE = sqlite.dialect()
-_PARA_TEXTO = sqlite.DATETIME().bind_processor(_DIALETO_SQLITE)  # type: ignore[no-untyped-call]
-_PARA_INSTANTE = sqlite.DATETIME().result_processor(_DIALETO_SQLITE, None)  # type: ignore[no-untyped-call]
-assert _PARA_TEXTO is not None and _PARA_INSTANTE is not None  # SQLite's DATETIME has both
-
-
-def _texto(instante: datetime) -> str:
-    assert _PARA_TEXTO is not None
-    return str(_PARA_TEXTO(instante))
-
-
-def _instante(texto: str) -> datetime:
-    assert _PARA_INSTANTE is not None
-    valor = _PARA_INSTANTE(texto)
-    assert isinstance(valor, datetime)
-    return utc(valor)
-
-
-async def gravar_sqlite(storage: Storage, empresa_id: str, mensagem: MensagemDados) -> MensagemGravada:
-    """The function's steps as statements, in one write transaction of ``storage``."""
-    async with storage.transacao(empresa_id) as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-        if not isinstance(driver, ConexaoSqlite):
-            # Only a database file gets these connections (``Storage``); an in-memory one is a
-            # different database on each pooled connection, so nothing could be served from it.
-            raise TypeError("SQLite writes need a database file, not :memory:")
-        sq = driver.sqlite3
-        linha = sq.execute(_REMETENTE_SQLITE, (empresa_id, mensagem.remetente_id)).fetchone()
-        remetente = (
-            None if linha is None else usuario_dados(_linha(dict(zip(_NOMES_USUARIO, linha, strict=True))))
-        )
-        chave_ticket = (empresa_id, mensagem.ticket_id)
-        contado = None
-        if remetente is not None:
-            contado = sq.execute(_CONTAR_SQLITE, (*chave_ticket, STATUS_FECHADO)).fetchone()
-        if contado is None:
-            return MensagemGravada(
-                _ticket_sqlite(sq.execute(_TICKET_SQLITE, chave_ticket).fetchone()), remetente, False
-            )
-        assert remetente is not None
-        sq.execute(
-            _INSERIR_SQLITE,
-            (
-                mensagem.id,
-                empresa_id,
-                mensagem.ticket_id,
-                contado[-1],
-                mensagem.remetente_id,
-                remetente.id if remetente.interno else None,
-                mensagem.tipo,
-                mensagem.conteudo,
-                json.dumps(mensagem.metadados),  # what SQLAlchemy's JSON type stores (None → null)
-                _texto(mensagem.criado_em),
-            ),
-        )
-        return MensagemGravada(_ticket_sqlite(contado), remetente, True)
-
-
-def _ticket_sqlite(linha: Any) -> TicketDados | None:
-    if linha is None:
+def _mensagem(colunas: Mapping[str, Any] | None, ticket: TicketDados | None) -> MensagemDados | None:
+    if colunas is None or colunas["id"] is None:
         return None
-    colunas = dict(zip(_NOMES_TICKET, linha, strict=True))
-    colunas["criado_em"] = _instante(colunas["criado_em"])
-    colunas["atualizado_em"] = _instante(colunas["atualizado_em"])
-    return ticket_dados(_linha(colunas))
+    return mensagem_dados(_linha(colunas), ticket.numero if ticket is not None else "")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+# Unqualified, like every statement of the application role: its search_path finds the schema.
+_ACRESCENTAR = (
+    "SELECT * FROM acrescentar_mensagem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+)
+
+
+async def _postgres(driver: asyncpg.Connection, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+    chave = pedido.chave
+    linha = await driver.fetchrow(
+        _ACRESCENTAR,
+        empresa_id,
+        pedido.ticket_id,
+        pedido.remetente_id,
+        pedido.role,
+        pedido.id,
+        pedido.tipo,
+        pedido.conteudo,
+        json.dumps(pedido.metadados),  # what SQLAlchemy's JSON type stores (None → JSON null)
+        pedido.criado_em,
+        pedido.interna,
+        None if chave is None else chave.chave,
+        None if chave is None else chave.impressao,
+        None if chave is None else chave.validade_desde,
+        _ROLES_INTERNOS,
+        STATUS_FECHADO,
+    )
+    assert linha is not None  # the function always answers one row
+    ticket = _ticket(linha["o_ticket"])
+    return MensagemGravada(
+        autorizado=linha["autorizado"],
+        gravada=linha["gravada"],
+        ticket=ticket,
+        mensagem=_mensagem(linha["o_mensagem"], ticket),
+        impressao_anterior=linha["impressao_anterior"],
+    )
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+_DIALETO_SQLITE = sqlite.dialect()
+
+
+class _Forma:
+    """A table's columns as SQLite stores them, from the table's definition: the names in order, and
+    SQLAlchemy's own conversions (instants as text, JSON, booleans as integers) each way."""
+
+    def __init__(self, tabela: Table) -> None:
+        self.nome = tabela.name
+        self.nomes = tuple(c.name for c in tabela.c)
+        self.lista = ", ".join(self.nomes)
+        tipos = [(c.name, c.type.dialect_impl(_DIALETO_SQLITE)) for c in tabela.c]
+        self._ler = tuple(t.result_processor(_DIALETO_SQLITE, None) for _, t in tipos)
+        self._gravar = {n: t.bind_processor(_DIALETO_SQLITE) for n, t in tipos}
+
+    def de_linha(self, valores: tuple[Any, ...] | None) -> dict[str, Any] | None:
+        if valores is None:
+            return None
+        return {
+            n: v if v is None or f is None else f(v)
+            for n, f, v in zip(self.nomes, self._ler, valores, strict=True)
+        }
+
+    def para_linha(self, colunas: Mapping[str, Any]) -> tuple[Any, ...]:
+        """``colunas``' values as stored, in ``colunas``' order."""
+        return tuple(v if v is None or (f := self._gravar[n]) is None else f(v) for n, v in colunas.items())
+
+    def inserir(self, nomes: tuple[str, ...], sufixo: str = "") -> str:
+        marcas = ", ".join("?" * len(nomes))
+        return f"INSERT INTO {self.nome} ({', '.join(nomes)}) VALUES ({marcas}){sufixo}"
+
+
+_TICKETS = _Forma(T_TICKETS)
+_MENSAGENS = _Forma(T_MENSAGENS)
+_CHAVES = _Forma(T_CHAVES)
+_AUTORIZADO = "SELECT 1 FROM usuarios WHERE empresa_id = ? AND id = ? AND ativo AND role = ?"
+_MENSAGEM = f"SELECT {_MENSAGENS.lista} FROM mensagens WHERE empresa_id = ? AND id = ?"
+_TICKET = f"SELECT {_TICKETS.lista} FROM tickets WHERE empresa_id = ? AND id = ?"
+_CONTAR = (
+    "UPDATE tickets SET total_mensagens = total_mensagens + 1 "
+    f"WHERE empresa_id = ? AND id = ? AND status <> ? RETURNING {_TICKETS.lista}"
+)
+_INSERIR_MENSAGEM = _MENSAGENS.inserir(_MENSAGENS.nomes)
+_NOMES_CHAVE = ("empresa_id", "usuario_id", "chave", "impressao", "resultado", "criado_em")
+_INSERIR_CHAVE = _CHAVES.inserir(_NOMES_CHAVE, " ON CONFLICT DO NOTHING")
+_DA_CHAVE = "FROM chaves_idempotencia WHERE empresa_id = ? AND usuario_id = ?"
+_CHAVES_VENCIDAS = f"DELETE {_DA_CHAVE} AND criado_em < ?"
+_CHAVE = f"SELECT impressao, resultado {_DA_CHAVE} AND chave = ?"
+_SOLTAR_CHAVE = f"DELETE {_DA_CHAVE} AND chave = ?"
+_SAIDA = (
+    "INSERT INTO saida_eventos (id, empresa_id, canal_id, ticket_id, tipo, mensagem_id, criado_em) "
+    "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS "
+    "(SELECT 1 FROM canal_webhooks WHERE empresa_id = ? AND canal_id = ?)"
+)
+
+
+def _sqlite(sq: sqlite3.Connection, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+    """The function's steps, in the same order, as statements of the caller's transaction."""
+    if pedido.role is not None:
+        if sq.execute(_AUTORIZADO, (empresa_id, pedido.remetente_id, pedido.role)).fetchone() is None:
+            return MensagemGravada(autorizado=False, gravada=False, ticket=None, mensagem=None)
+    mensagem = _MENSAGENS.de_linha(sq.execute(_MENSAGEM, (empresa_id, pedido.id)).fetchone())
+    if mensagem is not None:  # the same call again: it was written
+        return _resposta(sq, empresa_id, mensagem["ticket_id"], mensagem, gravada=True)
+    chave = pedido.chave
+    if chave is not None:
+        dono = (empresa_id, pedido.remetente_id)
+        sq.execute(_CHAVES_VENCIDAS, (*dono, *_CHAVES.para_linha({"criado_em": chave.validade_desde})))
+        valores = {
+            "empresa_id": empresa_id,
+            "usuario_id": pedido.remetente_id,
+            "chave": chave.chave,
+            "impressao": chave.impressao,
+            "resultado": {"id": pedido.id},
+            "criado_em": pedido.criado_em,
+        }
+        if sq.execute(_INSERIR_CHAVE, _CHAVES.para_linha(valores)).rowcount == 0:
+            impressao, resultado = sq.execute(_CHAVE, (*dono, chave.chave)).fetchone()
+            anterior_id = json.loads(resultado).get("id")
+            anterior = _MENSAGENS.de_linha(sq.execute(_MENSAGEM, (empresa_id, anterior_id)).fetchone())
+            ticket_id = pedido.ticket_id if anterior is None else anterior["ticket_id"]
+            return _resposta(sq, empresa_id, ticket_id, anterior, gravada=False, impressao=impressao)
+    contado = _TICKETS.de_linha(
+        sq.execute(_CONTAR, (empresa_id, pedido.ticket_id, STATUS_FECHADO)).fetchone()
+    )
+    if contado is None:
+        if chave is not None:  # a refused request holds no key
+            sq.execute(_SOLTAR_CHAVE, (empresa_id, pedido.remetente_id, chave.chave))
+        return _resposta(sq, empresa_id, pedido.ticket_id, None, gravada=False)
+    interno = _interno(pedido)
+    mensagem = {
+        "id": pedido.id,
+        "empresa_id": empresa_id,
+        "ticket_id": pedido.ticket_id,
+        "ordem": contado["total_mensagens"],
+        "remetente_id": pedido.remetente_id,
+        "atendente_id": pedido.remetente_id if interno else None,
+        "tipo": pedido.tipo,
+        "conteudo": pedido.conteudo,
+        "metadados": pedido.metadados,
+        "criado_em": pedido.criado_em,
+        "interna": pedido.interna,
+    }
+    sq.execute(_INSERIR_MENSAGEM, _MENSAGENS.para_linha({n: mensagem[n] for n in _MENSAGENS.nomes}))
+    if interno and not pedido.interna:
+        canal = contado["canal_id"]
+        saida_id = "msg_" + uuid.uuid4().hex
+        criado = _MENSAGENS.para_linha({"criado_em": pedido.criado_em})[0]
+        evento = (saida_id, empresa_id, canal, pedido.ticket_id, _EVENTO_MENSAGEM, pedido.id, criado)
+        sq.execute(_SAIDA, (*evento, empresa_id, canal))
+    ticket = _ticket(contado)
+    return MensagemGravada(autorizado=True, gravada=True, ticket=ticket, mensagem=_mensagem(mensagem, ticket))
+
+
+def _resposta(
+    sq: sqlite3.Connection,
+    empresa_id: str,
+    ticket_id: str,
+    mensagem: dict[str, Any] | None,
+    *,
+    gravada: bool,
+    impressao: str | None = None,
+) -> MensagemGravada:
+    ticket = _ticket(_TICKETS.de_linha(sq.execute(_TICKET, (empresa_id, ticket_id)).fetchone()))
+    return MensagemGravada(
+        autorizado=True,
+        gravada=gravada,
+        ticket=ticket,
+        mensagem=_mensagem(mensagem, ticket),
+        impressao_anterior=impressao,
+    )

@@ -32,7 +32,8 @@ FUNCOES_APP = (
     "set_current_tenant(text)",
     "buscar_usuario_login(text)",
     "banco_vazio()",
-    "gravar_mensagem(text, text, text, text, text, text, jsonb, timestamptz, text[], text)",
+    "acrescentar_mensagem(text, text, text, text, text, text, text, jsonb, timestamptz, boolean, text, text, "
+    "timestamptz, text[], text)",
 )
 # Any constant: serialises concurrent `db upgrade` runs against one database.
 _TRAVA_MIGRACAO = 7_245_001
@@ -102,7 +103,12 @@ def _preparar_papel_app(connection: Connection, app_url: str) -> None:
     connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM PUBLIC"))
     connection.execute(text(f"REVOKE TEMPORARY ON DATABASE {_ident(banco)} FROM {_ident(papel)}"))
     connection.execute(text(f"GRANT USAGE ON SCHEMA {_ident(_esquema(connection))} TO {_ident(papel)}"))
-    tabelas = ", ".join(_ident(t) for t in TABELAS_TENANT)
+    # Only those the database has, as for the functions below: a test (or an operator) may stop at
+    # an older revision.
+    existentes = [
+        t for t in TABELAS_TENANT if connection.execute(text("SELECT to_regclass(:t)"), {"t": t}).scalar()
+    ]
+    tabelas = ", ".join(_ident(t) for t in existentes)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tabelas} TO {_ident(papel)}"))
     for funcao in FUNCOES_APP:
         # Only those the database has: a test (or an operator) may stop at an older revision.

@@ -18,12 +18,14 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -191,6 +193,8 @@ class Mensagem(Base):
     conteudo: Mapped[str] = mapped_column(Text)
     metadados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # An internal note: seen by the tenant's internal users, never sent out through the channel.
+    interna: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ChaveIdempotencia(Base):
@@ -210,6 +214,56 @@ class ChaveIdempotencia(Base):
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CanalWebhook(Base):
+    """A channel's one outbound endpoint: where its integration receives what agents write.
+
+    Its existence (active or not) is what makes the message write queue a ``saida_eventos`` row: a
+    disabled endpoint accumulates, and re-enabling it resumes delivery where it stopped."""
+
+    __tablename__ = "canal_webhooks"
+    __table_args__ = (ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),)
+
+    canal_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    url: Mapped[str] = mapped_column(Text)
+    segredo: Mapped[str] = mapped_column(String(200))
+    # The secret before the last rotation, which still signs until ``segredo_anterior_ate``.
+    segredo_anterior: Mapped[str | None] = mapped_column(String(200))
+    segredo_anterior_ate: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ativo: Mapped[bool] = mapped_column(Boolean, default=True)
+    desativado_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    desativado_motivo: Mapped[str | None] = mapped_column(Text)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SaidaEvento(Base):
+    """The outbox: an event for a channel's endpoint, stored in the transaction of the write it
+    tells of, so that nothing is lost between the write and its delivery. ``seq`` orders them; a
+    ticket's events are numbered in the order of its writes (they hold the ticket's lock)."""
+
+    __tablename__ = "saida_eventos"
+    __table_args__ = (
+        UniqueConstraint("id"),
+        ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),
+        ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
+        CheckConstraint(f"tipo IN ({_em('mensagem.criada', 'ticket.status')})", name="tipo"),
+        Index("ix_saida_eventos_empresa_ticket_seq", "empresa_id", "ticket_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    # The ``webhook-id``: "msg_" and 32 hex digits, the same on every attempt.
+    id: Mapped[str] = mapped_column(String(36))
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    canal_id: Mapped[str] = mapped_column(ID)
+    ticket_id: Mapped[str] = mapped_column(ID)
+    tipo: Mapped[str] = mapped_column(String(32))
+    mensagem_id: Mapped[str | None] = mapped_column(ID)
+    # ``ticket.status``: the new and the previous status.
+    dados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # Every table whose rows belong to one tenant, with the column that says which: RLS covers them all.
 TABELAS_TENANT: dict[str, str] = {
     "empresas": "id",
@@ -221,4 +275,6 @@ TABELAS_TENANT: dict[str, str] = {
     "tickets": "empresa_id",
     "mensagens": "empresa_id",
     "chaves_idempotencia": "empresa_id",
+    "canal_webhooks": "empresa_id",
+    "saida_eventos": "empresa_id",
 }

@@ -27,6 +27,8 @@ from atendimento.domain.entidades import (
     agora,
     novo_id,
 )
+from atendimento.domain.portas import MensagemGravada, NovaMensagem
+from atendimento.storage.escrita_mensagem import acrescentar
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 from atendimento.storage.tabelas import (
     T_CANAIS,
@@ -51,59 +53,6 @@ _COLUNAS_USUARIO = tuple(
 _OBTER_USUARIO = select(*_COLUNAS_USUARIO).where(
     T_USUARIOS.c.empresa_id == bindparam("empresa_id"), T_USUARIOS.c.id == bindparam("usuario_id")
 )
-
-# --- the hot write: a message on a ticket -------------------------------------------------------
-# The UPDATE of the ticket's counter takes the ticket's row lock (what SELECT … FOR UPDATE did) and
-# hands back both the next ``ordem`` and the ticket; the INSERT uses that ordem.
-_INCREMENTAR_TICKET = (
-    update(T_TICKETS)
-    .where(T_TICKETS.c.empresa_id == bindparam("p_empresa_id"), T_TICKETS.c.id == bindparam("p_ticket_id"))
-    .values(total_mensagens=T_TICKETS.c.total_mensagens + 1)
-    .returning(*T_TICKETS.c)
-)
-_COLUNAS_NOVA_MENSAGEM = (
-    "id",
-    "empresa_id",
-    "ticket_id",
-    "ordem",
-    "remetente_id",
-    "atendente_id",
-    "tipo",
-    "conteudo",
-    "metadados",
-    "criado_em",
-)
-# Bound parameters are named p_<column>: SQLAlchemy reserves the bare column names in INSERT/UPDATE.
-_PARAMETROS_MENSAGEM = {n: bindparam(f"p_{n}", type_=T_MENSAGENS.c[n].type) for n in _COLUNAS_NOVA_MENSAGEM}
-_INSERIR_MENSAGEM = insert(T_MENSAGENS).values(_PARAMETROS_MENSAGEM)
-
-
-def _mensagem_no_ticket_postgres() -> Any:
-    """PostgreSQL: lock + counter + insert in ONE statement (one round trip under the lock instead
-    of four): a data-modifying CTE runs the UPDATE, the INSERT reads its RETURNING row, and the outer
-    SELECT hands the ticket back. No ticket (unknown, or another tenant's): no row, nothing inserted.
-    SQLite has no DML in WITH; there the same two statements run one after the other."""
-    t = _INCREMENTAR_TICKET.cte("t")
-    valores = _PARAMETROS_MENSAGEM  # the same bound parameters as the two-statement INSERT
-    origem = select(
-        valores["id"],
-        t.c.empresa_id,
-        t.c.id,
-        t.c.total_mensagens,
-        valores["remetente_id"],
-        valores["atendente_id"],
-        valores["tipo"],
-        valores["conteudo"],
-        valores["metadados"],
-        valores["criado_em"],
-    )
-    m = insert(T_MENSAGENS).from_select(list(_COLUNAS_NOVA_MENSAGEM), origem).cte("m")
-    # The INSERT is not read by the outer query; add_cte makes PostgreSQL run it all the same
-    # (data-modifying WITH statements always run to completion).
-    return select(*(t.c[c.name] for c in T_TICKETS.c)).add_cte(m)
-
-
-_MENSAGEM_NO_TICKET_PG = _mensagem_no_ticket_postgres()
 
 
 class RepositorioSql(RetomadaSql):
@@ -325,36 +274,9 @@ class RepositorioSql(RetomadaSql):
 
     # --- mensagens ----------------------------------------------------------------------------
 
-    def _valores_mensagem(self, mensagem: MensagemDados, ordem: int | None = None) -> dict[str, Any]:
-        valores = {
-            "id": mensagem.id,
-            "empresa_id": self.empresa_id,
-            "ticket_id": mensagem.ticket_id,
-            "ordem": ordem,
-            "remetente_id": mensagem.remetente_id,
-            "atendente_id": mensagem.atendente_id,
-            "tipo": mensagem.tipo,
-            "conteudo": mensagem.conteudo,
-            "metadados": mensagem.metadados,
-            "criado_em": mensagem.criado_em,
-        }
-        return {f"p_{k}": v for k, v in valores.items()}
-
-    async def inserir_mensagem_no_ticket(self, mensagem: MensagemDados) -> TicketDados | None:
-        """Lock the ticket, number the message and insert it; the ticket as it is now, or None
-        (nothing written) when the tenant has no such ticket. ``mensagem.ticket_numero`` is not
-        stored, so the caller may fill it in from the answer."""
-        if self._postgres:
-            linha = await self._uma(_MENSAGEM_NO_TICKET_PG, self._valores_mensagem(mensagem))
-            return None if linha is None else ticket_dados(linha)
-        # SQLite: the transaction already holds the database's write lock (BEGIN IMMEDIATE).
-        linha = await self._uma(
-            _INCREMENTAR_TICKET, {"p_empresa_id": self.empresa_id, "p_ticket_id": mensagem.ticket_id}
-        )
-        if linha is None:
-            return None
-        await self.conn.execute(_INSERIR_MENSAGEM, self._valores_mensagem(mensagem, linha.total_mensagens))
-        return ticket_dados(linha)
+    async def acrescentar_mensagem(self, pedido: NovaMensagem) -> MensagemGravada:
+        """The one message write (``escrita_mensagem``), as a statement of this transaction."""
+        return await acrescentar(self.conn, self.empresa_id, pedido)
 
     async def listar_mensagens(
         self, ticket_id: str, *, apos_ordem: int | None = None, limite: int | None = None

@@ -18,10 +18,13 @@ from atendimento.domain.entidades import (
 )
 from atendimento.storage.modelos import (
     Canal,
+    CanalWebhook,
+    ChaveIdempotencia,
     Cliente,
     ContadorTicket,
     Fila,
     Mensagem,
+    SaidaEvento,
     Ticket,
     Usuario,
 )
@@ -35,6 +38,9 @@ T_CLIENTES = cast(Table, Cliente.__table__)
 T_USUARIOS = cast(Table, Usuario.__table__)
 T_FILAS = cast(Table, Fila.__table__)
 T_CANAIS = cast(Table, Canal.__table__)
+T_CHAVES = cast(Table, ChaveIdempotencia.__table__)
+T_CANAL_WEBHOOKS = cast(Table, CanalWebhook.__table__)
+T_SAIDA_EVENTOS = cast(Table, SaidaEvento.__table__)
 
 
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
@@ -81,4 +87,5 @@ def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
         conteudo=m.conteudo,
         metadados=m.metadados,
         criado_em=utc(m.criado_em),
+        interna=bool(m.interna),
     )

@@ -212,7 +212,12 @@ async def test_chaves_sob_rls(demo_pg: Any) -> None:
     s = demo_pg.servico()
     ana = r.id_de("ana@demo.local")
     await s.enviar_mensagem(
-        r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="x", idempotente=Idempotencia(ana, "k")
+        r.empresa_id,
+        r.tickets[1],
+        remetente_id=ana,
+        role="atendente",
+        conteudo="x",
+        idempotente=Idempotencia(ana, "k"),
     )
     storage: Storage = demo_pg.storage
     async with storage.transacao(r.outra_empresa_id) as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from atendimento.api.saidas import MensagemCanalSaida, MensagemSaida
 
@@ -101,13 +102,53 @@ async def test_mensagens_de_ticket_desconhecido(amb: Ambiente) -> None:
     )
 
 
-async def test_envia_com_token_de_usuario_que_nao_existe(amb: Ambiente) -> None:
-    token = amb.tokens.emitir("fantasma", amb.demo.empresa_id, "atendente", "Fantasma")
+@pytest.mark.parametrize(
+    ("usuario", "role"),
+    [("fantasma", "atendente"), (ANA, "admin"), ("bruno@demo.local", "atendente")],
+    ids=["nao-existe", "outro-papel", "inativo"],
+)
+async def test_envia_com_usuario_invalido_401(amb: Ambiente, usuario: str, role: str) -> None:
+    """The database is the authority: a token whose user is absent from the tenant, has another
+    role, or is inactive writes nothing."""
+    t1 = amb.demo.tickets[0]
+    async with amb.storage.transacao(amb.demo.empresa_id) as conn:
+        await conn.execute(text("UPDATE usuarios SET ativo = false WHERE email = 'bruno@demo.local'"))
+    sub = amb.id(usuario) if "@" in usuario else usuario
+    token = amb.tokens.emitir(sub, amb.demo.empresa_id, role, "Nome")
+    antes = await amb.servico.listar_mensagens(amb.demo.empresa_id, t1)
     resposta = await amb.cliente.post(
-        _url(amb.demo.tickets[0]), json={"conteudo": "oi"}, headers={"Authorization": f"Bearer {token}"}
+        _url(t1), json={"conteudo": "oi"}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert_erro(resposta, 404, "USUARIO_NAO_ENCONTRADO")
+    assert_erro(resposta, 401, "USUARIO_INVALIDO")
     assert amb.publicador.eventos == []
+    assert await amb.servico.listar_mensagens(amb.demo.empresa_id, t1) == antes
+
+
+async def test_nota_interna(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos
+    t1 = amb.demo.tickets[0]
+    corpo = {"conteudo": "Cliente já ligou duas vezes.", "interna": True}
+    data = assert_ok(await amb.cliente.post(_url(t1), json=corpo, headers=amb.auth(ANA)), 201, MensagemSaida)
+    assert data["interna"] is True and data["atendenteId"] == amb.id(ANA)
+    mensagem, _ = amb.publicador.eventos[0].args
+    assert mensagem.para_evento() == data  # mensagem:nova carries the flag
+    listadas = assert_ok(await amb.cliente.get(_url(t1), headers=amb.auth(ANA)), 200, list[MensagemSaida])
+    assert listadas[-1] == data
+    # Explicitly not a note: the message's JSON is the seed's, with no extra key.
+    comum = assert_ok(
+        await amb.cliente.post(_url(t1), json={"conteudo": "oi", "interna": False}, headers=amb.auth(ANA)),
+        201,
+        MensagemSaida,
+    )
+    assert "interna" not in comum
+    for valor in ("true", 1, None):
+        assert_erro(
+            await amb.cliente.post(
+                _url(t1), json={"conteudo": "oi", "interna": valor}, headers=amb.auth(ANA)
+            ),
+            422,
+            "PAYLOAD_INVALIDO",
+        )
 
 
 # --- channel integration -----------------------------------------------------------------------
@@ -194,6 +235,8 @@ async def test_canal_desconhecido_e_de_outro_tenant(amb_ambos: Ambiente) -> None
         {"contato": "+55", "conteudo": "Olá!", "tipo": "fax"},
         {"contato": "+55", "conteudo": ""},
         {"contato": "+55", "conteudo": "Olá!", "clienteId": "x"},
+        {"contato": "+55", "conteudo": "Olá!", "interna": True},  # a customer never writes a note
+        {"contato": "+55", "conteudo": "Olá!", "interna": False},
     ],
 )
 async def test_canal_corpo_invalido(amb: Ambiente, corpo: dict[str, Any]) -> None:

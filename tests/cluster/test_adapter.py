@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from atendimento.cluster.adapter import AdaptadorRedis
 from atendimento.cluster.envelopes import channel
 from atendimento.cluster.redis_link import RedisLink, build_redis_client
-from atendimento.engine import EVERYONE, Namespace, Server, Socket, Target
+from atendimento.engine import EVERYONE, Namespace, Reason, Server, Socket, Target
 from atendimento.engine import adapter as engine_adapter
 
 from .apoio_cluster import Caixa, Clientes, ate, servir
@@ -214,11 +214,11 @@ async def test_disconnect_room_do_namespace_desconecta_o_usuario_na_outra_instan
     sid_b1, b1 = await dupla.conectar(dupla.b, "user:x")
     _, b2 = await dupla.conectar(dupla.b, "user:y")
     _, a1 = await dupla.conectar(dupla.a, "user:y")
-    dupla.a.ns.disconnect_room("user:x", "sessao encerrada")
+    dupla.a.ns.disconnect_room("user:x", Reason.SERVER_SHUTTING_DOWN)
     await asyncio.wait_for(b1.desconectado.wait(), 5)
     await ate(lambda: sid_b1 in motivos)
     await _quieto()
-    assert motivos == {sid_b1: "sessao encerrada"}
+    assert motivos == {sid_b1: Reason.SERVER_SHUTTING_DOWN}
     assert not b2.desconectado.is_set() and not a1.desconectado.is_set()
     assert len(dupla.a.ns.sockets) == len(dupla.b.ns.sockets) == 1
 
@@ -248,7 +248,7 @@ async def test_pedidos_publicados_tem_o_formato_documentado(dupla: Dupla, redis_
         alvo = Target(frozenset({"r2", "r1"}), frozenset({"fora"}), frozenset({"sid-9"}))
         dupla.a.adaptador.sockets_join(frozenset({"j2", "j1"}), alvo)
         dupla.a.adaptador.sockets_leave(frozenset({"j1"}), alvo)
-        dupla.a.adaptador.disconnect_sockets(alvo, "fim")
+        dupla.a.adaptador.disconnect_sockets(alvo, Reason.SERVER_SHUTTING_DOWN)
         recebidas: list[dict[str, Any]] = []
         async with asyncio.timeout(5):
             while len(recebidas) < 3:
@@ -269,5 +269,5 @@ async def test_pedidos_publicados_tem_o_formato_documentado(dupla: Dupla, redis_
     assert recebidas == [
         comum | {"kind": "join", "target_rooms": ["j1", "j2"]},
         comum | {"kind": "leave", "target_rooms": ["j1"]},
-        comum | {"kind": "disconnect", "reason": "fim"},
+        comum | {"kind": "disconnect", "reason": "server shutting down"},
     ]

@@ -232,7 +232,7 @@ async def test_queda_do_servidor_banner_e_tudo_que_chegou_enquanto_isso(
     gestor = produto.id("gestor@demo.local")
     textos = [f"Enquanto você estava fora {i}" for i in range(3)]
     for texto in textos:
-        await servico.enviar_mensagem(empresa, ticket_id, remetente_id=gestor, conteudo=texto)
+        await servico.enviar_mensagem(empresa, ticket_id, remetente_id=gestor, role="gestor", conteudo=texto)
     await servico.mudar_status(empresa, ticket_id, "aguardando_cliente")
     await asyncio.sleep(1)
     await expect(banner).not_to_contain_text("restabelecida")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from atendimento.engine import EVERYONE, Adapter, Namespace, Server, Target
+from atendimento.engine import EVERYONE, Adapter, Namespace, Reason, Server, Target
 
 from .test_fastpath import connected_clients, settle
 
@@ -98,9 +98,9 @@ async def test_disconnect_room_disconnects_every_member_with_the_reason() -> Non
     a.join("user:x")
     b.join("user:x")
     c.join("user:y")
-    ns.disconnect_room("user:x", "sessao encerrada")
+    ns.disconnect_room("user:x", Reason.SERVER_DISCONNECT)
     await settle()
-    assert reasons == {a.sid: "sessao encerrada", b.sid: "sessao encerrada"}
+    assert reasons == {a.sid: Reason.SERVER_DISCONNECT, b.sid: Reason.SERVER_DISCONNECT}
     assert list(ns.sockets) == [c.sid]
     assert not ns.adapter.rooms.get("user:x")
     by_sid = dict(zip((a.sid, b.sid, c.sid), clients, strict=True))
@@ -111,7 +111,7 @@ async def test_disconnect_room_disconnects_every_member_with_the_reason() -> Non
     assert reasons[c.sid] == "io server disconnect" and not ns.sockets
     assert isinstance(ns.adapter, Recording)
     assert ns.adapter.calls == [
-        ("disconnect", Target(frozenset({"user:x"})), "sessao encerrada"),
+        ("disconnect", Target(frozenset({"user:x"})), Reason.SERVER_DISCONNECT),
         ("disconnect", Target(frozenset({c.sid})), "io server disconnect"),
     ]
     for client in clients:

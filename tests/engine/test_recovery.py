@@ -33,6 +33,7 @@ class Cenario:
     ns: Namespace
     clientes: ClientesRecuperacao
     url: str
+    relogio: Relogio
 
     async def conectar(self, cliente: str, transporte: str, **auth: Any) -> dict[str, Any]:
         opcoes = {"auth": {"user": cliente, **auth}, "transports": TRANSPORTES[transporte]}
@@ -62,8 +63,22 @@ class Cenario:
         return [r["args"] for r in self.clientes.eventos(cliente, evento)]
 
 
-def _servidor(config: RecoveryConfig, ping_ms: int = 5000) -> Server:
-    server = Server(ping_interval_ms=ping_ms, ping_timeout_ms=ping_ms, recovery=config)
+class Relogio:
+    """The recovery store's clock, moved by the test: the window is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.agora = 1000.0
+
+    def __call__(self) -> float:
+        return self.agora
+
+    def avancar(self, segundos: float) -> None:
+        self.agora += segundos
+
+
+def _servidor(config: RecoveryConfig, relogio: Relogio, ping_ms: int = 5000) -> Server:
+    store = MemoryRecoveryStore(config, clock=relogio)
+    server = Server(ping_interval_ms=ping_ms, ping_timeout_ms=ping_ms, recovery_store=store)
     ns = server.of(NS)
 
     @ns.on_connect
@@ -88,12 +103,13 @@ def _servidor(config: RecoveryConfig, ping_ms: int = 5000) -> Server:
 async def cenario(request: pytest.FixtureRequest) -> AsyncIterator[Cenario]:
     garantir_node_modules()
     config = getattr(request, "param", RecoveryConfig())
-    server = _servidor(config)
+    relogio = Relogio()
+    server = _servidor(config, relogio)
     async with servir_uvicorn(server.asgi()) as url:
         clientes = ClientesRecuperacao(url)
         await clientes.iniciar()
         try:
-            yield Cenario(server, server.of(NS), clientes, url)
+            yield Cenario(server, server.of(NS), clientes, url, relogio)
         finally:
             await clientes.fechar()
             server.shutdown()
@@ -158,26 +174,28 @@ async def test_a_client_disconnect_saves_nothing(cenario: Cenario) -> None:
     assert primeiro["recovered"] is False
 
 
-@pytest.mark.parametrize("cenario", [RecoveryConfig(window_seconds=0.3)], indirect=True)
+@pytest.mark.parametrize("cenario", [RecoveryConfig(window_seconds=10)], indirect=True)
 async def test_past_the_window_the_connection_is_fresh(cenario: Cenario) -> None:
     primeiro = await cenario.conectar("ana", "websocket")
     inicio = await cenario.fora("ana", primeiro["id"])
     cenario.ns.emit("n", 1, to="sala")
-    voltou = await cenario.volta("ana", inicio)  # the client waits at least 0.5 s
+    cenario.relogio.avancar(11)  # before the client is back (it waits at least 0.5 s)
+    voltou = await cenario.volta("ana", inicio)
     assert voltou["type"] == "connect" and voltou["recovered"] is False
     assert voltou["id"] != primeiro["id"] and voltou["pid"] != primeiro["pid"]
     await asyncio.sleep(0.2)
     assert cenario.recebidos("ana") == []
 
 
-@pytest.mark.parametrize("cenario", [RecoveryConfig(window_seconds=2.5)], indirect=True)
+@pytest.mark.parametrize("cenario", [RecoveryConfig(window_seconds=10)], indirect=True)
 async def test_a_recovered_socket_recovers_again_with_a_window_of_its_own(cenario: Cenario) -> None:
     primeiro = await cenario.conectar("ana", "websocket")
     inicio = await cenario.fora("ana", primeiro["id"])
     assert (await cenario.volta("ana", inicio))["recovered"] is True
-    await asyncio.sleep(2)  # past the first disconnect's window, not the second's
+    cenario.relogio.avancar(8)  # the second disconnect: 8 s after the first, inside its own window
     inicio = await cenario.fora("ana", primeiro["id"])
     cenario.ns.emit("n", 1, to="sala")
+    cenario.relogio.avancar(4)  # 12 s after the first disconnect: past its window, not the second's
     voltou = await cenario.volta("ana", inicio)
     assert voltou["recovered"] is True and voltou["id"] == primeiro["id"]
     await cenario.clientes.esperar_evento("ana", "n", desde=inicio)
@@ -267,7 +285,7 @@ async def test_packets_pushed_into_a_dead_connection_are_replayed_once() -> None
     """The transport dies silently: the server keeps writing into it until its ping timeout, and the
     client gets none of that. Its offset tells the server where it stopped."""
     garantir_node_modules()
-    server = _servidor(RecoveryConfig(), ping_ms=1000)
+    server = _servidor(RecoveryConfig(), Relogio(), ping_ms=1000)
     ns = server.of(NS)
     async with servir_uvicorn(server.asgi()) as url, proxy_para(url) as proxy:
         clientes = ClientesRecuperacao(proxy.url)

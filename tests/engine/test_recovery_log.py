@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from atendimento.engine import Target
 from atendimento.engine.protocol.outgoing import message
 from atendimento.engine.protocol.socketio import encode_event
@@ -20,7 +18,10 @@ def _emit(store: MemoryRecoveryStore, target: Target, *args: object) -> str:
 
 
 def _save(store: MemoryRecoveryStore, pid: str, rooms: set[str], start: int) -> None:
-    store.save(SavedSession(pid=pid, sid="s1", nsp=NS, rooms=frozenset(rooms | {"s1"}), data={}, start=start))
+    salas = frozenset(rooms | {"s1"})
+    store.save(
+        SavedSession(pid=pid, sid="s1", nsp=NS, rooms=salas, data={}, start=start, saved_at=store.clock())
+    )
 
 
 def _texts(replay: object) -> list[str]:
@@ -80,9 +81,12 @@ async def test_interrupted_logs_refuse_until_resumed_and_then_whatever_spans_the
 
 
 async def test_sessions_expire_with_the_window_and_the_budget_bounds_them() -> None:
-    store = MemoryRecoveryStore(RecoveryConfig(window_seconds=0.05, max_total_bytes=65536))
+    agora = [1000.0]
+    store = MemoryRecoveryStore(
+        RecoveryConfig(window_seconds=10, max_total_bytes=65536), clock=lambda: agora[0]
+    )
     _save(store, "p", {"a"}, start=0)
-    await asyncio.sleep(0.06)
+    agora[0] += 11  # past the window, without sleeping
     assert await store.take(NS, "p", None) is None
     for i in range(1000):  # 512+ bytes each: the budget holds about a hundred
         _save(store, f"p{i}", {"a"}, start=0)

@@ -82,7 +82,9 @@ async def test_conexao_morta_no_pool_e_trocada_sem_erro(demo_pg: BancoDemo) -> N
         finally:
             await admin.close()
         ana = r.id_de("ana@demo.local")
-        mensagem = await servico.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
+        mensagem = await servico.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=ana, role="atendente", conteudo="oi"
+        )
         assert mensagem.ticket_numero == "2"
         async with storage.transacao(r.empresa_id) as conn:
             assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid

@@ -36,7 +36,9 @@ async def test_mensagens_concorrentes_no_mesmo_ticket_ficam_em_ordem_unica(banco
     ana = r.id_de("ana@demo.local")
     await asyncio.gather(
         *[
-            s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo=f"m{i}")
+            s.enviar_mensagem(
+                r.empresa_id, r.tickets[1], remetente_id=ana, role="atendente", conteudo=f"m{i}"
+            )
             for i in range(15)
         ]
     )

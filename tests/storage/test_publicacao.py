@@ -109,7 +109,9 @@ async def test_eventos_saem_depois_que_a_transacao_terminou(banco_demo: BancoDem
         atendente_id=r.id_de("bruno@demo.local"),
     )
     await s.mudar_status(r.empresa_id, ticket.id, "em_atendimento")
-    await s.enviar_mensagem(r.empresa_id, ticket.id, remetente_id=r.id_de("bruno@demo.local"), conteudo="oi")
+    await s.enviar_mensagem(
+        r.empresa_id, ticket.id, remetente_id=r.id_de("bruno@demo.local"), role="atendente", conteudo="oi"
+    )
     await s.notificar(r.empresa_id, usuario_id=r.id_de("ana@demo.local"), tipo="x")
     assert pub.nomes() == [
         "ticket_novo",

@@ -62,15 +62,30 @@ async def test_papel_da_aplicacao_nao_e_dono_nem_super_nem_bypassrls(demo_pg: Ba
 
 async def test_com_o_tenant_a_nenhuma_linha_de_b(demo_pg: BancoDemo) -> None:
     r = demo_pg.resumo
-    # The demo holds no idempotency key: one per tenant, so that table is checked like the others.
+    # The demo holds no idempotency key, endpoint or outbox event: one of each per tenant (the
+    # endpoint written here as the application role, the rest by the message write), so those tables
+    # are checked like the others.
     servico = demo_pg.servico()
-    for empresa, ticket, email in (
-        (r.empresa_id, r.tickets[1], "ana@demo.local"),
-        (r.outra_empresa_id, r.outra_ticket_id, "carla@outra.local"),
+    for empresa, ticket, canal, email in (
+        (r.empresa_id, r.tickets[1], r.canais["email"], "ana@demo.local"),
+        (r.outra_empresa_id, r.outra_ticket_id, r.outra_canal_id, "carla@outra.local"),
     ):
+        async with demo_pg.storage.transacao(empresa) as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO canal_webhooks (canal_id, empresa_id, url, segredo, ativo, criado_em, "
+                    "atualizado_em) VALUES (:c, :e, 'https://x.example/', 'whsec_x', true, now(), now())"
+                ),
+                {"c": canal, "e": empresa},
+            )
         usuario = r.id_de(email)
         await servico.enviar_mensagem(
-            empresa, ticket, remetente_id=usuario, conteudo="oi", idempotente=Idempotencia(usuario, "k-1")
+            empresa,
+            ticket,
+            remetente_id=usuario,
+            role="atendente",
+            conteudo="oi",
+            idempotente=Idempotencia(usuario, "k-1"),
         )
     for proprio in (r.empresa_id, r.outra_empresa_id):
         vistos = await _empresas_visiveis(demo_pg.storage, proprio)

@@ -44,7 +44,9 @@ async def test_ordem_das_mensagens_coerente_com_escritas_concorrentes_e_recusas(
     async def enviar(i: int) -> str:
         # One in five goes to the closed ticket: inserted, then refused and rolled back (its savepoint).
         ticket = r.tickets[i % 2] if i % 5 else fechado
-        m = await s.enviar_mensagem(r.empresa_id, ticket, remetente_id=ana, conteudo=f"m{i}")
+        m = await s.enviar_mensagem(
+            r.empresa_id, ticket, remetente_id=ana, role="atendente", conteudo=f"m{i}"
+        )
         return m.ticket_id
 
     resultados = await asyncio.gather(*(enviar(i) for i in range(80)), return_exceptions=True)
@@ -70,6 +72,7 @@ async def test_mesma_chave_de_idempotencia_no_mesmo_lote_responde_a_primeira(dem
                 r.empresa_id,
                 r.tickets[1],
                 remetente_id=ana,
+                role="atendente",
                 conteudo="uma",
                 idempotente=Idempotencia(ana, "k"),
             )

@@ -14,11 +14,12 @@ from atendimento.domain.entidades import (
 )
 from atendimento.domain.erros import (
     CursorInvalido,
+    UsuarioInvalido,
     canal_nao_encontrado,
     ticket_nao_encontrado,
-    usuario_nao_encontrado,
 )
 from atendimento.domain.idempotencia import Idempotencia
+from atendimento.domain.portas import ChaveMensagem, MensagemGravada, NovaMensagem
 from atendimento.domain.servicos.base import Evento, ServicoBase, buscar_ticket, novo_ticket
 
 
@@ -46,107 +47,51 @@ class CasosMensagens(ServicoBase):
         ticket_id: str,
         *,
         remetente_id: str,
+        role: str,
         tipo: str = "texto",
         conteudo: str,
         metadados: dict[str, Any] | None = None,
+        interna: bool = False,
         idempotente: Idempotencia | None = None,
     ) -> MensagemDados:
-        """A user of the tenant writes on a ticket (not on a closed one). ``idempotente``: a retry
-        with the same key answers the first message and writes and publishes nothing."""
+        """A user of the tenant writes on a ticket (not on a closed one). ``role``: the one the
+        caller's token claims; the sender must be an active user of the tenant with that role
+        (``UsuarioInvalido`` otherwise: the database is the authority). ``interna``: an internal
+        note, never sent out through the channel. ``idempotente``: a retry with the same key answers
+        the first message and writes and publishes nothing."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         regras.validar_id(remetente_id, "remetenteId")
         tipo = regras.validar_tipo_mensagem(tipo)
         conteudo = regras.validar_conteudo(conteudo)
         metadados = regras.validar_metadados(metadados)
-        # Only with a key: hashing the content costs nothing to a write that has none (the hot path).
-        impressao = (
-            idempotencia.impressao(
-                "mensagem", ticketId=ticket_id, tipo=tipo, conteudo=conteudo, metadados=metadados
+        chave = None
+        if idempotente is not None:
+            # The key is the sender's: the token's user, who is also the message's sender.
+            argumentos: dict[str, Any] = {"ticketId": ticket_id, "tipo": tipo, "conteudo": conteudo}
+            if interna:  # only when set: keys taken before notes existed keep their fingerprint
+                argumentos["interna"] = True
+            chave = ChaveMensagem(
+                chave=idempotente.chave,
+                impressao=idempotencia.impressao("mensagem", **argumentos, metadados=metadados),
+                validade_desde=agora() - idempotencia.VALIDADE,
             )
-            if idempotente is not None
-            else ""
-        )
-        if idempotente is None:
-            return await self._enviar_em_um_passo(
-                empresa_id, ticket_id, remetente_id, tipo=tipo, conteudo=conteudo, metadados=metadados
-            )
-        eventos: list[Evento] = []
-        async with self._storage.unidade(empresa_id) as repo:
-            # The sender is read before the ticket is locked, so the lock (which serialises every
-            # write to this ticket) is held for the fewest round trips: the insert and the commit.
-            remetente = await repo.obter_usuario(remetente_id)
-            if remetente is None:
-                # The refusals keep their order: no ticket, then a closed ticket, then no sender.
-                ticket = await buscar_ticket(repo, ticket_id)
-                regras.exigir_ticket_nao_fechado(ticket.status)
-                raise usuario_nao_encontrado()
-            # Before the ticket's lock: a concurrent retry waits here for the first to finish.
-            anterior = await idempotencia.reservar(repo, idempotente, impressao)
-            if anterior is not None:
-                return MensagemDados.de_evento(anterior)
-            mensagem = MensagemDados(
-                id=novo_id(),
-                ticket_id=ticket_id,
-                ticket_numero="",  # known once the ticket is read, below
-                remetente_id=remetente.id,
-                atendente_id=remetente.id if remetente.interno else None,
-                tipo=tipo,
-                conteudo=conteudo,
-                metadados=metadados,
-                criado_em=agora(),
-            )
-            # Lock, count and insert at once; the checks come after, and raising here rolls the
-            # insert back with the rest of the transaction (nothing is published).
-            achado = await repo.inserir_mensagem_no_ticket(mensagem)
-            if achado is None:
-                raise ticket_nao_encontrado()
-            regras.exigir_ticket_nao_fechado(achado.status)
-            ticket = achado
-            mensagem = replace(mensagem, ticket_numero=ticket.numero)
-            await idempotencia.concluir(repo, idempotente, mensagem.para_evento())
-            eventos.append(lambda: self._publicador.mensagem_nova(mensagem, ticket))
-        self._publicar(eventos)
-        return mensagem
-
-    async def _enviar_em_um_passo(
-        self,
-        empresa_id: str,
-        ticket_id: str,
-        remetente_id: str,
-        *,
-        tipo: str,
-        conteudo: str,
-        metadados: dict[str, Any] | None,
-    ) -> MensagemDados:
-        """The write without an Idempotency-Key (nearly every one): storage's one-step write (one
-        round trip on PostgreSQL), then the same refusals, in the same order, as the path above."""
-        rascunho = MensagemDados(
+        pedido = NovaMensagem(
             id=novo_id(),
             ticket_id=ticket_id,
-            ticket_numero="",  # known from the ticket that comes back
             remetente_id=remetente_id,
-            atendente_id=None,  # the sender's role decides it, in storage and below alike
+            role=role,
             tipo=tipo,
             conteudo=conteudo,
             metadados=metadados,
             criado_em=agora(),
+            interna=interna,
+            chave=chave,
         )
-        gravacao = await self._storage.gravar_mensagem(empresa_id, rascunho)
-        ticket, remetente = gravacao.ticket, gravacao.remetente
-        if ticket is None:
-            raise ticket_nao_encontrado()
-        regras.exigir_ticket_nao_fechado(ticket.status)
-        if remetente is None:
-            raise usuario_nao_encontrado()
-        if not gravacao.gravada:  # the port writes whenever both exist and the ticket is not final
-            raise RuntimeError("gravar_mensagem did not write a message it had no reason to refuse")
-        mensagem = replace(
-            rascunho,
-            ticket_numero=ticket.numero,
-            atendente_id=remetente.id if remetente.interno else None,
-        )
-        self._publicar([lambda: self._publicador.mensagem_nova(mensagem, ticket)])
+        gravacao = await self._storage.acrescentar_mensagem(empresa_id, pedido)
+        mensagem, ticket = _aceita(gravacao, chave)
+        if gravacao.gravada:  # not a replay: published once, by the request that wrote it
+            self._publicar([lambda: self._publicador.mensagem_nova(mensagem, ticket)])
         return mensagem
 
     async def receber_mensagem_canal(
@@ -185,21 +130,19 @@ class CasosMensagens(ServicoBase):
                 )
                 novo = ticket
                 eventos.append(lambda: self._publicador.ticket_novo(novo))
-            mensagem = MensagemDados(
+            # A customer's message (no role: the sender is the cliente, found above): never an
+            # internal note, never queued to go back out through the channel it came from.
+            pedido = NovaMensagem(
                 id=novo_id(),
                 ticket_id=ticket.id,
-                ticket_numero=ticket.numero,
                 remetente_id=cliente.id,
-                atendente_id=None,
+                role=None,
                 tipo=tipo,
                 conteudo=conteudo,
                 metadados=metadados,
                 criado_em=agora(),
             )
-            # Lock, count and insert at once (one statement on PostgreSQL); the ticket was read or
-            # made in this transaction, so it is there.
-            if await repo.inserir_mensagem_no_ticket(mensagem) is None:
-                raise ticket_nao_encontrado()
+            mensagem, ticket = _aceita(await repo.acrescentar_mensagem(pedido), None)
             retomado = regras.status_ao_responder_cliente(ticket)
             if retomado is not None:
                 # The team was waiting for this answer: the ticket is theirs to act on again.
@@ -212,3 +155,25 @@ class CasosMensagens(ServicoBase):
                 eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket))
         self._publicar(eventos)
         return ticket, mensagem, criado
+
+
+def _aceita(gravacao: MensagemGravada, chave: ChaveMensagem | None) -> tuple[MensagemDados, TicketDados]:
+    """The message write's answer as the message (written now, or the key's first one) and its
+    ticket, or the refusal. The one place that orders them: an invalid sender first (nothing else
+    was looked at), then a key already taken (its first answer, or a conflict), then no ticket,
+    then a closed one."""
+    if not gravacao.autorizado:
+        raise UsuarioInvalido()
+    ticket, mensagem = gravacao.ticket, gravacao.mensagem
+    if gravacao.impressao_anterior is not None:
+        assert chave is not None
+        if gravacao.impressao_anterior != chave.impressao:
+            raise idempotencia.conflito()
+    else:
+        if ticket is None:
+            raise ticket_nao_encontrado()
+        regras.exigir_ticket_nao_fechado(ticket.status)
+    if mensagem is None or ticket is None:
+        # Written, or replayed: both come back with their ticket. Anything else is a broken port.
+        raise RuntimeError("acrescentar_mensagem answered neither a message nor a refusal")
+    return mensagem, ticket

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .outgoing import Outgoing, control
+from .reasons import CLIENT_FAULTS, Reason
 
 NEVER = math.inf
 
@@ -28,10 +29,6 @@ PING = control("2")
 NOOP = control("6")
 CLOSE = control("1")
 PROBE_PONG = control("3probe")
-
-# Closes caused by the client: it gets no close packet later, its next request is simply unknown (as
-# the reference server and the conformance suites expect).
-CLIENT_FAULTS = frozenset({"ping timeout", "parse error", "transport error"})
 
 
 class Lifecycle(Enum):
@@ -54,8 +51,8 @@ class Due(Enum):
     """What a sweep asks the transport to do for one session; a close's value is its reason."""
 
     PING = "ping"  # queue a ping packet
-    PING_TIMEOUT = "ping timeout"  # close: no pong within pingTimeout
-    CONNECT_TIMEOUT = "forced close"  # close: no Socket.IO namespace joined in time
+    PING_TIMEOUT = Reason.PING_TIMEOUT  # close: no pong within pingTimeout
+    CONNECT_TIMEOUT = Reason.FORCED_CLOSE  # close: no Socket.IO namespace joined in time
     FORGET = "forget"  # a closed session nobody came for: drop it from the session table
 
 
@@ -263,7 +260,7 @@ class SessionState:
         self._rewake()
         return True
 
-    def teardown(self, now: float, reason: str, *, abort: bool = False) -> Teardown:
+    def teardown(self, now: float, reason: Reason, *, abort: bool = False) -> Teardown:
         """Closed (CLOSED). A polling session closed by the server (not the client's fault, not
         aborted) lingers until its GETs have taken what was queued and then the close packet (a clean
         "transport close" for the client, not a failed poll), or for pingTimeout if no GET comes."""

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..protocol.outgoing import Outgoing
+from ..protocol.reasons import Reason
 from ..protocol.session import Timing
 from . import http
 from .addresses import AddressCounter, address_key
@@ -39,7 +40,7 @@ class EngineHandler(Protocol):
 
     def on_message(self, session: EngineSession, data: str | bytes) -> None: ...
 
-    def on_close(self, session: EngineSession, reason: str) -> None: ...
+    def on_close(self, session: EngineSession, reason: Reason) -> None: ...
 
 
 def new_sid(prefix: str = "") -> str:
@@ -98,9 +99,9 @@ class EngineServer:
         self._flusher = None
         for session in dead:
             session.abandon()
-            self.notify_closed(session, "server shutting down")
+            self.notify_closed(session, Reason.SERVER_SHUTTING_DOWN)
 
-    def notify_closed(self, session: EngineSession, reason: str) -> None:
+    def notify_closed(self, session: EngineSession, reason: Reason) -> None:
         """Tell the layer above a session is gone; its failure is logged, never raised into the transport."""
         try:
             self.handler.on_close(session, reason)
@@ -145,7 +146,7 @@ class EngineServer:
             del self.sessions[session.sid]
             self.per_address.remove(address_key(session.scope))
 
-    def close_all(self, reason: str = "server shutting down") -> None:
+    def close_all(self, reason: Reason = Reason.SERVER_SHUTTING_DOWN) -> None:
         for session in list(self.sessions.values()):
             session.close(reason)
 
@@ -204,7 +205,7 @@ class EngineServer:
             return
         if session.heartbeat_expired(self.loop.time()):
             # The sweep may not have run yet: enforce the deadline the moment the client shows up.
-            session.close("ping timeout")
+            session.close(Reason.PING_TIMEOUT)
             await http.respond_error(send, http.UNKNOWN_SID, cors)
             return
         if session.transport != POLLING:

@@ -11,6 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ..protocol import engineio as eio
+from ..protocol.reasons import Reason
 from . import http
 from .session import NOOP, POLLING, EngineSession, refuse_packet
 from .types import Receive, Send
@@ -28,7 +29,7 @@ async def handle_get(
 ) -> None:
     if session.get_waiter is not None:
         engine.refused("closing %s: overlapping GET requests", session.sid)
-        session.close("transport error")
+        session.close(Reason.TRANSPORT_ERROR)
         await http.respond_error(send, http.BAD_REQUEST, cors)
         return
     if session.state.get_ends_with_noop():
@@ -48,7 +49,7 @@ async def handle_get(
         if not waiter.done():
             if session.transport == POLLING:
                 engine.refused("closing %s: poll request abandoned by the client", session.sid)
-                session.close("transport error")
+                session.close(Reason.TRANSPORT_ERROR)
             return
         if session.state.released_get_ends_with_noop(bool(session.out)):
             # Upgraded (or upgrading) while this GET waited: its output now goes to the WebSocket.
@@ -73,7 +74,7 @@ async def handle_post(
 ) -> None:
     if session.post_active:
         engine.refused("closing %s: overlapping POST requests", session.sid)
-        session.close("transport error")
+        session.close(Reason.TRANSPORT_ERROR)
         await http.respond_error(send, http.BAD_REQUEST, cors)
         return
     session.post_active = True
@@ -81,7 +82,7 @@ async def handle_post(
         body = await _read_body(receive, engine.config.max_payload_bytes)
         if body is None:
             engine.refused("closing %s: POST body larger than maxPayload", session.sid)
-            session.close("transport error")
+            session.close(Reason.TRANSPORT_ERROR)
             await http.respond_error(send, http.BAD_REQUEST, cors)
             return
         try:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol import engineio as eio
 from ..protocol.errors import ProtocolError
 from ..protocol.outgoing import Outgoing, message
+from ..protocol.reasons import Reason
 from ..protocol.session import (
     CLOSE,
     NOOP,
@@ -173,7 +174,7 @@ class EngineSession:
             self.engine.output_limit,
             level=logging.WARNING,
         )
-        self.engine.loop.call_soon(self._teardown, "transport error", True)
+        self.engine.loop.call_soon(self._teardown, Reason.TRANSPORT_ERROR, True)
 
     # ------------------------------------------------------------------------------------------- input
 
@@ -185,7 +186,7 @@ class EngineSession:
         elif kind == eio.PONG:
             self.state.pong(self.engine.loop.time())
         elif kind == eio.CLOSE:
-            self.close("transport close", by_client=True)
+            self.close(Reason.TRANSPORT_CLOSE, by_client=True)
         elif kind == eio.OPEN:
             raise ProtocolError("client sent an open packet")
         # ping, upgrade and noop outside an upgrade carry nothing for us: ignored, as the reference does.
@@ -235,7 +236,7 @@ class EngineSession:
 
     # ------------------------------------------------------------------------------------------ closing
 
-    def close(self, reason: str, *, by_client: bool = False, abort: bool = False) -> None:
+    def close(self, reason: Reason, *, by_client: bool = False, abort: bool = False) -> None:
         """Close now: deliver what is buffered if the transport allows, notify the layer above once."""
         if not self.state.close(by_client=by_client):
             return
@@ -247,7 +248,7 @@ class EngineSession:
         self.state.abandon()
         self.accepting = False
 
-    def _teardown(self, reason: str, abort: bool) -> None:
+    def _teardown(self, reason: Reason, abort: bool) -> None:
         outcome = self.state.teardown(self.engine.loop.time(), reason, abort=abort)
         if outcome is Teardown.ALREADY_CLOSED:
             return
@@ -282,4 +283,4 @@ def refuse_packet(engine: EngineServer, session: EngineSession, exc: Exception) 
         engine.refused("closing %s: invalid packet: %.200s", session.sid, exc)
     elif engine.refused("closing %s: packet handling failed: %.200r", session.sid, exc, level=logging.WARN):
         log.debug("traceback", exc_info=exc)
-    session.close("parse error")
+    session.close(Reason.PARSE_ERROR)

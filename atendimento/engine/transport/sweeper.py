@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from ..protocol.reasons import Reason
 from ..protocol.session import Due
 from .session import PING
 
@@ -45,7 +46,7 @@ class Sweeper:
         engine = self._engine
         self._handle = None
         now = engine.loop.time()
-        expired: list[tuple[EngineSession, str]] = []
+        expired: list[tuple[EngineSession, Reason]] = []
         lingering: list[EngineSession] = []
         for session in engine.sessions.values():
             state = session.state
@@ -57,7 +58,7 @@ class Sweeper:
                 elif due is Due.FORGET:
                     lingering.append(session)
                 else:  # a close: the enum's value is the reason the layer above gets
-                    expired.append((session, due.value))
+                    expired.append((session, Reason(due.value)))
         # Closing changes the session table: not while walking it.
         for session, reason in expired:
             session.close(reason)

@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ..protocol import engineio as eio
+from ..protocol.reasons import Reason
 from ..protocol.session import UpgradeStep
 from .link import WsLink, raw_transport
 from .session import PROBE_PONG, EngineSession, refuse_packet
@@ -63,7 +64,7 @@ async def handle_websocket(
             await _receive_loop(engine, session, receive)
     finally:
         if session is not None and not session.closed:
-            session.close("transport close")
+            session.close(Reason.TRANSPORT_CLOSE)
         link.close()
         await link.wait_closed()
 
@@ -73,7 +74,7 @@ async def _receive_loop(engine: EngineServer, session: EngineSession, receive: R
     while True:
         message = await receive()
         if message["type"] != "websocket.receive":
-            session.close("transport close")
+            session.close(Reason.TRANSPORT_CLOSE)
             return
         if not session.accepting:
             return
@@ -82,7 +83,7 @@ async def _receive_loop(engine: EngineServer, session: EngineSession, receive: R
             data = message.get("bytes") or b""
         if len(data) > max_payload:
             engine.refused("closing %s: message larger than maxPayload", session.sid)
-            session.close("transport error")
+            session.close(Reason.TRANSPORT_ERROR)
             return
         try:
             session.receive(eio.decode_frame(data))

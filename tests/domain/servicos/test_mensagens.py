@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import text
 
-from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, TransicaoInvalida
+from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, TransicaoInvalida, UsuarioInvalido
+from atendimento.domain.idempotencia import ConflitoIdempotencia, Idempotencia
 
 if TYPE_CHECKING:
     from conftest import BancoDemo
+
+
+ATENDENTE = "atendente"
 
 
 async def test_enviar_e_listar_mensagens(banco_demo: BancoDemo) -> None:
@@ -23,12 +27,18 @@ async def test_enviar_e_listar_mensagens(banco_demo: BancoDemo) -> None:
     assert [m.atendente_id for m in antes] == [None, ana]  # the customer's question, ana's answer
     enviadas = [
         await s.enviar_mensagem(
-            r.empresa_id, r.tickets[1], remetente_id=ana, conteudo=f"msg {i}", metadados={"i": i}
+            r.empresa_id,
+            r.tickets[1],
+            remetente_id=ana,
+            role=ATENDENTE,
+            conteudo=f"msg {i}",
+            metadados={"i": i},
         )
         for i in range(5)
     ]
     assert enviadas[0].ticket_numero == "2" and enviadas[0].atendente_id == ana
     assert enviadas[0].remetente_id == ana and enviadas[0].tipo == "texto"
+    assert not enviadas[0].interna and "interna" not in enviadas[0].para_evento()  # the seed's shape
     assert pub.nomes() == ["mensagem_nova"] * 5
     mensagem, ticket = pub.eventos[0].args
     assert mensagem == enviadas[0] and ticket.id == r.tickets[1]  # type: ignore[attr-defined]
@@ -36,21 +46,35 @@ async def test_enviar_e_listar_mensagens(banco_demo: BancoDemo) -> None:
     assert depois == antes + enviadas  # stored in order, read back identical
 
     vendas = await s.enviar_mensagem(
-        r.empresa_id, r.tickets[1], remetente_id=r.id_de("vendas@demo.local"), tipo="imagem", conteudo="url"
+        r.empresa_id,
+        r.tickets[1],
+        remetente_id=r.id_de("vendas@demo.local"),
+        role="vendedor",
+        tipo="imagem",
+        conteudo="url",
     )
     assert vendas.atendente_id is None  # not an internal user
+
+
+async def test_nota_interna(banco_demo: BancoDemo) -> None:
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    ana = r.id_de("ana@demo.local")
+    nota = await s.enviar_mensagem(
+        r.empresa_id, r.tickets[1], remetente_id=ana, role=ATENDENTE, conteudo="só a equipe", interna=True
+    )
+    assert nota.interna and nota.para_evento()["interna"] is True
+    assert pub.eventos[0].args[0] == nota  # mensagem:nova carries the flag  # type: ignore[attr-defined]
+    assert (await s.listar_mensagens(r.empresa_id, r.tickets[1]))[-1] == nota
 
 
 async def test_enviar_mensagem_recusas(banco_demo: BancoDemo) -> None:
     s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
     ana = r.id_de("ana@demo.local")
-    with pytest.raises(NaoEncontrado):
-        await s.enviar_mensagem(r.empresa_id, r.outra_ticket_id, remetente_id=ana, conteudo="oi")
     with pytest.raises(NaoEncontrado) as erro:
         await s.enviar_mensagem(
-            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+            r.empresa_id, r.outra_ticket_id, remetente_id=ana, role=ATENDENTE, conteudo="oi"
         )
-    assert erro.value.code == "USUARIO_NAO_ENCONTRADO"
+    assert erro.value.code == "TICKET_NAO_ENCONTRADO"
     for kwargs in (
         {"conteudo": ""},
         {"conteudo": "x" * 10_001},
@@ -58,47 +82,128 @@ async def test_enviar_mensagem_recusas(banco_demo: BancoDemo) -> None:
         {"conteudo": "x", "metadados": {"k": "x" * 17_000}},
     ):
         with pytest.raises(DadosInvalidos):
-            await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, **kwargs)  # type: ignore[arg-type]
+            await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, role=ATENDENTE, **kwargs)  # type: ignore[arg-type]
     await s.mudar_status(r.empresa_id, r.tickets[1], "fechado")
     pub.limpar()
     with pytest.raises(TransicaoInvalida):
-        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
+        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, role=ATENDENTE, conteudo="oi")
     assert pub.eventos == []
     with pytest.raises(NaoEncontrado):
         await s.listar_mensagens(r.empresa_id, r.outra_ticket_id)
 
 
+async def _desativar(banco: BancoDemo, empresa_id: str, usuario_id: str) -> None:
+    async with banco.storage.transacao(empresa_id) as conn:
+        await conn.execute(text("UPDATE usuarios SET ativo = false WHERE id = :u"), {"u": usuario_id})
+
+
+async def test_remetente_invalido_nada_e_gravado(banco_demo: BancoDemo) -> None:
+    """The database is the authority: a sender absent from the tenant, inactive, or with another role
+    than the token claims is refused (401 USUARIO_INVALIDO) before anything else, and nothing moves."""
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    ana, bruno = r.id_de("ana@demo.local"), r.id_de("bruno@demo.local")
+    antes = await s.listar_mensagens(r.empresa_id, r.tickets[1])
+    await _desativar(banco_demo, r.empresa_id, bruno)
+    for remetente, role, ticket in (
+        (r.id_de("carla@outra.local"), ATENDENTE, r.tickets[1]),  # another tenant's user
+        ("nao-existe", ATENDENTE, r.tickets[1]),
+        (bruno, ATENDENTE, r.tickets[1]),  # inactive
+        (ana, "admin", r.tickets[1]),  # the token claims a role the database does not give her
+        (ana, "gestor", r.outra_ticket_id),  # two refusals at once: the sender's is reported
+        (r.clientes["Maria Oliveira"], ATENDENTE, r.tickets[1]),  # a cliente is no user
+    ):
+        with pytest.raises(UsuarioInvalido) as erro:
+            await s.enviar_mensagem(r.empresa_id, ticket, remetente_id=remetente, role=role, conteudo="x")
+        assert (erro.value.code, erro.value.http_status) == ("USUARIO_INVALIDO", 401)
+    with pytest.raises(UsuarioInvalido):  # and with a key: no key is taken either
+        await s.enviar_mensagem(
+            r.empresa_id,
+            r.tickets[1],
+            remetente_id=bruno,
+            role=ATENDENTE,
+            conteudo="x",
+            idempotente=Idempotencia(bruno, "k"),
+        )
+    assert pub.eventos == []
+    assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM chaves_idempotencia")) == 0
+
+
 async def test_mensagem_recusada_nao_grava_nada(banco_demo: BancoDemo) -> None:
-    """The write locks, counts and inserts before the checks; a refusal must undo all of it."""
+    """A refused write leaves no message, no counter step and no key behind."""
     s, r = banco_demo.servico(), banco_demo.resumo
     ana = r.id_de("ana@demo.local")
     antes = await s.listar_mensagens(r.empresa_id, r.tickets[1])
-    with pytest.raises(NaoEncontrado) as erro:
-        await s.enviar_mensagem(
-            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
-        )
-    assert erro.value.code == "USUARIO_NAO_ENCONTRADO"
-    # Two refusals at once: the ticket's is the one reported, as before.
-    with pytest.raises(NaoEncontrado) as erro:
-        await s.enviar_mensagem(
-            r.empresa_id, r.outra_ticket_id, remetente_id=r.id_de("carla@outra.local"), conteudo="x"
-        )
-    assert erro.value.code == "TICKET_NAO_ENCONTRADO"
-    assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
     await s.mudar_status(r.empresa_id, r.tickets[1], "fechado")
     with pytest.raises(TransicaoInvalida):
-        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, conteudo="oi")
-    with pytest.raises(TransicaoInvalida):  # closed ticket and unknown sender: the ticket's refusal
+        await s.enviar_mensagem(r.empresa_id, r.tickets[1], remetente_id=ana, role=ATENDENTE, conteudo="oi")
+    with pytest.raises(TransicaoInvalida):  # with a key: the key is released with the refusal
         await s.enviar_mensagem(
-            r.empresa_id, r.tickets[1], remetente_id=r.id_de("carla@outra.local"), conteudo="x"
+            r.empresa_id,
+            r.tickets[1],
+            remetente_id=ana,
+            role=ATENDENTE,
+            conteudo="oi",
+            idempotente=Idempotencia(ana, "k"),
+        )
+    with pytest.raises(NaoEncontrado):
+        await s.enviar_mensagem(
+            r.empresa_id,
+            r.outra_ticket_id,
+            remetente_id=ana,
+            role=ATENDENTE,
+            conteudo="oi",
+            idempotente=Idempotencia(ana, "k2"),
         )
     assert await s.listar_mensagens(r.empresa_id, r.tickets[1]) == antes
-    # The ticket's message counter was rolled back too.
     async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
         total = await conn.scalar(
             text("SELECT total_mensagens FROM tickets WHERE id = :t"), {"t": r.tickets[1]}
         )
+        assert await conn.scalar(text("SELECT count(*) FROM chaves_idempotencia")) == 0
     assert total == len(antes)
+    # The key is free again: the same key for another request now writes.
+    outra = await s.enviar_mensagem(
+        r.empresa_id,
+        r.tickets[2],
+        remetente_id=ana,
+        role=ATENDENTE,
+        conteudo="outra",
+        idempotente=Idempotencia(ana, "k"),
+    )
+    assert outra.ticket_id == r.tickets[2]
+
+
+async def test_chave_repetida_responde_a_primeira_sem_publicar(banco_demo: BancoDemo) -> None:
+    s, r, pub = banco_demo.servico(), banco_demo.resumo, banco_demo.publicador
+    ana = r.id_de("ana@demo.local")
+    chave = Idempotencia(ana, "k")
+    primeira = await s.enviar_mensagem(
+        r.empresa_id,
+        r.tickets[1],
+        remetente_id=ana,
+        role=ATENDENTE,
+        conteudo="uma",
+        interna=True,
+        idempotente=chave,
+    )
+    segunda = await s.enviar_mensagem(
+        r.empresa_id,
+        r.tickets[1],
+        remetente_id=ana,
+        role=ATENDENTE,
+        conteudo="uma",
+        interna=True,
+        idempotente=chave,
+    )
+    assert segunda == primeira and primeira.interna
+    assert pub.nomes() == ["mensagem_nova"]
+    with pytest.raises(ConflitoIdempotencia):  # the same key for another request
+        await s.enviar_mensagem(
+            r.empresa_id, r.tickets[1], remetente_id=ana, role=ATENDENTE, conteudo="uma", idempotente=chave
+        )
+    assert [m.id for m in await s.listar_mensagens(r.empresa_id, r.tickets[1])].count(primeira.id) == 1
 
 
 async def test_receber_mensagem_canal(banco_demo: BancoDemo) -> None:

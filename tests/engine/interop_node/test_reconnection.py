@@ -15,6 +15,8 @@ import aiohttp
 import pytest
 from apoio_node import NodeClients
 
+from atendimento.engine import Reason
+
 from ..conftest import RunningServer
 from .apoio import RECONNECTING, on_server, server_disconnect_reason, server_socket, until
 
@@ -34,7 +36,9 @@ async def test_transport_closed_by_server_reconnects_with_a_new_sid(
         await node.wait(lambda r: r["type"] == "upgrade")  # cut the upgraded connection
 
     since = node.mark()
-    await on_server(engine_server, lambda: server_socket(engine_server, old).session.close("transport close"))
+    await on_server(
+        engine_server, lambda: server_socket(engine_server, old).session.close(Reason.TRANSPORT_CLOSE)
+    )
     gone = await node.wait(lambda r: r["type"] == "disconnect", since=since)
     assert gone["reason"] == "transport close"
     assert gone["active"] is True  # socket.io-client will reconnect by itself
@@ -76,7 +80,7 @@ async def test_polling_close_between_two_polls_reaches_the_client_as_transport_c
         while socket.session.get_waiter is not None:  # noqa: ASYNC110 - engine state, no event to await
             await asyncio.sleep(0)
         socket.emit("adeus", 2)  # ...and this is queued with no GET waiting, as is the close
-        socket.session.close("transport close")
+        socket.session.close(Reason.TRANSPORT_CLOSE)
 
     since = node.mark()
     await on_server(engine_server, close_between_polls)
@@ -101,7 +105,7 @@ async def test_polling_session_closed_between_polls_answers_the_next_get_with_qu
         def emit_and_close() -> None:
             socket = server_socket(engine_server, sid)
             socket.emit("adeus")
-            socket.session.close("transport close")
+            socket.session.close(Reason.TRANSPORT_CLOSE)
 
         await on_server(engine_server, emit_and_close)
         packets: list[str] = []

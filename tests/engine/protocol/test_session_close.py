@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from atendimento.engine.protocol.reasons import CLIENT_FAULTS
 from atendimento.engine.protocol.session import (
-    CLIENT_FAULTS,
     CLOSE,
     NEVER,
     NOOP,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from atendimento.engine.protocol.outgoing import message
+from atendimento.engine.protocol.reasons import Reason
 from atendimento.engine.protocol.session import Lifecycle
 from atendimento.engine.transport import EngineConfig, EngineServer, EngineSession
 from atendimento.engine.transport.session import POLLING, WEBSOCKET
@@ -45,7 +46,7 @@ async def test_a_server_close_on_polling_stops_output_and_lingers_for_the_close_
     assert session.take_poll_body() == b"1"
     assert "sid" not in engine.sessions
     assert handler.closed == ["forced close"]
-    session.close("transport close")  # closed already: the layer above hears of it once
+    session.close(Reason.TRANSPORT_CLOSE)  # closed already: the layer above hears of it once
     assert handler.closed == ["forced close"]
 
 
