@@ -132,12 +132,13 @@ class RotasBench:
         agora = tracemalloc.take_snapshot()
         filtro = [tracemalloc.Filter(False, tracemalloc.__file__)]
         assert self._marca is not None, "acao=marcar first"
-        diferencas = agora.filter_traces(filtro).compare_to(self._marca.filter_traces(filtro), "lineno")
+        modo = "traceback" if tracemalloc.get_traceback_limit() > 1 else "lineno"
+        diferencas = agora.filter_traces(filtro).compare_to(self._marca.filter_traces(filtro), modo)
         top = int(query.get("top", "30"))
         return {
             "total": sum(d.size_diff for d in diferencas),
             "linhas": [
-                {"onde": str(d.traceback[0]), "bytes": d.size_diff, "blocos": d.count_diff}
+                {"onde": " < ".join(map(str, d.traceback)), "bytes": d.size_diff, "blocos": d.count_diff}
                 for d in diferencas[:top]
             ],
         }
@@ -195,7 +196,7 @@ def asgi_com_bench(aplicacao: Aplicacao) -> Any:
 
 def servir(port: int) -> None:
     if os.environ.get("BENCH_TRACEMALLOC") == "1":
-        tracemalloc.start(1)
+        tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
     settings = load_settings()
     aplicacao = build_app(settings)
     config = uvicorn.Config(

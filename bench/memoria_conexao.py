@@ -37,7 +37,7 @@ from benchlib import (
 
 async def _cliente(port: int, token: str, prontos: asyncio.Queue[None], parar: asyncio.Event) -> None:
     url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
-    async with websockets.connect(url, max_size=None, compression=None) as ws:
+    async with websockets.connect(url, max_size=None, compression=None, open_timeout=120) as ws:
         await ws.recv()  # Engine.IO open
         await ws.send("40/atendimento," + json.dumps({"token": token}))
         while True:
@@ -62,9 +62,9 @@ async def _conectar(port: int, tokens: list[str], medir: Any) -> Any:
     tarefas = []
     for token in tokens:
         tarefas.append(asyncio.create_task(_cliente(port, token, prontos, parar)))
-        await asyncio.sleep(0.002)
+        await asyncio.sleep(0.005)
     for _ in tokens:
-        await asyncio.wait_for(prontos.get(), 60)
+        await asyncio.wait_for(prontos.get(), 180)
     await asyncio.sleep(1.0)  # settle: presence writes, timers
     resultado = medir()
     parar.set()
@@ -72,11 +72,12 @@ async def _conectar(port: int, tokens: list[str], medir: Any) -> Any:
     return resultado
 
 
-def run(clients: int, top: int, tracemalloc: bool) -> dict[str, Any]:
+def run(clients: int, top: int, tracemalloc: bool, frames: int = 1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="atendimento-bench-") as tmp:
         env = app_env(Path(tmp))
         if tracemalloc:
             env["BENCH_TRACEMALLOC"] = "1"
+            env["BENCH_TRACEMALLOC_FRAMES"] = str(frames)
         empresa = prepare_app(env, clients + 1)["empresa_id"]
         port = free_port()
         argv = [PYTHON, str(BENCH / "gateway_server.py"), "serve"]
@@ -99,10 +100,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--frames", type=int, default=1, help="tracemalloc frames (>1: group by traceback)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     log("bench: tracemalloc run ...")
-    linhas = run(args.clients, args.top, tracemalloc=True)
+    linhas = run(args.clients, args.top, tracemalloc=True, frames=args.frames)
     log("bench: RSS run ...")
     rss = run(args.clients, args.top, tracemalloc=False)
     print(f"{args.clients} idle authenticated agents on one instance (SQLite, no Redis)")

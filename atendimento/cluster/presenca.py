@@ -45,7 +45,7 @@ VIDAS = 3  # heartbeats an instance may miss before the others take it for dead
 FOLGA_S = 0.05
 
 
-@dataclass
+@dataclass(slots=True)
 class _Local:
     atendente: Atendente
     sids: set[str] = field(default_factory=set)
