@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: serve test lint types unit demo bench clean lock console console-if-npm admin-ui
+.PHONY: serve test test-fast lint types unit demo bench clean lock console console-if-npm admin-ui
 
 # The agent console (console/, served at /): npm installs the pinned socket.io-client and esbuild from
 # console/package-lock.json, esbuild bundles into atendimento/console/static/ (never committed).
@@ -52,6 +52,12 @@ demo: $(STAMP)
 
 ## The whole suite: lint, types, unit and integration tests (needs PostgreSQL and Redis up: see .ci/run).
 test: $(DEV_STAMP) console lint types unit
+
+## The fast lane: no PostgreSQL, Redis, node, Chromium nor child processes (tests/faixa_rapida.py); both
+## servers are pointed at a closed port, so a test that needs one and slipped in fails instead of waiting.
+test-fast: $(DEV_STAMP)
+	ATENDIMENTO_TEST_SEM_SERVICOS=1 ATENDIMENTO_TEST_PG=postgresql://postgres@127.0.0.1:9 \
+	  ATENDIMENTO_TEST_REDIS_URL=redis://127.0.0.1:9/0 ATENDIMENTO_FUZZ_EXAMPLES=30 $(BIN)/pytest --fast -q
 
 # lint includes the import contracts (pyproject.toml) and mypy --strict (the types target).
 lint: $(DEV_STAMP) types

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -32,6 +31,7 @@ from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+from atendimento.worker_forwarding import Worker
 
 if TYPE_CHECKING:
     from atendimento.cluster.wiring import Cluster
@@ -54,14 +54,6 @@ class Aplicacao:
     cluster: Cluster | None = None  # with a Redis URL: the instance's backplane (cluster/wiring.py)
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    def servir_como_worker(self, indice: int, total: int, pasta: Path) -> None:
-        """One of ``total`` processes on one port (``serve --workers``): this process's sessions carry
-        its prefix, and polling requests for another's are passed to it (``cli/encaminhamento.py``)."""
-        from atendimento.cli.encaminhamento import encaminhador, prefixo
-
-        self.server.engine.sid_prefix = prefixo(indice)
-        self.server.engine.foreign = encaminhador(pasta, indice, total)
 
     async def startup(self) -> None:
         for step in self._on_startup:
@@ -116,7 +108,9 @@ def recuperacao(settings: Settings) -> RecoveryConfig | None:
     )
 
 
-def build_server(settings: Settings) -> Server:
+def build_server(settings: Settings, worker: Worker | None = None) -> Server:
+    """``worker``: one of several processes on one port (``serve --workers``): its sessions carry its
+    prefix, and polling requests for another's are passed to that one (``worker_forwarding.py``)."""
     return Server(
         path=settings.socketio_path,
         cors_origins=settings.cors_origins,
@@ -131,6 +125,8 @@ def build_server(settings: Settings) -> Server:
         refusal_log_lines=settings.refusal_log_lines,
         refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
+        sid_prefix=worker.sid_prefix if worker else "",
+        foreign_session=worker.encaminhador() if worker else None,
     )
 
 
@@ -146,6 +142,7 @@ def build_app(
     readiness: Sequence[VerificacaoProntidao] | None = None,
     degradacao: Sequence[VerificacaoProntidao] = (),
     limitador_login: LimitadorLogin | None = None,
+    worker: Worker | None = None,
 ) -> Aplicacao:
     """Build every part from ``settings``. Nothing connects yet: that happens at ASGI start-up.
 
@@ -160,7 +157,7 @@ def build_app(
     """
     storage = storage or Storage.from_settings(settings)
     tokens = tokens or ServicoTokens.from_settings(settings)
-    server = build_server(settings)
+    server = build_server(settings, worker)
 
     on_startup: list[Callable[[], Awaitable[None]]] = [storage.aquecer]
     on_shutdown: list[Callable[[], Awaitable[None]]] = [storage.close]

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from faixa_rapida import servicos_proibidos
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 DRIVER = NODE_DIR / "clients.js"
 Record = dict[str, Any]
@@ -32,6 +34,8 @@ Registro = Record
 
 def garantir_node_modules() -> None:
     """Install the pinned client from package-lock.json when it is missing (fresh clone, CI)."""
+    if servicos_proibidos():
+        raise RuntimeError("a test of the fast lane drives node: mark it `node` (tests/faixa_rapida.py)")
     if (NODE_DIR / "node_modules" / "socket.io-client" / "package.json").is_file():
         return
     npm = shutil.which("npm")
@@ -95,6 +99,8 @@ class NodeClients:
     # --- the process ------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if servicos_proibidos():
+            raise RuntimeError("a test of the fast lane drives node: mark it `node` (tests/faixa_rapida.py)")
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("node is needed for the socket.io-client tests")

@@ -35,6 +35,8 @@ from atendimento.identity.passwords import Senhas
 from atendimento.storage import Storage, upgrade_urls
 from atendimento.storage.demo import ResumoDemo, carregar_demo
 
+pytest_plugins = ["faixa_rapida"]  # the fast lane: `make test-fast`
+
 PG_SERVIDOR = os.environ.get("ATENDIMENTO_TEST_PG", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 PG_PAPEL_APP = "atendimento_app"
 _SENHAS = Senhas.rapidas()

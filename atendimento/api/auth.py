@@ -12,6 +12,7 @@ from atendimento.api.error_responses import ErroApi
 from atendimento.api.respostas import Resposta, erros_documentados, ok
 from atendimento.api.saidas import LoginSaida, UsuarioSaida
 from atendimento.api.schemas import LoginEntrada
+from atendimento.domain.codigos import Codigo
 from atendimento.identity.tokens import SessaoExpirada
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def _ip(request: Request) -> str | None:
 )
 async def login(entrada: LoginEntrada, request: Request, ctx: Contexto) -> JSONResponse:
     if not ctx.tokens.pode_emitir:
-        raise ErroApi(503, "LOGIN_INDISPONIVEL", "Login local desativado: os tokens vêm do emissor externo")
+        raise ErroApi(
+            503, Codigo.LOGIN_INDISPONIVEL, "Login local desativado: os tokens vêm do emissor externo"
+        )
     ip = _ip(request)
     limitador = ctx.limitador_login
     reserva = await limitador.reservar(entrada.email, ip)
@@ -47,7 +50,7 @@ async def login(entrada: LoginEntrada, request: Request, ctx: Contexto) -> JSONR
         await limitador.falha(reserva)
         # One answer for an unknown email and a wrong password: it must not reveal which emails exist.
         log.info("login refused from %s", ip)
-        raise ErroApi(401, "CREDENCIAIS_INVALIDAS", "E-mail ou senha inválidos")
+        raise ErroApi(401, Codigo.CREDENCIAIS_INVALIDAS, "E-mail ou senha inválidos")
     await limitador.sucesso(reserva)
     token = ctx.tokens.emitir(usuario.id, usuario.empresa_id, usuario.role, usuario.nome)
     return ok(
@@ -71,17 +74,17 @@ async def renovar(identidade: Autenticado, ctx: Contexto) -> JSONResponse:
     with ``auth:renovar``. Role and name come from the database now, so a change there takes effect."""
     if not ctx.tokens.pode_emitir:
         raise ErroApi(
-            503, "LOGIN_INDISPONIVEL", "Renovação local desativada: os tokens vêm do emissor externo"
+            503, Codigo.LOGIN_INDISPONIVEL, "Renovação local desativada: os tokens vêm do emissor externo"
         )
     usuario = await ctx.servico.obter_usuario(identidade.empresa_id, identidade.usuario_id)
     if usuario is None:
         # A CRM-issued token for a user this database does not hold: the CRM renews its own tokens.
-        raise ErroApi(401, "USUARIO_NAO_ENCONTRADO", "Usuário do token não encontrado")
+        raise ErroApi(401, Codigo.USUARIO_NAO_ENCONTRADO, "Usuário do token não encontrado")
     try:
         token, ttl = ctx.tokens.renovar(identidade, usuario.role, usuario.nome)
     except SessaoExpirada:
         raise ErroApi(
-            401, "SESSAO_EXPIRADA", "Sessão expirada: entre de novo", {"WWW-Authenticate": "Bearer"}
+            401, Codigo.SESSAO_EXPIRADA, "Sessão expirada: entre de novo", {"WWW-Authenticate": "Bearer"}
         ) from None
     return ok(
         {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "user": usuario.para_evento()}

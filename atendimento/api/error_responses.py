@@ -16,21 +16,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.erros import ErroDominio
 from atendimento.identity.tokens import TokenErro
 
 log = logging.getLogger(__name__)
 
 # Starlette raises these on its own (routing, methods); each gets the product's code.
-_CODIGOS_HTTP: dict[int, tuple[str, str]] = {
+_CODIGOS_HTTP: dict[int, tuple[Codigo, str]] = {
     # FastAPI's only own 400: a body it could not read or parse.
-    400: ("PAYLOAD_INVALIDO", "Corpo da requisição inválido"),
-    401: ("NAO_AUTENTICADO", "Não autenticado"),
-    403: ("PROIBIDO", "Acesso negado"),
-    404: ("ROTA_NAO_ENCONTRADA", "Rota não encontrada"),
-    405: ("METODO_NAO_PERMITIDO", "Método não permitido"),
-    413: ("PAYLOAD_INVALIDO", "Corpo da requisição grande demais"),
-    415: ("PAYLOAD_INVALIDO", "Tipo de conteúdo não suportado"),
+    400: (Codigo.PAYLOAD_INVALIDO, "Corpo da requisição inválido"),
+    401: (Codigo.NAO_AUTENTICADO, "Não autenticado"),
+    403: (Codigo.PROIBIDO, "Acesso negado"),
+    404: (Codigo.ROTA_NAO_ENCONTRADA, "Rota não encontrada"),
+    405: (Codigo.METODO_NAO_PERMITIDO, "Método não permitido"),
+    413: (Codigo.PAYLOAD_INVALIDO, "Corpo da requisição grande demais"),
+    415: (Codigo.PAYLOAD_INVALIDO, "Tipo de conteúdo não suportado"),
 }
 # How many validation problems a reason names; the rest are summarised as a count.
 _MAX_MOTIVOS = 3
@@ -39,7 +40,9 @@ _MAX_MOTIVOS = 3
 class ErroApi(Exception):
     """A refusal decided by the API layer itself (authorization, throttling, availability)."""
 
-    def __init__(self, status: int, code: str, error: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: Codigo, error: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.code = code
@@ -48,7 +51,7 @@ class ErroApi(Exception):
 
 
 def resposta_erro(
-    status: int, code: str, error: str, headers: Mapping[str, str] | None = None
+    status: int, code: Codigo, error: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
         {"success": False, "error": error, "code": code}, status_code=status, headers=dict(headers or {})
@@ -56,7 +59,7 @@ def resposta_erro(
 
 
 def proibido(error: str = "Acesso negado para este perfil") -> ErroApi:
-    return ErroApi(403, "PROIBIDO", error)
+    return ErroApi(403, Codigo.PROIBIDO, error)
 
 
 async def _erro_api(_: Request, exc: Exception) -> JSONResponse:
@@ -79,7 +82,7 @@ async def _erro_token(_: Request, exc: Exception) -> JSONResponse:
 
 async def _erro_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code, error = _CODIGOS_HTTP.get(exc.status_code, ("ERRO_HTTP", "Erro na requisição"))
+    code, error = _CODIGOS_HTTP.get(exc.status_code, (Codigo.ERRO_HTTP, "Erro na requisição"))
     return resposta_erro(exc.status_code, code, error, exc.headers)
 
 
@@ -92,7 +95,7 @@ def resposta_de_erro(exc: Exception) -> JSONResponse | None:
     if isinstance(exc, ErroDominio):
         return resposta_erro(exc.http_status, exc.code, exc.message)
     if isinstance(exc, StarletteHTTPException):
-        code, error = _CODIGOS_HTTP.get(exc.status_code, ("ERRO_HTTP", "Erro na requisição"))
+        code, error = _CODIGOS_HTTP.get(exc.status_code, (Codigo.ERRO_HTTP, "Erro na requisição"))
         return resposta_erro(exc.status_code, code, error, exc.headers)
     return None
 
@@ -119,7 +122,7 @@ async def _erro_validacao(_: Request, exc: Exception) -> JSONResponse:
     erros = list(exc.errors())
     # Text that is not JSON at all is a malformed request (400); JSON of the wrong shape is 422.
     status = 400 if any(e.get("type") == "json_invalid" for e in erros) else 422
-    return resposta_erro(status, "PAYLOAD_INVALIDO", motivo_validacao(erros))
+    return resposta_erro(status, Codigo.PAYLOAD_INVALIDO, motivo_validacao(erros))
 
 
 def registrar_handlers(app: FastAPI) -> None:

@@ -35,6 +35,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from atendimento.addresses import chave_endereco
 from atendimento.api.error_responses import ErroApi
 from atendimento.config import Settings
+from atendimento.domain.codigos import Codigo
 
 _JANELA_ENDERECO_S = 60
 
@@ -78,7 +79,7 @@ class Reserva:
 def _excedido(retry_after: float) -> ErroApi:
     return ErroApi(
         429,
-        "LIMITE_EXCEDIDO",
+        Codigo.LIMITE_EXCEDIDO,
         "Muitas tentativas de login; tente novamente mais tarde",
         {"Retry-After": str(max(1, math.ceil(retry_after)))},
     )

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atendimento.api.error_responses import resposta_erro
+from atendimento.domain.codigos import Codigo
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class LimiteCorpo:
 
     async def _recusar(self, scope: Scope, receive: Receive, send: Send) -> None:
         resposta = resposta_erro(
-            413, "PAYLOAD_INVALIDO", f"Corpo da requisição maior que {self.max_bytes} bytes"
+            413, Codigo.PAYLOAD_INVALIDO, f"Corpo da requisição maior que {self.max_bytes} bytes"
         )
         await resposta(scope, receive, send)
 
@@ -103,5 +104,5 @@ class ErrosInternos:
             )
             if iniciada:
                 raise
-            resposta = resposta_erro(500, "ERRO_INTERNO", "Erro interno do servidor")
+            resposta = resposta_erro(500, Codigo.ERRO_INTERNO, "Erro interno do servidor")
             await resposta(scope, receive, send)

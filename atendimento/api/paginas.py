@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.erros import CursorInvalido
 
 T = TypeVar("T")
@@ -89,4 +90,4 @@ def decodificar(cursor: str, lista: str, filtros: dict[str, str], tamanho: int) 
 
 
 def _invalido(motivo: str) -> CursorInvalido:
-    return CursorInvalido(f"Cursor inválido: {motivo}", "CURSOR_INVALIDO")
+    return CursorInvalido(f"Cursor inválido: {motivo}", Codigo.CURSOR_INVALIDO)

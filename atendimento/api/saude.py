@@ -13,6 +13,7 @@ from atendimento.api.error_responses import resposta_erro
 from atendimento.api.portas import VerificacaoProntidao
 from atendimento.api.respostas import Resposta, erros_documentados, ok
 from atendimento.api.saidas import ProntidaoSaida, SaudeSaida
+from atendimento.domain.codigos import Codigo
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,6 @@ async def ready(ctx: Contexto) -> JSONResponse:
     criticos = resultados[: len(ctx.prontidao)]
     falhas = [nome for nome, pronto in criticos if not pronto]
     if falhas:
-        return resposta_erro(503, "NAO_PRONTO", f"Dependências indisponíveis: {', '.join(falhas)}")
+        return resposta_erro(503, Codigo.NAO_PRONTO, f"Dependências indisponíveis: {', '.join(falhas)}")
     status = "pronto" if all(pronto for _, pronto in resultados) else "degradado"
     return ok({"status": status, "verificacoes": dict(resultados)})

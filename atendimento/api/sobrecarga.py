@@ -20,6 +20,7 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atendimento.api.error_responses import resposta_erro
+from atendimento.domain.codigos import Codigo
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class LimiteEmCurso:
             # A new response each time: CORS adds its headers to the list of the one it sends.
             resposta = resposta_erro(
                 503,
-                "SOBRECARGA",
+                Codigo.SOBRECARGA,
                 "Servidor sobrecarregado; tente novamente em instantes",
                 {"Retry-After": str(self.retry_after_s)},
             )

@@ -24,6 +24,7 @@ from atendimento.api.schemas import (
     TicketCriar,
 )
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import de_iso, iso_utc
 from atendimento.domain.erros import CursorInvalido
 
@@ -48,7 +49,9 @@ def _instante(valor: str | None) -> datetime | None:
         return de_iso(valor)
     except ValueError:
         raise ErroApi(
-            422, "PAYLOAD_INVALIDO", "atualizadoDesde: use uma data ISO 8601, ex. 2026-11-29T17:08:20.123Z"
+            422,
+            Codigo.PAYLOAD_INVALIDO,
+            "atualizadoDesde: use uma data ISO 8601, ex. 2026-11-29T17:08:20.123Z",
         ) from None
 
 
@@ -108,7 +111,7 @@ def _posicao(instante: str) -> datetime:
     try:
         return de_iso(instante)
     except ValueError:
-        raise CursorInvalido("Cursor inválido: posição malformada", "CURSOR_INVALIDO") from None
+        raise CursorInvalido("Cursor inválido: posição malformada", Codigo.CURSOR_INVALIDO) from None
 
 
 @router.post(

@@ -25,6 +25,7 @@ from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.logs import configure_logging
 from atendimento.storage.banco import Storage
 from atendimento.storage.migracoes import alembic_config, revisao_atual, upgrade
+from atendimento.worker_forwarding import Worker
 
 
 async def _prepare(settings: Settings) -> None:
@@ -114,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _servidor(settings: Settings, worker: tuple[int, int, Path] | None) -> _Server:
     """The application under uvicorn, not started; ``worker``: (index, count, sockets folder)."""
-    aplicacao = build_app(settings)
-    if worker is not None:
-        aplicacao.servir_como_worker(*worker)
+    aplicacao = build_app(settings, worker=Worker(*worker) if worker is not None else None)
     server = _Server(uvicorn_config(settings, aplicacao.asgi), aplicacao)
     preparar_gc()  # last, so that what start-up built is frozen (memoria's docstring)
     return server

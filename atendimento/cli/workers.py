@@ -11,7 +11,7 @@ The parent checks the database and Redis, then forks the workers; each builds it
 own echo) and freezes it for the collector. Each worker binds its
 own listening socket with SO_REUSEPORT (the kernel spreads connections among them) and a private
 Unix socket, through which the other workers pass it the polling requests of its sessions
-(``cli/encaminhamento.py``). The parent only supervises: SIGTERM or SIGINT stops every worker
+(``worker_forwarding.py``). The parent only supervises: SIGTERM or SIGINT stops every worker
 gracefully; a worker that dies stops the others, and the parent exits non-zero, so that the process
 manager restarts the whole.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import uvicorn
 
-from atendimento.cli.encaminhamento import caminho_socket
+from atendimento.worker_forwarding import caminho_socket
 
 
 def _socket_tcp(host: str, port: int) -> socket.socket:

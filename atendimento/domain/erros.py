@@ -5,12 +5,14 @@ The API and the gateway map these one to one: ``{success: false, error: message,
 
 from __future__ import annotations
 
+from atendimento.domain.codigos import Codigo
+
 
 class ErroDominio(Exception):
     http_status: int = 400
-    code_padrao: str = "ERRO"
+    code_padrao: Codigo = Codigo.ERRO
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: Codigo | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.code_padrao
@@ -23,25 +25,25 @@ class NaoEncontrado(ErroDominio):
     """Missing in the caller's tenant. Another tenant's id gives the very same error."""
 
     http_status = 404
-    code_padrao = "NAO_ENCONTRADO"
+    code_padrao = Codigo.NAO_ENCONTRADO
 
 
 class TransicaoInvalida(ErroDominio):
     """The ticket's state does not allow it (status transition, change on a closed ticket)."""
 
     http_status = 409
-    code_padrao = "TRANSICAO_INVALIDA"
+    code_padrao = Codigo.TRANSICAO_INVALIDA
 
 
 class DadosInvalidos(ErroDominio):
     http_status = 422
-    code_padrao = "PAYLOAD_INVALIDO"
+    code_padrao = Codigo.PAYLOAD_INVALIDO
 
 
 class CursorInvalido(DadosInvalidos):
     """A page cursor that is not one this list handed out (forged, truncated, of another list)."""
 
-    code_padrao = "CURSOR_INVALIDO"
+    code_padrao = Codigo.CURSOR_INVALIDO
 
 
 class UsuarioInvalido(ErroDominio):
@@ -49,34 +51,34 @@ class UsuarioInvalido(ErroDominio):
     the token claims: the database, not the token, is the authority on who may write."""
 
     http_status = 401
-    code_padrao = "USUARIO_INVALIDO"
+    code_padrao = Codigo.USUARIO_INVALIDO
 
     def __init__(
-        self, message: str = "Usuário inválido, inativo ou com outro papel", code: str | None = None
+        self, message: str = "Usuário inválido, inativo ou com outro papel", code: Codigo | None = None
     ) -> None:
         super().__init__(message, code)
 
 
 class Proibido(ErroDominio):
     http_status = 403
-    code_padrao = "PROIBIDO"
+    code_padrao = Codigo.PROIBIDO
 
 
 def ticket_nao_encontrado() -> NaoEncontrado:
-    return NaoEncontrado("Ticket não encontrado", "TICKET_NAO_ENCONTRADO")
+    return NaoEncontrado("Ticket não encontrado", Codigo.TICKET_NAO_ENCONTRADO)
 
 
 def usuario_nao_encontrado() -> NaoEncontrado:
-    return NaoEncontrado("Usuário não encontrado", "USUARIO_NAO_ENCONTRADO")
+    return NaoEncontrado("Usuário não encontrado", Codigo.USUARIO_NAO_ENCONTRADO)
 
 
 def canal_nao_encontrado() -> NaoEncontrado:
-    return NaoEncontrado("Canal não encontrado", "CANAL_NAO_ENCONTRADO")
+    return NaoEncontrado("Canal não encontrado", Codigo.CANAL_NAO_ENCONTRADO)
 
 
 def fila_nao_encontrada() -> NaoEncontrado:
-    return NaoEncontrado("Fila não encontrada", "FILA_NAO_ENCONTRADA")
+    return NaoEncontrado("Fila não encontrada", Codigo.FILA_NAO_ENCONTRADA)
 
 
 def cliente_nao_encontrado() -> NaoEncontrado:
-    return NaoEncontrado("Cliente não encontrado", "CLIENTE_NAO_ENCONTRADO")
+    return NaoEncontrado("Cliente não encontrado", Codigo.CLIENTE_NAO_ENCONTRADO)

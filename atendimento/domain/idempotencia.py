@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import agora
 from atendimento.domain.erros import DadosInvalidos, ErroDominio
 from atendimento.domain.portas import Repositorio
@@ -24,7 +25,7 @@ MAX_CHAVE = 200
 
 class ConflitoIdempotencia(ErroDominio):
     http_status = 409
-    code_padrao = "IDEMPOTENCIA_CONFLITO"
+    code_padrao = Codigo.IDEMPOTENCIA_CONFLITO
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ def validar_chave(chave: object) -> str:
         or any(not " " <= c <= "~" for c in chave)
     ):
         raise DadosInvalidos(
-            f"Idempotency-Key inválida: de 1 a {MAX_CHAVE} caracteres ASCII imprimíveis", "PAYLOAD_INVALIDO"
+            f"Idempotency-Key inválida: de 1 a {MAX_CHAVE} caracteres ASCII imprimíveis",
+            Codigo.PAYLOAD_INVALIDO,
         )
     return chave
 
@@ -56,7 +58,7 @@ def impressao(operacao: str, **argumentos: Any) -> str:
 
 def conflito() -> ConflitoIdempotencia:
     return ConflitoIdempotencia(
-        "Esta Idempotency-Key já foi usada com outra requisição", "IDEMPOTENCIA_CONFLITO"
+        "Esta Idempotency-Key já foi usada com outra requisição", Codigo.IDEMPOTENCIA_CONFLITO
     )
 
 

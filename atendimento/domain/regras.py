@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     PRIORIDADES,
     STATUS_ATENDENTE,
@@ -51,7 +52,7 @@ def transicao_permitida(atual: str, novo: str) -> bool:
 def exigir_transicao(atual: str, novo: str) -> None:
     """Raise ``TransicaoInvalida`` (409) unless ``atual → novo`` is an edge; staying put is not one."""
     if not transicao_permitida(atual, novo):
-        raise TransicaoInvalida(f"Transição de status inválida: {atual} → {novo}", "TRANSICAO_INVALIDA")
+        raise TransicaoInvalida(f"Transição de status inválida: {atual} → {novo}", Codigo.TRANSICAO_INVALIDA)
 
 
 # The final status: a ticket in it takes no message and no change (storage's one-statement message
@@ -61,11 +62,11 @@ STATUS_FECHADO = "fechado"
 
 def exigir_ticket_nao_fechado(status: str) -> None:
     if status == STATUS_FECHADO:
-        raise TransicaoInvalida("Ticket fechado não pode ser alterado", "TICKET_FECHADO")
+        raise TransicaoInvalida("Ticket fechado não pode ser alterado", Codigo.TICKET_FECHADO)
 
 
 def _invalido(campo: str, motivo: str) -> DadosInvalidos:
-    return DadosInvalidos(f"Campo {campo} inválido: {motivo}", "PAYLOAD_INVALIDO")
+    return DadosInvalidos(f"Campo {campo} inválido: {motivo}", Codigo.PAYLOAD_INVALIDO)
 
 
 def validar_id(valor: object, campo: str = "id") -> str:

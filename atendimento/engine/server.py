@@ -32,7 +32,7 @@ from .namespace import Namespace
 from .protocol.reasons import Reason
 from .recovery import MemoryRecoveryStore, RecoveryConfig, RecoveryStore
 from .transport.config import EngineConfig
-from .transport.engine import EngineServer
+from .transport.engine import EngineServer, ForeignSession
 from .transport.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ class Server:
         refusal_log_interval_s: float = 10.0,
         recovery: RecoveryConfig | None = None,
         recovery_store: RecoveryStore | None = None,
+        sid_prefix: str = "",
+        foreign_session: ForeignSession | None = None,
     ) -> None:
         if max_pending_events < 1 or max_refused_events < 0:
             raise ValueError("max_pending_events must be >= 1 and max_refused_events >= 0")
@@ -102,7 +104,9 @@ class Server:
             refusal_log_lines=refusal_log_lines,
             refusal_log_interval_s=refusal_log_interval_s,
         )
-        self.engine = EngineServer(_SocketIOHandler(self), self.config)
+        self.engine = EngineServer(
+            _SocketIOHandler(self), self.config, sid_prefix=sid_prefix, foreign=foreign_session
+        )
         self.connect_timeout = connect_timeout_ms / 1000
         self.adapter_factory = adapter_factory
         # Per socket: events in flight or queued (inbox.py), and refusals before a disconnect.

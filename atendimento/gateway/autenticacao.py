@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Mapping
 
+from atendimento.domain.codigos import Codigo
 from atendimento.engine import ConnectionRefused
 from atendimento.identity.tokens import CodigoToken, Identidade, ServicoTokens, TokenErro, extrair_bearer
 
@@ -62,7 +63,7 @@ def extrair_token(auth: object, headers: Mapping[str, str], query: Mapping[str, 
     ``ServicoTokens.verificar`` does that, the same way as for the REST API.
     """
     if token_na_query(query):
-        raise CredencialRecusada("TOKEN_INVALIDO", "token in the query string")
+        raise CredencialRecusada(Codigo.TOKEN_INVALIDO, "token in the query string")
     if isinstance(auth, Mapping) and auth.get("token") is not None:
         token = auth["token"]
         # Some front ends put the header form in auth.token; accept it rather than fail obscurely.
@@ -73,7 +74,7 @@ def extrair_token(auth: object, headers: Mapping[str, str], query: Mapping[str, 
     if authorization is not None:
         token = extrair_bearer(authorization)
         if token is None:
-            raise CredencialRecusada("TOKEN_INVALIDO", "authorization header is not a bearer token")
+            raise CredencialRecusada(Codigo.TOKEN_INVALIDO, "authorization header is not a bearer token")
         return token
     return None
 

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.erros import ErroDominio
 from atendimento.engine import Namespace, Socket
 from atendimento.gateway import payloads, salas, sessao
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.rate_limits import DESCONHECIDO, LimiteDigitando, LimitesEventos
-from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
+from atendimento.gateway.respostas import FalhaEvento, falha, sucesso
 from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.gateway.visualizando import Visualizando
 from atendimento.identity.tokens import Identidade

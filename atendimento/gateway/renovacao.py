@@ -27,12 +27,13 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, MovingWindowSupport, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import iso_utc
 from atendimento.engine import Socket
 from atendimento.gateway import payloads, sessao
 from atendimento.gateway.conexao import TOKEN_EXPIRADO
 from atendimento.gateway.expiracao import AgendaExpiracao
-from atendimento.gateway.respostas import Codigo, FalhaEvento, falha, sucesso
+from atendimento.gateway.respostas import FalhaEvento, falha, sucesso
 from atendimento.identity.tokens import MAX_TOKEN_CHARS, Identidade, ServicoTokens, TokenErro
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ class Renovacao:
             nova = self._tokens.verificar(token)
         except TokenErro as exc:
             log.info("auth:renovar refused for sid %s: %s (%s)", socket.sid, exc.code, exc.motivo)
-            codigo = "TOKEN_EXPIRADO" if exc.code == "TOKEN_EXPIRADO" else "TOKEN_INVALIDO"
+            codigo = Codigo.TOKEN_EXPIRADO if exc.code == Codigo.TOKEN_EXPIRADO else Codigo.TOKEN_INVALIDO
             return falha(codigo, str(exc))
         if (nova.usuario_id, nova.empresa_id, nova.role) != (quem.usuario_id, quem.empresa_id, quem.role):
             log.info("auth:renovar refused for sid %s: another user, tenant or role", socket.sid)

@@ -6,21 +6,9 @@ raise ``FalhaEvento`` and one wrapper turns it into the failure ack, so no handl
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
-
-class Codigo(StrEnum):
-    # The contract's codes.
-    PAYLOAD_INVALIDO = "PAYLOAD_INVALIDO"
-    EVENTO_DESCONHECIDO = "EVENTO_DESCONHECIDO"
-    LIMITE_EXCEDIDO = "LIMITE_EXCEDIDO"
-    # The gateway's own, for rules the contract states without naming a code.
-    PROIBIDO = "PROIBIDO"  # the caller's role may not do this (ticket:entrar, atendente:status)
-    TICKET_NAO_ENCONTRADO = "TICKET_NAO_ENCONTRADO"  # unknown ticket and another tenant's alike
-    FORA_DO_TICKET = "FORA_DO_TICKET"  # mensagem:digitando from a socket not in the ticket's room
-    ERRO_INTERNO = "ERRO_INTERNO"  # something failed on our side; details go to the log only
-
+from atendimento.domain.codigos import Codigo
 
 MENSAGENS: dict[Codigo, str] = {
     Codigo.PAYLOAD_INVALIDO: "Payload inválido",
@@ -47,7 +35,7 @@ def sucesso(**campos: Any) -> dict[str, Any]:
     return {"success": True, **campos}
 
 
-def falha(codigo: Codigo | str, error: str | None = None, **extras: Any) -> dict[str, Any]:
+def falha(codigo: Codigo, error: str | None = None, **extras: Any) -> dict[str, Any]:
     """``codigo`` is one of ours, or a domain error's code passed through (with its message)."""
     if error is None:
         error = MENSAGENS[codigo] if isinstance(codigo, Codigo) else "Erro"

@@ -26,12 +26,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from atendimento.config import JWT_ALGORITHMS, MIN_HS256_SECRET_BYTES
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import ROLES_INTERNOS
 
 if TYPE_CHECKING:
     from atendimento.config import Settings
 
-CodigoToken = Literal["TOKEN_AUSENTE", "TOKEN_INVALIDO", "TOKEN_EXPIRADO"]
+CodigoToken = Literal[Codigo.TOKEN_AUSENTE, Codigo.TOKEN_INVALIDO, Codigo.TOKEN_EXPIRADO]
 
 # A real token of ours is a few hundred bytes; refusing huge strings up front keeps a hostile client
 # from making us base64-decode and JSON-parse megabytes on every handshake.
@@ -50,9 +51,9 @@ TAMANHO_CACHE_PADRAO: Final = 4096
 SESSAO_MAXIMA_PADRAO: Final = 24 * 3600
 
 _MENSAGENS: Final[dict[str, str]] = {
-    "TOKEN_AUSENTE": "Token ausente",
-    "TOKEN_INVALIDO": "Token inválido",
-    "TOKEN_EXPIRADO": "Token expirado",
+    Codigo.TOKEN_AUSENTE: "Token ausente",
+    Codigo.TOKEN_INVALIDO: "Token inválido",
+    Codigo.TOKEN_EXPIRADO: "Token expirado",
 }
 
 
@@ -240,12 +241,12 @@ class ServicoTokens:
 
     def verificar(self, token: str | None) -> Identidade:
         if token is None or (isinstance(token, str) and not token.strip()):
-            raise TokenErro("TOKEN_AUSENTE")
+            raise TokenErro(Codigo.TOKEN_AUSENTE)
         # Callers pass whatever the client sent (a handshake's auth.token can be any JSON value).
         if not isinstance(token, str):
-            raise TokenErro("TOKEN_INVALIDO", "token is not a string")
+            raise TokenErro(Codigo.TOKEN_INVALIDO, "token is not a string")
         if len(token) > MAX_TOKEN_CHARS:
-            raise TokenErro("TOKEN_INVALIDO", "token too long")
+            raise TokenErro(Codigo.TOKEN_INVALIDO, "token too long")
         with self._cache_lock:
             verificado = self._cache.get(token)
             if verificado is not None:
@@ -285,7 +286,7 @@ class ServicoTokens:
                 },
             )
         except jwt.PyJWTError as exc:
-            raise TokenErro("TOKEN_INVALIDO", f"{type(exc).__name__}: {exc}") from None
+            raise TokenErro(Codigo.TOKEN_INVALIDO, f"{type(exc).__name__}: {exc}") from None
         tem_nbf = "nbf" in claims
         verificado = _Verificado(
             self._identidade(claims), tem_nbf, _numero_data(claims["nbf"]) if tem_nbf else None
@@ -297,24 +298,24 @@ class ServicoTokens:
         agora = time.time()
         identidade = verificado.identidade
         if identidade.iat is not None and identidade.iat > agora + self._leeway:
-            raise TokenErro("TOKEN_INVALIDO", "token issued in the future (iat)")
+            raise TokenErro(Codigo.TOKEN_INVALIDO, "token issued in the future (iat)")
         if verificado.tem_nbf:
             nbf = verificado.nbf
             if nbf is None or nbf > agora + self._leeway:
-                raise TokenErro("TOKEN_INVALIDO", "token not yet valid (nbf)")
+                raise TokenErro(Codigo.TOKEN_INVALIDO, "token not yet valid (nbf)")
         # Same rule as RFC 7519 and PyJWT: a token is expired from the second named by exp.
         if identidade.exp <= agora - self._leeway:
-            raise TokenErro("TOKEN_EXPIRADO", "token expired")
+            raise TokenErro(Codigo.TOKEN_EXPIRADO, "token expired")
 
     def _algoritmo_do_cabecalho(self, token: str) -> str:
         try:
             cabecalho = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise TokenErro("TOKEN_INVALIDO", f"malformed token: {exc}") from None
+            raise TokenErro(Codigo.TOKEN_INVALIDO, f"malformed token: {exc}") from None
         algoritmo = cabecalho.get("alg")
         # Membership in the configured allow-list is the whole decision; the header never widens it.
         if not isinstance(algoritmo, str) or algoritmo not in self._chaves:
-            raise TokenErro("TOKEN_INVALIDO", f"algorithm {algoritmo!r} not accepted")
+            raise TokenErro(Codigo.TOKEN_INVALIDO, f"algorithm {algoritmo!r} not accepted")
         return algoritmo
 
     @staticmethod
@@ -323,17 +324,17 @@ class ServicoTokens:
         for claim, campo in _CLAIMS_TEXTO:
             valor = claims.get(claim)
             if not isinstance(valor, str) or not valor.strip():
-                raise TokenErro("TOKEN_INVALIDO", f"claim {claim} missing or not a string")
+                raise TokenErro(Codigo.TOKEN_INVALIDO, f"claim {claim} missing or not a string")
             valores[campo] = valor
         exp = _numero_data(claims.get("exp"))
         if exp is None:
-            raise TokenErro("TOKEN_INVALIDO", "claim exp is not a number")
+            raise TokenErro(Codigo.TOKEN_INVALIDO, "claim exp is not a number")
         datas: dict[str, int | None] = {"iat": None, "auth_time": None}
         for claim in datas:
             if claims.get(claim) is not None:
                 datas[claim] = _numero_data(claims[claim])
                 if datas[claim] is None:
-                    raise TokenErro("TOKEN_INVALIDO", f"claim {claim} is not a number")
+                    raise TokenErro(Codigo.TOKEN_INVALIDO, f"claim {claim} is not a number")
         return Identidade(exp=exp, iat=datas["iat"], auth_time=datas["auth_time"], **valores)
 
 

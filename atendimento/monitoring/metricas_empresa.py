@@ -33,6 +33,8 @@ OUTRAS = "outras"
 EmpresaDe = Callable[[Socket], str | None]
 CHAVE_ESTADO_EMPRESA = "empresa_id"  # what the API puts in the request's state once it knows the tenant
 
+# The outcomes counted: these two codes of domain/codigos.py (monitoring may not import the domain;
+# tests/monitoring checks they match).
 CODIGO_LIMITE = "LIMITE_EXCEDIDO"
 CODIGO_ERRO = "ERRO_INTERNO"
 

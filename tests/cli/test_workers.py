@@ -12,7 +12,7 @@ from typing import Any
 
 from apoio_rede import porta_livre
 
-from atendimento.cli.encaminhamento import indice_do_sid, prefixo
+from atendimento.worker_forwarding import indice_do_sid, prefixo
 
 from .test_cli import _cli, _serve, _wait_for
 

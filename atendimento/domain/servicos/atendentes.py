@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from atendimento.domain import regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import ROLE_ATENDENTE, UsuarioDados
 from atendimento.domain.erros import Proibido, usuario_nao_encontrado
 from atendimento.domain.servicos.base import ServicoBase
@@ -39,7 +40,7 @@ class CasosAtendentes(ServicoBase):
             if usuario is None:
                 raise usuario_nao_encontrado()
             if usuario.role != ROLE_ATENDENTE:
-                raise Proibido("Somente atendentes têm status de atendimento", "PROIBIDO")
+                raise Proibido("Somente atendentes têm status de atendimento", Codigo.PROIBIDO)
             if usuario.status_atendimento == status:
                 return usuario, False
             await repo.definir_status_atendente(usuario_id, status)

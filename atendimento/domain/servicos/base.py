@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     ROLE_ATENDENTE,
     TicketDados,
@@ -61,9 +62,9 @@ async def buscar_ticket(repo: Repositorio, ticket_id: str, *, bloquear: bool = F
 async def buscar_atendente(repo: Repositorio, usuario_id: str) -> UsuarioDados:
     usuario = await repo.obter_usuario(usuario_id)
     if usuario is None:
-        raise NaoEncontrado("Atendente não encontrado", "USUARIO_NAO_ENCONTRADO")
+        raise NaoEncontrado("Atendente não encontrado", Codigo.USUARIO_NAO_ENCONTRADO)
     if usuario.role != ROLE_ATENDENTE:
-        raise DadosInvalidos("O usuário não é um atendente", "USUARIO_NAO_E_ATENDENTE")
+        raise DadosInvalidos("O usuário não é um atendente", Codigo.USUARIO_NAO_E_ATENDENTE)
     return usuario
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from atendimento.domain import idempotencia, regras
+from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     MensagemDados,
     TicketDados,
@@ -38,7 +39,9 @@ class CasosMensagens(ServicoBase):
             if apos is not None:
                 ordem = await repo.ordem_da_mensagem(ticket_id, apos)
                 if ordem is None:
-                    raise CursorInvalido("Cursor inválido: não é uma posição deste ticket", "CURSOR_INVALIDO")
+                    raise CursorInvalido(
+                        "Cursor inválido: não é uma posição deste ticket", Codigo.CURSOR_INVALIDO
+                    )
             return await repo.listar_mensagens(ticket_id, apos_ordem=ordem, limite=limite)
 
     async def enviar_mensagem(

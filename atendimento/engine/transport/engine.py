@@ -56,7 +56,14 @@ ForeignSession = Callable[[str, Scope, Receive, Send], Awaitable[bool]]
 
 
 class EngineServer:
-    def __init__(self, handler: EngineHandler, config: EngineConfig) -> None:
+    def __init__(
+        self,
+        handler: EngineHandler,
+        config: EngineConfig,
+        *,
+        sid_prefix: str = "",
+        foreign: ForeignSession | None = None,
+    ) -> None:
         self.handler = handler
         self.config = config
         self.cors = Cors(config.cors_origins)
@@ -73,8 +80,8 @@ class EngineServer:
         self._flusher: Flusher | None = None
         period = min(self.ping_interval, self.ping_timeout) / 8
         self.sweeper = Sweeper(self, max(0.02, min(1.0, period)))
-        self.sid_prefix = ""
-        self.foreign: ForeignSession | None = None
+        self.sid_prefix = sid_prefix
+        self.foreign = foreign
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -223,7 +225,8 @@ _OPS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+# The fast lane (make test-fast) asks for fewer examples; `make test` explores 300.
+@settings(max_examples=int(os.environ.get("ATENDIMENTO_FUZZ_EXAMPLES", "300")), deadline=None)
 @given(st.lists(st.tuples(_OPS, st.floats(0, 30)), max_size=40), st.sampled_from([POLLING, WEBSOCKET]))
 def test_next_wake_is_exactly_when_tick_has_something_to_do(
     steps: list[tuple[str, float]], transport: str

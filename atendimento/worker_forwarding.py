@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import httptools
@@ -28,6 +29,22 @@ log = logging.getLogger(__name__)
 
 PREFIXO_TAMANHO = 3  # "w" + two digits: at most 100 workers (Settings allows 64)
 _SALTO = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"host", b"upgrade"}
+
+
+@dataclass(frozen=True)
+class Worker:
+    """This process's place among ``total`` serving one port, and where their Unix sockets are."""
+
+    indice: int
+    total: int
+    pasta: Path
+
+    @property
+    def sid_prefix(self) -> str:
+        return prefixo(self.indice)
+
+    def encaminhador(self) -> ForeignSession:
+        return encaminhador(self.pasta, self.indice, self.total)
 
 
 def prefixo(indice: int) -> str:
