@@ -58,24 +58,28 @@ class _Ouvinte:
         self.canais.add(canal)
         self._saindo.discard(canal)
         if self._pubsub is not None and self.conectado:
-            self.dono.em_fundo(self._enviar("ssubscribe", canal))
+            self.dono.em_fundo(self._enviar(True, canal))
 
     def liberar(self, canal: str, *, avisar: bool = True) -> None:
         self.canais.discard(canal)
         self.confirmados.discard(canal)
         if avisar and self._pubsub is not None and self.conectado:
             self._saindo.add(canal)
-            self.dono.em_fundo(self._enviar("sunsubscribe", canal))
+            self.dono.em_fundo(self._enviar(False, canal))
 
-    async def _enviar(self, comando: str, canal: str) -> None:
+    async def _enviar(self, entrar: bool, canal: str) -> None:
         pubsub = self._pubsub
         if pubsub is None:
             return
+        classico = canal in self.dono.classicos
         try:
-            await (pubsub.ssubscribe(canal) if comando == "ssubscribe" else pubsub.sunsubscribe(canal))
+            if classico:
+                await (pubsub.subscribe(canal) if entrar else pubsub.unsubscribe(canal))
+            else:
+                await (pubsub.ssubscribe(canal) if entrar else pubsub.sunsubscribe(canal))
         except (RedisError, OSError) as exc:
             # The reading loop fails on the same connection and starts over from ``canais``.
-            log.info("cluster: %s %s on %s failed: %r", comando, canal, self.no, exc)
+            log.info("cluster: (un)subscribing %s on %s failed: %r", canal, self.no, exc)
 
     async def _rodar(self) -> None:
         espera = self.dono.backoff[0]
@@ -106,7 +110,10 @@ class _Ouvinte:
             enviados: set[str] = set()
             while faltam := self.canais - enviados:  # channels may be added while we send
                 por_slot: dict[int, list[str]] = defaultdict(list)
-                for canal in sorted(faltam):
+                classicos = sorted(faltam & self.dono.classicos)
+                if classicos:
+                    await pubsub.subscribe(*classicos)
+                for canal in sorted(faltam - self.dono.classicos):
                     por_slot[Topologia.slot(canal)].append(canal)
                 for canais in por_slot.values():
                     await pubsub.ssubscribe(*canais)
@@ -118,10 +125,12 @@ class _Ouvinte:
                 if mensagem is None:
                     continue
                 tipo = _texto(mensagem.get("type"))
-                if tipo == "smessage":
+                if tipo in ("smessage", "message"):
                     self.dono.entregar(_texto(mensagem["channel"]), mensagem["data"])
-                elif tipo == "ssubscribe":
+                elif tipo in ("ssubscribe", "subscribe"):
                     self.confirmados.add(_texto(mensagem["channel"]))
+                elif tipo == "unsubscribe":
+                    self._saindo.discard(_texto(mensagem["channel"]))
                 elif tipo == "sunsubscribe":
                     canal = _texto(mensagem["channel"])
                     if canal in self._saindo:
@@ -157,6 +166,9 @@ class Assinaturas:
         self.parando = True
         self.ultimo_erro: str | None = None
         self._onde: dict[str, str] = {}  # channel → node it is (being) subscribed on
+        # Classic (not sharded) channels, e.g. what other services' emitters PUBLISH on: SUBSCRIBE on
+        # any node of a cluster hears every PUBLISH of the cluster.
+        self.classicos: set[str] = set()
         self._ouvintes: dict[str, _Ouvinte] = {}
         self._tarefas: set[asyncio.Task[None]] = set()
         self._replanejando: asyncio.Lock | None = None
@@ -180,9 +192,11 @@ class Assinaturas:
         ativos = [o for o in self._ouvintes.values() if o.canais]
         return bool(ativos) and all(o.conectado for o in ativos)
 
-    def assinar(self, canal: str) -> None:
+    def assinar(self, canal: str, *, classico: bool = False) -> None:
         if canal in self._onde:
             return
+        if classico:
+            self.classicos.add(canal)
         no = self._no_de(canal)
         self._onde[canal] = no
         if not self.parando:
@@ -193,6 +207,7 @@ class Assinaturas:
         ouvinte = self._ouvintes.get(no) if no is not None else None
         if ouvinte is not None:
             ouvinte.liberar(canal)
+        self.classicos.discard(canal)
 
     def canais(self) -> set[str]:
         return set(self._onde)

@@ -160,10 +160,13 @@ class RedisLink:
 
     # --- subscribing --------------------------------------------------------------------------------
 
-    def assinar(self, channel: str, receptor: Receptor) -> None:
-        """Deliver every message of ``channel`` to ``receptor`` (called on the event loop, never raises)."""
+    def assinar(self, channel: str, receptor: Receptor, *, classico: bool = False) -> None:
+        """Deliver every message of ``channel`` to ``receptor`` (called on the event loop, never raises).
+
+        ``classico``: a classic channel (``SUBSCRIBE``, for what others ``PUBLISH``, such as the emitters
+        of other services); ours are sharded."""
         self._receptores[channel] = receptor
-        self._assinaturas.assinar(channel)
+        self._assinaturas.assinar(channel, classico=classico)
 
     def liberar(self, channel: str) -> None:
         """Stop reading ``channel`` (SUNSUBSCRIBE); its messages are no longer delivered here."""

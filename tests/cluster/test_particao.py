@@ -5,6 +5,7 @@ the channel is released a short grace after the instance's last socket of the te
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from atendimento.cluster import particao
+from atendimento.cluster.redis_link import RedisLink
+from atendimento.cluster.topologia import build_redis_client
 from atendimento.gateway import salas
 
 from .apoio_cluster import ate
@@ -86,3 +89,28 @@ async def test_volta_dentro_da_graca_nao_solta_o_canal(
         assert await assinantes(backplane, e) == 1
         a.app.server.of(NS).emit("notificacao", {"tipo": "teste"}, to=salas.empresa(e))
         assert (await b.nos.esperar_evento("bruno2", "notificacao"))["tipo"] == "teste"
+
+
+async def test_um_canal_classico_ouve_o_publish_de_outros_servicos(backplane: str) -> None:
+    """Other services' emitters PUBLISH on classic channels: the link subscribes to those with
+    SUBSCRIBE (on a cluster, any node hears every PUBLISH), beside its sharded ones."""
+    link = RedisLink(build_redis_client(backplane))
+    recebidas: list[bytes] = []
+    canal = f"teste-classico#{uuid.uuid4().hex[:8]}#"
+    link.assinar(canal, recebidas.append, classico=True)
+    await link.start()
+    publicador = build_redis_client(backplane)
+    try:
+        assert await link.esperar_assinado(canal, 5)
+        for n in range(3):
+            await publicador.publish(canal, f"m{n}".encode())
+        await ate(lambda: len(recebidas) == 3, prazo=5)
+        assert recebidas == [b"m0", b"m1", b"m2"]
+        link.liberar(canal)
+        await asyncio.sleep(0.2)
+        await publicador.publish(canal, b"depois")
+        await asyncio.sleep(0.3)
+        assert recebidas == [b"m0", b"m1", b"m2"]
+    finally:
+        await publicador.aclose()
+        await link.stop()
