@@ -21,40 +21,73 @@ TIMEOUT_NO_MS = 1000
 class RedisClusterProprio:
     def __init__(self) -> None:
         self._pasta = Path(tempfile.mkdtemp(prefix="redis-cluster-6-"))
-        self.portas = [porta_livre() for _ in range(NOS)]
+        self.portas: list[int] = []
+        self._barramentos: list[int] = []
         self._processos: dict[int, subprocess.Popen[bytes]] = {}
 
     @property
     def url(self) -> str:
         return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.portas[:3])
 
-    def iniciar(self) -> None:
+    def _portas_novas(self) -> tuple[int, int]:
+        """A port and a bus port that no node of ours uses (the bus port defaults to port + 10000,
+        which may be taken or past 65535)."""
+        usadas = {*self.portas, *self._barramentos}
+        while True:
+            porta, barramento = porta_livre(), porta_livre()
+            if porta != barramento and not {porta, barramento} & usadas:
+                return porta, barramento
+
+    def _subir(self, porta: int, barramento: int) -> bool:
+        """Start one node; False when it died at once (a port taken meanwhile by someone else)."""
         binario = shutil.which("redis-server")
         assert binario, "redis-server is not on PATH"
-        for porta in self.portas:
-            pasta = self._pasta / str(porta)
-            pasta.mkdir()
-            self._processos[porta] = subprocess.Popen(
-                [
-                    binario,
-                    "--port", str(porta),
-                    # The bus port defaults to port + 10000, which may be taken or past 65535.
-                    "--cluster-port", str(porta_livre()),
-                    "--bind", "127.0.0.1",
-                    "--cluster-enabled", "yes",
-                    "--cluster-config-file", str(pasta / "nodes.conf"),
-                    "--cluster-node-timeout", str(TIMEOUT_NO_MS),
-                    # A replica takes over however long it was cut off (a test kills at any moment).
-                    "--cluster-replica-validity-factor", "0",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--dir", str(pasta),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-        for porta in self.portas:
-            self._esperar(lambda p=porta: self._cliente(p).ping())
+        pasta = self._pasta / str(porta)
+        pasta.mkdir()
+        processo = self._processos[porta] = subprocess.Popen(
+            [
+                binario,
+                "--port", str(porta),
+                "--cluster-port", str(barramento),
+                "--bind", "127.0.0.1",
+                "--cluster-enabled", "yes",
+                "--cluster-config-file", str(pasta / "nodes.conf"),
+                "--cluster-node-timeout", str(TIMEOUT_NO_MS),
+                # A replica takes over however long it was cut off (a test kills at any moment).
+                "--cluster-replica-validity-factor", "0",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(pasta),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        limite = time.monotonic() + 20
+        while time.monotonic() < limite and processo.poll() is None:
+            cliente = self._cliente(porta)
+            try:
+                if cliente.ping():
+                    return True
+            except redis.RedisError:
+                time.sleep(0.05)
+            finally:
+                cliente.close()
+        processo.kill()
+        processo.wait(5)
+        del self._processos[porta]
+        return False
+
+    def iniciar(self) -> None:
+        self.portas = []
+        for _ in range(NOS):
+            for _tentativa in range(5):
+                porta, barramento = self._portas_novas()
+                if self._subir(porta, barramento):
+                    self.portas.append(porta)
+                    self._barramentos.append(barramento)
+                    break
+            else:
+                raise RuntimeError("a Redis Cluster node would not start (5 tries)")
         cli = shutil.which("redis-cli")
         assert cli, "redis-cli is not on PATH"
         subprocess.run(
@@ -93,7 +126,7 @@ class RedisClusterProprio:
     def vivos(self) -> list[int]:
         return [p for p, proc in self._processos.items() if proc.poll() is None]
 
-    def esperar_ok(self, prazo: float = 30.0) -> None:
+    def esperar_ok(self, prazo: float = 60.0) -> None:
         """Every live node says ``cluster_state:ok`` and agrees that every slot has a live primary."""
 
         def pronto() -> bool:
