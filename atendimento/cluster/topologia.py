@@ -6,17 +6,21 @@ rest of the cluster layer runs the same code on both: sharded pub/sub (``SPUBLIS
 on channels whose hash slot decides their node, and Lua scripts whose keys share a ``{tag}``. On one
 Redis every channel is on the one node; on a cluster ``no_de`` asks the client's slot map.
 
-Why redis-py (pinned in requirements.in) rather than coredis: redis-py is what the project already
-runs, its async ``RedisCluster`` routes commands, pipelines and scripts by slot and refreshes its slot
-map on MOVED and connection errors; its async ``ClusterPubSub`` is recent (2026) and hides
-subscriptions behind a round-robin poll over nodes, with resubscription driven only by slot-map
-refresh events (redis/redis-py issues on silently dead shard subscriptions after failover, and
-CROSSSLOT on batched re-``SSUBSCRIBE``). So we use the cluster client for commands only, and keep the
-subscriptions ourselves: one plain pub/sub connection per primary, one ``SSUBSCRIBE`` per slot, and
-our own loop that re-reads the slot map and moves channels when a node's connection fails or Redis
-``SUNSUBSCRIBE``s us (a slot migrated). coredis has had sharded pub/sub longer, but would mean a second
-client library for the presence scripts, the limits storage (``limits`` speaks redis-py) and the
-tests.
+Why redis-py (pinned in requirements.in, 8.1.0) rather than coredis: redis-py is what the project
+already runs, and its async ``RedisCluster`` routes commands, pipelines and scripts by slot and
+refreshes its slot map on MOVED and connection errors (measured here: SPUBLISH in a cluster pipeline,
+EVALSHA by declared keys, PUBSUB SHARDNUMSUB per node, all on a 6-node cluster in the tests). Its async
+pub/sub on a cluster is recent: redis/redis-py#2219 (async RedisCluster pub/sub) closed only in
+2026-04 with PR #3736, and #4038 (2026-04) fixed re-``SSUBSCRIBE`` after a reconnect failing with
+``CROSSSLOT`` while the application kept believing it was subscribed; its ``ClusterPubSub`` also polls
+nodes round-robin with a timeout each (latency) and moves channels only on slot-map refresh events.
+Other clients hit the same walls (redis/node-redis#3098: resubscribe after a shard failover;
+redis/go-redis#3806: re-subscribed to a random node after a reconnect). So we use the cluster client
+for commands only, and keep the subscriptions ourselves (assinaturas.py): one plain pub/sub
+connection per primary, one ``SSUBSCRIBE`` per slot, and our own loop that re-reads the slot map and
+moves channels when a node's connection fails or Redis ``SUNSUBSCRIBE``s us (a slot moved). coredis
+has had sharded pub/sub longer, but would mean a second client library for the presence scripts, the
+limits storage (``limits`` runs on redis-py here) and the tests, for a part we own anyway.
 """
 
 from __future__ import annotations
