@@ -23,9 +23,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
 
-from atendimento.cluster.topologia import Topologia
+from atendimento.cluster.topologia import ERROS_REDIS, Topologia
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class _Ouvinte:
                 await (pubsub.subscribe(canal) if entrar else pubsub.unsubscribe(canal))
             else:
                 await (pubsub.ssubscribe(canal) if entrar else pubsub.sunsubscribe(canal))
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             # The reading loop fails on the same connection and starts over from ``canais``.
             log.info("cluster: (un)subscribing %s on %s failed: %r", canal, self.no, exc)
 
@@ -86,7 +85,7 @@ class _Ouvinte:
         while self.canais and not self.dono.parando:
             try:
                 await self._sessao()
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # Redis errors, and a node not known yet ("?"): start over
                 if self.dono.parando:
                     return
                 self.dono.ultimo_erro = f"{type(exc).__name__}: {exc}"
@@ -179,7 +178,7 @@ class Assinaturas:
         self.parando = False
         try:
             await self.topologia.atualizar()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             log.info("cluster: no slot map at start (%r); the listeners retry", exc)
         for canal in self._onde:
             self._onde[canal] = self._no_de(canal)
@@ -259,7 +258,7 @@ class Assinaturas:
         async with self._replanejando:
             try:
                 await self.topologia.atualizar()
-            except (RedisError, OSError) as exc:
+            except ERROS_REDIS as exc:
                 log.info("cluster: slot map not refreshed: %r", exc)
                 return
             if self.parando:

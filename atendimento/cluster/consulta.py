@@ -20,13 +20,13 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from atendimento.cluster.envelopes import PREFIXO
 from atendimento.cluster.redis_link import RedisLink
+from atendimento.cluster.topologia import ERROS_REDIS
 
 log = logging.getLogger(__name__)
 
+_FALHAS: tuple[type[BaseException], ...] = (*ERROS_REDIS, TimeoutError, ValueError)
 REQUEST_CHANNEL = f"{PREFIXO}:admin:pedido"
 PRAZO_S = 1.0
 VERSAO = 1
@@ -56,7 +56,7 @@ class ConsultaSockets:
             return []
         try:
             inscritos = await asyncio.wait_for(self._link.contar_assinantes(REQUEST_CHANNEL), self._prazo)
-        except (RedisError, OSError, TimeoutError, ValueError) as exc:
+        except _FALHAS as exc:
             log.warning("cluster: counting the instances failed: %r", exc)
             return []
         esperadas = int(inscritos) - 1

@@ -28,12 +28,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from redis.exceptions import RedisError
-
 from atendimento.cluster import metricas, presenca_lua
 from atendimento.cluster.envelopes import etiqueta
 from atendimento.cluster.redis_link import RedisLink, encerrar
-from atendimento.cluster.topologia import Cliente
+from atendimento.cluster.topologia import ERROS_REDIS, Cliente
 from atendimento.gateway.portas import Atendente, OuvintePresenca, avisar, validar_graca
 
 log = logging.getLogger(__name__)
@@ -155,7 +153,7 @@ class PresencaCluster:
             try:
                 ids = await self._redis.hkeys(self._k.da_empresa(empresa_id, "online"))
                 return {_texto(i) for i in ids}
-            except (RedisError, OSError) as exc:
+            except ERROS_REDIS as exc:
                 log.warning("presence: online(%s) from local sockets only: %s", empresa_id, exc)
         return {u for (e, u), local in self._locais.items() if e == empresa_id and local.sids}
 
@@ -167,7 +165,7 @@ class PresencaCluster:
         tarefas, self._tarefas = self._tarefas, []
         self._parando = True
         await encerrar(tarefas)
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(*ERROS_REDIS):
             devidas: dict[str, float] = {}
             for empresa in sorted(self._escritas):
                 for tipo, _, _, _, ms in self._tuplas(await self._escrever_empresa(empresa, [], True)):
@@ -215,7 +213,7 @@ class PresencaCluster:
                 continue  # the next successful heartbeat wakes us with a full write
             try:
                 await self._uma_escrita()
-            except (RedisError, OSError) as exc:
+            except ERROS_REDIS as exc:
                 if self._parando:
                     return
                 self.falhas += 1
@@ -315,7 +313,7 @@ class PresencaCluster:
             if self._link.disponivel:
                 try:
                     await self._bater_e_varrer()
-                except (RedisError, OSError) as exc:
+                except ERROS_REDIS as exc:
                     log.warning("presence: heartbeat failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._bater_agora.wait(), self._batimento_s)

@@ -29,9 +29,8 @@ from limits.aio.storage.base import SlidingWindowCounterSupport
 from redis.asyncio import ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
-from atendimento.cluster.topologia import e_cluster
+from atendimento.cluster.topologia import ERROS_REDIS, e_cluster
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
             return await memoria()
         try:
             resultado = await redis()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             if self._falhou_em is None:
                 log.warning("limits: Redis unreachable (%s); per-instance counters until it's back", exc)
             self._falhou_em = time.monotonic()
@@ -122,7 +121,7 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
     async def check(self) -> bool:
         try:
             return await self.redis.check()
-        except (RedisError, OSError):
+        except ERROS_REDIS:
             return False
 
     async def reset(self) -> int | None:

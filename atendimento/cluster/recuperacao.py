@@ -45,9 +45,9 @@ import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from redis.exceptions import RedisError
 
 from atendimento.cluster.envelopes import PREFIXO, Retomar, codificar
+from atendimento.cluster.topologia import ERROS_REDIS
 from atendimento.engine.protocol.outgoing import Outgoing
 from atendimento.engine.recovery import (
     MAX_OFFSET_LENGTH,
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PRAZO_S = 2.0
+_FALHAS: tuple[type[BaseException], ...] = (*ERROS_REDIS, TimeoutError)
 _MAX_RESPOSTA = 16 * 1024 * 1024
 
 
@@ -200,7 +201,7 @@ class RecuperacaoRedis:
             offset = None
         try:
             dono = await asyncio.wait_for(self.link.cliente.getdel(_chave(pid)), self.prazo_s)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except _FALHAS as exc:
             log.info("recovery: the home of a pid could not be read: %r", exc)
             return None
         if dono is None:
@@ -250,7 +251,7 @@ class RecuperacaoRedis:
         valor = json.dumps({"dono": self.instancia, "canal": canal}, separators=(",", ":"))
         try:
             await self.link.cliente.set(_chave(pid), valor, ex=ttl)
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             log.info("recovery: pid not registered (recoverable here only): %r", exc)
 
     # --- B: the instance the client landed on --------------------------------------------------------

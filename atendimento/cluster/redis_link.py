@@ -26,11 +26,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from redis.exceptions import RedisError
-
 from atendimento.cluster import metricas
 from atendimento.cluster.assinaturas import Assinaturas
-from atendimento.cluster.topologia import Cliente, Topologia, build_redis_client
+from atendimento.cluster.topologia import ERROS_REDIS, Cliente, Topologia, build_redis_client
 
 __all__ = ["RedisLink", "build_redis_client", "encerrar"]
 
@@ -247,7 +245,7 @@ class RedisLink:
                 for channel, dados in lote:
                     pipe.spublish(channel, dados)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             self._ultimo_erro = f"{type(exc).__name__}: {exc}"
             self.contar_nao_compartilhada("redis", len(lote))
             self._mudar(publicacao_ok=False)
@@ -264,7 +262,7 @@ class RedisLink:
                 await self.topologia.atualizar()
                 for no in self.topologia.nos():
                     await self.topologia.cliente_de(no).ping()
-            except (RedisError, OSError) as exc:
+            except ERROS_REDIS as exc:
                 self._ultimo_erro = f"{type(exc).__name__}: {exc}"
                 continue
             self._mudar(publicacao_ok=True)

@@ -34,6 +34,8 @@ from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.crc import key_slot
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ ESQUEMAS_CLUSTER = ("redis+cluster://", "rediss+cluster://")
 UNICO = "unico"  # the one node of a single Redis
 
 Cliente = Redis | RedisCluster
+
+# What a Redis call may raise: redis-py's errors, the cluster client's own (``RedisClusterException``
+# is not a ``RedisError``: no node reachable, a slot not covered during a failover), the socket's.
+ERROS_REDIS: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError)
 
 
 def e_cluster(url: str) -> bool:
@@ -134,6 +140,8 @@ class Topologia:
         cliente = self._clientes.get(no)
         if cliente is None:
             host, _, porta = no.rpartition(":")
+            if not porta.isdigit():  # "?": no slot map yet
+                raise RedisConnectionError("no Redis Cluster node known yet (slot map unread)")
             opcoes: dict[str, Any] = {
                 k: v
                 for k, v in self.cliente.get_connection_kwargs().items()

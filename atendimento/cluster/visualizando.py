@@ -23,10 +23,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 
-from redis.exceptions import RedisError
-
 from atendimento.cluster.envelopes import etiqueta
-from atendimento.cluster.topologia import Cliente
+from atendimento.cluster.topologia import ERROS_REDIS, Cliente
 from atendimento.gateway.portas import Mudanca, RegistroLocal, ordenar
 
 log = logging.getLogger(__name__)
@@ -138,7 +136,7 @@ class RegistroCluster:
                     if empresa_id is not None:
                         pipe.hdel(self._chave(empresa_id, ticket_id), f"{self._instancia}|{usuario_id}")
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             log.warning("visualizando: goodbye to Redis failed: %s", exc)
 
     def _chave(self, empresa_id: str, ticket_id: str) -> str:
@@ -151,7 +149,7 @@ class RegistroCluster:
         args += sorted(self._vivas())
         try:
             resposta = await self._mudar(keys=[self._chave(empresa_id, ticket_id)], args=args)
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             log.warning("visualizando: Redis unavailable, answering this instance's sockets: %s", exc)
             return local
         valores = [_texto(v) for v in resposta]
