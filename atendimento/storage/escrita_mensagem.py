@@ -189,7 +189,22 @@ _CONTAR = (
     "UPDATE tickets SET total_mensagens = total_mensagens + 1 "
     f"WHERE empresa_id = ? AND id = ? AND status <> ? RETURNING {_TICKETS.lista}"
 )
-_INSERIR_MENSAGEM = _MENSAGENS.inserir(_MENSAGENS.nomes)
+# The columns the write sets; any other column of the table takes its default, as in the function's
+# INSERT, and RETURNING hands back the whole stored row, as the function does.
+_GRAVADAS = (
+    "id",
+    "empresa_id",
+    "ticket_id",
+    "ordem",
+    "remetente_id",
+    "atendente_id",
+    "tipo",
+    "conteudo",
+    "metadados",
+    "criado_em",
+    "interna",
+)
+_INSERIR_MENSAGEM = _MENSAGENS.inserir(_GRAVADAS, f" RETURNING {_MENSAGENS.lista}")
 _NOMES_CHAVE = ("empresa_id", "usuario_id", "chave", "impressao", "resultado", "criado_em")
 _INSERIR_CHAVE = _CHAVES.inserir(_NOMES_CHAVE, " ON CONFLICT DO NOTHING")
 _DA_CHAVE = "FROM chaves_idempotencia WHERE empresa_id = ? AND usuario_id = ?"
@@ -237,20 +252,21 @@ def _sqlite(sq: sqlite3.Connection, empresa_id: str, pedido: NovaMensagem) -> Me
             sq.execute(_SOLTAR_CHAVE, (empresa_id, pedido.remetente_id, chave.chave))
         return _resposta(sq, empresa_id, pedido.ticket_id, None, gravada=False)
     interno = _interno(pedido)
-    mensagem = {
-        "id": pedido.id,
-        "empresa_id": empresa_id,
-        "ticket_id": pedido.ticket_id,
-        "ordem": contado["total_mensagens"],
-        "remetente_id": pedido.remetente_id,
-        "atendente_id": pedido.remetente_id if interno else None,
-        "tipo": pedido.tipo,
-        "conteudo": pedido.conteudo,
-        "metadados": pedido.metadados,
-        "criado_em": pedido.criado_em,
-        "interna": pedido.interna,
-    }
-    sq.execute(_INSERIR_MENSAGEM, _MENSAGENS.para_linha({n: mensagem[n] for n in _MENSAGENS.nomes}))
+    nova = (
+        pedido.id,
+        empresa_id,
+        pedido.ticket_id,
+        contado["total_mensagens"],
+        pedido.remetente_id,
+        pedido.remetente_id if interno else None,
+        pedido.tipo,
+        pedido.conteudo,
+        pedido.metadados,
+        pedido.criado_em,
+        pedido.interna,
+    )
+    linha = sq.execute(_INSERIR_MENSAGEM, _MENSAGENS.para_linha(dict(zip(_GRAVADAS, nova, strict=True))))
+    mensagem = _MENSAGENS.de_linha(linha.fetchone())
     if interno and not pedido.interna:
         canal = contado["canal_id"]
         saida_id = "msg_" + uuid.uuid4().hex

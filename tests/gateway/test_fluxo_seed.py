@@ -74,6 +74,16 @@ async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesAtendi
     await clientes.esperar_evento("bruno", "mensagem:nova", desde=marca)
     await clientes.pedir("ana", "ticket:sair", {"ticketId": "outro"})
     assert [e for e in clientes.eventos("ana", "mensagem:nova")[1:]] == []
+    # An internal note: the same event, flagged (the one key a note adds).
+    marca = len(clientes.registros)
+    await produto.rest(
+        "POST",
+        f"/atendimento/tickets/{ticket_id}/mensagens",
+        "ana@demo.local",
+        {"conteudo": "Cliente VIP", "interna": True},
+    )
+    nota = await clientes.esperar_evento("bruno", "mensagem:nova", desde=marca)
+    assert nota["interna"] is True and set(nota) == set(criada) | {"interna"}
 
     # 10-11. Ana disconnects; Bruno sees atendente:offline for her once the grace period is over.
     marca = len(clientes.registros)

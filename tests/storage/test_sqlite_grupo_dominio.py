@@ -42,7 +42,7 @@ async def test_ordem_das_mensagens_coerente_com_escritas_concorrentes_e_recusas(
     antes = {t: _ordens(demo_sqlite, t)[1] for t in r.tickets[:3]}
 
     async def enviar(i: int) -> str:
-        # One in five goes to the closed ticket: inserted, then refused and rolled back (its savepoint).
+        # One in five goes to the closed ticket: refused by the counter's UPDATE, so nothing is written.
         ticket = r.tickets[i % 2] if i % 5 else fechado
         m = await s.enviar_mensagem(
             r.empresa_id, ticket, remetente_id=ana, role="atendente", conteudo=f"m{i}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import text
 
+from atendimento.domain.entidades import agora
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, TransicaoInvalida, UsuarioInvalido
 from atendimento.domain.idempotencia import ConflitoIdempotencia, Idempotencia
 
@@ -311,3 +312,30 @@ async def test_mensagem_do_cliente_nao_reabre_ticket_fechado_ao_mesmo_tempo(demo
 
     assert (await s.obter_ticket(r.empresa_id, ticket.id)).status == "fechado"
     assert criado and novo.id != ticket.id and mensagem.ticket_id == novo.id
+
+
+async def test_so_a_resposta_de_uma_pessoa_vai_para_a_saida(banco_demo: BancoDemo) -> None:
+    """Through the use cases: an agent's reply on a channel with an endpoint queues one outbox row;
+    the customer's message (channel ingestion) and an internal note queue none."""
+    s, r = banco_demo.servico(), banco_demo.resumo
+    ana = r.id_de("ana@demo.local")
+    async with banco_demo.storage.transacao(r.empresa_id) as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO canal_webhooks (canal_id, empresa_id, url, segredo, ativo, criado_em, "
+                "atualizado_em) VALUES (:c, :e, 'https://x.example/', 'whsec_x', true, :t, :t)"
+            ),
+            {"c": r.canais["whatsapp"], "e": r.empresa_id, "t": agora()},
+        )
+    ticket, _, _ = await s.receber_mensagem_canal(
+        r.empresa_id, r.canais["whatsapp"], contato="+5511990000001", conteudo="Alguma novidade?"
+    )
+    await s.enviar_mensagem(
+        r.empresa_id, ticket.id, remetente_id=ana, role=ATENDENTE, conteudo="n", interna=True
+    )
+    resposta = await s.enviar_mensagem(
+        r.empresa_id, ticket.id, remetente_id=ana, role=ATENDENTE, conteudo="Já vai"
+    )
+    async with banco_demo.storage.transacao(r.empresa_id, escrita=False) as conn:
+        linhas = (await conn.execute(text("SELECT mensagem_id, tipo FROM saida_eventos"))).all()
+    assert [tuple(linha) for linha in linhas] == [(resposta.id, "mensagem.criada")]
