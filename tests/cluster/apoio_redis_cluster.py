@@ -156,6 +156,14 @@ class RedisClusterProprio:
             cliente.close()
         raise LookupError(slot)
 
+    def primario_de_porta(self, porta: int) -> bool:
+        """Whether the node on ``porta`` is a primary now."""
+        cliente = self._cliente(porta)
+        try:
+            return str(cliente.info("replication").get("role")) == "master"
+        finally:
+            cliente.close()
+
     def matar(self, porta: int) -> None:
         """SIGKILL one node (as a crashed machine): no goodbye to the cluster or to its clients."""
         processo = self._processos[porta]
@@ -168,3 +176,24 @@ class RedisClusterProprio:
                 processo.kill()
                 processo.wait(5)
         shutil.rmtree(self._pasta, ignore_errors=True)
+
+
+def mover_slot(cluster: RedisClusterProprio, slot: int, destino: int) -> None:
+    """Move an empty ``slot`` to the primary on port ``destino`` (CLUSTER SETSLOT, as a resharding
+    does for each slot once its keys are migrated): its owner then SUNSUBSCRIBEs the slot's channels."""
+    clientes = {p: cluster._cliente(p) for p in cluster.vivos()}
+    try:
+        ids = {p: bytes(c.execute_command("CLUSTER", "MYID")).decode() for p, c in clientes.items()}
+        origem = next(
+            int(primario[1])
+            for inicio, fim, primario, *_ in clientes[destino].cluster("slots")
+            if int(inicio) <= slot <= int(fim)
+        )
+        clientes[destino].execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[origem])
+        clientes[origem].execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[destino])
+        outros = [p for p in clientes if p not in (destino, origem) and cluster.primario_de_porta(p)]
+        for porta in (destino, origem, *outros):  # primaries only; replicas learn it by gossip
+            clientes[porta].execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[destino])
+    finally:
+        for cliente in clientes.values():
+            cliente.close()

@@ -14,11 +14,12 @@ from prometheus_client import REGISTRY
 
 from atendimento.cluster import particao
 from atendimento.cluster.redis_link import RedisLink
-from atendimento.cluster.topologia import build_redis_client
+from atendimento.cluster.topologia import Topologia, build_redis_client
 from atendimento.gateway import salas
 
 from .apoio_cluster import ate
 from .apoio_instancias import NS, assinantes, instancias
+from .apoio_redis_cluster import mover_slot
 
 
 async def _ate_assinantes(url: str, empresa: str, quantos: int) -> None:
@@ -111,6 +112,34 @@ async def test_um_canal_classico_ouve_o_publish_de_outros_servicos(backplane: st
         await publicador.publish(canal, b"depois")
         await asyncio.sleep(0.3)
         assert recebidas == [b"m0", b"m1", b"m2"]
+    finally:
+        await publicador.aclose()
+        await link.stop()
+
+
+async def test_uma_assinatura_segue_o_slot_que_muda_de_primario(redis_cluster_proprio: Any) -> None:
+    """A slot moved to another primary (resharding): Redis SUNSUBSCRIBEs the channel on the old owner;
+    the link re-reads the slot map and subscribes on the new one, and messages keep arriving."""
+    cluster = redis_cluster_proprio
+    link = RedisLink(build_redis_client(cluster.url))
+    recebidas: list[bytes] = []
+    canal = f"atendimento:{{{uuid.uuid4().hex[:8]}}}:/teste:broadcast"
+    link.assinar(canal, recebidas.append)
+    await link.start()
+    publicador = build_redis_client(cluster.url)
+    try:
+        assert await link.esperar_assinado(canal, 5)
+        await publicador.spublish(canal, b"antes")
+        await ate(lambda: recebidas == [b"antes"], prazo=5)
+        dono = cluster.primario_de(canal)
+        outro = next(p for p in cluster.vivos() if p != dono and cluster.primario_de_porta(p))
+        mover_slot(cluster, Topologia.slot(canal), outro)
+        await ate(lambda: link.topologia.no_de(canal).endswith(f":{outro}"), prazo=10)
+        await ate(lambda: link._assinaturas.confirmado(canal), prazo=10)
+        await publicador.aclose()
+        publicador = build_redis_client(cluster.url)  # a fresh slot map for the publisher
+        await publicador.spublish(canal, b"depois")
+        await ate(lambda: recebidas == [b"antes", b"depois"], prazo=10)
     finally:
         await publicador.aclose()
         await link.stop()
