@@ -26,6 +26,7 @@ from atendimento.gateway import salas, sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
+from atendimento.gateway.rate_limits import limites_rest
 from atendimento.identity.passwords import senhas_padrao
 from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
@@ -180,9 +181,15 @@ def build_app(
 
     # The gateway's publisher needs only its namespace, so it exists before the service that
     # publishes through it, and the service before the gateway whose handlers call it.
-    publicador_gateway = Publicador(server.of(NAMESPACE))
+    publicador_gateway = Publicador(
+        server.of(NAMESPACE), usuarios=None if cluster is None else cluster.usuarios
+    )
     servico = servico or ServicoAtendimento(
-        storage, publicador or publicador_gateway, senhas=senhas or senhas_padrao()
+        storage,
+        publicador or publicador_gateway,
+        senhas=senhas or senhas_padrao(),
+        usuarios_externos=settings.usuarios_externos,
+        cache_usuarios_s=settings.usuarios_cache_seconds,
     )
 
     monitoramento = build_monitoring(
@@ -230,6 +237,11 @@ def build_app(
         settings=settings,
         limitador_login=limitador_login
         or LimitadorLogin(limiter_storage, politica=PoliticaLogin.from_settings(settings)),
+        limites=limites_rest(
+            limiter_storage,
+            por_usuario=settings.rest_rate_limits,
+            por_empresa=settings.rest_rate_limits_tenant,
+        ),
     )
     api.mount("/metrics", build_metrics_app(server, NAMESPACE, monitoramento.metricas))
     monitoramento.instalar_na_api(api)

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     event_rate_limits: Annotated[dict[str, str], NoDecode] = {}
     event_rate_limits_tenant: Annotated[dict[str, str], NoDecode] = {}
     events_per_tenant_at_once: int = Field(4, ge=1, le=1000)
+    # REST writes that cost the most (gateway/rate_limits.py REST_POR_USUARIO/REST_POR_EMPRESA: the
+    # defaults and why), per user and per tenant, in the same "evento=limite;…" form.
+    rest_rate_limits: Annotated[dict[str, str], NoDecode] = {}
+    rest_rate_limits_tenant: Annotated[dict[str, str], NoDecode] = {}
+    # The database decides who a token's user is (docs/roles.md): a user it does not hold is refused
+    # ("recusar") or created from the token's claims ("provisionar": tokens issued by the CRM).
+    usuarios_externos: Literal["recusar", "provisionar"] = "recusar"
+    # How long an instance trusts its cached copy of a user's record when no change reached it.
+    usuarios_cache_seconds: float = Field(30.0, ge=0, le=3600)
     # Login throttling (api/login_throttle.py): per account, free failures then a lock-out that doubles with
     # each further failure up to the maximum; per address (IPv6 by /64), failures and all attempts a
     # minute (successful logins give their failure slot back: a call centre behind one NAT).
@@ -134,7 +143,13 @@ class Settings(BaseSettings):
     def _lists(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("event_rate_limits", "event_rate_limits_tenant", mode="before")
+    @field_validator(
+        "event_rate_limits",
+        "event_rate_limits_tenant",
+        "rest_rate_limits",
+        "rest_rate_limits_tenant",
+        mode="before",
+    )
     @classmethod
     def _limits(cls, value: object) -> object:
         return _rate_limits(value)

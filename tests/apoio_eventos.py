@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from atendimento.domain.entidades import MensagemDados, TicketDados
+from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,27 +19,36 @@ class PublicadorGravador:
     """Records every call, in order (tests)."""
 
     eventos: list[EventoGravado] = field(default_factory=list)
+    # ``atualizado_por`` of each ticket event, in order (the events' ``args`` stay the ticket alone).
+    autores: list[str] = field(default_factory=list)
+    usuarios_alterados: list[tuple[str, str]] = field(default_factory=list)
 
     def nomes(self) -> list[str]:
         return [evento.nome for evento in self.eventos]
 
     def limpar(self) -> None:
         self.eventos.clear()
+        self.autores.clear()
+        self.usuarios_alterados.clear()
 
     def _gravar(self, nome: str, *args: object) -> None:
         self.eventos.append(EventoGravado(nome, args))
 
-    def ticket_novo(self, ticket: TicketDados) -> None:
+    def ticket_novo(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         self._gravar("ticket_novo", ticket)
+        self.autores.append(atualizado_por)
 
-    def ticket_atualizado(self, ticket: TicketDados) -> None:
+    def ticket_atualizado(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         self._gravar("ticket_atualizado", ticket)
+        self.autores.append(atualizado_por)
 
-    def ticket_status(self, ticket: TicketDados) -> None:
+    def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         self._gravar("ticket_status", ticket)
+        self.autores.append(atualizado_por)
 
-    def ticket_atribuido(self, ticket: TicketDados) -> None:
+    def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         self._gravar("ticket_atribuido", ticket)
+        self.autores.append(atualizado_por)
 
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
         self._gravar("mensagem_nova", mensagem, ticket)
@@ -53,3 +62,6 @@ class PublicadorGravador:
         dados: object | None,
     ) -> None:
         self._gravar("notificacao", empresa_id, usuario_id, tipo, mensagem, dados)
+
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        self.usuarios_alterados.append((empresa_id, usuario_id))

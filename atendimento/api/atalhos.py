@@ -40,7 +40,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atendimento.api import mensagens, tickets
-from atendimento.api.dependencias import ContextoApi
+from atendimento.api.dependencias import ContextoApi, confirmar_usuario
 from atendimento.api.error_responses import resposta_de_erro
 from atendimento.api.middleware import CorpoGrandeDemais
 from atendimento.api.schemas import MensagemEntrada, TicketCriar
@@ -58,13 +58,16 @@ class Atalho:
     the FastAPI endpoint, and its body model (None: no body). The endpoint is called with
     ``identidade``, ``ctx``, the path parameters, ``entrada`` and ``chave`` (Idempotency-Key) when
     there is a body, and the query parameters present (``consulta``: alias → name and validator,
-    read from the endpoint's own ``Query`` annotations)."""
+    read from the endpoint's own ``Query`` annotations), and the result of each dependency the
+    endpoint declares that is marked ``guarda_atalho`` (``guardas``: the rate limits), run with
+    ``identidade`` and ``ctx`` before it, as FastAPI runs them."""
 
     metodo: str
     caminho: re.Pattern[str]
     endpoint: Callable[..., Awaitable[Response]]
     corpo: type[BaseModel] | None = None
     consulta: Mapping[str, tuple[str, TypeAdapter[Any]]] = field(default_factory=dict)
+    guardas: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = ()
 
     @classmethod
     def de(
@@ -75,11 +78,15 @@ class Atalho:
         corpo: type[BaseModel] | None = None,
     ) -> Atalho:
         consulta = {}
+        guardas = []
         for nome, tipo in get_type_hints(endpoint, include_extras=True).items():
             for extra in getattr(tipo, "__metadata__", ()):
                 if isinstance(extra, params.Query):
                     consulta[extra.alias or nome] = (nome, TypeAdapter(tipo))
-        return cls(metodo, re.compile(caminho), endpoint, corpo, consulta)
+                elif isinstance(extra, params.Depends) and getattr(extra.dependency, "guarda_atalho", False):
+                    assert extra.dependency is not None
+                    guardas.append((nome, extra.dependency))
+        return cls(metodo, re.compile(caminho), endpoint, corpo, consulta, tuple(guardas))
 
 
 _TICKET = r"/atendimento/tickets/(?P<ticket_id>[^/]+)"
@@ -132,6 +139,11 @@ class Atalhos:
             return
         resposta: Response
         try:
+            # What FastAPI's dependencies do before the endpoint: the database's word on the
+            # caller, then the declared guards (rate limits).
+            await confirmar_usuario(self.contexto, argumentos["identidade"])
+            for nome, guarda in atalho.guardas:
+                argumentos[nome] = await guarda(identidade=argumentos["identidade"], ctx=self.contexto)
             resposta = await atalho.endpoint(**argumentos)
         except Exception as exc:
             conhecida = resposta_de_erro(exc)

@@ -13,9 +13,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from atendimento.api.error_responses import proibido
+from atendimento.api.error_responses import ErroApi, proibido
 from atendimento.api.login_throttle import LimitadorLogin
-from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.api.portas import ConsultaPresenca, LimitesRest, VerificacaoProntidao
+from atendimento.domain.codigos import Codigo
+from atendimento.domain.entidades import Ator
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.tokens import Identidade, ServicoTokens
 
@@ -32,6 +34,8 @@ class ContextoApi:
     # Dependencies without which this instance still serves (Redis: local sockets keep working).
     degradacao: tuple[VerificacaoProntidao, ...]
     limitador_login: LimitadorLogin
+    # The expensive writes' rate limits (None: not limited, as in tests that build the API alone).
+    limites: LimitesRest | None = None
 
 
 async def contexto(request: Request) -> ContextoApi:
@@ -59,10 +63,29 @@ async def identidade_atual(
     # TokenErro propagates to error_responses.py, which answers 401 with its code.
     identidade = ctx.tokens.verificar(token)
     request.state.empresa_id = identidade.empresa_id  # per-tenant REST write counts (monitoring)
+    await confirmar_usuario(ctx, identidade)
     return identidade
 
 
+async def confirmar_usuario(ctx: ContextoApi, identidade: Identidade) -> None:
+    """The database, not the token, says who the caller is: the user must exist in the token's
+    tenant, be active and have the token's role (``UsuarioInvalido``: 401 ``USUARIO_INVALIDO``).
+    Answered from the instance's cache of users when warm: no database round trip."""
+    await ctx.servico.confirmar_usuario(
+        identidade.empresa_id,
+        identidade.usuario_id,
+        identidade.role,
+        nome=identidade.nome,
+        email=identidade.email,
+    )
+
+
 Autenticado = Annotated[Identidade, Depends(identidade_atual)]
+
+
+def ator(identidade: Identidade) -> Ator:
+    """The actor of a change: the caller, with the role the database confirmed for it."""
+    return Ator(identidade.usuario_id, identidade.role)
 
 
 async def exigir_interno(identidade: Autenticado) -> Identidade:
@@ -85,3 +108,35 @@ def exigir_roles(roles: frozenset[str]) -> Callable[[Identidade], Awaitable[Iden
 
 Gestao = Annotated[Identidade, Depends(exigir_roles(ROLES_GESTAO))]
 Integracao = Annotated[Identidade, Depends(exigir_roles(frozenset({ROLE_INTEGRACAO})))]
+
+
+# --- rate limits of the expensive writes -----------------------------------------------------------
+
+
+def limite(evento: str) -> Callable[..., Awaitable[None]]:
+    """A dependency that spends one ``evento`` of the caller's budgets (per user, per tenant):
+    past either, 429 ``LIMITE_EXCEDIDO`` with ``Retry-After`` before anything is written. Marked
+    ``guarda_atalho`` so the REST short path (atalhos.py) runs it too, as FastAPI does."""
+
+    async def limitar(identidade: Autenticado, ctx: Contexto) -> None:
+        if ctx.limites is None:
+            return
+        espera_ms = await ctx.limites.consumir(evento, identidade.empresa_id, identidade.usuario_id)
+        if espera_ms is not None:
+            segundos = max(1, -(-espera_ms // 1000))
+            raise ErroApi(
+                429,
+                Codigo.LIMITE_EXCEDIDO,
+                f"Limite de {evento} excedido: tente de novo em {segundos} s",
+                {"Retry-After": str(segundos)},
+            )
+
+    limitar.guarda_atalho = True  # type: ignore[attr-defined]  # read by atalhos.Atalho.de
+    limitar.__name__ = f"limite_{evento.replace(':', '_')}"
+    return limitar
+
+
+LimiteMensagem = Annotated[None, Depends(limite("mensagem:enviar"))]
+LimiteTicket = Annotated[None, Depends(limite("ticket:criar"))]
+LimiteCanal = Annotated[None, Depends(limite("mensagem:canal"))]
+LimiteNotificacao = Annotated[None, Depends(limite("notificacao"))]

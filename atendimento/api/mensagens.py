@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from atendimento.api import paginas
-from atendimento.api.dependencias import Contexto, Interno
+from atendimento.api.dependencias import Contexto, Interno, LimiteMensagem
 from atendimento.api.idempotencia import ChaveIdempotencia, idempotencia
 from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.respostas import Resposta, erros_documentados, ok
@@ -49,13 +49,14 @@ async def listar(
     status_code=201,
     summary="Envia uma mensagem em nome de quem chama",
     response_model=Resposta[MensagemSaida],
-    responses=erros_documentados(400, 401, 403, 404, 409, 413, 422),
+    responses=erros_documentados(400, 401, 403, 404, 409, 413, 422, 429),
 )
 async def enviar(
     ticket_id: TicketId,
     entrada: MensagemEntrada,
     identidade: Interno,
     ctx: Contexto,
+    limite_rest: LimiteMensagem,
     chave: ChaveIdempotencia = None,
 ) -> JSONResponse:
     mensagem = await ctx.servico.enviar_mensagem(

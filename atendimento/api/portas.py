@@ -19,3 +19,10 @@ class ConsultaPresenca(Protocol):
 # A readiness check answers (name, ok, detail). The detail goes to the log only: /ready is public
 # and must not tell strangers about the infrastructure.
 VerificacaoProntidao = Callable[[], Awaitable[tuple[str, bool, str | None]]]
+
+
+class LimitesRest(Protocol):
+    async def consumir(self, evento: str, empresa_id: str, usuario_id: str) -> int | None:
+        """One ``evento`` by this user of this tenant: None when within every budget, else the
+        milliseconds until one frees up (gateway/rate_limits.py, on the shared ``limits`` storage)."""
+        ...

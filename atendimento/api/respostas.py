@@ -33,13 +33,13 @@ def erros_documentados(*status: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` argument of a route: its error statuses, all with the error shape."""
     descricoes = {
         400: "JSON malformado",
-        401: "token ausente, inválido ou expirado",
-        403: "perfil sem acesso a esta rota",
+        401: "token ausente, inválido ou expirado; usuário inexistente, inativo ou de outro perfil",
+        403: "perfil sem acesso a esta rota ou a este ticket",
         404: "não encontrado no tenant do token",
         409: "o estado do ticket não permite",
         413: "corpo grande demais",
         422: "payload inválido (PAYLOAD_INVALIDO)",
-        429: "limite de tentativas excedido (LIMITE_EXCEDIDO)",
+        429: "limite excedido (LIMITE_EXCEDIDO, com Retry-After)",
         503: "indisponível",
     }
     return {s: {"model": RespostaErro, "description": descricoes.get(s, "erro")} for s in status}

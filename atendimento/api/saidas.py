@@ -37,6 +37,18 @@ class TicketSaida(Saida):
     atualizado_em: str
 
 
+class HistoricoSaida(Saida):
+    """One change of a ticket: ``atorId`` (a user id, or ``sistema``), ``tipo`` (criado, atualizado,
+    status, atribuido) and ``mudancas`` ({campo: {de, para}})."""
+
+    id: str
+    ticket_id: str
+    ator_id: str
+    tipo: str
+    mudancas: dict[str, Any]
+    criado_em: str
+
+
 class MensagemSaida(Saida):
     id: str
     ticket_id: str

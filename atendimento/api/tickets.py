@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from atendimento.api import paginas
-from atendimento.api.dependencias import Contexto, Interno
+from atendimento.api.dependencias import Contexto, Interno, LimiteTicket, ator
 from atendimento.api.error_responses import ErroApi
 from atendimento.api.idempotencia import ChaveIdempotencia, idempotencia
 from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.respostas import Resposta, erros_documentados, ok
-from atendimento.api.saidas import TicketSaida
+from atendimento.api.saidas import HistoricoSaida, TicketSaida
 from atendimento.api.schemas import (
     AtribuirEntrada,
     Id,
@@ -33,7 +33,7 @@ router = APIRouter(prefix="/atendimento/tickets", tags=["tickets"])
 TicketId = Annotated[str, Path(min_length=1, max_length=regras.MAX_ID, description="id do ticket")]
 # Every route here: bad token, wrong role; the ones with an id also 404 (unknown or another tenant's).
 _ERROS = (401, 403, 422)
-_ERROS_ESCRITA = (400, 401, 403, 404, 409, 413, 422)
+_ERROS_ESCRITA = (400, 401, 403, 404, 409, 413, 422, 429)
 
 
 # Longer than any ISO 8601 instant; a longer value is refused before it is parsed.
@@ -122,7 +122,11 @@ def _posicao(instante: str) -> datetime:
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def criar(
-    entrada: TicketCriar, identidade: Interno, ctx: Contexto, chave: ChaveIdempotencia = None
+    entrada: TicketCriar,
+    identidade: Interno,
+    ctx: Contexto,
+    limite_rest: LimiteTicket,
+    chave: ChaveIdempotencia = None,
 ) -> JSONResponse:
     ticket = await ctx.servico.criar_ticket(
         identidade.empresa_id,
@@ -134,6 +138,7 @@ async def criar(
         descricao=entrada.descricao,
         atendente_id=entrada.atendente_id,
         idempotente=idempotencia(identidade, chave),
+        ator=ator(identidade),
     )
     return ok(ticket.para_evento(), 201)
 
@@ -158,7 +163,9 @@ async def obter(ticket_id: TicketId, identidade: Interno, ctx: Contexto) -> JSON
 async def atualizar(
     ticket_id: TicketId, entrada: TicketAtualizar, identidade: Interno, ctx: Contexto
 ) -> JSONResponse:
-    ticket = await ctx.servico.atualizar_ticket(identidade.empresa_id, ticket_id, **entrada.mudancas())
+    ticket = await ctx.servico.atualizar_ticket(
+        identidade.empresa_id, ticket_id, **entrada.mudancas(), ator=ator(identidade)
+    )
     return ok(ticket.para_evento())
 
 
@@ -171,7 +178,9 @@ async def atualizar(
 async def atribuir(
     ticket_id: TicketId, entrada: AtribuirEntrada, identidade: Interno, ctx: Contexto
 ) -> JSONResponse:
-    ticket = await ctx.servico.atribuir_ticket(identidade.empresa_id, ticket_id, entrada.atendente_id)
+    ticket = await ctx.servico.atribuir_ticket(
+        identidade.empresa_id, ticket_id, entrada.atendente_id, ator=ator(identidade)
+    )
     return ok(ticket.para_evento())
 
 
@@ -184,5 +193,32 @@ async def atribuir(
 async def mudar_status(
     ticket_id: TicketId, entrada: StatusEntrada, identidade: Interno, ctx: Contexto
 ) -> JSONResponse:
-    ticket = await ctx.servico.mudar_status(identidade.empresa_id, ticket_id, entrada.status)
+    ticket = await ctx.servico.mudar_status(
+        identidade.empresa_id, ticket_id, entrada.status, ator=ator(identidade)
+    )
     return ok(ticket.para_evento())
+
+
+@router.get(
+    "/{ticket_id}/historico",
+    summary="Quem mudou o ticket, o quê e quando, do mais antigo ao mais novo, em páginas",
+    response_model=Pagina[HistoricoSaida],
+    responses=erros_documentados(401, 403, 404, 422),
+)
+async def historico(
+    ticket_id: TicketId,
+    identidade: Interno,
+    ctx: Contexto,
+    limite: Limite = regras.LIMITE_PAGINA_PADRAO,
+    cursor: Cursor = None,
+) -> JSONResponse:
+    filtros = {"ticketId": ticket_id}
+    apos = None if cursor is None else paginas.decodificar(cursor, "historico", filtros, 1)[0]
+    entradas = await ctx.servico.listar_historico(
+        identidade.empresa_id, ticket_id, apos=apos, limite=limite + 1
+    )
+    proximo = None
+    if len(entradas) > limite:
+        entradas = entradas[:limite]
+        proximo = paginas.codificar("historico", [entradas[-1].id], filtros)
+    return pagina([h.para_evento() for h in entradas], proximo)

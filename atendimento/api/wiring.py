@@ -14,7 +14,7 @@ from atendimento.api.docs import instalar_docs
 from atendimento.api.error_responses import registrar_handlers
 from atendimento.api.login_throttle import LimitadorLogin, PoliticaLogin
 from atendimento.api.middleware import ErrosInternos, LimiteCorpo
-from atendimento.api.portas import ConsultaPresenca, VerificacaoProntidao
+from atendimento.api.portas import ConsultaPresenca, LimitesRest, VerificacaoProntidao
 from atendimento.api.sobrecarga import LimiteEmCurso
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
@@ -35,6 +35,7 @@ def build_api(
     settings: Settings,
     limitador_login: LimitadorLogin | None = None,
     max_body_bytes: int = MAX_CORPO_BYTES,
+    limites: LimitesRest | None = None,
 ) -> FastAPI:
     """The REST API of the contract, OpenAPI at /docs.
 
@@ -59,6 +60,7 @@ def build_api(
         prontidao=tuple(readiness),
         degradacao=tuple(degradacao),
         limitador_login=limitador_login or LimitadorLogin(politica=PoliticaLogin.from_settings(settings)),
+        limites=limites,
     )
     registrar_handlers(app)
     instalar_docs(app)

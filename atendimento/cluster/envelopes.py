@@ -131,11 +131,39 @@ Mensagem = Annotated[Broadcast | Desconectar | Entrar | Sair | Retomar, Field(di
 _LEITOR: TypeAdapter[Broadcast | Desconectar | Entrar | Sair | Retomar] = TypeAdapter(Mensagem)
 
 
+class UsuarioAlterado(BaseModel):
+    """A user's record changed on ``instance`` (``usuario_alterado``): every other instance drops its
+    cached record and re-checks its sockets of that user (cluster/usuarios.py). On a channel of its
+    own (``canal_usuarios``), not a namespace's: it concerns the product's users, not a namespace."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+    v: Literal[1] = VERSAO
+    kind: Literal["usuario_alterado"] = "usuario_alterado"
+    instance: Nome
+    empresa_id: Annotated[str, Field(min_length=1, max_length=MAX_NOME)]
+    usuario_id: Annotated[str, Field(min_length=1, max_length=MAX_NOME)]
+
+
+def canal_usuarios() -> str:
+    return f"{PREFIXO}:usuarios"
+
+
+def decodificar_usuario(dados: bytes | str) -> UsuarioAlterado:
+    """A received ``UsuarioAlterado``, checked; InvalidEnvelope(motivo) for anything else."""
+    if len(dados) > 4096:
+        raise InvalidEnvelope("tamanho")
+    try:
+        return UsuarioAlterado.model_validate_json(dados)
+    except ValidationError:
+        raise InvalidEnvelope("formato") from None
+
+
 def _json(objeto: dict[str, Any]) -> bytes:
     return json.dumps(objeto, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def codificar(mensagem: Desconectar | Entrar | Sair | Retomar) -> bytes:
+def codificar(mensagem: Desconectar | Entrar | Sair | Retomar | UsuarioAlterado) -> bytes:
     """The bytes to publish for a request (not on the hot path; broadcasts use codificar_broadcast)."""
     return _json(mensagem.model_dump(mode="python"))
 
@@ -232,11 +260,14 @@ __all__ = [
     "InvalidEnvelope",
     "Retomar",
     "Sair",
+    "UsuarioAlterado",
     "argumentos",
     "canal_empresa",
+    "canal_usuarios",
     "channel",
     "codificar",
     "codificar_broadcast",
     "decodificar",
+    "decodificar_usuario",
     "etiqueta",
 ]

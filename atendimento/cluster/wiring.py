@@ -26,6 +26,7 @@ from atendimento.cluster.rate_limit_storage import ArmazenamentoResiliente, arma
 from atendimento.cluster.recuperacao import RecuperacaoRedis
 from atendimento.cluster.redis_link import RedisLink
 from atendimento.cluster.topologia import build_redis_client
+from atendimento.cluster.usuarios import DifusaoUsuariosRedis
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO, RegistroCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
@@ -52,6 +53,7 @@ class Cluster:
     presenca: PresencaCluster
     limiter_storage: ArmazenamentoResiliente
     visualizando: RegistroCluster
+    usuarios: DifusaoUsuariosRedis
     recuperacao: RecuperacaoRedis | None = None
     espera_inicial_s: float = ESPERA_INICIAL_S
 
@@ -143,6 +145,7 @@ def build_cluster(
         presenca=presenca,
         limiter_storage=armazenamento_limites(settings.redis_url),
         recuperacao=recuperacao,
+        usuarios=DifusaoUsuariosRedis(link, instancia),
         visualizando=RegistroCluster(
             link.cliente,
             instancia,

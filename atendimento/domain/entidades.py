@@ -8,6 +8,7 @@ always present, so a client never has to tell "missing" from "null".
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,11 @@ STATUS_ATENDENTE: tuple[str, ...] = ("online", "ocupado", "ausente", "offline")
 TIPOS_CANAL: tuple[str, ...] = ("whatsapp", "email", "webchat")
 ROLES_INTERNOS: frozenset[str] = frozenset({"admin", "gestor", "supervisor", "atendente"})
 ROLE_ATENDENTE = "atendente"
+ROLE_INTEGRACAO = "integracao"
+# Who may change any ticket of the tenant, take another's, and assign to someone else.
+ROLES_GESTAO_TICKETS: frozenset[str] = frozenset({"supervisor", "gestor", "admin"})
+# The actor of what the product does by itself (routing, the demo loader, the CLI).
+ATOR_SISTEMA = "sistema"
 
 
 def novo_id() -> str:
@@ -160,12 +166,17 @@ class MensagemDados:
 
 @dataclass(frozen=True, slots=True)
 class UsuarioDados:
+    """A user. ``ativo`` and ``canal_ids`` (the channels an integration may write to) are filled where
+    they are read for authorisation (``Repositorio.obter_registro_usuario``); elsewhere the defaults."""
+
     id: str
     empresa_id: str
     nome: str
     email: str
     role: str
     status_atendimento: str | None
+    ativo: bool = True
+    canal_ids: frozenset[str] = frozenset()
 
     @property
     def interno(self) -> bool:
@@ -205,3 +216,53 @@ class ClienteDados:
     empresa_id: str
     nome: str
     contato: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ator:
+    """Who makes a change: a user of the tenant with the role the database gave it, or the system
+    (``ATOR_SISTEMA``: routing, the demo loader, the CLI)."""
+
+    usuario_id: str
+    role: str
+
+    @property
+    def sistema(self) -> bool:
+        return self.usuario_id == ATOR_SISTEMA and self.role == ATOR_SISTEMA
+
+
+SISTEMA = Ator(ATOR_SISTEMA, ATOR_SISTEMA)
+
+
+_SEQUENCIA = itertools.count()
+
+
+def novo_id_ordenado() -> str:
+    """An id that sorts by creation: milliseconds, a per-process counter, then randomness (32 hex).
+    History rows are paged by it, so two entries of one transaction keep their order."""
+    ms = int(datetime.now(UTC).timestamp() * 1000)
+    return f"{ms:012x}{next(_SEQUENCIA) % 0x10000:04x}{uuid.uuid4().hex[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricoDados:
+    """One change of a ticket: who (``ator_id``: a user id or ``sistema``), what (``tipo``: criado,
+    atualizado, status, atribuido) and the fields it changed (``{campo: {"de": antes, "para": depois}}``)."""
+
+    id: str
+    empresa_id: str
+    ticket_id: str
+    ator_id: str
+    tipo: str
+    mudancas: dict[str, Any]
+    criado_em: datetime
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ticketId": self.ticket_id,
+            "atorId": self.ator_id,
+            "tipo": self.tipo,
+            "mudancas": self.mudancas,
+            "criadoEm": iso_utc(self.criado_em),
+        }

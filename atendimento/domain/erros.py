@@ -48,7 +48,8 @@ class CursorInvalido(DadosInvalidos):
 
 class UsuarioInvalido(ErroDominio):
     """The token's user does not exist in the token's tenant, is inactive, or has another role than
-    the token claims: the database, not the token, is the authority on who may write."""
+    the token claims: the database, not the token, is the authority on who may write, and on who
+    may connect (401 on REST; a CONNECT_ERROR with this code on sockets)."""
 
     http_status = 401
     code_padrao = Codigo.USUARIO_INVALIDO

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from atendimento.domain.entidades import MensagemDados, TicketDados
+from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
 
 
 class PublicadorEventos(Protocol):
-    def ticket_novo(self, ticket: TicketDados) -> None: ...
-    def ticket_atualizado(self, ticket: TicketDados) -> None: ...
-    def ticket_status(self, ticket: TicketDados) -> None: ...
-    def ticket_atribuido(self, ticket: TicketDados) -> None: ...
+    """The ticket events carry ``atualizado_por``: who made the change (a user id, or ``sistema``)."""
+
+    def ticket_novo(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
+    def ticket_atualizado(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
+    def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
+    def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None: ...  # + nao-atribuida
     def notificacao(
         self,
@@ -25,21 +27,26 @@ class PublicadorEventos(Protocol):
         mensagem: str | None,
         dados: object | None,
     ) -> None: ...
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        """This user's record changed (role, ativo, channels, ...): every instance drops what it
+        cached of the user and disconnects its sockets when the user is now inactive, gone, or of
+        another role than the one they authenticated with."""
+        ...
 
 
 class PublicadorNulo:
     """Publishes nothing (CLI commands, the demo loader)."""
 
-    def ticket_novo(self, ticket: TicketDados) -> None:
+    def ticket_novo(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         pass
 
-    def ticket_atualizado(self, ticket: TicketDados) -> None:
+    def ticket_atualizado(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         pass
 
-    def ticket_status(self, ticket: TicketDados) -> None:
+    def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         pass
 
-    def ticket_atribuido(self, ticket: TicketDados) -> None:
+    def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         pass
 
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
@@ -53,4 +60,7 @@ class PublicadorNulo:
         mensagem: str | None,
         dados: object | None,
     ) -> None:
+        pass
+
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
         pass

@@ -16,6 +16,7 @@ from atendimento.domain.entidades import (
     CanalDados,
     ClienteDados,
     FilaDados,
+    HistoricoDados,
     MensagemDados,
     TicketDados,
     UsuarioDados,
@@ -26,6 +27,30 @@ class Repositorio(Protocol):
     empresa_id: str
 
     async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None: ...
+    async def obter_registro_usuario(self, usuario_id: str) -> UsuarioDados | None:
+        """The user with ``ativo`` and ``canal_ids`` filled (active or not): what authorisation reads."""
+        ...
+
+    async def empresa_existe(self) -> bool: ...
+    async def inserir_usuario_externo(self, usuario: UsuarioDados) -> bool:
+        """Insert a user issued elsewhere (no password: it cannot log in here); False, with nothing
+        written, when the id or the email is already taken (in any tenant)."""
+        ...
+
+    async def alterar_usuario(
+        self, usuario_id: str, *, role: str | None = None, ativo: bool | None = None
+    ) -> None: ...
+    async def definir_canais_usuario(self, usuario_id: str, canal_ids: frozenset[str]) -> None:
+        """Replace the channels a user (an integration) is bound to."""
+        ...
+
+    async def inserir_historico(self, entrada: HistoricoDados) -> None: ...
+    async def listar_historico(
+        self, ticket_id: str, *, apos: str | None = None, limite: int | None = None
+    ) -> list[HistoricoDados]:
+        """A ticket's history, oldest first (by id, which sorts by creation); ``apos``: after that id."""
+        ...
+
     async def listar_usuarios(
         self, *, role: str | None = None, apos: tuple[str, str] | None = None, limite: int | None = None
     ) -> list[UsuarioDados]:

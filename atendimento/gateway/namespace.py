@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from limits.aio.storage import Storage
 
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Socket
-from atendimento.gateway.conexao import Conexoes
+from atendimento.gateway.conexao import Conexoes, ConfirmaUsuario
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.rate_limits import LimiteDigitando, LimitesEventos
 from atendimento.gateway.renovacao import Renovacao
+from atendimento.gateway.revisao_usuarios import RevisaoUsuarios, ServicoUsuarios
 from atendimento.gateway.vagas import VagasPorEmpresa
 from atendimento.gateway.visualizando import RegistroLocal, RegistroVisualizando, Visualizando
 from atendimento.identity.tokens import ServicoTokens
 
 NAMESPACE = "/atendimento"
+
+
+class ServicoCompleto(ServicoDoGateway, ConfirmaUsuario, ServicoUsuarios, Protocol):
+    """What the gateway needs of the domain: the client events' use cases and the users' records."""
 
 
 @dataclass(frozen=True)
@@ -30,9 +36,12 @@ class Gateway:
     expiracoes: AgendaExpiracao
     visualizando: Visualizando
     renovacao: Renovacao | None = None
+    revisao: RevisaoUsuarios | None = None
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
+        if self.revisao is not None:
+            await self.revisao.fechar()
         if self.renovacao is not None:
             self.renovacao.fechar()
         await self.presenca.fechar()
@@ -42,7 +51,7 @@ class Gateway:
 def build_gateway(
     publicador: Publicador,
     *,
-    servico: ServicoDoGateway,
+    servico: ServicoCompleto,
     tokens: ServicoTokens,
     settings: Settings,
     limiter_storage: Storage | None = None,
@@ -66,10 +75,15 @@ def build_gateway(
     registro.ouvir(publicador)
     expiracoes = AgendaExpiracao()
 
-    conexoes = Conexoes(tokens, settings.jwt_leeway_seconds, registro, expiracoes)
+    # A user's record changed (here or on another instance): drop it, re-check its sockets here.
+    revisao = RevisaoUsuarios(servico, ns)
+    publicador.usuarios.ouvir(revisao.alterado)
+    conexoes = Conexoes(
+        tokens, settings.jwt_leeway_seconds, registro, expiracoes, servico, mudancas=revisao.mudancas
+    )
     quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
     # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
-    renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage)
+    renovacao = Renovacao(tokens, settings.jwt_leeway_seconds, expiracoes, limiter_storage, usuarios=servico)
     sair = renovacao.ao_desconectar(conexoes.desconectar)
 
     async def desconectar(socket: Socket, reason: str) -> None:
@@ -104,4 +118,5 @@ def build_gateway(
         expiracoes=expiracoes,
         visualizando=quem_ve,
         renovacao=renovacao,
+        revisao=revisao,
     )

@@ -11,6 +11,7 @@ that knows of sockets, namespaces or publishing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -157,3 +158,34 @@ class RegistroLocal:
 
     def _lista(self, ticket_id: str) -> Usuarios:
         return ordenar({u: d.nome for u, d in self._tickets.get(ticket_id, {}).items()})
+
+
+# A user's record changed (``PublicadorEventos.usuario_alterado``).
+
+OuvinteUsuarios = Callable[[str, str], None]  # (empresa_id, usuario_id)
+
+
+class DifusaoUsuarios(Protocol):
+    """Tells every instance (this one included) that a user's record changed, so each drops what
+    it cached and re-checks its own sockets of that user. ``DifusaoLocal`` is one instance's;
+    cluster/usuarios.py carries it across instances through Redis."""
+
+    def anunciar(self, empresa_id: str, usuario_id: str) -> None: ...
+    def ouvir(self, ouvinte: OuvinteUsuarios) -> None: ...
+
+
+class DifusaoLocal:
+    """One instance: the announcement reaches this instance's listeners only."""
+
+    def __init__(self) -> None:
+        self._ouvintes: list[OuvinteUsuarios] = []
+
+    def ouvir(self, ouvinte: OuvinteUsuarios) -> None:
+        self._ouvintes.append(ouvinte)
+
+    def anunciar(self, empresa_id: str, usuario_id: str) -> None:
+        for ouvinte in self._ouvintes:
+            try:
+                ouvinte(empresa_id, usuario_id)
+            except Exception:
+                log.exception("usuario_alterado: a listener failed")

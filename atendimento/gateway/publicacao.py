@@ -29,9 +29,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from atendimento.domain.entidades import MensagemDados, TicketDados, agora, iso_utc
+from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados, agora, iso_utc
 from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
+from atendimento.gateway.portas import DifusaoLocal, DifusaoUsuarios
 from atendimento.gateway.presenca import Atendente
 from atendimento.identity.tokens import Identidade
 
@@ -39,8 +40,10 @@ log = logging.getLogger(__name__)
 
 
 class Publicador:
-    def __init__(self, namespace: Namespace) -> None:
+    def __init__(self, namespace: Namespace, usuarios: DifusaoUsuarios | None = None) -> None:
         self._ns = namespace
+        # Where ``usuario_alterado`` goes: this instance's listeners, or every instance's (cluster).
+        self.usuarios: DifusaoUsuarios = usuarios if usuarios is not None else DifusaoLocal()
 
     @property
     def namespace(self) -> Namespace:
@@ -76,22 +79,35 @@ class Publicador:
 
     # --- tickets --------------------------------------------------------------------------------
 
-    def ticket_novo(self, ticket: TicketDados) -> None:
-        self._emitir("ticket:novo", ticket.para_evento(), salas.internos(ticket.empresa_id))
+    # Each ticket event names who made the change (``atualizadoPor``: a user id, or ``sistema``).
 
-    def ticket_atualizado(self, ticket: TicketDados) -> None:
-        payload = {"ticketId": ticket.id, **ticket.para_evento()}
+    def ticket_novo(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
+        payload = {**ticket.para_evento(), "atualizadoPor": atualizado_por}
+        self._emitir("ticket:novo", payload, salas.internos(ticket.empresa_id))
+
+    def ticket_atualizado(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
+        payload = {"ticketId": ticket.id, **ticket.para_evento(), "atualizadoPor": atualizado_por}
         self._emitir("ticket:atualizado", payload, salas.internos(ticket.empresa_id))
 
-    def ticket_status(self, ticket: TicketDados) -> None:
-        payload = {"ticketId": ticket.id, "status": ticket.status, **ticket.para_evento()}
+    def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
+        payload = {
+            "ticketId": ticket.id,
+            "status": ticket.status,
+            **ticket.para_evento(),
+            "atualizadoPor": atualizado_por,
+        }
         self._emitir("ticket:status", payload, salas.ticket(ticket.empresa_id, ticket.id))
 
-    def ticket_atribuido(self, ticket: TicketDados) -> None:
+    def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         if ticket.atendente_id is None:
             log.error("ticket_atribuido for ticket %s with no atendente; not published", ticket.id)
             return
-        payload = {"ticketId": ticket.id, "atendenteId": ticket.atendente_id, **ticket.para_evento()}
+        payload = {
+            "ticketId": ticket.id,
+            "atendenteId": ticket.atendente_id,
+            **ticket.para_evento(),
+            "atualizadoPor": atualizado_por,
+        }
         self._emitir("ticket:atribuido", payload, salas.usuario(ticket.empresa_id, ticket.atendente_id))
 
     def ticket_visualizando(
@@ -159,6 +175,16 @@ class Publicador:
         sala = salas.usuario(empresa_id, usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
         payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
         self._emitir("notificacao", payload, sala)
+
+    # --- users ----------------------------------------------------------------------------------
+
+    def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        """To every instance (gateway/revisao_usuarios.py acts on it): drop the cached record,
+        disconnect the user's sockets that no longer match it."""
+        try:
+            self.usuarios.anunciar(empresa_id, usuario_id)
+        except Exception:
+            log.exception("announcing usuario_alterado failed")
 
 
 def _presenca(atendente: Atendente, momento: datetime) -> dict[str, Any]:

@@ -52,6 +52,26 @@ POR_EMPRESA: dict[str, str] = {
 }
 
 
+# The REST writes that cost the most (contract, "Trust nobody"), counted per user and per tenant on
+# the same storage (ATENDIMENTO_REST_RATE_LIMITS / _TENANT override them). Only these are limited.
+# Per user: a person at a console sends a message every few seconds at best and opens a few tickets
+# an hour; an integration forwards every customer of its channels; a gestor notifies by hand. So
+# 600 messages (10/s), 120 tickets and 30 notifications a minute are far above a busy human, and far
+# below a script (hundreds a second). Per tenant: a contact centre of a few hundred agents at peak.
+REST_POR_USUARIO: dict[str, str] = {
+    "mensagem:enviar": "600/minute",
+    "ticket:criar": "120/minute",
+    "mensagem:canal": "3000/minute",
+    "notificacao": "30/minute",
+}
+REST_POR_EMPRESA: dict[str, str] = {
+    "mensagem:enviar": "12000/minute",
+    "ticket:criar": "3000/minute",
+    "mensagem:canal": "6000/minute",
+    "notificacao": "300/minute",
+}
+
+
 def _chave(*partes: str) -> tuple[str, ...]:
     # ``limits`` joins identifiers with "/": escape it so ("a/b", "c") and ("a", "b/c") stay apart.
     return tuple(p.replace("%", "%25").replace("/", "%2F") for p in partes)
@@ -96,13 +116,22 @@ class LimitesEventos:
         *,
         por_usuario: Mapping[str, str] | None = None,
         por_empresa: Mapping[str, str] | None = None,
+        padrao_usuario: Mapping[str, str] = POR_USUARIO,
+        padrao_empresa: Mapping[str, str] = POR_EMPRESA,
+        escopo: str = "evento",
     ) -> None:
+        """``padrao_*``: the defaults the overrides ``por_*`` go over (the client events' unless
+        said); ``escopo`` keeps one set's counters apart from another's in the shared storage."""
         storage = storage if storage is not None else MemoryStorage()
         if not isinstance(storage, SlidingWindowCounterSupport):
             raise TypeError("the limits storage must support sliding-window counters")
         self._limiter = SlidingWindowCounterRateLimiter(storage)
-        self._usuario = {e: _item(t, "u") for e, t in {**POR_USUARIO, **(por_usuario or {})}.items()}
-        self._empresa = {e: _item(t, "e") for e, t in {**POR_EMPRESA, **(por_empresa or {})}.items()}
+        usuario, empresa = (
+            {**padrao_usuario, **(por_usuario or {})},
+            {**padrao_empresa, **(por_empresa or {})},
+        )
+        self._usuario = {e: _item(t, f"{escopo}:u") for e, t in usuario.items()}
+        self._empresa = {e: _item(t, f"{escopo}:e") for e, t in empresa.items()}
         self._regras: dict[str, _Regra] = {}
 
     def _regra(self, evento: str) -> _Regra:
@@ -132,7 +161,24 @@ class LimitesEventos:
         return None
 
 
-def _item(texto: str, escopo: str) -> RateLimitItem:
+def _item(texto: str, namespace: str) -> RateLimitItem:
     modelo = parse(texto)
     # The namespace keeps the per-user and per-tenant counters apart in the shared storage.
-    return type(modelo)(modelo.amount, modelo.multiples, namespace=f"evento:{escopo}")
+    return type(modelo)(modelo.amount, modelo.multiples, namespace=namespace)
+
+
+def limites_rest(
+    storage: Storage | None = None,
+    *,
+    por_usuario: Mapping[str, str] | None = None,
+    por_empresa: Mapping[str, str] | None = None,
+) -> LimitesEventos:
+    """The REST writes' limits (``REST_POR_USUARIO``/``REST_POR_EMPRESA`` under the overrides)."""
+    return LimitesEventos(
+        storage,
+        por_usuario=por_usuario,
+        por_empresa=por_empresa,
+        padrao_usuario=REST_POR_USUARIO,
+        padrao_empresa=REST_POR_EMPRESA,
+        escopo="rest",
+    )

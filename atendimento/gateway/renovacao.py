@@ -29,9 +29,10 @@ from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimite
 
 from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import iso_utc
+from atendimento.domain.erros import UsuarioInvalido
 from atendimento.engine import Socket
 from atendimento.gateway import payloads, sessao
-from atendimento.gateway.conexao import TOKEN_EXPIRADO
+from atendimento.gateway.conexao import TOKEN_EXPIRADO, ConfirmaUsuario
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.respostas import FalhaEvento, falha, sucesso
 from atendimento.identity.tokens import MAX_TOKEN_CHARS, Identidade, ServicoTokens, TokenErro
@@ -58,10 +59,12 @@ class Renovacao:
         expiracoes: AgendaExpiracao,
         storage: Storage | None = None,
         *,
+        usuarios: ConfirmaUsuario | None = None,
         por_minuto: int = RENOVACOES_POR_MINUTO,
         relogio: Callable[[], float] = time.time,
     ) -> None:
         self._tokens = tokens
+        self._usuarios = usuarios
         self._leeway = leeway_seconds
         self._expiracoes = expiracoes
         self._avisos = AgendaExpiracao(relogio=relogio)
@@ -119,6 +122,14 @@ class Renovacao:
         if (nova.usuario_id, nova.empresa_id, nova.role) != (quem.usuario_id, quem.empresa_id, quem.role):
             log.info("auth:renovar refused for sid %s: another user, tenant or role", socket.sid)
             return falha(Codigo.PROIBIDO, "O token é de outro usuário, empresa ou perfil")
+        if self._usuarios is not None:
+            try:  # a deactivated or changed user renews nothing (the database decides)
+                await self._usuarios.confirmar_usuario(
+                    nova.empresa_id, nova.usuario_id, nova.role, nome=nova.nome, email=nova.email
+                )
+            except UsuarioInvalido as exc:
+                log.info("auth:renovar refused for sid %s: %s", socket.sid, exc.code)
+                return falha(exc.code, exc.message)
         if self._expiracoes.prazo(socket.sid) is None:
             # Expired or gone while this ran: nothing to move (and nobody to answer).
             return falha(Codigo.PROIBIDO, "A conexão já terminou")

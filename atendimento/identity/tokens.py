@@ -80,6 +80,8 @@ class Identidade:
     iat: int | None = None
     # When the user logged in (seconds); renewals carry it forward so a session has a maximum age.
     auth_time: int | None = None
+    # The ``email`` claim when a token from the CRM has one (used to provision the user; optional).
+    email: str | None = None
 
     @property
     def interno(self) -> bool:
@@ -335,7 +337,14 @@ class ServicoTokens:
                 datas[claim] = _numero_data(claims[claim])
                 if datas[claim] is None:
                     raise TokenErro(Codigo.TOKEN_INVALIDO, f"claim {claim} is not a number")
-        return Identidade(exp=exp, iat=datas["iat"], auth_time=datas["auth_time"], **valores)
+        email = claims.get("email")
+        return Identidade(
+            exp=exp,
+            iat=datas["iat"],
+            auth_time=datas["auth_time"],
+            email=email if isinstance(email, str) and email.strip() else None,
+            **valores,
+        )
 
 
 def _numero_data(valor: object) -> int | None:

@@ -1,7 +1,8 @@
 """The contract's demo data: two tenants, so anyone (and every test) can try the product at once.
 
 ``Empresa Demo``: admin@, gestor@, ana@ and bruno@ (atendentes), vendas@ (vendedor), integracao@
-(integracao), two filas, three canais, three clientes, four tickets with messages. ``Outra Empresa``:
+(integracao, bound to the WhatsApp and e-mail canais, not the web chat), two filas, three canais,
+three clientes, four tickets with messages. ``Outra Empresa``:
 carla@outra.local (atendente), one fila, canal, cliente and ticket — there to prove isolation.
 Every password is ``demo-senha``. Refuses a database that already holds data.
 """
@@ -162,6 +163,13 @@ async def _carregar(storage: Storage, senhas: Senhas) -> ResumoDemo:
 
     servico = ServicoAtendimento(storage, PublicadorNulo(), senhas=senhas)
     ana, bruno = resumo.usuarios["ana@demo.local"], resumo.usuarios["bruno@demo.local"]
+    # The integration delivers for every channel but the web chat (the site's chat is the console's
+    # own widget, not this integration's): posting for the web chat shows the 403 of a foreign channel.
+    await servico.alterar_usuario(
+        e,
+        resumo.usuarios["integracao@demo.local"],
+        canal_ids=frozenset(c for tipo, c in resumo.canais.items() if tipo != "webchat"),
+    )
 
     # (cliente, canal, fila, prioridade, assunto, atendente, mensagem do cliente, resposta, status final)
     roteiro: list[tuple[str, str, str, str, str, str | None, str, str | None, str]] = [

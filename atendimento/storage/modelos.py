@@ -214,6 +214,39 @@ class ChaveIdempotencia(Base):
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class UsuarioCanal(Base):
+    """The channels a user of role ``integracao`` may write to (migration 0006)."""
+
+    __tablename__ = "usuarios_canais"
+    __table_args__ = (
+        ForeignKeyConstraint(["empresa_id", "usuario_id"], ["usuarios.empresa_id", "usuarios.id"]),
+        ForeignKeyConstraint(["empresa_id", "canal_id"], ["canais.empresa_id", "canais.id"]),
+    )
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    usuario_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    canal_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class TicketHistorico(Base):
+    """Every change of a ticket: who (a user id or ``sistema``, so no foreign key), what and when
+    (migration 0006). ``id`` sorts by creation (``entidades.novo_id_ordenado``): the page order."""
+
+    __tablename__ = "ticket_historico"
+    __table_args__ = (
+        ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
+        Index("ix_ticket_historico_empresa_ticket_id", "empresa_id", "ticket_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
+    ticket_id: Mapped[str] = mapped_column(ID)
+    ator_id: Mapped[str] = mapped_column(String(64))
+    tipo: Mapped[str] = mapped_column(String(32))
+    mudancas: Mapped[dict[str, Any]] = mapped_column(JSON_PORTAVEL)
+    criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CanalWebhook(Base):
     """A channel's one outbound endpoint: where its integration receives what agents write.
 
@@ -275,6 +308,8 @@ TABELAS_TENANT: dict[str, str] = {
     "tickets": "empresa_id",
     "mensagens": "empresa_id",
     "chaves_idempotencia": "empresa_id",
+    "usuarios_canais": "empresa_id",
+    "ticket_historico": "empresa_id",
     "canal_webhooks": "empresa_id",
     "saida_eventos": "empresa_id",
 }

@@ -29,6 +29,8 @@ from atendimento.domain.entidades import (
 )
 from atendimento.domain.portas import MensagemGravada, NovaMensagem
 from atendimento.storage.escrita_mensagem import acrescentar
+from atendimento.storage.historico import HistoricoSql
+from atendimento.storage.registro_usuarios import RegistroUsuariosSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
 from atendimento.storage.tabelas import (
     T_CANAIS,
@@ -55,7 +57,7 @@ _OBTER_USUARIO = select(*_COLUNAS_USUARIO).where(
 )
 
 
-class RepositorioSql(RetomadaSql):
+class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id

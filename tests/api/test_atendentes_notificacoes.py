@@ -81,12 +81,20 @@ async def test_notifica_so_gestor_e_admin(amb: Ambiente, email: str) -> None:
     assert amb.publicador.eventos == []
 
 
-async def test_notifica_supervisor_proibido(amb: Ambiente) -> None:
+async def test_notifica_atendente_proibido(amb: Ambiente) -> None:
+    resposta = await amb.cliente.post(
+        "/notificacoes", json={"tipo": "aviso"}, headers=amb.auth("ana@demo.local")
+    )
+    assert_erro(resposta, 403, "PROIBIDO")
+
+
+async def test_notifica_papel_alegado_recusado(amb: Ambiente) -> None:
+    # The gestor's id with a role the database does not give it: the database decides.
     token = amb.tokens.emitir(amb.id(GESTOR), amb.demo.empresa_id, "supervisor", "Sup")
     resposta = await amb.cliente.post(
         "/notificacoes", json={"tipo": "aviso"}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert_erro(resposta, 403, "PROIBIDO")
+    assert_erro(resposta, 401, "USUARIO_INVALIDO")
 
 
 async def test_notifica_usuario_de_outro_tenant_404(amb_ambos: Ambiente) -> None:

@@ -159,18 +159,11 @@ async def test_me(amb_ambos: Ambiente) -> None:
 
 
 async def test_me_de_usuario_que_so_existe_no_crm(amb: Ambiente) -> None:
+    # ATENDIMENTO_USUARIOS_EXTERNOS=recusar (the default): a user the database does not hold is
+    # refused (provisionar creates it: tests/api/test_autoridade.py).
     token = amb.tokens.emitir("crm-42", amb.usuarios["ana@demo.local"]["empresa_id"], "vendedor", "Vera")
-    data = assert_ok(
-        await amb.cliente.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 200, UsuarioSaida
-    )
-    assert data == {
-        "id": "crm-42",
-        "empresaId": amb.usuarios["ana@demo.local"]["empresa_id"],
-        "nome": "Vera",
-        "email": None,
-        "role": "vendedor",
-        "statusAtendimento": None,
-    }
+    resposta = await amb.cliente.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert_erro(resposta, 401, "USUARIO_INVALIDO")
 
 
 async def test_sem_token(amb: Ambiente) -> None:

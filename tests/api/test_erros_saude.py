@@ -88,6 +88,9 @@ async def test_corpo_grande_demais_sem_content_length_413(amb: Ambiente) -> None
 
 
 class _ServicoQuebrado:
+    async def confirmar_usuario(self, *_: Any, **__: Any) -> Any:
+        return None
+
     async def listar_tickets(self, *_: Any, **__: Any) -> Any:
         raise RuntimeError("segredo interno: senha do banco é hunter2")
 

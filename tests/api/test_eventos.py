@@ -11,7 +11,7 @@ from typing import Any
 
 from apoio_eventos import PublicadorGravador
 
-from atendimento.domain.entidades import MensagemDados, TicketDados
+from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
 
 from .apoio import Ambiente
 
@@ -31,18 +31,18 @@ class PublicadorQueConfere(PublicadorGravador):
         status = self._consultar("SELECT status FROM tickets WHERE id = ?", ticket.id)
         self.vistos.append((nome, status == ticket.status))
 
-    def ticket_novo(self, ticket: TicketDados) -> None:
+    def ticket_novo(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         self._ticket("ticket_novo", ticket)
-        super().ticket_novo(ticket)
+        super().ticket_novo(ticket, atualizado_por)
 
-    def ticket_status(self, ticket: TicketDados) -> None:
+    def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         self._ticket("ticket_status", ticket)
-        super().ticket_status(ticket)
+        super().ticket_status(ticket, atualizado_por)
 
-    def ticket_atribuido(self, ticket: TicketDados) -> None:
+    def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         atendente = self._consultar("SELECT atendente_id FROM tickets WHERE id = ?", ticket.id)
         self.vistos.append(("ticket_atribuido", atendente == ticket.atendente_id))
-        super().ticket_atribuido(ticket)
+        super().ticket_atribuido(ticket, atualizado_por)
 
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
         existe = self._consultar("SELECT count(*) FROM mensagens WHERE id = ?", mensagem.id)

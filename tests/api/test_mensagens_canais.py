@@ -80,7 +80,7 @@ async def test_envia_invalido_nao_grava(amb: Ambiente, corpo: dict[str, Any], st
 async def test_envia_em_ticket_fechado_409(amb: Ambiente) -> None:
     t1 = amb.demo.tickets[0]
     await amb.cliente.post(
-        f"/atendimento/tickets/{t1}/status", json={"status": "fechado"}, headers=amb.auth(ANA)
+        f"/atendimento/tickets/{t1}/status", json={"status": "fechado"}, headers=amb.auth("gestor@demo.local")
     )
     amb.publicador.limpar()
     assert_erro(

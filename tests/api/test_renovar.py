@@ -77,13 +77,24 @@ async def test_renovar_recusa_sem_token_expirado_ou_usuario_desconhecido(amb: Am
         401,
         "TOKEN_INVALIDO",
     )
-    # A token of the CRM for a user this database does not hold: the CRM renews its own tokens.
+    # A token of the CRM for a user this database does not hold: refused (the database decides).
     alheio = amb.tokens.emitir("usuario-do-crm", amb.demo.empresa_id, "atendente", "Do CRM")
     assert_erro(
         await amb.cliente.post("/auth/renovar", headers={"Authorization": f"Bearer {alheio}"}),
         401,
-        "USUARIO_NAO_ENCONTRADO",
+        "USUARIO_INVALIDO",
     )
+
+
+async def test_renovar_recusa_desativado_ou_rebaixado(amb_ambos: Ambiente) -> None:
+    amb = amb_ambos
+    e = amb.demo.empresa_id
+    ana, gestor = amb.token("ana@demo.local"), amb.token("gestor@demo.local")
+    await amb.servico.alterar_usuario(e, amb.id("ana@demo.local"), ativo=False)
+    await amb.servico.alterar_usuario(e, amb.id("gestor@demo.local"), role="supervisor")
+    for token in (ana, gestor):
+        resposta = await amb.cliente.post("/auth/renovar", headers={"Authorization": f"Bearer {token}"})
+        assert_erro(resposta, 401, "USUARIO_INVALIDO")
 
 
 async def test_token_sem_auth_time_conta_a_sessao_do_iat(amb_fabrica: FabricaAmbiente) -> None:

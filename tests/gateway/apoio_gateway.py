@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from atendimento.config import Settings
+from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server
 from atendimento.gateway.namespace import Gateway
 from atendimento.identity.tokens import ServicoTokens
@@ -27,6 +28,7 @@ class Produto:
     resumo: ResumoDemo
     settings: Settings
     http: httpx.AsyncClient
+    servico: ServicoAtendimento | None = None  # the domain service the app was built with
 
     def id(self, email: str) -> str:
         return self.resumo.id_de(email)

@@ -55,7 +55,14 @@ async def subir(demo_sqlite: Any, tmp_path: Path, senhas_rapidas: Senhas) -> Asy
         pilha.callback(aplicacao.server.shutdown)
         http = await pilha.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
         return Produto(
-            url, aplicacao.gateway, aplicacao.server, aplicacao.tokens, demo_sqlite.resumo, settings, http
+            url,
+            aplicacao.gateway,
+            aplicacao.server,
+            aplicacao.tokens,
+            demo_sqlite.resumo,
+            settings,
+            http,
+            aplicacao.servico,
         )
 
     yield iniciar

@@ -20,6 +20,15 @@ from .apoio_gateway import GRACE_TESTES, Produto
 
 pytestmark = pytest.mark.node  # the real socket.io-client, run by node
 
+
+@pytest.fixture
+async def produto(subir: Any) -> Produto:
+    """Dora and the chefe come from CRM tokens for users the database does not hold yet: the
+    product provisions them on first use (ATENDIMENTO_USUARIOS_EXTERNOS=provisionar)."""
+    produto: Produto = await subir(usuarios_externos="provisionar")
+    return produto
+
+
 EVENTOS_DO_CONTRATO = {
     "mensagem:nova",
     "mensagem:nao-atribuida",
@@ -86,10 +95,11 @@ async def _gatilhos(
         "POST", f"/atendimento/tickets/{t_outra}/mensagens", "carla@outra.local", {"conteudo": MENSAGEM_OUTRA}
     )
 
-    # A channel message (role integracao) opens a ticket: ticket:novo, mensagem:nova, nao-atribuida.
+    # A channel message (role integracao, on a channel it is bound to) opens a ticket: ticket:novo,
+    # mensagem:nova, nao-atribuida.
     await produto.rest(
         "POST",
-        f"/atendimento/canais/{r.canais['webchat']}/mensagens",
+        f"/atendimento/canais/{r.canais['whatsapp']}/mensagens",
         "integracao@demo.local",
         {"contato": "webchat:novo-cliente", "conteudo": "Oi, sou novo"},
     )
@@ -117,7 +127,8 @@ async def _gatilhos(
             "atendenteId": produto.id("carla@outra.local"),
         },
     )
-    for ticket, quem in ((t_demo, "admin@demo.local"), (t_outra, "carla@outra.local")):
+    # Changed by a managing role of each tenant (an atendente changes only its own tickets).
+    for ticket, quem in ((t_demo, "admin@demo.local"), (t_outra, tokens["chefe"])):
         await produto.rest("PATCH", f"/atendimento/tickets/{ticket}", quem, {"prioridade": "urgente"})
         await produto.rest(
             "POST", f"/atendimento/tickets/{ticket}/status", quem, {"status": "em_atendimento"}

@@ -87,6 +87,10 @@ async def test_com_o_tenant_a_nenhuma_linha_de_b(demo_pg: BancoDemo) -> None:
             conteudo="oi",
             idempotente=Idempotencia(usuario, "k-1"),
         )
+    # Nor a channel binding in the other tenant (its only user is an atendente; the schema allows it).
+    await servico.alterar_usuario(
+        r.outra_empresa_id, r.id_de("carla@outra.local"), canal_ids=frozenset({r.outra_canal_id})
+    )
     for proprio in (r.empresa_id, r.outra_empresa_id):
         vistos = await _empresas_visiveis(demo_pg.storage, proprio)
         for tabela, empresas in vistos.items():

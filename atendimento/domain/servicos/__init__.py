@@ -4,7 +4,7 @@ Every public method but ``autenticar`` takes the caller's tenant first (from the
 runs in exactly one transaction scoped to it, and publishes its events only after the commit: a
 write that fails publishes nothing, and a subscriber never hears of a row it cannot read yet.
 
-One module per use case (login, atendentes, tickets, mensagens, notificacoes), all over the ports of
+One module per use case (login, atendentes, tickets, mensagens, notificacoes, usuarios), all over the ports of
 ``base.ServicoBase``; ``ServicoAtendimento`` is all of them on one instance, which is what the
 composition root builds and the gateway and the REST API call.
 """
@@ -16,9 +16,12 @@ from atendimento.domain.servicos.login import CasosLogin
 from atendimento.domain.servicos.mensagens import CasosMensagens
 from atendimento.domain.servicos.notificacoes import CasosNotificacoes
 from atendimento.domain.servicos.tickets import OMITIDO, CasosTickets
+from atendimento.domain.servicos.usuarios import CasosUsuarios
 
 __all__ = ["OMITIDO", "ServicoAtendimento"]
 
 
-class ServicoAtendimento(CasosLogin, CasosAtendentes, CasosTickets, CasosMensagens, CasosNotificacoes):
+class ServicoAtendimento(
+    CasosLogin, CasosAtendentes, CasosTickets, CasosMensagens, CasosNotificacoes, CasosUsuarios
+):
     """Every use case, over one storage, one publisher and one password checker."""

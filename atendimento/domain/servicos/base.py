@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any, Literal
 
+from atendimento.domain.cache_usuarios import TTL_PADRAO_S, CacheUsuarios
 from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
     ROLE_ATENDENTE,
+    Ator,
+    HistoricoDados,
     TicketDados,
     UsuarioDados,
     novo_id,
+    novo_id_ordenado,
 )
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, ticket_nao_encontrado
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
@@ -21,6 +26,11 @@ log = logging.getLogger(__name__)
 
 # One publication, run after the commit.
 Evento = Callable[[], None]
+# A token's user this database does not hold: refuse it, or create it from the token's claims.
+UsuariosExternos = Literal["recusar", "provisionar"]
+# The fields of a ticket whose changes the history records.
+CAMPOS_HISTORICO = ("fila_id", "atendente_id", "status", "prioridade", "assunto", "descricao")
+_NOMES_EVENTO = {"fila_id": "filaId", "atendente_id": "atendenteId"}
 
 
 class ServicoBase:
@@ -33,14 +43,34 @@ class ServicoBase:
         publicador: PublicadorEventos | None = None,
         *,
         senhas: VerificadorSenhas,
+        usuarios_externos: UsuariosExternos = "recusar",
+        cache_usuarios_s: float = TTL_PADRAO_S,
     ) -> None:
         self._storage = storage
         self._publicador: PublicadorEventos = publicador or PublicadorNulo()
         self._senhas = senhas
+        self._usuarios_externos: UsuariosExternos = usuarios_externos
+        self._cache_usuarios = CacheUsuarios(cache_usuarios_s)
 
     @property
     def publicador(self) -> PublicadorEventos:
         return self._publicador
+
+    async def registro_usuario(self, empresa_id: str, usuario_id: str) -> UsuarioDados | None:
+        """The user's record (``ativo``, ``canal_ids`` filled), from this instance's cache when warm:
+        no database round trip then (``cache_usuarios``)."""
+        achado, registro = self._cache_usuarios.obter(empresa_id, usuario_id)
+        if achado:
+            return registro
+        geracao = self._cache_usuarios.geracao
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            registro = await repo.obter_registro_usuario(usuario_id)
+        self._cache_usuarios.guardar(empresa_id, usuario_id, registro, geracao)
+        return registro
+
+    def esquecer_usuario(self, empresa_id: str, usuario_id: str) -> None:
+        """Drop what this instance cached of the user (``usuario_alterado`` reached it)."""
+        self._cache_usuarios.esquecer(empresa_id, usuario_id)
 
     def _publicar(self, eventos: list[Evento]) -> None:
         """Called after the commit. The write already happened, so a failing subscriber is logged
@@ -50,6 +80,32 @@ class ServicoBase:
                 evento()
             except Exception:
                 log.exception("publicador falhou depois do commit")
+
+
+async def registrar_historico(
+    repo: Repositorio, ator: Ator, tipo: str, antes: TicketDados | None, depois: TicketDados
+) -> None:
+    """One history row for a change of ``depois`` (``antes`` None: it was just created), in the
+    caller's transaction, so the change and its record commit or roll back together."""
+    mudancas: dict[str, Any] = {}
+    for campo in CAMPOS_HISTORICO:
+        valor = getattr(depois, campo)
+        anterior = None if antes is None else getattr(antes, campo)
+        if antes is None and valor is None:
+            continue
+        if antes is None or anterior != valor:
+            mudancas[_NOMES_EVENTO.get(campo, campo)] = {"de": anterior, "para": valor}
+    await repo.inserir_historico(
+        HistoricoDados(
+            id=novo_id_ordenado(),
+            empresa_id=depois.empresa_id,
+            ticket_id=depois.id,
+            ator_id=ator.usuario_id,
+            tipo=tipo,
+            mudancas=mudancas,
+            criado_em=depois.atualizado_em,
+        )
+    )
 
 
 async def buscar_ticket(repo: Repositorio, ticket_id: str, *, bloquear: bool = False) -> TicketDados:

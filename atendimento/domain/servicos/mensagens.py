@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from atendimento.domain import idempotencia, regras
+from atendimento.domain import idempotencia, permissoes, regras
 from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
+    SISTEMA,
+    Ator,
     MensagemDados,
     TicketDados,
     agora,
@@ -15,13 +17,20 @@ from atendimento.domain.entidades import (
 )
 from atendimento.domain.erros import (
     CursorInvalido,
+    Proibido,
     UsuarioInvalido,
     canal_nao_encontrado,
     ticket_nao_encontrado,
 )
 from atendimento.domain.idempotencia import Idempotencia
 from atendimento.domain.portas import ChaveMensagem, MensagemGravada, NovaMensagem
-from atendimento.domain.servicos.base import Evento, ServicoBase, buscar_ticket, novo_ticket
+from atendimento.domain.servicos.base import (
+    Evento,
+    ServicoBase,
+    buscar_ticket,
+    novo_ticket,
+    registrar_historico,
+)
 
 
 class CasosMensagens(ServicoBase):
@@ -107,11 +116,14 @@ class CasosMensagens(ServicoBase):
         tipo: str = "texto",
         conteudo: str,
         metadados: dict[str, Any] | None = None,
+        ator: Ator = SISTEMA,
     ) -> tuple[TicketDados, MensagemDados, bool]:
         """A customer's message from a channel integration: (ticket, message, ticket was created).
 
         The customer is found or created by ``contato``; the message goes to their open ticket on
-        that channel (status not resolvido/fechado), or a new ticket in the channel's default fila."""
+        that channel (status not resolvido/fechado), or a new ticket in the channel's default fila.
+        ``ator``: the integration's user, which must be bound to the channel (403 otherwise); it is
+        the actor of the ticket it opens or reopens."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(canal_id, "canalId")
         contato = regras.validar_texto(contato, "contato", regras.MAX_CONTATO).strip()
@@ -119,11 +131,19 @@ class CasosMensagens(ServicoBase):
         tipo = regras.validar_tipo_mensagem(tipo)
         conteudo = regras.validar_conteudo(conteudo)
         metadados = regras.validar_metadados(metadados)
+        integracao = None if ator.sistema else await self.registro_usuario(empresa_id, ator.usuario_id)
+        por = ator.usuario_id
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             canal = await repo.obter_canal(canal_id)
             if canal is None or not canal.ativo:
                 raise canal_nao_encontrado()
+            if not ator.sistema:
+                # Unknown (or another tenant's) channel: 404 above; one of the tenant's the
+                # integration is not bound to: 403.
+                if integracao is None:
+                    raise Proibido("Integração desconhecida", Codigo.PROIBIDO)
+                permissoes.exigir_canal_da_integracao(integracao, canal_id)
             cliente = await repo.obter_ou_criar_cliente(contato, (nome or "").strip() or contato)
             ticket = await repo.ticket_aberto_do_cliente(cliente.id, canal.id)
             criado = ticket is None
@@ -132,7 +152,8 @@ class CasosMensagens(ServicoBase):
                     repo, cliente_id=cliente.id, canal_id=canal.id, fila_id=canal.fila_padrao_id
                 )
                 novo = ticket
-                eventos.append(lambda: self._publicador.ticket_novo(novo))
+                await registrar_historico(repo, ator, "criado", None, novo)
+                eventos.append(lambda: self._publicador.ticket_novo(novo, por))
             # A customer's message (no role: the sender is the cliente, found above): never an
             # internal note, never queued to go back out through the channel it came from.
             pedido = NovaMensagem(
@@ -149,13 +170,15 @@ class CasosMensagens(ServicoBase):
             retomado = regras.status_ao_responder_cliente(ticket)
             if retomado is not None:
                 # The team was waiting for this answer: the ticket is theirs to act on again.
+                antes = ticket
                 ticket = replace(ticket, status=retomado, atualizado_em=await repo.instante_de_atualizacao())
                 await repo.salvar_ticket(ticket)
+                await registrar_historico(repo, ator, "status", antes, ticket)
             do_ticket = ticket
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, do_ticket))
             if retomado is not None:
-                eventos.append(lambda: self._publicador.ticket_status(do_ticket))
-                eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket))
+                eventos.append(lambda: self._publicador.ticket_status(do_ticket, por))
+                eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket, por))
         self._publicar(eventos)
         return ticket, mensagem, criado
 

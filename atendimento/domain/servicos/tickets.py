@@ -1,4 +1,8 @@
-"""Tickets: list, read, open, update, assign, change status."""
+"""Tickets: list, read, open, update, assign, change status, and their history.
+
+Every change takes its ``ator`` (who does it; ``SISTEMA`` for routing, the demo loader and the CLI),
+is checked against ``permissoes`` before anything is written, and writes one history row in the
+same transaction. The events carry the actor as ``atualizadoPor``."""
 
 from __future__ import annotations
 
@@ -7,11 +11,24 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from atendimento.domain import idempotencia, regras
-from atendimento.domain.entidades import TicketDados
-from atendimento.domain.erros import canal_nao_encontrado, cliente_nao_encontrado, fila_nao_encontrada
+from atendimento.domain import idempotencia, permissoes, regras
+from atendimento.domain.codigos import Codigo
+from atendimento.domain.entidades import SISTEMA, Ator, HistoricoDados, TicketDados
+from atendimento.domain.erros import (
+    CursorInvalido,
+    canal_nao_encontrado,
+    cliente_nao_encontrado,
+    fila_nao_encontrada,
+)
 from atendimento.domain.idempotencia import Idempotencia
-from atendimento.domain.servicos.base import Evento, ServicoBase, buscar_atendente, buscar_ticket, novo_ticket
+from atendimento.domain.servicos.base import (
+    Evento,
+    ServicoBase,
+    buscar_atendente,
+    buscar_ticket,
+    novo_ticket,
+    registrar_historico,
+)
 
 
 class _Omitido(Enum):
@@ -77,8 +94,13 @@ class CasosTickets(ServicoBase):
         descricao: str | None = None,
         atendente_id: str | None = None,
         idempotente: Idempotencia | None = None,
+        ator: Ator = SISTEMA,
     ) -> TicketDados:
-        """``idempotente``: a retry with the same key answers the first ticket, writes nothing."""
+        """``idempotente``: a retry with the same key answers the first ticket, writes nothing.
+        Opening a ticket assigned to someone else is assigning it: ``permissoes.exigir_atribuir``."""
+        permissoes.exigir_interno(ator)
+        if atendente_id is not None:
+            permissoes.exigir_atribuir(ator, None, atendente_id)
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(cliente_id, "clienteId")
         regras.validar_id(canal_id, "canalId")
@@ -125,10 +147,12 @@ class CasosTickets(ServicoBase):
                 descricao=descricao,
                 atendente_id=atendente_id,
             )
+            await registrar_historico(repo, ator, "criado", None, ticket)
             await idempotencia.concluir(repo, idempotente, ticket.para_evento())
-            eventos.append(lambda: self._publicador.ticket_novo(ticket))
+            por = ator.usuario_id
+            eventos.append(lambda: self._publicador.ticket_novo(ticket, por))
             if atendente_id is not None:
-                eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
+                eventos.append(lambda: self._publicador.ticket_atribuido(ticket, por))
         self._publicar(eventos)
         return ticket
 
@@ -141,9 +165,10 @@ class CasosTickets(ServicoBase):
         assunto: str | _Omitido | None = OMITIDO,
         descricao: str | _Omitido | None = OMITIDO,
         fila_id: str | _Omitido = OMITIDO,
+        ator: Ator = SISTEMA,
     ) -> TicketDados:
         """Change only the given fields (None clears assunto/descricao). No actual change: no write,
-        no event."""
+        no event. Only who may change this ticket (``permissoes.exigir_alterar``)."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         mudancas: dict[str, Any] = {}
@@ -158,6 +183,7 @@ class CasosTickets(ServicoBase):
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             atual = await buscar_ticket(repo, ticket_id, bloquear=True)
+            permissoes.exigir_alterar(ator, atual)
             mudancas = {k: v for k, v in mudancas.items() if getattr(atual, k) != v}
             if not mudancas:
                 return atual
@@ -166,18 +192,24 @@ class CasosTickets(ServicoBase):
                 raise fila_nao_encontrada()
             ticket = replace(atual, **mudancas, atualizado_em=await repo.instante_de_atualizacao())
             await repo.salvar_ticket(ticket)
-            eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
+            await registrar_historico(repo, ator, "atualizado", atual, ticket)
+            por = ator.usuario_id
+            eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
         return ticket
 
-    async def atribuir_ticket(self, empresa_id: str, ticket_id: str, atendente_id: str) -> TicketDados:
-        """Assign to an atendente of the tenant. Assigning to the current atendente changes nothing."""
+    async def atribuir_ticket(
+        self, empresa_id: str, ticket_id: str, atendente_id: str, *, ator: Ator = SISTEMA
+    ) -> TicketDados:
+        """Assign to an atendente of the tenant. Assigning to the current atendente changes nothing.
+        Only who may (``permissoes.exigir_atribuir``)."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         regras.validar_id(atendente_id, "atendenteId")
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             atual = await buscar_ticket(repo, ticket_id, bloquear=True)
+            permissoes.exigir_atribuir(ator, atual.atendente_id, atendente_id)
             await buscar_atendente(repo, atendente_id)
             if atual.atendente_id == atendente_id:
                 return atual
@@ -186,22 +218,42 @@ class CasosTickets(ServicoBase):
                 atual, atendente_id=atendente_id, atualizado_em=await repo.instante_de_atualizacao()
             )
             await repo.salvar_ticket(ticket)
-            eventos.append(lambda: self._publicador.ticket_atribuido(ticket))
-            eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
+            await registrar_historico(repo, ator, "atribuido", atual, ticket)
+            por = ator.usuario_id
+            eventos.append(lambda: self._publicador.ticket_atribuido(ticket, por))
+            eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
         return ticket
 
-    async def mudar_status(self, empresa_id: str, ticket_id: str, status: str) -> TicketDados:
+    async def mudar_status(
+        self, empresa_id: str, ticket_id: str, status: str, *, ator: Ator = SISTEMA
+    ) -> TicketDados:
+        """Only who may change this ticket (``permissoes.exigir_alterar``); invalid transition: 409."""
         regras.validar_id(empresa_id, "empresaId")
         regras.validar_id(ticket_id, "ticketId")
         status = regras.validar_status(status)
         eventos: list[Evento] = []
         async with self._storage.unidade(empresa_id) as repo:
             atual = await buscar_ticket(repo, ticket_id, bloquear=True)
+            permissoes.exigir_alterar(ator, atual)
             regras.exigir_transicao(atual.status, status)
             ticket = replace(atual, status=status, atualizado_em=await repo.instante_de_atualizacao())
             await repo.salvar_ticket(ticket)
-            eventos.append(lambda: self._publicador.ticket_status(ticket))
-            eventos.append(lambda: self._publicador.ticket_atualizado(ticket))
+            await registrar_historico(repo, ator, "status", atual, ticket)
+            por = ator.usuario_id
+            eventos.append(lambda: self._publicador.ticket_status(ticket, por))
+            eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
         return ticket
+
+    async def listar_historico(
+        self, empresa_id: str, ticket_id: str, *, apos: str | None = None, limite: int | None = None
+    ) -> list[HistoricoDados]:
+        """Oldest first; ``apos`` (an entry id of this ticket's history) and ``limite`` page it."""
+        regras.validar_id(empresa_id, "empresaId")
+        regras.validar_id(ticket_id, "ticketId")
+        if apos is not None and (not isinstance(apos, str) or len(apos) > regras.MAX_ID):
+            raise CursorInvalido("Cursor inválido", Codigo.CURSOR_INVALIDO)
+        async with self._storage.unidade(empresa_id, escrita=False) as repo:
+            await buscar_ticket(repo, ticket_id)
+            return await repo.listar_historico(ticket_id, apos=apos, limite=limite)
