@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long a draining instance keeps the sessions it closed, after its last close, for the other
+# instances to take them over (a client reconnects ~0.5-1.5 s after the close, ~1-3 s more if its
+# first try found a draining instance); a client that never comes back must not hold the deploy.
+ESPERA_REPASSE_S = 5.0
+
 
 @dataclass
 class Aplicacao:
@@ -55,6 +60,15 @@ class Aplicacao:
     cluster: Cluster | None = None  # with a Redis URL: the instance's backplane (cluster/wiring.py)
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def drenar(self) -> None:
+        """SIGTERM: not ready, no new sessions, sockets closed over ``drain_seconds`` and their
+        sessions handed over (docs/cluster.md, "Draining"). Without Redis no other instance can take
+        a session over, so the sockets are closed at once and nothing is waited for."""
+        cluster = bool(self.settings.redis_url)
+        await self.server.drain(
+            self.settings.drain_seconds if cluster else 0.0, ESPERA_REPASSE_S if cluster else 0.0
+        )
 
     async def startup(self) -> None:
         for step in self._on_startup:
@@ -123,6 +137,7 @@ def build_server(settings: Settings, worker: Worker | None = None) -> Server:
         connect_timeout_ms=settings.connect_timeout_ms,
         max_polling_packets=settings.max_polling_packets,
         max_sessions_per_address=settings.max_sessions_per_address or None,
+        handshakes_per_second=settings.handshakes_per_second or None,
         refusal_log_lines=settings.refusal_log_lines,
         refusal_log_interval_s=settings.refusal_log_interval_seconds,
         recovery=recuperacao(settings),
@@ -165,6 +180,7 @@ def build_app(
     limiter_storage = None
     visualizando = None
     readiness = [_database_check(storage)] if readiness is None else list(readiness)
+    readiness.append(_drain_check(server))
     degradation: list[VerificacaoProntidao] = list(degradacao)
     cluster = None
 
@@ -272,6 +288,15 @@ def _descrever_socket(socket: Socket) -> dict[str, Any]:
     if quem is None:
         return {}
     return {"usuarioId": quem.usuario_id, "nome": quem.nome, "empresaId": quem.empresa_id, "role": quem.role}
+
+
+def _drain_check(server: Server) -> VerificacaoProntidao:
+    """Not ready while draining: the balancer stops sending new connections here."""
+
+    async def drenagem() -> tuple[str, bool, str | None]:
+        return "drenagem", not server.draining, "draining before stop" if server.draining else None
+
+    return drenagem
 
 
 def _database_check(storage: Storage) -> VerificacaoProntidao:

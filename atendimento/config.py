@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     recovery_max_total_bytes: int = Field(64 * 1024 * 1024, ge=65536)
     # With Redis: how long a reconnect on another instance waits for the session's home to hand it over.
     recovery_handover_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    # Deploys (docs/deploying.md): on SIGTERM, sockets are closed over this many seconds and handed
+    # over; new Engine.IO sessions per second per instance past which the handshake answers 503
+    # (0: no bound; the default is sized in docs/deploying.md).
+    drain_seconds: float = Field(10.0, ge=0, le=300)
+    handshakes_per_second: float = Field(100.0, ge=0)
     # The Socket.IO Admin UI's /admin namespace (docs/monitoring.md): off unless both are set.
     admin_username: str | None = None
     admin_password_hash: str | None = None  # argon2id, from `atendimento admin-hash`

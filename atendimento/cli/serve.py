@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import socket
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -68,15 +70,47 @@ async def _check_redis(url: str) -> None:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, told to close the engine's sessions before it waits for connections to finish.
+    """uvicorn, told to drain on SIGTERM and to close the engine's sessions before it waits for
+    connections to finish.
 
-    A pending long-polling GET is an HTTP request that only ends when the session has something to
-    say; without this, every open browser tab would hold a graceful shutdown for up to pingInterval.
+    SIGTERM (what a process manager or Kubernetes sends) first drains (``Aplicacao.drenar``: not
+    ready, new handshakes 503, sockets closed over ``drain_seconds`` and handed over), then stops as
+    uvicorn does, and the process exits 0 by itself. SIGINT (Ctrl-C), or a second SIGTERM, stops at
+    once. A pending long-polling GET is an HTTP request that only ends when the session has something
+    to say; without ``shutdown`` below, every open browser tab would hold the stop for pingInterval.
     """
 
     def __init__(self, config: uvicorn.Config, aplicacao: Aplicacao) -> None:
         super().__init__(config)
         self._aplicacao = aplicacao
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drenagem: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if (
+            sig == signal.SIGTERM
+            and self._loop is not None
+            and self._drenagem is None
+            and not self.should_exit
+        ):
+            # A signal handler runs between two bytecodes of the loop's thread: only schedule here.
+            self._loop.call_soon_threadsafe(self._drenar)
+            return
+        super().handle_exit(sig, frame)
+
+    def _drenar(self) -> None:
+        if self._drenagem is None:
+            self._drenagem = asyncio.get_running_loop().create_task(self._drenar_e_parar())
+
+    async def _drenar_e_parar(self) -> None:
+        try:
+            await self._aplicacao.drenar()
+        finally:
+            self.should_exit = True
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self._aplicacao.server.shutdown()

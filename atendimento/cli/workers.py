@@ -11,9 +11,9 @@ The parent checks the database and Redis, then forks the workers; each builds it
 own echo) and freezes it for the collector. Each worker binds its
 own listening socket with SO_REUSEPORT (the kernel spreads connections among them) and a private
 Unix socket, through which the other workers pass it the polling requests of its sessions
-(``worker_forwarding.py``). The parent only supervises: SIGTERM or SIGINT stops every worker
-gracefully; a worker that dies stops the others, and the parent exits non-zero, so that the process
-manager restarts the whole.
+(``worker_forwarding.py``). The parent only supervises: it passes SIGTERM (each worker drains, then
+stops) or SIGINT (each stops at once) to every worker; a worker that dies stops the others, and the
+parent exits non-zero, so that the process manager restarts the whole.
 """
 
 from __future__ import annotations
@@ -87,11 +87,12 @@ def executar(fabrica: FabricaServidor, total: int) -> int:
     parando = False
 
     def parar(sinal: int, _frame: object) -> None:
+        # The signal as it came: SIGTERM makes each worker drain (cli/serve.py), Ctrl-C stops at once.
         nonlocal parando
         parando = True
         for pid in filhos:
             try:
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, sinal)
             except ProcessLookupError:
                 pass
 
@@ -122,7 +123,7 @@ def executar(fabrica: FabricaServidor, total: int) -> int:
                 print(f"atendimento: worker {indice} exited ({estado}); stopping the others", file=sys.stderr)
                 codigo = 1
                 parar(signal.SIGTERM, None)
-            elif os.waitstatus_to_exitcode(estado) not in (0, -signal.SIGTERM):
+            elif os.waitstatus_to_exitcode(estado) not in (0, -signal.SIGTERM, -signal.SIGINT):
                 codigo = 1
     finally:
         shutil.rmtree(pasta, ignore_errors=True)

@@ -192,6 +192,9 @@ class RecuperacaoRedis:
             # Not awaited (save is synchronous): a reconnect faster than this SET is a fresh one.
             self._em_fundo(self._registrar(session.pid, canal))
 
+    def __contains__(self, pid: object) -> bool:
+        return pid in self.local
+
     async def take(self, nsp: str, pid: object, offset: object) -> Replay | None:
         if not isinstance(pid, str) or len(pid) > MAX_PID_LENGTH:
             return None

@@ -35,6 +35,7 @@ that object to each recipient's buffer; no task, no copy, no per-recipient encod
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Set, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -42,6 +43,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from .protocol.outgoing import message
 from .protocol.reasons import Reason
 from .protocol.socketio import encode_event
+
+_log = logging.getLogger("atendimento.engine")
 
 if TYPE_CHECKING:
     from .monitor import Monitors
@@ -178,10 +181,19 @@ class Adapter:
         """Deliver to every matching socket of the deployment. Override to fan out to other instances."""
         self.broadcast_local(packet, target)
 
-    def broadcast_local(self, packet: EventPacket, target: Target) -> None:
-        """Deliver to the matching sockets of this process only."""
+    def broadcast_local(self, packet: EventPacket, target: Target, *, record: bool = True) -> None:
+        """Deliver to the matching sockets of this process only. ``record=False``: not kept for
+        connection state recovery (no offset), for state a reconnect gets afresh anyway."""
+        taps = self.namespace.taps
+        if taps:
+            observer = taps.get(packet.event)
+            if observer is not None:
+                try:
+                    observer(packet, target)
+                except Exception:
+                    _log.exception("broadcast observer of %s failed", packet.event)
         sockets = self.namespace.sockets
-        log = self.log
+        log = self.log if record else None
         if log is None:
             if not sockets:
                 return

@@ -54,6 +54,9 @@ class Namespace:
         self._on_disconnect: _Handler | None = None
         self._on_unknown: _Handler | None = None
         self._on_overflow: _Handler | None = None
+        # Observers of the broadcasts this process delivers (its own and, in a cluster, the other
+        # instances'), by event name: ``tap``.
+        self.taps: dict[str, Callable[[EventPacket, Target], None]] = {}
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name} ({len(self.sockets)} sockets)>"
@@ -114,6 +117,12 @@ class Namespace:
         self.adapter.broadcast(
             EventPacket(self.name, event, args), Target(_rooms(to), _rooms(exclude), _rooms(exclude_sids))
         )
+
+    def tap(self, event: str, observer: Callable[[EventPacket, Target], None]) -> None:
+        """Call ``observer(packet, target)`` for every broadcast of ``event`` this process delivers,
+        whichever instance emitted it, before its delivery (synchronously: keep it cheap; its
+        exceptions are logged, never raised into the broadcast). One observer per event."""
+        self.taps[event] = observer
 
     def to(self, room: str | Iterable[str]) -> BroadcastOperator:
         return BroadcastOperator(self, Target(_rooms(room)))

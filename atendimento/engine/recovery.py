@@ -243,6 +243,10 @@ class RecoveryStore(Protocol):
         """Remove the session ``pid`` (single use) and, if it can be restored exactly, its replay."""
         ...
 
+    def __contains__(self, pid: object) -> bool:
+        """Whether this process still keeps the session ``pid`` (a drain waits for it to be taken)."""
+        ...
+
 
 class MemoryRecoveryStore:
     """Sessions and packet logs of this process: recovery when the client comes back to it."""

@@ -82,6 +82,7 @@ class Server:
         serve_main_namespace: bool = False,
         max_polling_packets: int = 256,
         max_sessions_per_address: int | None = None,
+        handshakes_per_second: float | None = None,
         refusal_log_lines: int = 20,
         refusal_log_interval_s: float = 10.0,
         recovery: RecoveryConfig | None = None,
@@ -101,6 +102,7 @@ class Server:
             upgrade_timeout_ms=upgrade_timeout_ms,
             max_polling_packets=max_polling_packets,
             max_sessions_per_address=max_sessions_per_address,
+            handshakes_per_second=handshakes_per_second,
             refusal_log_lines=refusal_log_lines,
             refusal_log_interval_s=refusal_log_interval_s,
         )
@@ -205,6 +207,18 @@ class Server:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def drain(self, spread_s: float, linger_s: float) -> None:
+        """Leave gracefully: refuse new sessions (503), close the open ones with a recoverable reason
+        spread over ``spread_s``, then wait up to ``linger_s`` for their saved sessions to be taken
+        (by a reconnect here or a hand-over to another instance). See drain.py."""
+        from .drain import drain
+
+        await drain(self, spread_s, linger_s)
+
+    @property
+    def draining(self) -> bool:
+        return self.engine.admission.draining
 
     def shutdown(self) -> None:
         """Close every connection ("server shutting down"); handlers see their disconnects."""

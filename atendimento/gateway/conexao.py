@@ -26,6 +26,7 @@ from atendimento.gateway import salas, sessao
 from atendimento.gateway.autenticacao import UNAUTHORIZED, autenticar
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import Atendente, RegistroPresenca
+from atendimento.gateway.presenca_lote import PresencaLote, pediu_lote
 from atendimento.identity.tokens import Identidade, ServicoTokens
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ class Conexoes:
         expiracoes: AgendaExpiracao,
         usuarios: ConfirmaUsuario | None = None,
         mudancas: Callable[[str, str], int] | None = None,
+        lote: PresencaLote | None = None,
     ) -> None:
+        self._lote = lote
         self._tokens = tokens
         self._usuarios = usuarios
         # How many times a user's record changed (revisao_usuarios): a change during the handshake
@@ -89,6 +92,8 @@ class Conexoes:
             except Exception:
                 # Presence is a courtesy to colleagues; its failure must not lock the agent out.
                 log.exception("presence: counting sid %s failed", socket.sid)
+            if self._lote is not None and pediu_lote(auth):
+                await self._lote.entrou(socket, quem.empresa_id)
         while (agora := self._marca(quem)) != marca:
             # The user changed while this handshake ran: ask the database again (its cached record
             # was dropped), and refuse (undoing the presence count) if it no longer holds.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from limits.aio.storage import Storage
 
@@ -13,6 +13,7 @@ from atendimento.gateway.conexao import Conexoes, ConfirmaUsuario
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
+from atendimento.gateway.presenca_lote import PresencaLote
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.rate_limits import LimiteDigitando, LimitesEventos
 from atendimento.gateway.renovacao import Renovacao
@@ -37,9 +38,12 @@ class Gateway:
     visualizando: Visualizando
     renovacao: Renovacao | None = None
     revisao: RevisaoUsuarios | None = None
+    lote: PresencaLote | None = None
 
     async def fechar(self) -> None:
         self.expiracoes.fechar()
+        if self.lote is not None:
+            self.lote.fechar()
         if self.revisao is not None:
             await self.revisao.fechar()
         if self.renovacao is not None:
@@ -78,8 +82,15 @@ def build_gateway(
     # A user's record changed (here or on another instance): drop it, re-check its sockets here.
     revisao = RevisaoUsuarios(servico, ns)
     publicador.usuarios.ouvir(revisao.alterado)
+    lote = _presenca_lote(ns, servico, registro)
     conexoes = Conexoes(
-        tokens, settings.jwt_leeway_seconds, registro, expiracoes, servico, mudancas=revisao.mudancas
+        tokens,
+        settings.jwt_leeway_seconds,
+        registro,
+        expiracoes,
+        servico,
+        mudancas=revisao.mudancas,
+        lote=lote,
     )
     quem_ve = Visualizando(publicador, visualizando if visualizando is not None else RegistroLocal())
     # auth:renovar moves the same expiry; auth:expirando is armed once a connection is accepted.
@@ -119,4 +130,27 @@ def build_gateway(
         visualizando=quem_ve,
         renovacao=renovacao,
         revisao=revisao,
+        lote=lote,
     )
+
+
+def _presenca_lote(ns: Namespace, servico: object, registro: RegistroPresenca) -> PresencaLote | None:
+    """Batched presence, when the service can list a tenant's atendentes (the domain's does)."""
+    listar = getattr(servico, "listar_atendentes", None)
+    if listar is None:
+        return None
+
+    async def carregar(empresa_id: str) -> list[dict[str, Any]]:
+        atendentes = await listar(empresa_id)
+        online = await registro.online(empresa_id)
+        return [
+            {
+                "atendenteId": a.id,
+                "atendenteNome": a.nome,
+                "online": a.id in online,
+                "status": a.status_atendimento,
+            }
+            for a in atendentes
+        ]
+
+    return PresencaLote(ns, carregar)

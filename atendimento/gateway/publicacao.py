@@ -13,8 +13,9 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
 | ticket:atribuido         | user:{atendenteId} (of the ticket's tenant)    |
-| atendente:online/offline | empresa:{e}:atendentes                         |
-| atendente:status         | empresa:{e}:atendentes                         |
+| atendente:online/offline | empresa:{e}:atendentes, except presenca-lote   |
+| atendente:status         | empresa:{e}:atendentes, except presenca-lote   |
+| atendente:presenca       | empresa:{e}:presenca-lote, batched per instance (presenca_lote.py) |
 | notificacao              | user:{usuarioId} of {e}, or empresa:{e} for a broadcast |
 | sistema:estado           | every socket of this instance (its Redis link) |
 
@@ -50,9 +51,9 @@ class Publicador:
         """Where it publishes; the gateway registers its handlers on the same one."""
         return self._ns
 
-    def _emitir(self, evento: str, payload: dict[str, Any], sala: str) -> None:
+    def _emitir(self, evento: str, payload: dict[str, Any], sala: str, exceto: str | None = None) -> None:
         try:
-            self._ns.emit(evento, payload, to=sala)
+            self._ns.emit(evento, payload, to=sala, exclude=exceto)
         except Exception:
             log.exception("publishing %s failed", evento)
 
@@ -128,12 +129,18 @@ class Publicador:
 
     def atendente_online(self, atendente: Atendente, momento: datetime) -> None:
         self._emitir(
-            "atendente:online", _presenca(atendente, momento), salas.atendentes(atendente.empresa_id)
+            "atendente:online",
+            _presenca(atendente, momento),
+            salas.atendentes(atendente.empresa_id),
+            salas.presenca_lote(atendente.empresa_id),  # batch clients hear it in their next batch
         )
 
     def atendente_offline(self, atendente: Atendente, momento: datetime) -> None:
         self._emitir(
-            "atendente:offline", _presenca(atendente, momento), salas.atendentes(atendente.empresa_id)
+            "atendente:offline",
+            _presenca(atendente, momento),
+            salas.atendentes(atendente.empresa_id),
+            salas.presenca_lote(atendente.empresa_id),  # batch clients hear it in their next batch
         )
 
     def atendente_status(self, quem: Identidade, status: str) -> None:
@@ -143,7 +150,12 @@ class Publicador:
             "status": status,
             "timestamp": iso_utc(agora()),
         }
-        self._emitir("atendente:status", payload, salas.atendentes(quem.empresa_id))
+        self._emitir(
+            "atendente:status",
+            payload,
+            salas.atendentes(quem.empresa_id),
+            salas.presenca_lote(quem.empresa_id),
+        )
 
     # --- the backplane ------------------------------------------------------------------------
 

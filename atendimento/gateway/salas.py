@@ -38,6 +38,12 @@ def atendentes(empresa_id: str) -> str:
     return f"empresa:{_id(empresa_id)}:atendentes"
 
 
+def presenca_lote(empresa_id: str) -> str:
+    """The atendentes who asked for batched presence (gateway/presenca_lote.py): they are also in
+    ``atendentes(e)``, and the seed's presence events skip them."""
+    return f"empresa:{_id(empresa_id)}:presenca-lote"
+
+
 def internos(empresa_id: str) -> str:
     return f"empresa:{_id(empresa_id)}:internos"
 

@@ -7,7 +7,7 @@ security shows a transaction without a tenant nothing at all.
 
 Connections (PostgreSQL): no pre-ping. On asyncpg SQLAlchemy's pre-ping is BEGIN, ``;``, ROLLBACK:
 three round trips before every transaction. Instead connections are recycled after
-``POOL_RECYCLE_S``, and one retry policy (``_uma_vez_mais``, with one classification of a dead
+``POOL_RECYCLE_S``, and one retry policy (``_na_conexao``, with one classification of a dead
 connection, ``falhas.conexao_perdida``) covers what is safe to send again: a transaction's opening (the
 tenant statement, the first thing a tenant transaction sends; a transaction without a tenant sends
 nothing before its first statement, so it fails that once) and the message write, whose function
@@ -201,37 +201,41 @@ class Storage:
         conn = await self.engine.connect()
         return await conn.execution_options(**{_MODO_BEGIN: None})
 
-    async def _uma_vez_mais(self, tentar: Callable[[], Awaitable[T]]) -> T:
-        """The one retry policy: ``tentar`` once more when it failed on a dead connection. Only for
-        work that is safe to send twice (a transaction's opening; the message write); ``tentar``
-        throws away the connection it failed on."""
-        try:
-            return await tentar()
-        except Exception as exc:
-            if not conexao_perdida(exc):
-                raise
-            log.warning("database connection lost (%s); retrying on a new connection", type(exc).__name__)
-        return await tentar()
+    async def _na_conexao(self, fazer: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """The one retry policy: ``fazer`` on a pooled connection and, when it failed because that
+        connection was dead (``falhas.conexao_perdida``), the dead one thrown away and ``fazer`` once
+        more on another. Only for work that is safe to send twice (a transaction's opening; the
+        message write). Connecting itself is not retried: then the database is away, and a second try
+        would only double the wait. The connection is closed here when ``fazer`` fails; when it
+        succeeds, it is ``fazer``'s to keep or close."""
+        for tentativa in (1, 2):
+            conn = await self.engine.connect()
+            try:
+                return await fazer(conn)
+            except BaseException as exc:
+                perdida = isinstance(exc, Exception) and conexao_perdida(exc)
+                if perdida:
+                    await conn.invalidate()  # not back into the pool
+                await conn.close()
+                if not perdida or tentativa > 1:
+                    raise
+                log.warning("database connection lost (%s); retrying on a new connection", type(exc).__name__)
+        raise AssertionError("unreachable")
 
     async def _abrir(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
         """A connection in a transaction with the tenant set; once more on a dead connection."""
-        return await self._uma_vez_mais(lambda: self._abrir_uma_vez(empresa_id, escrita))
 
-    async def _abrir_uma_vez(self, empresa_id: str | None, escrita: bool) -> AsyncConnection:
-        conn = await self.engine.connect()
-        try:
+        async def comecar(conn: AsyncConnection) -> AsyncConnection:
             if self.is_postgres:
                 await conn.begin()  # asyncpg's BEGIN goes out with the first statement
                 if empresa_id is not None:
                     await conn.execute(_SET_TENANT, {"e": empresa_id})
-            else:
-                modo = "IMMEDIATE" if escrita else "DEFERRED"
-                conn = await conn.execution_options(**{_MODO_BEGIN: modo})
-                await conn.begin()
-        except BaseException:
-            await conn.close()
-            raise
-        return conn
+                return conn
+            conn = await conn.execution_options(**{_MODO_BEGIN: "IMMEDIATE" if escrita else "DEFERRED"})
+            await conn.begin()
+            return conn
+
+        return await self._na_conexao(comecar)
 
     @asynccontextmanager
     async def unidade(self, empresa_id: str, *, escrita: bool = True) -> AsyncIterator[RepositorioSql]:
@@ -246,18 +250,15 @@ class Storage:
         call answers as written, so the retry never writes twice). SQLite: a write transaction of
         the group commit."""
         if self.is_postgres:
-            return await self._uma_vez_mais(lambda: self._acrescentar_postgres(empresa_id, pedido))
+
+            async def escrever(conn: AsyncConnection) -> MensagemGravada:
+                gravacao = await acrescentar(conn, empresa_id, pedido)
+                await conn.close()  # back to the pool once answered (on a failure, _na_conexao decides)
+                return gravacao
+
+            return await self._na_conexao(escrever)
         async with self.transacao(empresa_id) as conn:
             return await acrescentar(conn, empresa_id, pedido)
-
-    async def _acrescentar_postgres(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
-        async with self.engine.connect() as conn:
-            try:
-                return await acrescentar(conn, empresa_id, pedido)
-            except Exception as exc:
-                if conexao_perdida(exc):
-                    await conn.invalidate()  # not back into the pool
-                raise
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction

@@ -28,7 +28,8 @@ export class Conexao {
   }
 
   iniciar() {
-    const auth = { token: this.sessao.token };
+    // presenca "lote": the team's presence in batches (atendente:presenca), not one event per change.
+    const auth = { token: this.sessao.token, presenca: "lote" };
     this.auth = auth;
     // Same origin, default path. Reconnection is socket.io-client's own (exponential, capped at 5 s).
     this.socket = io("/atendimento", {

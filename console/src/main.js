@@ -23,6 +23,7 @@ class Console {
     this.tickets = new Map();
     this.naoLidas = new Map();
     this.atendentes = new Map();
+    this.versaoPresenca = null; // of the last atendente:presenca batch (null: none yet, or re-reading)
     this.aberto = null;
     this.visualizando = [];
     this.atribuindo = new Set(); // tickets this console is assigning right now
@@ -94,9 +95,8 @@ class Console {
       this.visualizando = usuarios;
       this.conversa.renderVisualizando();
     });
-    c.on("atendente:online", (a) => this.atualizarAtendente(a.atendenteId, { nome: a.atendenteNome, online: true }));
-    c.on("atendente:offline", (a) => this.atualizarAtendente(a.atendenteId, { nome: a.atendenteNome, online: false }));
-    c.on("atendente:status", (a) => this.atualizarAtendente(a.atendenteId, { nome: a.atendenteNome, statusAtendimento: a.status }));
+    // Batched presence (we connect with presenca: "lote"): the whole team, then what changed.
+    c.on("atendente:presenca", (lote) => this.receberPresenca(lote));
     c.on("notificacao", (n) => this.avisos.toast(n.mensagem || n.tipo, n.tipo === "erro" ? "erro" : "info", 8000));
     c.on("sistema:estado", (e) => this.banner.sistema(e?.redis));
   }
@@ -146,6 +146,27 @@ class Console {
     this.vistas.add(m.id);
     this.naoLidas.set(m.ticketId, (this.naoLidas.get(m.ticketId) ?? 0) + 1);
     this.fila.render();
+  }
+
+  // One atendente:presenca: the whole team (completo) or what changed since the previous batch. A
+  // batch whose versao is not the next one means we missed one: the team is read again over REST.
+  receberPresenca({ versao, completo, atendentes }) {
+    const lacuna = !completo && this.versaoPresenca !== null && versao !== this.versaoPresenca + 1;
+    this.versaoPresenca = versao;
+    for (const a of atendentes) {
+      const mudancas = { nome: a.atendenteNome, online: a.online };
+      if (a.status) mudancas.statusAtendimento = a.status;
+      this.atualizarAtendente(a.atendenteId, mudancas, false);
+    }
+    this.equipe.render();
+    this.fila.render();
+    if (lacuna) {
+      this.versaoPresenca = null;
+      this.api.atendentes().then((lista) => {
+        for (const a of lista) this.atualizarAtendente(a.id, a, false);
+        this.equipe.render();
+      }, () => {});
+    }
   }
 
   atualizarAtendente(id, mudancas, render = true) {

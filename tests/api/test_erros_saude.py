@@ -131,7 +131,7 @@ async def _lento() -> tuple[str, bool, str | None]:
 async def test_ready_tudo_ok(amb_fabrica) -> None:  # type: ignore[no-untyped-def]
     amb: Ambiente = await amb_fabrica(readiness=[_banco_ok])
     data = assert_ok(await amb.cliente.get("/ready"), 200, ProntidaoSaida)
-    assert data == {"status": "pronto", "verificacoes": {"banco": True}}
+    assert data == {"status": "pronto", "verificacoes": {"banco": True, "drenagem": True}}
 
 
 async def test_ready_sem_verificacoes(amb: Ambiente) -> None:

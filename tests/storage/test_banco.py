@@ -126,3 +126,28 @@ async def test_aquecer_abre_as_conexoes_antes_do_primeiro_pedido(demo_pg: BancoD
         assert storage.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
     finally:
         await storage.close()
+
+
+async def test_sem_banco_nao_tenta_conectar_duas_vezes() -> None:
+    """The retry is for a dead pooled connection; a database that refuses connections is answered at
+    once (a second try would only double the wait), by transactions and the message write alike."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import DBAPIError
+
+    from atendimento.domain.entidades import agora, novo_id
+    from atendimento.domain.portas import NovaMensagem
+
+    storage = Storage("postgresql://ninguem@127.0.0.1:1/nada")
+    tentativas: list[object] = []
+    event.listen(storage.engine.sync_engine, "do_connect", lambda *args: tentativas.append(args))
+    try:
+        with pytest.raises((DBAPIError, OSError)):
+            async with storage.transacao("e"):
+                pass
+        assert len(tentativas) == 1
+        pedido = NovaMensagem(novo_id(), "t", "u", "atendente", "texto", "oi", None, agora())
+        with pytest.raises((DBAPIError, OSError)):
+            await storage.acrescentar_mensagem("e", pedido)
+        assert len(tentativas) == 2
+    finally:
+        await storage.close()

@@ -21,7 +21,8 @@ class EngineConfig:
     thousands of handler runs. Past it the session is closed as for a malformed payload.
     ``max_sessions_per_address`` caps the sessions open at once from one client address
     (IPv6 counted by /64); ``None`` is no cap. Refusals are logged at most ``refusal_log_lines`` per
-    ``refusal_log_interval_s`` seconds (see refusals.py).
+    ``refusal_log_interval_s`` seconds (see refusals.py). ``handshakes_per_second`` bounds the new
+    sessions per second (``None``: no bound; admission.py).
     """
 
     path: str = "/engine.io/"
@@ -36,6 +37,7 @@ class EngineConfig:
     max_sessions_per_address: int | None = None
     refusal_log_lines: int = 20
     refusal_log_interval_s: float = 10.0
+    handshakes_per_second: float | None = None
 
     @property
     def output_limit(self) -> int:

@@ -19,6 +19,7 @@ from ..protocol.reasons import Reason
 from ..protocol.session import Timing
 from . import http
 from .addresses import AddressCounter, address_key
+from .admission import Admission
 from .config import EngineConfig
 from .cors import Cors
 from .flusher import Flusher
@@ -73,6 +74,8 @@ class EngineServer:
         self.output_limit = config.output_limit
         self.timing = Timing(self.ping_interval, self.ping_timeout, config.upgrade_timeout_ms / 1000)
         self.per_address = AddressCounter(config.max_sessions_per_address)
+        # The drain flag and the handshake budget: a refused handshake is a 503 (admission.py).
+        self.admission = Admission(config.handshakes_per_second)
         # Every line a client's misbehaviour causes goes through this, so no client can fill a disk.
         self.refused = RefusalLog(log, config.refusal_log_lines, config.refusal_log_interval_s)
         # Bound to the running loop on first use (the server object may be built before the loop).
@@ -135,6 +138,14 @@ class EngineServer:
         self.refused("refusing a new session from %s: %d sessions open", key, self.per_address.count(key))
         return False
 
+    def unavailable(self) -> str | None:
+        """None when a new session may open now; else the 503's message (draining, over budget)."""
+        refusal = self.admission.refusal()
+        if refusal is None:
+            return None
+        self.refused("refusing a new session: %s", refusal[1])
+        return refusal[1]
+
     def open_session(self, scope: Scope, link: WsLink | None = None) -> EngineSession:
         """Create a session; with ``link`` it is a WebSocket session and the open packet is queued on it."""
         sid = new_sid(self.sid_prefix)
@@ -191,6 +202,10 @@ class EngineServer:
                 return
             if not self.admits(scope):
                 await http.respond_error(send, http.FORBIDDEN, cors)
+                return
+            busy = self.unavailable()
+            if busy is not None:
+                await http.respond_unavailable(send, busy, cors)
                 return
             session = self.open_session(scope)
             upgrades = ["websocket"] if self.config.allow_upgrades else []

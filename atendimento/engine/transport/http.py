@@ -55,3 +55,14 @@ async def respond_error(send: Send, error: tuple[int, str], headers: list[tuple[
     body = json.dumps({"code": code, "message": message}, separators=(",", ":")).encode()
     # As the reference server: 403 for a refused handshake, 400 for the rest.
     await respond(send, 403 if error is FORBIDDEN else 400, body, headers, b"application/json")
+
+
+def unavailable_body(message: str) -> bytes:
+    return json.dumps({"code": 503, "message": message}, separators=(",", ":")).encode()
+
+
+async def respond_unavailable(send: Send, message: str, headers: list[tuple[bytes, bytes]]) -> None:
+    """HTTP 503 with ``Retry-After: 1``: not now, try again (admission.py says why 503)."""
+    await respond(
+        send, 503, unavailable_body(message), [(b"retry-after", b"1"), *headers], b"application/json"
+    )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..protocol import engineio as eio
 from ..protocol.reasons import Reason
 from ..protocol.session import UpgradeStep
+from . import http
 from .link import WsLink, raw_transport
 from .session import PROBE_PONG, EngineSession, refuse_packet
 from .types import Receive, Scope, Send
@@ -39,6 +40,10 @@ async def handle_websocket(
     upgrading: EngineSession | None = None
     if sid is None and not engine.admits(scope):
         await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+        return
+    busy = engine.unavailable() if sid is None else None
+    if busy is not None:
+        await _refuse_unavailable(scope, send, busy)
         return
     if sid is not None:
         upgrading = engine.sessions.get(sid)
@@ -67,6 +72,21 @@ async def handle_websocket(
             session.close(Reason.TRANSPORT_CLOSE)
         link.close()
         await link.wait_closed()
+
+
+async def _refuse_unavailable(scope: Scope, send: Send, message: str) -> None:
+    """A 503 to the WebSocket handshake (the ASGI denial response; servers without it get a 403)."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1013})  # "try again later"; before accept: 403
+        return
+    body = http.unavailable_body(message)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "websocket.http.response.start", "status": 503, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 async def _receive_loop(engine: EngineServer, session: EngineSession, receive: Receive) -> None:
