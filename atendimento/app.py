@@ -19,12 +19,14 @@ from atendimento.config import Settings
 from atendimento.console import build_console
 from atendimento.domain.eventos import PublicadorEventos
 from atendimento.domain.portas import VerificadorSenhas
+from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import salas, sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
+from atendimento.gateway.presenca import PresencaLocal
 from atendimento.gateway.publicacao import Publicador
 from atendimento.gateway.rate_limits import limites_rest
 from atendimento.identity.passwords import senhas_padrao
@@ -32,6 +34,8 @@ from atendimento.identity.tokens import ServicoTokens
 from atendimento.metricas import build_metrics_app
 from atendimento.monitoring.wiring import Monitoramento, build_monitoring
 from atendimento.storage.banco import Storage
+from atendimento.webhooks.relay import Relay
+from atendimento.webhooks.wiring import build_relay
 from atendimento.worker_forwarding import Worker
 
 if TYPE_CHECKING:
@@ -58,6 +62,8 @@ class Aplicacao:
     api: FastAPI
     monitoramento: Monitoramento | None = None
     cluster: Cluster | None = None  # with a Redis URL: the instance's backplane (cluster/wiring.py)
+    emissores: Any = None  # cluster.emissores.Emissores with ATENDIMENTO_EMISSORES and Redis
+    relay: Relay | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -200,13 +206,23 @@ def build_app(
     publicador_gateway = Publicador(
         server.of(NAMESPACE), usuarios=None if cluster is None else cluster.usuarios
     )
+    # Presence exists before the service too: automatic routing gives tickets to who is connected.
+    presenca = presenca or PresencaLocal(settings.presence_grace_seconds)
     servico = servico or ServicoAtendimento(
         storage,
         publicador or publicador_gateway,
         senhas=senhas or senhas_padrao(),
         usuarios_externos=settings.usuarios_externos,
         cache_usuarios_s=settings.usuarios_cache_seconds,
+        saida=ConfigSaida(hosts_http=frozenset(settings.webhook_http_hosts)),
+        presenca=presenca,
     )
+    # Channels out: the relay delivers the outbox to the channels' webhooks (atendimento/webhooks).
+    relay = None
+    if settings.webhook_relay:
+        relay = build_relay(settings, storage, servico)
+        on_startup.append(relay.start)
+        on_shutdown.append(relay.stop)
 
     monitoramento = build_monitoring(
         server,
@@ -243,6 +259,10 @@ def build_app(
     if cluster is not None:
         # Every socket hears when this instance's backplane degrades and when it is back.
         cluster.link.ao_mudar_disponibilidade(publicador_gateway.sistema_estado)
+    emissores = None
+    if cluster is not None and settings.emissores:
+        emissores = _ligar_emissores(server, cluster.link, gateway, servico, settings)
+        on_shutdown.append(emissores.parar)
 
     api = build_api(
         servico=servico,
@@ -259,7 +279,8 @@ def build_app(
             por_empresa=settings.rest_rate_limits_tenant,
         ),
     )
-    api.mount("/metrics", build_metrics_app(server, NAMESPACE, monitoramento.metricas))
+    coletores = [monitoramento.metricas] if relay is None else [monitoramento.metricas, relay.metricas]
+    api.mount("/metrics", build_metrics_app(server, NAMESPACE, *coletores))
     monitoramento.instalar_na_api(api)
     build_console(api)
     return Aplicacao(
@@ -272,9 +293,35 @@ def build_app(
         api=api,
         monitoramento=monitoramento,
         cluster=cluster,
+        emissores=emissores,
+        relay=relay,
         _on_startup=on_startup,
         _on_shutdown=on_shutdown,
     )
+
+
+def _ligar_emissores(
+    server: Server, link: Any, gateway: Gateway, servico: ServicoAtendimento, settings: Settings
+) -> Any:
+    """The CRM's other services publishing through Redis (docs/emitters.md): the cluster reads their
+    wire, the gateway applies the contract's rules to this instance's sockets."""
+    from atendimento.cluster.emissores import Emissores
+    from atendimento.gateway.emissores import ReceptorGateway
+    from atendimento.gateway.emissores_indice import IndiceEmpresas
+
+    indice = IndiceEmpresas(NAMESPACE, settings.recovery_window_seconds)
+    server.add_monitor(indice)
+    emissores = Emissores(
+        link,
+        ReceptorGateway(gateway.namespace, indice, servico),
+        nsp=NAMESPACE,
+        ativos=frozenset(settings.emissores),
+        prefixo=settings.emissores_prefixo,
+        canal_python=settings.emissores_canal_python,
+        max_bytes=settings.emissores_max_bytes,
+    )
+    emissores.assinar()
+    return emissores
 
 
 def _empresa_do_socket(socket: Socket) -> str | None:

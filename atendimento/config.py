@@ -142,11 +142,53 @@ class Settings(BaseSettings):
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Processes serving the one port (cli/workers.py); above 1 needs redis_url and PostgreSQL.
     workers: int = Field(1, ge=1, le=64)
+    # TLS on the one port (uvicorn's transport-level setting): REST, polling and WebSocket alike. The
+    # key file may be left out when the certificate file holds the key too.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    # The CRM's other services publishing through Redis with the emitters they already use
+    # (docs/emitters.md): "node" (@socket.io/redis-emitter), "python" (python-socketio's write-only
+    # manager). None by default: nothing published there is delivered. The channel names are the
+    # emitters' defaults: the Node emitter's key prefix ("socket.io") and python-socketio's channel.
+    emissores: Annotated[list[Literal["node", "python"]], NoDecode] = []
+    emissores_prefixo: str = Field("socket.io", min_length=1, max_length=200)
+    emissores_canal_python: str = Field("socketio", min_length=1, max_length=200)
+    # The largest message an emitter may publish (bytes on the channel); bigger ones are dropped unread.
+    emissores_max_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Channels out (docs/channels.md): the webhook relay. Seconds between attempts of one delivery.
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_timeout_seconds: float = Field(15.0, gt=0, le=120)
+    # An endpoint whose every delivery failed for this long is disabled (5 days).
+    webhook_disable_after_seconds: float = Field(5 * 86400, gt=0)
+    # Loopback, private, link-local and metadata addresses (development and tests only).
+    webhook_allow_private: bool = False
+    # Hosts an endpoint may name with http:// (https:// is always allowed).
+    webhook_http_hosts: Annotated[list[str], NoDecode] = []
+    # Deliveries in flight per process, and per endpoint within it.
+    webhook_concurrency: int = Field(64, ge=1, le=4096)
+    webhook_concurrency_per_endpoint: int = Field(8, ge=1, le=1024)
+    # How often an idle relay looks for work another instance wrote (its own writes wake it at once).
+    webhook_poll_seconds: float = Field(2.0, gt=0, le=300)
+    # Off: this process writes the outbox but delivers nothing (another process does).
+    webhook_relay: bool = True
 
-    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", mode="before")
+    @field_validator("jwt_algorithms", "cors_origins", "forwarded_allow_ips", "emissores", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("webhook_http_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: object) -> object:
+        lista = _split_list(value)
+        if isinstance(lista, list) and (not lista or any(float(x) < 0 for x in lista)):
+            raise ValueError("expected seconds between attempts, comma-separated, e.g. 5,300,1800")
+        return lista
 
     @field_validator(
         "event_rate_limits",
@@ -204,6 +246,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "admin_username and admin_password_hash go together (or neither, to turn /admin off)"
             )
+        if self.emissores and not self.redis_url:
+            raise ValueError("emissores (the Redis emitters) need redis_url")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile (the certificate)")
         if self.admin_password_hash and not self.admin_password_hash.startswith("$argon2id$"):
             raise ValueError(
                 "admin_password_hash must be an argon2id hash (make one with `atendimento admin-hash`)"

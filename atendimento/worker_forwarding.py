@@ -11,12 +11,18 @@ A WebSocket *upgrade* of a polling session that lands on another worker is refus
 1008), as the reference server refuses an upgrade of a sid it does not know: socket.io-client then
 stays on polling, forwarded, and the session lives on. A WebSocket opened directly (``transports:
 ["websocket"]``) needs nothing: its session lives on the worker that accepted it.
+
+With TLS (``serve --ssl-certfile``) uvicorn wraps every socket it listens on, the private Unix ones
+included, so the request to the owner goes over TLS too. Its certificate is not verified there: the
+Unix socket sits in a folder only this user can open (mkdtemp's 0700), which already says who is at
+the other end; the certificate is made for the clients' host name, not for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +44,14 @@ class Worker:
     indice: int
     total: int
     pasta: Path
+    tls: bool = False  # the workers listen with TLS (their Unix sockets too)
 
     @property
     def sid_prefix(self) -> str:
         return prefixo(self.indice)
 
     def encaminhador(self) -> ForeignSession:
-        return encaminhador(self.pasta, self.indice, self.total)
+        return encaminhador(self.pasta, self.indice, self.total, tls=self.tls)
 
 
 def prefixo(indice: int) -> str:
@@ -79,8 +86,17 @@ class _Resposta:
         self.completa = True
 
 
-def encaminhador(pasta: Path, proprio: int, total: int) -> ForeignSession:
-    """The engine's ``foreign`` hook for worker ``proprio`` of ``total`` (sockets in ``pasta``)."""
+def _contexto_tls() -> ssl.SSLContext:
+    contexto = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    contexto.check_hostname = False
+    contexto.verify_mode = ssl.CERT_NONE  # see the module's docstring: the folder's mode says who listens
+    return contexto
+
+
+def encaminhador(pasta: Path, proprio: int, total: int, *, tls: bool = False) -> ForeignSession:
+    """The engine's ``foreign`` hook for worker ``proprio`` of ``total`` (sockets in ``pasta``);
+    ``tls``: the workers listen with TLS (their Unix sockets too)."""
+    contexto = _contexto_tls() if tls else None
 
     async def encaminhar(sid: str, scope: Scope, receive: Receive, send: Send) -> bool:
         dono = indice_do_sid(sid)
@@ -95,7 +111,8 @@ def encaminhador(pasta: Path, proprio: int, total: int) -> ForeignSession:
             if not mensagem.get("more_body", False):
                 break
         try:
-            status, headers, resposta = await _pedir(caminho_socket(pasta, dono), scope, bytes(corpo))
+            caminho = caminho_socket(pasta, dono)
+            status, headers, resposta = await _pedir(caminho, scope, bytes(corpo), contexto)
         except (OSError, ValueError, httptools.HttpParserError) as exc:
             log.warning("forwarding a polling request to worker %d failed: %s", dono, type(exc).__name__)
             return False
@@ -107,14 +124,21 @@ def encaminhador(pasta: Path, proprio: int, total: int) -> ForeignSession:
     return encaminhar
 
 
-async def _pedir(caminho: Path, scope: Scope, corpo: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+async def _pedir(
+    caminho: Path, scope: Scope, corpo: bytes, tls: ssl.SSLContext | None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     alvo = scope.get("raw_path") or scope["path"].encode()
     if scope.get("query_string"):
         alvo += b"?" + scope["query_string"]
     linhas = [scope["method"].encode() + b" " + alvo + b" HTTP/1.1", b"host: localhost", b"connection: close"]
     linhas += [n + b": " + v for n, v in scope.get("headers", ()) if n.lower() not in _SALTO]
     linhas.append(b"content-length: " + str(len(corpo)).encode())
-    leitor, escritor = await asyncio.open_unix_connection(str(caminho))
+    if tls is None:
+        leitor, escritor = await asyncio.open_unix_connection(str(caminho))
+    else:
+        leitor, escritor = await asyncio.open_unix_connection(
+            str(caminho), ssl=tls, server_hostname="localhost"
+        )
     try:
         escritor.write(b"\r\n".join(linhas) + b"\r\n\r\n" + corpo)
         resposta = _Resposta()

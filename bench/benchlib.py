@@ -58,7 +58,10 @@ def node_workdir() -> Path:
 
 def node_env() -> dict[str, str]:
     """Environment for node scripts kept in bench/: they find the packages through NODE_PATH."""
-    return {**os.environ, "NODE_PATH": str(WORK / "node_modules")}
+    caminhos = [str(WORK / "node_modules")]
+    if os.environ.get("BENCH_EXTRA_NODE_PATH"):  # e.g. tests/node's pinned emitter (emissores_fanout.py)
+        caminhos.append(os.environ["BENCH_EXTRA_NODE_PATH"])
+    return {**os.environ, "NODE_PATH": os.pathsep.join(caminhos)}
 
 
 # --- processes ----------------------------------------------------------------------------------

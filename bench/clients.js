@@ -10,6 +10,9 @@
 //   stamp:     regex source whose group 1 is the emit time in ms (e.g. "bench \\d+ ([0-9.]+)")
 //   trigger:   {port, kind: "gateway", empresa} → GET /bench/ticket-novo?empresa=E&count=C
 //              {port, kind: "peer", room, payload} → GET /bench/emit?q={room,event,count,payload}
+//              {kind: "emitter", redis, key, room} → @socket.io/redis-emitter (tests/node's, pinned;
+//                 NODE_PATH): C × of(namespace).to(room).emit(event, {tipo, dados: {t}}), then a PING
+//              {port, kind: "rest", token} → C concurrent POST /notificacoes {tipo, dados: {t}}
 //   pids:      server pids whose utime+stime (/proc/<pid>/stat) are summed; also the threads'
 //              schedstat on-CPU ns (finer; misses threads that ended during the round)
 //   modes:     [{name, count, events}]: `events` events per round, `count` per trigger (a burst);
@@ -86,8 +89,33 @@ function get(port, path) {
     req.on('error', reject); req.end();
   });
 }
+function post(port, path, token, body) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), authorization: 'Bearer ' + token };
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers, agent: false }, (res) => {
+      res.resume(); res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`POST ${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject); req.end(data);
+  });
+}
+let emitter = null;
+async function emitterTrigger(t, count) {
+  if (emitter === null) {
+    const client = require('redis').createClient({ url: t.redis });
+    await client.connect();
+    const { Emitter } = require('@socket.io/redis-emitter');
+    emitter = { client, op: new Emitter(client, { key: t.key }).of(cfg.namespace).to(t.room) };
+  }
+  for (let i = 0; i < count; i++) emitter.op.emit(cfg.event, { tipo: 'bench', dados: { t: now() } });
+  await emitter.client.ping(); // commands go in order: the PUBLISHes are done
+}
 function trigger(count) {
   const t = cfg.trigger;
+  if (t.kind === 'emitter') return emitterTrigger(t, count);
+  if (t.kind === 'rest') {
+    return Promise.all(Array.from({ length: count }, () => post(t.port, '/notificacoes', t.token, { tipo: 'bench', dados: { t: now() } })));
+  }
   if (t.kind === 'gateway') return get(t.port, `/bench/ticket-novo?empresa=${encodeURIComponent(t.empresa)}&count=${count}`);
   const q = JSON.stringify({ room: t.room, event: cfg.event, count, payload: t.payload });
   return get(t.port, '/bench/emit?q=' + encodeURIComponent(q));

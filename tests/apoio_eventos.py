@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
+from atendimento.domain.saida import StatusMensagem
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,9 @@ class PublicadorGravador:
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
         self._gravar("mensagem_nova", mensagem, ticket)
 
+    def mensagem_status(self, status: StatusMensagem) -> None:
+        self._gravar("mensagem_status", status)
+
     def notificacao(
         self,
         empresa_id: str,
@@ -65,3 +69,6 @@ class PublicadorGravador:
 
     def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
         self.usuarios_alterados.append((empresa_id, usuario_id))
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        self._gravar("ticket_lido", empresa_id, usuario_id, ticket_id, ate, nao_lidas)

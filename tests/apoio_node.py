@@ -36,7 +36,8 @@ def garantir_node_modules() -> None:
     """Install the pinned client from package-lock.json when it is missing (fresh clone, CI)."""
     if servicos_proibidos():
         raise RuntimeError("a test of the fast lane drives node: mark it `node` (tests/faixa_rapida.py)")
-    if (NODE_DIR / "node_modules" / "socket.io-client" / "package.json").is_file():
+    pacotes = ("socket.io-client", "@socket.io/redis-emitter", "redis")
+    if all((NODE_DIR / "node_modules" / p / "package.json").is_file() for p in pacotes):
         return
     npm = shutil.which("npm")
     if npm is None:

@@ -38,6 +38,9 @@ def test_environment_then_flags(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"jwt_algorithms": "HS256,none"}, "jwt_algorithms"),
         ({"jwt_algorithms": "RS256"}, "jwt_public_key"),
         ({"log_level": "loud"}, "log_level"),
+        ({"emissores": "node"}, "need redis_url"),
+        ({"emissores": "node,ruby", "redis_url": "redis://r"}, "emissores"),
+        ({"ssl_keyfile": "k.pem"}, "ssl_keyfile needs ssl_certfile"),
     ],
 )
 def test_bad_values_give_one_line(overrides: dict[str, object], fragment: str) -> None:
@@ -45,6 +48,16 @@ def test_bad_values_give_one_line(overrides: dict[str, object], fragment: str) -
         load_settings(**overrides)
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_emissores_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATENDIMENTO_EMISSORES", "node, python")
+    monkeypatch.setenv("ATENDIMENTO_REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings = load_settings()
+    assert settings.emissores == ["node", "python"]
+    assert (settings.emissores_prefixo, settings.emissores_canal_python) == ("socket.io", "socketio")
+    monkeypatch.delenv("ATENDIMENTO_EMISSORES")
+    assert load_settings().emissores == []  # off by default
 
 
 def test_database_urls_map_to_async_drivers() -> None:

@@ -107,6 +107,7 @@ def exigir_roles(roles: frozenset[str]) -> Callable[[Identidade], Awaitable[Iden
 
 
 Gestao = Annotated[Identidade, Depends(exigir_roles(ROLES_GESTAO))]
+Admin = Annotated[Identidade, Depends(exigir_roles(frozenset({"admin"})))]
 Integracao = Annotated[Identidade, Depends(exigir_roles(frozenset({ROLE_INTEGRACAO})))]
 
 

@@ -49,6 +49,32 @@ class HistoricoSaida(Saida):
     criado_em: str
 
 
+class ClienteResumo(Saida):
+    id: str
+    nome: str
+    contato: str
+
+
+class CanalResumo(Saida):
+    id: str
+    tipo: str
+    nome: str
+
+
+class TicketDetalheSaida(TicketSaida):
+    """A ticket in the REST answers: who the customer is, the channel, and the caller's unread count."""
+
+    cliente: ClienteResumo | None
+    canal: CanalResumo | None
+    nao_lidas: int | None
+
+
+class LidaSaida(Saida):
+    ticket_id: str
+    ate: str
+    nao_lidas: int
+
+
 class MensagemSaida(Saida):
     id: str
     ticket_id: str
@@ -59,6 +85,8 @@ class MensagemSaida(Saida):
     conteudo: str
     metadados: dict[str, Any] | None
     criado_em: str
+    status: Literal["pendente", "enviada", "entregue", "lida", "falhou"] | None
+    externo_id: str | None
     # Present (true) only on an internal note; absent on every other message.
     interna: bool | None = None
 
@@ -104,3 +132,37 @@ class SaudeSaida(Saida):
 class ProntidaoSaida(Saida):
     status: Literal["pronto", "degradado"]
     verificacoes: dict[str, bool]
+
+
+class UsuarioCadastroSaida(UsuarioSaida):
+    ativo: bool
+    capacidade: int
+    fila_ids: list[str]
+
+
+class UsuarioCriadoSaida(UsuarioCadastroSaida):
+    # Only when the request had no senha: the generated one, shown this once and never again.
+    senha_gerada: str | None = None
+
+
+class FilaSaida(Saida):
+    id: str
+    empresa_id: str
+    nome: str
+    distribuicao: Literal["manual", "automatica"]
+
+
+class FilaEsperaSaida(FilaSaida):
+    # Tickets of the fila with no atendente, still open; the oldest one's creation, and its wait.
+    aguardando: int
+    aguardando_desde: str | None
+    espera_mais_longa_segundos: float | None
+
+
+class CanalSaida(Saida):
+    id: str
+    empresa_id: str
+    nome: str
+    tipo: Literal["whatsapp", "email", "webchat", "telefone", "outro"]
+    fila_id: str
+    ativo: bool

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from atendimento.domain import regras
@@ -27,6 +27,24 @@ Assunto = Annotated[str, StringConstraints(max_length=regras.MAX_ASSUNTO)]
 Descricao = Annotated[str, StringConstraints(max_length=regras.MAX_DESCRICAO)]
 Contato = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_CONTATO)]
 Nome = Annotated[str, StringConstraints(max_length=regras.MAX_NOME)]
+# What the domain's provisioning rules accept, said in the schema (so /openapi.json promises no more):
+# a name with something besides spaces, an e-mail with one "@" and no spaces, a password of 10 or
+# more characters, none of them with a NUL character.
+NomeCadastro = Annotated[
+    str, StringConstraints(min_length=1, max_length=regras.MAX_NOME, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+]
+EmailCadastro = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=regras.MAX_EMAIL, pattern=r"^\s*[^@\s\x00]+@[^@\s\x00]+\s*$"),
+]
+SenhaNova = Annotated[
+    str, StringConstraints(min_length=regras.MIN_SENHA, max_length=regras.MAX_SENHA, pattern=r"^[^\x00]*$")
+]
+Capacidade = Annotated[StrictInt, Field(ge=0, le=regras.MAX_CAPACIDADE)]
+FilaIds = Annotated[list[Id], Field(max_length=regras.MAX_FILAS_POR_USUARIO)]
+RoleCadastro = Literal["admin", "gestor", "supervisor", "atendente", "integracao"]
+Distribuicao = Literal["manual", "automatica"]
+TipoCanal = Literal["whatsapp", "email", "webchat", "telefone", "outro"]
 TipoNotificacao = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_TIPO_NOTIFICACAO)]
 TextoNotificacao = Annotated[str, StringConstraints(max_length=regras.MAX_MENSAGEM_NOTIFICACAO)]
 
@@ -69,6 +87,10 @@ class AtribuirEntrada(Entrada):
     atendente_id: Id
 
 
+class LidaEntrada(Entrada):
+    ate: Id = Field(description="id da última mensagem lida (e todas antes dela)")
+
+
 class StatusEntrada(Entrada):
     status: StatusTicket
 
@@ -96,3 +118,54 @@ class NotificacaoEntrada(Entrada):
     tipo: TipoNotificacao
     mensagem: TextoNotificacao | None = None
     dados: JsonValue = None
+
+
+class _Mudancas(Entrada):
+    def mudancas(self) -> dict[str, Any]:
+        """The given fields, by the domain's names (absent ones stay out); ``null`` is refused by
+        the domain like any other wrong value."""
+        return {nome: getattr(self, nome) for nome in self.model_fields_set}
+
+
+class UsuarioCriar(Entrada):
+    nome: NomeCadastro
+    email: EmailCadastro
+    role: RoleCadastro
+    senha: SenhaNova | None = Field(
+        default=None, description="ausente: uma senha é gerada e mostrada uma vez"
+    )
+    capacidade: Capacidade | None = None
+    fila_ids: FilaIds | None = None
+    canal_ids: FilaIds | None = Field(default=None, description="integracao: os canais em que pode postar")
+
+
+class UsuarioAtualizar(_Mudancas):
+    nome: NomeCadastro = None  # type: ignore[assignment]  # absent ≠ null: model_fields_set says which
+    role: RoleCadastro = None  # type: ignore[assignment]
+    ativo: StrictBool = None  # type: ignore[assignment]
+    capacidade: Capacidade = None  # type: ignore[assignment]
+    fila_ids: FilaIds = None  # type: ignore[assignment]
+    canal_ids: FilaIds = None  # type: ignore[assignment]
+
+
+class FilaCriar(Entrada):
+    nome: NomeCadastro
+    distribuicao: Distribuicao = "manual"
+
+
+class FilaAtualizar(_Mudancas):
+    nome: NomeCadastro = None  # type: ignore[assignment]
+    distribuicao: Distribuicao = None  # type: ignore[assignment]
+
+
+class CanalCriar(Entrada):
+    nome: NomeCadastro
+    tipo: TipoCanal
+    fila_id: Id
+
+
+class CanalAtualizar(_Mudancas):
+    nome: NomeCadastro = None  # type: ignore[assignment]
+    tipo: TipoCanal = None  # type: ignore[assignment]
+    fila_id: Id = None  # type: ignore[assignment]
+    ativo: StrictBool = None  # type: ignore[assignment]

@@ -14,10 +14,11 @@ from atendimento.api.error_responses import ErroApi
 from atendimento.api.idempotencia import ChaveIdempotencia, idempotencia
 from atendimento.api.paginas import Cursor, Limite, Pagina, pagina
 from atendimento.api.respostas import Resposta, erros_documentados, ok
-from atendimento.api.saidas import HistoricoSaida, TicketSaida
+from atendimento.api.saidas import HistoricoSaida, LidaSaida, TicketDetalheSaida
 from atendimento.api.schemas import (
     AtribuirEntrada,
     Id,
+    LidaEntrada,
     StatusEntrada,
     StatusTicket,
     TicketAtualizar,
@@ -25,8 +26,9 @@ from atendimento.api.schemas import (
 )
 from atendimento.domain import regras
 from atendimento.domain.codigos import Codigo
-from atendimento.domain.entidades import de_iso, iso_utc
+from atendimento.domain.entidades import TicketDados, de_iso, iso_utc
 from atendimento.domain.erros import CursorInvalido
+from atendimento.identity.tokens import Identidade
 
 router = APIRouter(prefix="/atendimento/tickets", tags=["tickets"])
 
@@ -58,7 +60,7 @@ def _instante(valor: str | None) -> datetime | None:
 @router.get(
     "",
     summary="Tickets do tenant por atualizadoEm e id, com filtros, em páginas",
-    response_model=Pagina[TicketSaida],
+    response_model=Pagina[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS),
 )
 async def listar(
@@ -90,8 +92,9 @@ async def listar(
     if cursor is not None:
         instante, ticket_id = paginas.decodificar(cursor, "tickets", filtros, 2)
         apos = (_posicao(instante), ticket_id)
-    tickets = await ctx.servico.listar_tickets(
+    tickets = await ctx.servico.listar_tickets_detalhados(
         identidade.empresa_id,
+        identidade.usuario_id,
         status=status,
         atendente_id=atendente_id,
         fila_id=fila_id,
@@ -102,9 +105,19 @@ async def listar(
     proximo = None
     if len(tickets) > limite:
         tickets = tickets[:limite]
-        ultimo = tickets[-1]
+        ultimo = tickets[-1].ticket
         proximo = paginas.codificar("tickets", [iso_utc(ultimo.atualizado_em), ultimo.id], filtros)
     return pagina([t.para_evento() for t in tickets], proximo)
+
+
+async def _detalhado(
+    ctx: Contexto, identidade: Identidade, ticket: TicketDados, status: int = 200
+) -> JSONResponse:
+    """A ticket just written, answered with its cliente, canal and the caller's unread count."""
+    return ok(
+        (await ctx.servico.detalhar(identidade.empresa_id, identidade.usuario_id, ticket)).para_evento(),
+        status,
+    )
 
 
 def _posicao(instante: str) -> datetime:
@@ -118,7 +131,7 @@ def _posicao(instante: str) -> datetime:
     "",
     status_code=201,
     summary="Cria um ticket",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def criar(
@@ -140,24 +153,26 @@ async def criar(
         idempotente=idempotencia(identidade, chave),
         ator=ator(identidade),
     )
-    return ok(ticket.para_evento(), 201)
+    return await _detalhado(ctx, identidade, ticket, 201)
 
 
 @router.get(
     "/{ticket_id}",
     summary="Um ticket",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(401, 403, 404, 422),
 )
 async def obter(ticket_id: TicketId, identidade: Interno, ctx: Contexto) -> JSONResponse:
-    ticket = await ctx.servico.obter_ticket(identidade.empresa_id, ticket_id)
-    return ok(ticket.para_evento())
+    detalhe = await ctx.servico.obter_ticket_detalhado(
+        identidade.empresa_id, identidade.usuario_id, ticket_id
+    )
+    return ok(detalhe.para_evento())
 
 
 @router.patch(
     "/{ticket_id}",
     summary="Muda prioridade, assunto, descrição ou fila",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def atualizar(
@@ -166,13 +181,13 @@ async def atualizar(
     ticket = await ctx.servico.atualizar_ticket(
         identidade.empresa_id, ticket_id, **entrada.mudancas(), ator=ator(identidade)
     )
-    return ok(ticket.para_evento())
+    return await _detalhado(ctx, identidade, ticket)
 
 
 @router.post(
     "/{ticket_id}/atribuir",
     summary="Atribui a um atendente",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def atribuir(
@@ -181,13 +196,13 @@ async def atribuir(
     ticket = await ctx.servico.atribuir_ticket(
         identidade.empresa_id, ticket_id, entrada.atendente_id, ator=ator(identidade)
     )
-    return ok(ticket.para_evento())
+    return await _detalhado(ctx, identidade, ticket)
 
 
 @router.post(
     "/{ticket_id}/status",
     summary="Muda o status (transição inválida: 409)",
-    response_model=Resposta[TicketSaida],
+    response_model=Resposta[TicketDetalheSaida],
     responses=erros_documentados(*_ERROS_ESCRITA),
 )
 async def mudar_status(
@@ -196,7 +211,7 @@ async def mudar_status(
     ticket = await ctx.servico.mudar_status(
         identidade.empresa_id, ticket_id, entrada.status, ator=ator(identidade)
     )
-    return ok(ticket.para_evento())
+    return await _detalhado(ctx, identidade, ticket)
 
 
 @router.get(
@@ -222,3 +237,18 @@ async def historico(
         entradas = entradas[:limite]
         proximo = paginas.codificar("historico", [entradas[-1].id], filtros)
     return pagina([h.para_evento() for h in entradas], proximo)
+
+
+@router.post(
+    "/{ticket_id}/lida",
+    summary="Marca o ticket como lido pelo usuário até uma mensagem (em todos os dispositivos dele)",
+    response_model=Resposta[LidaSaida],
+    responses=erros_documentados(400, 401, 403, 404, 413, 422),
+)
+async def marcar_lida(
+    ticket_id: TicketId, entrada: LidaEntrada, identidade: Interno, ctx: Contexto
+) -> JSONResponse:
+    ate, nao_lidas = await ctx.servico.marcar_lida(
+        identidade.empresa_id, identidade.usuario_id, ticket_id, entrada.ate
+    )
+    return ok({"ticketId": ticket_id, "ate": ate, "naoLidas": nao_lidas})

@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from atendimento.api import atendentes, auth, canais, mensagens, notificacoes, saude, tickets
+from atendimento.api import (
+    atendentes,
+    auth,
+    canais,
+    canais_cadastro,
+    canais_saida,
+    filas,
+    mensagens,
+    notificacoes,
+    saude,
+    tickets,
+    usuarios,
+)
 from atendimento.api.atalhos import Atalhos
 from atendimento.api.dependencias import ContextoApi
 from atendimento.api.docs import instalar_docs
@@ -64,7 +76,20 @@ def build_api(
     )
     registrar_handlers(app)
     instalar_docs(app)
-    for modulo in (auth, tickets, mensagens, canais, atendentes, notificacoes, saude):
+    modulos = (
+        auth,
+        tickets,
+        mensagens,
+        canais,
+        canais_saida,
+        canais_cadastro,
+        atendentes,
+        usuarios,
+        filas,
+        notificacoes,
+        saude,
+    )
+    for modulo in modulos:
         app.include_router(modulo.router)
 
     # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then the
@@ -79,7 +104,7 @@ def build_api(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["Retry-After"],
             # Bearer tokens travel in a header, never in cookies: no credentials mode needed.

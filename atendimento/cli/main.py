@@ -1,4 +1,5 @@
-"""The ``atendimento`` command: serve, db upgrade, demo, token, admin-hash.
+"""The ``atendimento`` command: serve, db upgrade, demo, token, admin-hash, and provisioning
+(empresa, usuario, fila, canal criar).
 
 argparse rather than a CLI library: four subcommands with a handful of flags need nothing more,
 and each flag maps one to one onto a setting of ``atendimento.config.Settings``.
@@ -45,6 +46,8 @@ _SERVER_FLAGS = (
     ("--cors-origins", "comma-separated allowed origins, * for any (default: same origin)"),
     ("--log-level", "debug, info, warning or error"),
     ("--workers", "processes serving the port (default 1; above 1 needs --redis-url and PostgreSQL)"),
+    ("--ssl-certfile", "PEM certificate (chain): serve https:// and wss:// on the port"),
+    ("--ssl-keyfile", "PEM private key of the certificate (when not in the certificate file)"),
 )
 
 
@@ -68,13 +71,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     names = (
         "data_dir", "database_url", "database_admin_url", "host", "port", "redis_url", "jwt_secret",
         "jwt_secret_file", "jwt_public_key", "jwt_algorithms", "cors_origins", "forwarded_allow_ips",
-        "log_level", "log_json", "admin_ui", "workers",
+        "log_level", "log_json", "admin_ui", "workers", "ssl_certfile", "ssl_keyfile",
     )  # fmt: skip
     return load_settings(**{name: getattr(args, name, None) for name in names})
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from atendimento.cli import admin_hash, db, demo, serve, token
+    from atendimento.cli import admin_hash, cadastro, db, demo, serve, token
 
     parser = argparse.ArgumentParser(
         prog="atendimento",
@@ -131,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for ATENDIMENTO_ADMIN_PASSWORD_HASH (docs/monitoring.md).",
     )
     p_hash.set_defaults(run=admin_hash.run)
+    cadastro.add_commands(commands, lambda p: _add_settings_flags(p, server=False))
     return parser
 
 

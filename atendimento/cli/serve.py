@@ -22,6 +22,7 @@ from atendimento.cli import workers
 from atendimento.cli.main import CommandError, settings_from_args
 from atendimento.cli.memoria import preparar_gc
 from atendimento.cli.preflight import redact, run_async
+from atendimento.cli.tls import verificar_certificado
 from atendimento.config import Settings
 from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.logs import configure_logging
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.workers > 1 and not (settings.redis_url and settings.is_postgres):
         # One line, before anything starts (cli/workers.py says why both).
         raise CommandError("--workers above 1 needs --redis-url and a PostgreSQL database")
+    verificar_certificado(settings)
     run_async(_prepare(settings), what="preparing the database", url=settings.effective_database_url)
     if settings.redis_url:
         try:
@@ -130,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:
             reason = type(exc).__name__
             raise CommandError(f"Redis at {redact(settings.redis_url)} does not answer ({reason})") from None
-    where = f"http://{settings.host}:{settings.port}"
+    esquema = "https" if settings.ssl_certfile else "http"
+    where = f"{esquema}://{settings.host}:{settings.port}"
     print(f"atendimento: listening on {where} (Socket.IO {settings.socketio_path}, namespace /atendimento)")
     print(f"atendimento: REST API docs at {where}/docs; health at {where}/health, readiness at {where}/ready")
     print(f"atendimento: database {redact(settings.effective_database_url)}")
@@ -149,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _servidor(settings: Settings, worker: tuple[int, int, Path] | None) -> _Server:
     """The application under uvicorn, not started; ``worker``: (index, count, sockets folder)."""
-    aplicacao = build_app(settings, worker=Worker(*worker) if worker is not None else None)
+    tls = settings.ssl_certfile is not None
+    aplicacao = build_app(settings, worker=Worker(*worker, tls=tls) if worker is not None else None)
     server = _Server(uvicorn_config(settings, aplicacao.asgi), aplicacao)
     preparar_gc()  # last, so that what start-up built is frozen (memoria's docstring)
     return server
@@ -177,4 +181,8 @@ def uvicorn_config(settings: Settings, app: ASGIApp) -> uvicorn.Config:
         # (handshake.address) both read that scope. No proxy configured: no header believed.
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or [],
+        # TLS is the transport's: uvicorn wraps the listening socket, so REST, long-polling and the
+        # WebSocket (whatever protocol class serves it) are all https/wss on the one port.
+        ssl_certfile=settings.ssl_certfile,
+        ssl_keyfile=settings.ssl_keyfile,
     )

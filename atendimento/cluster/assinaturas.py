@@ -72,7 +72,9 @@ class _Ouvinte:
             return
         classico = canal in self.dono.classicos
         try:
-            if classico:
+            if canal in self.dono.padroes:
+                await (pubsub.psubscribe(canal) if entrar else pubsub.punsubscribe(canal))
+            elif classico:
                 await (pubsub.subscribe(canal) if entrar else pubsub.unsubscribe(canal))
             else:
                 await (pubsub.ssubscribe(canal) if entrar else pubsub.sunsubscribe(canal))
@@ -112,7 +114,10 @@ class _Ouvinte:
                 classicos = sorted(faltam & self.dono.classicos)
                 if classicos:
                     await pubsub.subscribe(*classicos)
-                for canal in sorted(faltam - self.dono.classicos):
+                padroes = sorted(faltam & self.dono.padroes)
+                if padroes:
+                    await pubsub.psubscribe(*padroes)
+                for canal in sorted(faltam - self.dono.classicos - self.dono.padroes):
                     por_slot[Topologia.slot(canal)].append(canal)
                 for canais in por_slot.values():
                     await pubsub.ssubscribe(*canais)
@@ -126,9 +131,11 @@ class _Ouvinte:
                 tipo = _texto(mensagem.get("type"))
                 if tipo in ("smessage", "message"):
                     self.dono.entregar(_texto(mensagem["channel"]), mensagem["data"])
-                elif tipo in ("ssubscribe", "subscribe"):
+                elif tipo == "pmessage":
+                    self.dono.entregar(_texto(mensagem["pattern"]), mensagem["data"])
+                elif tipo in ("ssubscribe", "subscribe", "psubscribe"):
                     self.confirmados.add(_texto(mensagem["channel"]))
-                elif tipo == "unsubscribe":
+                elif tipo in ("unsubscribe", "punsubscribe"):
                     self._saindo.discard(_texto(mensagem["channel"]))
                 elif tipo == "sunsubscribe":
                     canal = _texto(mensagem["channel"])
@@ -168,6 +175,7 @@ class Assinaturas:
         # Classic (not sharded) channels, e.g. what other services' emitters PUBLISH on: SUBSCRIBE on
         # any node of a cluster hears every PUBLISH of the cluster.
         self.classicos: set[str] = set()
+        self.padroes: set[str] = set()  # PSUBSCRIBE patterns (classic channels too)
         self._ouvintes: dict[str, _Ouvinte] = {}
         self._tarefas: set[asyncio.Task[None]] = set()
         self._replanejando: asyncio.Lock | None = None
@@ -191,11 +199,13 @@ class Assinaturas:
         ativos = [o for o in self._ouvintes.values() if o.canais]
         return bool(ativos) and all(o.conectado for o in ativos)
 
-    def assinar(self, canal: str, *, classico: bool = False) -> None:
+    def assinar(self, canal: str, *, classico: bool = False, padrao: bool = False) -> None:
         if canal in self._onde:
             return
         if classico:
             self.classicos.add(canal)
+        if padrao:
+            self.padroes.add(canal)
         no = self._no_de(canal)
         self._onde[canal] = no
         if not self.parando:
@@ -207,6 +217,7 @@ class Assinaturas:
         if ouvinte is not None:
             ouvinte.liberar(canal)
         self.classicos.discard(canal)
+        self.padroes.discard(canal)
 
     def canais(self) -> set[str]:
         return set(self._onde)

@@ -166,6 +166,12 @@ class RedisLink:
         self._receptores[channel] = receptor
         self._assinaturas.assinar(channel, classico=classico)
 
+    def assinar_padrao(self, padrao: str, receptor: Receptor) -> None:
+        """Deliver every message of the classic channels matching the glob ``padrao`` (PSUBSCRIBE: the
+        Node emitter's room channels) to ``receptor``."""
+        self._receptores[padrao] = receptor
+        self._assinaturas.assinar(padrao, padrao=True)
+
     def liberar(self, channel: str) -> None:
         """Stop reading ``channel`` (SUNSUBSCRIBE); its messages are no longer delivered here."""
         if self._receptores.pop(channel, None) is not None:

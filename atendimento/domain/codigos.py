@@ -31,6 +31,9 @@ class Codigo(StrEnum):
     TICKET_FECHADO = "TICKET_FECHADO"  # `fechado` is final
     FORA_DO_TICKET = "FORA_DO_TICKET"  # mensagem:digitando from a socket not in the ticket's room
     USUARIO_NAO_E_ATENDENTE = "USUARIO_NAO_E_ATENDENTE"
+    CONFLITO = "CONFLITO"  # a write that would duplicate what must be unique
+    EMAIL_EM_USO = "EMAIL_EM_USO"  # provisioning: the e-mail belongs to a user already (in any tenant)
+    FILA_JA_EXISTE = "FILA_JA_EXISTE"  # provisioning: the tenant has a fila of that name
     # Not found (another tenant's id answers exactly like an unknown one)
     NAO_ENCONTRADO = "NAO_ENCONTRADO"
     TICKET_NAO_ENCONTRADO = "TICKET_NAO_ENCONTRADO"
@@ -39,6 +42,12 @@ class Codigo(StrEnum):
     FILA_NAO_ENCONTRADA = "FILA_NAO_ENCONTRADA"
     CLIENTE_NAO_ENCONTRADO = "CLIENTE_NAO_ENCONTRADO"
     ROTA_NAO_ENCONTRADA = "ROTA_NAO_ENCONTRADA"
+    # Channels out (docs/channels.md)
+    WEBHOOK_NAO_ENCONTRADO = "WEBHOOK_NAO_ENCONTRADO"  # the channel has no webhook endpoint
+    ENTREGA_NAO_ENCONTRADA = "ENTREGA_NAO_ENCONTRADA"
+    MENSAGEM_NAO_ENCONTRADA = "MENSAGEM_NAO_ENCONTRADA"  # no such message (of this channel; on this ticket)
+    URL_INVALIDA = "URL_INVALIDA"  # a webhook URL that is not https (or http to an allowed host)
+    EXTERNO_ID_CONFLITO = "EXTERNO_ID_CONFLITO"  # the provider's id already given, or another one
     METODO_NAO_PERMITIDO = "METODO_NAO_PERMITIDO"
     # Load and failures
     LIMITE_EXCEDIDO = "LIMITE_EXCEDIDO"  # a rate limit; the answer says when to retry

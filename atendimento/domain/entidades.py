@@ -20,7 +20,7 @@ STATUS_TICKET_ABERTOS: frozenset[str] = frozenset({"aberto", "em_atendimento", "
 PRIORIDADES: tuple[str, ...] = ("baixa", "media", "alta", "urgente")
 TIPOS_MENSAGEM: tuple[str, ...] = ("texto", "imagem", "audio", "video", "arquivo")
 STATUS_ATENDENTE: tuple[str, ...] = ("online", "ocupado", "ausente", "offline")
-TIPOS_CANAL: tuple[str, ...] = ("whatsapp", "email", "webchat")
+TIPOS_CANAL: tuple[str, ...] = ("whatsapp", "email", "webchat", "telefone", "outro")
 ROLES_INTERNOS: frozenset[str] = frozenset({"admin", "gestor", "supervisor", "atendente"})
 ROLE_ATENDENTE = "atendente"
 ROLE_INTEGRACAO = "integracao"
@@ -28,6 +28,11 @@ ROLE_INTEGRACAO = "integracao"
 ROLES_GESTAO_TICKETS: frozenset[str] = frozenset({"supervisor", "gestor", "admin"})
 # The actor of what the product does by itself (routing, the demo loader, the CLI).
 ATOR_SISTEMA = "sistema"
+ROLE_ADMIN = "admin"
+# The roles provisioning gives: the internal ones and channel integrations.
+ROLES_PROVISIONAVEIS: tuple[str, ...] = ("admin", "gestor", "supervisor", "atendente", "integracao")
+DISTRIBUICOES: tuple[str, ...] = ("manual", "automatica")
+CAPACIDADE_PADRAO = 5
 
 
 def novo_id() -> str:
@@ -130,6 +135,19 @@ class MensagemDados:
     metadados: dict[str, Any] | None
     criado_em: datetime
     interna: bool = False
+    # Channels out: what the channel's integration reported (None: nothing yet), its provider id.
+    status: str | None = None
+    status_em: datetime | None = None
+    status_erro: dict[str, str] | None = None
+    externo_id: str | None = None
+
+    @property
+    def status_efetivo(self) -> str | None:
+        """``pendente`` for a person's message until the first report; none for a customer's message
+        or an internal note (neither goes out)."""
+        if self.status is not None:
+            return self.status
+        return "pendente" if self.atendente_id is not None and not self.interna else None
 
     def para_evento(self) -> dict[str, Any]:
         evento: dict[str, Any] = {
@@ -142,6 +160,8 @@ class MensagemDados:
             "conteudo": self.conteudo,
             "metadados": self.metadados,
             "criadoEm": iso_utc(self.criado_em),
+            "status": self.status_efetivo,
+            "externoId": self.externo_id,
         }
         if self.interna:  # only when true: every other message keeps the seed's shape exactly
             evento["interna"] = True
@@ -161,6 +181,7 @@ class MensagemDados:
             metadados=d["metadados"],
             criado_em=de_iso(d["criadoEm"]),
             interna=bool(d.get("interna", False)),
+            externo_id=d.get("externoId"),
         )
 
 
@@ -194,10 +215,38 @@ class UsuarioDados:
 
 
 @dataclass(frozen=True, slots=True)
+class UsuarioCadastro:
+    """A user as provisioning sees it: the public fields, whether it may log in, its routing
+    capacity and the filas it serves. Never the password hash."""
+
+    usuario: UsuarioDados
+    ativo: bool
+    capacidade: int
+    fila_ids: tuple[str, ...]
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            **self.usuario.para_evento(),
+            "ativo": self.ativo,
+            "capacidade": self.capacidade,
+            "filaIds": list(self.fila_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FilaDados:
     id: str
     empresa_id: str
     nome: str
+    distribuicao: str = "manual"
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "empresaId": self.empresa_id,
+            "nome": self.nome,
+            "distribuicao": self.distribuicao,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +257,16 @@ class CanalDados:
     tipo: str
     fila_padrao_id: str
     ativo: bool
+
+    def para_evento(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "empresaId": self.empresa_id,
+            "nome": self.nome,
+            "tipo": self.tipo,
+            "filaId": self.fila_padrao_id,
+            "ativo": self.ativo,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,4 +324,28 @@ class HistoricoDados:
             "tipo": self.tipo,
             "mudancas": self.mudancas,
             "criadoEm": iso_utc(self.criado_em),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetalhe:
+    """A ticket as a console lists it: who the customer is, over which channel, and how many of its
+    messages the reader has not read (``None`` where there is no reader). REST answers only: the
+    events keep the seed's ticket payload."""
+
+    ticket: TicketDados
+    cliente: ClienteDados | None
+    canal: CanalDados | None
+    nao_lidas: int | None
+
+    def para_evento(self) -> dict[str, Any]:
+        cliente = self.cliente
+        canal = self.canal
+        return {
+            **self.ticket.para_evento(),
+            "cliente": None
+            if cliente is None
+            else {"id": cliente.id, "nome": cliente.nome, "contato": cliente.contato},
+            "canal": None if canal is None else {"id": canal.id, "tipo": canal.tipo, "nome": canal.nome},
+            "naoLidas": self.nao_lidas,
         }

@@ -83,3 +83,17 @@ def fila_nao_encontrada() -> NaoEncontrado:
 
 def cliente_nao_encontrado() -> NaoEncontrado:
     return NaoEncontrado("Cliente não encontrado", Codigo.CLIENTE_NAO_ENCONTRADO)
+
+
+class ConflitoExterno(ErroDominio):
+    """An id already taken (the provider's ``externoId`` of another message of the channel)."""
+
+    http_status = 409
+    code_padrao = Codigo.EXTERNO_ID_CONFLITO
+
+
+class Conflito(ErroDominio):
+    """The write would duplicate what must be unique (an e-mail in use, a fila's name)."""
+
+    http_status = 409
+    code_padrao = Codigo.CONFLITO

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados
+from atendimento.domain.saida import StatusMensagem
 
 
 class PublicadorEventos(Protocol):
@@ -19,6 +20,7 @@ class PublicadorEventos(Protocol):
     def ticket_status(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
     def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None: ...
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None: ...  # + nao-atribuida
+    def mensagem_status(self, status: StatusMensagem) -> None: ...
     def notificacao(
         self,
         empresa_id: str,
@@ -31,6 +33,10 @@ class PublicadorEventos(Protocol):
         """This user's record changed (role, ativo, channels, ...): every instance drops what it
         cached of the user and disconnects its sockets when the user is now inactive, gone, or of
         another role than the one they authenticated with."""
+        ...
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        """The user's read position on the ticket moved: its other sockets (devices) update counts."""
         ...
 
 
@@ -52,6 +58,9 @@ class PublicadorNulo:
     def mensagem_nova(self, mensagem: MensagemDados, ticket: TicketDados) -> None:
         pass
 
+    def mensagem_status(self, status: StatusMensagem) -> None:
+        pass
+
     def notificacao(
         self,
         empresa_id: str,
@@ -63,4 +72,7 @@ class PublicadorNulo:
         pass
 
     def usuario_alterado(self, empresa_id: str, usuario_id: str) -> None:
+        pass
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
         pass

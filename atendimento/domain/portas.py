@@ -19,12 +19,68 @@ from atendimento.domain.entidades import (
     HistoricoDados,
     MensagemDados,
     TicketDados,
+    TicketDetalhe,
+    UsuarioCadastro,
     UsuarioDados,
 )
+from atendimento.domain.saida import EntregaDados, WebhookDados
+
+
+class RepositorioSaida(Protocol):
+    """Channels out, in the transaction of one tenant (storage/saida.py)."""
+
+    async def obter_webhook(self, canal_id: str) -> WebhookDados | None: ...
+    async def salvar_webhook(self, webhook: WebhookDados) -> None:
+        """Insert or replace the channel's endpoint (clears ``falhando_desde``)."""
+        ...
+
+    async def remover_webhook(self, canal_id: str) -> bool:
+        """Remove it; its pending deliveries end as ``falhou``. False when there was none."""
+        ...
+
+    async def registrar_status_ticket(self, ticket: TicketDados, anterior: str) -> bool:
+        """A ``ticket.status`` outbox row, when the ticket's channel has an endpoint (active or not):
+        one statement. Whether a row was written."""
+        ...
+
+    async def listar_entregas(
+        self, canal_id: str, *, estado: str | None, antes_seq: int | None, limite: int
+    ) -> list[EntregaDados]:
+        """Newest first, each with its attempts; ``antes_seq``: only older than that."""
+        ...
+
+    async def obter_entrega(self, canal_id: str, entrega_id: str) -> EntregaDados | None: ...
+    async def reenviar_entrega(self, seq: int) -> None:
+        """Pending again, due now, a new round of attempts; the same id (``webhook-id``)."""
+        ...
+
+    async def mensagem_do_canal(
+        self, canal_id: str, mensagem_id: str, *, bloquear: bool = False
+    ) -> tuple[MensagemDados, TicketDados] | None:
+        """An agent's message on a ticket of that channel (locked for the transaction)."""
+        ...
+
+    async def dono_do_externo(self, canal_id: str, externo_id: str) -> str | None:
+        """The message that holds this provider id on the channel, if any."""
+        ...
+
+    async def gravar_status_mensagem(
+        self,
+        canal_id: str,
+        mensagem: MensagemDados,
+        *,
+        status: str,
+        em: datetime,
+        erro: dict[str, str] | None,
+        externo_id: str | None,
+    ) -> None: ...
 
 
 class Repositorio(Protocol):
     empresa_id: str
+
+    @property
+    def saida(self) -> RepositorioSaida: ...
 
     async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None: ...
     async def obter_registro_usuario(self, usuario_id: str) -> UsuarioDados | None:
@@ -122,6 +178,84 @@ class Repositorio(Protocol):
 
     async def concluir_chave(self, usuario_id: str, chave: str, resultado: dict[str, Any]) -> None: ...
 
+    # --- who the customer is, read state (storage/leitura.py) ----------------------------------
+
+    async def detalhar_tickets(
+        self, tickets: list[TicketDados], leitor_id: str | None
+    ) -> list[TicketDetalhe]:
+        """The tickets (same order) with their cliente, canal and, for ``leitor_id``, how many
+        messages after its last read were written by someone else. A bounded number of statements."""
+        ...
+
+    async def marcar_lida(self, leitor_id: str, ticket_id: str, ordem: int) -> int:
+        """The reader's last read position on the ticket becomes at least ``ordem`` (it never goes
+        back); the position now."""
+        ...
+
+    async def nao_lidas(self, leitor_id: str, ticket_id: str) -> int: ...
+    async def mensagem_na_ordem(self, ticket_id: str, ordem: int) -> str:
+        """The id of the ticket's message at that position (one that exists)."""
+        ...
+
+    # --- automatic routing (storage/roteamento.py) ---------------------------------------------
+
+    async def filas_automaticas_de(self, usuario_id: str) -> list[str]: ...
+    async def escolher_atendente(self, fila_id: str, presentes: set[str]) -> str | None:
+        """Among ``presentes``: the fila's active atendente with status ``online`` below capacity,
+        fewest open tickets first, then idle longest; its row stays locked to the end of the
+        transaction (a concurrent routing to it waits, then counts this one's ticket)."""
+        ...
+
+    async def proximo_aguardando(self, fila_id: str) -> TicketDados | None:
+        """The fila's next waiting ticket (by priority, then arrival), locked; one another
+        transaction holds is skipped."""
+        ...
+
+    async def registrar_atribuicao(self, usuario_id: str, momento: datetime) -> None: ...
+
+    # --- provisioning (storage/cadastro.py) ---------------------------------------------------
+
+    async def inserir_empresa(self, nome: str) -> None:
+        """The tenant ``empresa_id`` itself, with its ticket counter."""
+        ...
+
+    async def obter_cadastro(self, usuario_id: str) -> UsuarioCadastro | None:
+        """Active or not (``obter_usuario`` sees active users only)."""
+        ...
+
+    async def listar_cadastros(
+        self, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[UsuarioCadastro]:
+        """Every user of the tenant, active or not, by (nome, id)."""
+        ...
+
+    async def inserir_usuario(self, usuario: UsuarioDados, senha_hash: str, capacidade: int) -> bool:
+        """False, with nothing written, when the e-mail is in use (in any tenant)."""
+        ...
+
+    async def atualizar_usuario(self, usuario_id: str, mudancas: dict[str, Any]) -> None:
+        """Columns by name: nome, role, ativo, capacidade, status_atendimento."""
+        ...
+
+    async def definir_filas_usuario(self, usuario_id: str, fila_ids: tuple[str, ...]) -> None: ...
+    async def filas_existentes(self, fila_ids: tuple[str, ...]) -> set[str]: ...
+
+    async def listar_filas(
+        self, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[FilaDados]: ...
+    async def salvar_fila(self, fila: FilaDados, *, nova: bool) -> bool:
+        """Insert or update; False, with nothing written, when another fila has that name."""
+        ...
+
+    async def espera_da_fila(self, fila_id: str) -> tuple[int, datetime | None]:
+        """Open tickets of the fila with no atendente, and the oldest one's ``criado_em``."""
+        ...
+
+    async def listar_canais(
+        self, *, apos: tuple[str, str] | None = None, limite: int | None = None
+    ) -> list[CanalDados]: ...
+    async def salvar_canal(self, canal: CanalDados, *, novo: bool) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class ChaveMensagem:
@@ -202,3 +336,13 @@ class VerificadorSenhas(Protocol):
     emails exist."""
 
     async def verificar_async(self, senha_hash: str | None, senha: str) -> bool: ...
+
+    async def hash_async(self, senha: str) -> str:
+        """A new hash (provisioning), off the event loop like the check."""
+        ...
+
+
+class ConsultaOnline(Protocol):
+    """Who is connected (presence, across instances): routing gives tickets only to those."""
+
+    async def online(self, empresa_id: str) -> set[str]: ...

@@ -11,9 +11,12 @@ from typing import Any
 
 from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import (
+    DISTRIBUICOES,
     PRIORIDADES,
+    ROLES_PROVISIONAVEIS,
     STATUS_ATENDENTE,
     STATUS_TICKET,
+    TIPOS_CANAL,
     TIPOS_MENSAGEM,
     TicketDados,
 )
@@ -30,6 +33,9 @@ MAX_TIPO_NOTIFICACAO = 64
 MAX_MENSAGEM_NOTIFICACAO = 2_000
 MAX_EMAIL = 254
 MAX_SENHA = 1_024  # argon2 takes any length; the bound only stops a multi-megabyte "password"
+MIN_SENHA = 10
+MAX_CAPACIDADE = 1_000
+MAX_FILAS_POR_USUARIO = 100
 # Pages of a list (contract, "Catching up over REST").
 LIMITE_PAGINA_PADRAO = 50
 LIMITE_PAGINA_MAX = 200
@@ -187,3 +193,60 @@ def status_ao_responder_cliente(ticket: TicketDados) -> str | None:
     if ticket.status != "aguardando_cliente":
         return None
     return "em_atendimento" if ticket.atendente_id else "aberto"
+
+
+# --- provisioning ---------------------------------------------------------------------------------
+
+
+def validar_nome(valor: object, campo: str = "nome") -> str:
+    return validar_texto(valor, campo, MAX_NOME).strip()
+
+
+def validar_email_cadastro(valor: object) -> str:
+    email = normalizar_email(valor)
+    if email is None or email.count("@") != 1 or email.startswith("@") or email.endswith("@"):
+        raise _invalido("email", "um endereço de e-mail, ex. ana@empresa.com")
+    if any(c.isspace() for c in email):
+        raise _invalido("email", "sem espaços")
+    return email
+
+
+def validar_senha_nova(valor: object) -> str:
+    if not isinstance(valor, str) or len(valor) < MIN_SENHA:
+        raise _invalido("senha", f"pelo menos {MIN_SENHA} caracteres")
+    if len(valor) > MAX_SENHA or "\x00" in valor:
+        raise _invalido("senha", f"no máximo {MAX_SENHA} caracteres, sem caractere nulo")
+    return valor
+
+
+def validar_role(valor: object) -> str:
+    return _um_de(valor, "role", ROLES_PROVISIONAVEIS)
+
+
+def validar_capacidade(valor: object) -> int:
+    if isinstance(valor, bool) or not isinstance(valor, int) or not 0 <= valor <= MAX_CAPACIDADE:
+        raise _invalido("capacidade", f"inteiro de 0 a {MAX_CAPACIDADE}")
+    return valor
+
+
+def validar_ids(valor: object, campo: str) -> tuple[str, ...]:
+    """A list of distinct ids (order kept, repeats dropped), at most ``MAX_FILAS_POR_USUARIO``."""
+    if not isinstance(valor, list | tuple):
+        raise _invalido(campo, "deve ser uma lista de ids")
+    if len(valor) > MAX_FILAS_POR_USUARIO:
+        raise _invalido(campo, f"no máximo {MAX_FILAS_POR_USUARIO}")
+    return tuple(dict.fromkeys(validar_id(v, campo) for v in valor))
+
+
+def validar_distribuicao(valor: object) -> str:
+    return _um_de(valor, "distribuicao", DISTRIBUICOES)
+
+
+def validar_tipo_canal(valor: object) -> str:
+    return _um_de(valor, "tipo", TIPOS_CANAL)
+
+
+def validar_ativo(valor: object) -> bool:
+    if not isinstance(valor, bool):
+        raise _invalido("ativo", "true ou false")
+    return valor

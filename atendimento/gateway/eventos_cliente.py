@@ -1,5 +1,5 @@
 """Client → server events of /atendimento: ticket:entrar, ticket:sair, mensagem:digitando,
-atendente:status, and the answer to any other event name.
+atendente:status, ticket:lido, and the answer to any other event name.
 
 Each handler reads its payload first (``payloads``), then checks the caller's rights from the
 handshake identity, then acts. It answers through the optional ack: handlers return
@@ -65,6 +65,10 @@ class ServicoDoGateway(Protocol):
     async def definir_status_atendente(
         self, empresa_id: str, usuario_id: str, status: str
     ) -> tuple[object, bool]: ...
+    async def marcar_lida(
+        self, empresa_id: str, leitor_id: str, ticket_id: str, ate: str
+    ) -> tuple[str, int]: ...
+    async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> object: ...
 
 
 def _identidade(socket: Socket) -> Identidade:
@@ -155,6 +159,7 @@ class EventosCliente:
             "ticket:sair": self.ticket_sair,
             "mensagem:digitando": self.mensagem_digitando,
             "atendente:status": self.atendente_status,
+            "ticket:lido": self.ticket_lido,
             **(outros or {}),
         }
         _POLITICAS[ns] = self._politica
@@ -209,6 +214,16 @@ class EventosCliente:
         if mudou:  # the same status again is not news: no write was made, nobody is told
             self._publicador.atendente_status(quem, status)
         return sucesso(status=status)
+
+    async def ticket_lido(self, socket: Socket, payload: object) -> Ack:
+        """Read state, as ``POST /atendimento/tickets/{id}/lida``: per user, on every device."""
+        ticket_id, ate = payloads.leitura(payload)
+        quem = _identidade(socket)
+        if not salas.e_interno(quem.role):
+            raise FalhaEvento(Codigo.PROIBIDO)
+        # Domain errors (unknown ticket or message, another tenant's alike) become the failure ack.
+        marcada, nao_lidas = await self._servico.marcar_lida(quem.empresa_id, quem.usuario_id, ticket_id, ate)
+        return sucesso(ticketId=ticket_id, ate=marcada, naoLidas=nao_lidas)
 
     async def evento_desconhecido(self, socket: Socket, evento: str, *args: object) -> Ack:
         ack = falha(Codigo.EVENTO_DESCONHECIDO)

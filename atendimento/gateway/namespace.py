@@ -9,6 +9,7 @@ from limits.aio.storage import Storage
 
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Socket
+from atendimento.gateway.chegada import OuvinteChegada
 from atendimento.gateway.conexao import Conexoes, ConfirmaUsuario
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
@@ -76,7 +77,7 @@ def build_gateway(
     registro: RegistroPresenca = (
         presenca if presenca is not None else PresencaLocal(settings.presence_grace_seconds)
     )
-    registro.ouvir(publicador)
+    registro.ouvir(OuvinteChegada(publicador, servico))
     expiracoes = AgendaExpiracao()
 
     # A user's record changed (here or on another instance): drop it, re-check its sockets here.

@@ -79,3 +79,9 @@ def status_atendente(payload: object) -> str:
     if not isinstance(status, str) or status not in STATUS_ATENDENTE:
         raise PayloadInvalido(f"status deve ser um de {', '.join(STATUS_ATENDENTE)}")
     return status
+
+
+def leitura(payload: object) -> tuple[str, str]:
+    """``{ticketId, ate}``: ticket:lido (``ate``: the id of the last message read)."""
+    dados = objeto(payload)
+    return _id(dados, "ticketId"), _id(dados, "ate")

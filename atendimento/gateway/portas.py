@@ -11,7 +11,7 @@ that knows of sockets, namespaces or publishing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -189,3 +189,36 @@ class DifusaoLocal:
                 ouvinte(empresa_id, usuario_id)
             except Exception:
                 log.exception("usuario_alterado: a listener failed")
+
+
+# --- the CRM's other services publishing through Redis (emitters) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PedidoEmissor:
+    """What an emitter asked for, decoded from its wire by the cluster and checked by the gateway.
+
+    ``tipo``: ``emit``, ``join``, ``leave`` or ``disconnect``. ``salas``/``exceto``: the rooms as the
+    emitter named them (the contract's forms: ``user:{id}``, ``ticket:{id}``, ...); ``exceto_sids``:
+    socket ids to skip (python-socketio's ``skip_sid``); ``salas_alvo``: the rooms to join or leave.
+    """
+
+    origem: str  # "node" or "python": the emitter, for the counters
+    tipo: str
+    nsp: str
+    salas: tuple[str, ...]
+    exceto: tuple[str, ...] = ()
+    exceto_sids: tuple[str, ...] = ()
+    evento: str = ""
+    args: tuple[object, ...] = ()
+    salas_alvo: tuple[str, ...] = ()
+
+
+class ReceptorEmissores(Protocol):
+    """The gateway's side (gateway/emissores.py): apply a request under the contract's rules.
+
+    Answers None when done, or the reason it was refused (a short word, a counter's label). A request
+    that must ask the database first (a join) answers an awaitable of the same.
+    """
+
+    def aplicar(self, pedido: PedidoEmissor) -> str | Awaitable[str | None] | None: ...

@@ -5,7 +5,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 
 | event                    | room                                           |
 | ------------------------ | ---------------------------------------------- |
-| mensagem:nova            | ticket:{ticketId}                              |
+| mensagem:nova            | ticket:{ticketId} + user:{atendenteId} (once per socket) |
 | mensagem:nao-atribuida   | empresa:{e}:atendentes (ticket has no atendente) |
 | mensagem:digitando       | ticket:{ticketId}, except the sending socket   |
 | ticket:visualizando      | ticket:{ticketId} (a second tab: that socket)  |
@@ -13,6 +13,7 @@ tenant (or id) of the entity being published, never from anything a client sent:
 | ticket:atualizado        | empresa:{e}:internos                           |
 | ticket:status            | ticket:{ticketId}                              |
 | ticket:atribuido         | user:{atendenteId} (of the ticket's tenant)    |
+| ticket:lido              | user:{usuarioId}: the reader's own sockets     |
 | atendente:online/offline | empresa:{e}:atendentes, except presenca-lote   |
 | atendente:status         | empresa:{e}:atendentes, except presenca-lote   |
 | atendente:presenca       | empresa:{e}:presenca-lote, batched per instance (presenca_lote.py) |
@@ -31,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from atendimento.domain.entidades import ATOR_SISTEMA, MensagemDados, TicketDados, agora, iso_utc
+from atendimento.domain.saida import StatusMensagem
 from atendimento.engine import EVERYONE, EventPacket, Namespace, Socket
 from atendimento.gateway import salas
 from atendimento.gateway.portas import DifusaoLocal, DifusaoUsuarios
@@ -51,7 +53,9 @@ class Publicador:
         """Where it publishes; the gateway registers its handlers on the same one."""
         return self._ns
 
-    def _emitir(self, evento: str, payload: dict[str, Any], sala: str, exceto: str | None = None) -> None:
+    def _emitir(
+        self, evento: str, payload: dict[str, Any], sala: str | list[str], exceto: str | None = None
+    ) -> None:
         try:
             self._ns.emit(evento, payload, to=sala, exclude=exceto)
         except Exception:
@@ -65,9 +69,25 @@ class Publicador:
             log.error("mensagem %s does not belong to ticket %s; not published", mensagem.id, ticket.id)
             return
         dados = mensagem.para_evento()
-        self._emitir("mensagem:nova", dados, salas.ticket(ticket.empresa_id, ticket.id))
+        # The assignee hears every message of its tickets without joining their rooms (and so without
+        # showing in ``ticket:visualizando``). One broadcast to both rooms: a socket in both (the
+        # assignee with the ticket open) gets it once, as the adapter de-duplicates per socket.
+        destino = [salas.ticket(ticket.empresa_id, ticket.id)]
+        if ticket.atendente_id is not None:
+            destino.append(salas.usuario(ticket.empresa_id, ticket.atendente_id))
+        self._emitir("mensagem:nova", dados, destino)
         if ticket.atendente_id is None:
             self.mensagem_nao_atribuida(dados, ticket)
+
+    def mensagem_status(self, status: StatusMensagem) -> None:
+        """Channels out: what the integration reported, to the ticket's room and its assignee."""
+        salas_destino = [salas.ticket(status.empresa_id, status.ticket_id)]
+        if status.atendente_id is not None:
+            salas_destino.append(salas.usuario(status.empresa_id, status.atendente_id))
+        try:
+            self._ns.emit("mensagem:status", status.para_evento(), to=salas_destino)
+        except Exception:
+            log.exception("publishing mensagem:status failed")
 
     def mensagem_nao_atribuida(self, mensagem: dict[str, Any], ticket: TicketDados) -> None:
         payload = {"mensagem": mensagem, "ticket": ticket.para_evento()}
@@ -187,6 +207,11 @@ class Publicador:
         sala = salas.usuario(empresa_id, usuario_id) if usuario_id is not None else salas.empresa(empresa_id)
         payload = {"tipo": tipo, "mensagem": mensagem, "dados": dados, "timestamp": iso_utc(agora())}
         self._emitir("notificacao", payload, sala)
+
+    def ticket_lido(self, empresa_id: str, usuario_id: str, ticket_id: str, ate: str, nao_lidas: int) -> None:
+        """The reader's own sockets (its other devices and tabs) learn the new read position."""
+        payload = {"ticketId": ticket_id, "ate": ate, "naoLidas": nao_lidas}
+        self._emitir("ticket:lido", payload, salas.usuario(empresa_id, usuario_id))
 
     # --- users ----------------------------------------------------------------------------------
 

@@ -43,12 +43,14 @@ POR_USUARIO: dict[str, str] = {
     "ticket:sair": "120/minute",
     "mensagem:digitando": "120/minute",  # across tickets; the contract's 10/min per ticket also holds
     "atendente:status": "30/minute",
+    "ticket:lido": "120/minute",  # a console marks a ticket read as its messages arrive
 }
 # Per tenant, where each event costs the database or every agent of the tenant: room for a large
 # tenant's normal day, not for one tenant to take the shared database or broadcast without end.
 POR_EMPRESA: dict[str, str] = {
     "ticket:entrar": "3000/minute",
     "atendente:status": "600/minute",
+    "ticket:lido": "6000/minute",
 }
 
 

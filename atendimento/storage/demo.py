@@ -1,9 +1,11 @@
 """The contract's demo data: two tenants, so anyone (and every test) can try the product at once.
 
 ``Empresa Demo``: admin@, gestor@, ana@ and bruno@ (atendentes), vendas@ (vendedor), integracao@
-(integracao, bound to the WhatsApp and e-mail canais, not the web chat), two filas, three canais,
-three clientes, four tickets with messages. ``Outra Empresa``:
-carla@outra.local (atendente), one fila, canal, cliente and ticket — there to prove isolation.
+(integracao, bound to the WhatsApp and e-mail canais, not the web chat), two filas (manual
+distribution: the demo's tickets stay where the script puts them), three canais, three clientes,
+four tickets with messages; Ana serves both filas, Bruno Suporte; Ana has read her tickets'
+messages. ``Outra Empresa``: carla@outra.local (atendente), one fila, canal, cliente and ticket —
+there to prove isolation.
 Every password is ``demo-senha``. Refuses a database that already holds data.
 """
 
@@ -20,7 +22,16 @@ from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.passwords import Senhas, senhas_padrao
 from atendimento.storage.banco import Storage
 from atendimento.storage.migracoes import upgrade
-from atendimento.storage.modelos import Canal, Cliente, ContadorTicket, Empresa, Fila, Usuario
+from atendimento.storage.modelos import (
+    Canal,
+    Cliente,
+    ContadorTicket,
+    Empresa,
+    Fila,
+    Leitura,
+    Usuario,
+    UsuarioFila,
+)
 
 SENHA_DEMO = "demo-senha"
 
@@ -157,6 +168,14 @@ async def _carregar(storage: Storage, senhas: Senhas) -> ResumoDemo:
         [("webchat", "Chat do site", "Atendimento")],
         [("Cliente da Outra", "webchat:cliente-outra")],
     )
+    await _filas_atendidas(
+        storage,
+        e,
+        [("ana@demo.local", "Suporte"), ("ana@demo.local", "Financeiro"), ("bruno@demo.local", "Suporte")],
+        resumo,
+        resumo.filas,
+    )
+    await _filas_atendidas(storage, o, [("carla@outra.local", "Atendimento")], resumo, filas_o)
     resumo.outra_fila_id = filas_o["Atendimento"]
     resumo.outra_canal_id = canais_o["webchat"]
     resumo.outra_cliente_id = clientes_o["Cliente da Outra"]
@@ -211,7 +230,25 @@ async def _carregar(storage: Storage, senhas: Senhas) -> ResumoDemo:
         o, resumo.outra_canal_id, contato="webchat:cliente-outra", conteudo="Oi, preciso de ajuda."
     )
     resumo.outra_ticket_id = ticket_o.id
+    # Read state: Ana has read both messages of her open ticket; Carla her tenant's one message.
+    await _leitura(storage, e, ana, resumo.tickets[1], 2)
+    await _leitura(storage, o, resumo.usuarios["carla@outra.local"], ticket_o.id, 1)
     return resumo
+
+
+async def _filas_atendidas(
+    storage: Storage, empresa_id: str, pares: list[tuple[str, str]], resumo: ResumoDemo, filas: dict[str, str]
+) -> None:
+    async with storage.transacao(empresa_id) as conn:
+        for email, fila in pares:
+            valores = {"empresa_id": empresa_id, "usuario_id": resumo.usuarios[email], "fila_id": filas[fila]}
+            await conn.execute(insert(UsuarioFila).values(**valores))
+
+
+async def _leitura(storage: Storage, empresa_id: str, usuario_id: str, ticket_id: str, ordem: int) -> None:
+    async with storage.transacao(empresa_id) as conn:
+        valores = {"usuario_id": usuario_id, "ticket_id": ticket_id, "ordem": ordem, "atualizado_em": agora()}
+        await conn.execute(insert(Leitura).values(empresa_id=empresa_id, **valores))
 
 
 async def carregar_demo(alvo: Settings | Storage, *, senhas: Senhas | None = None) -> ResumoDemo:

@@ -34,6 +34,8 @@ FUNCOES_APP = (
     "banco_vazio()",
     "acrescentar_mensagem(text, text, text, text, text, text, text, jsonb, timestamptz, boolean, text, text, "
     "timestamptz, text[], text)",
+    "saida_reivindicar(text, double precision, integer, text[])",
+    "saida_endpoints()",
 )
 # Any constant: serialises concurrent `db upgrade` runs against one database.
 _TRAVA_MIGRACAO = 7_245_001

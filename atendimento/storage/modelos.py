@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -85,6 +86,7 @@ class Usuario(Base):
             name="status_atendimento",
         ),
         Index("ix_usuarios_empresa_role", "empresa_id", "role"),
+        CheckConstraint("capacidade >= 0", name="capacidade"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -96,15 +98,39 @@ class Usuario(Base):
     status_atendimento: Mapped[str | None] = mapped_column(String(16))
     ativo: Mapped[bool] = mapped_column(Boolean, default=True)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Open tickets automatic routing gives it at once; when routing last gave it one (idle longest
+    # first). Migration 0008.
+    capacidade: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    ultima_atribuicao_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Fila(Base):
     __tablename__ = "filas"
-    __table_args__ = (UniqueConstraint("empresa_id", "id"), UniqueConstraint("empresa_id", "nome"))
+    __table_args__ = (
+        UniqueConstraint("empresa_id", "id"),
+        UniqueConstraint("empresa_id", "nome"),
+        CheckConstraint(f"distribuicao IN ({_em('manual', 'automatica')})", name="distribuicao"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"))
     nome: Mapped[str] = mapped_column(String(200))
+    distribuicao: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+
+
+class UsuarioFila(Base):
+    """A fila a user serves (routing offers it that fila's tickets). Migration 0008."""
+
+    __tablename__ = "usuario_filas"
+    __table_args__ = (
+        ForeignKeyConstraint(["empresa_id", "usuario_id"], ["usuarios.empresa_id", "usuarios.id"]),
+        ForeignKeyConstraint(["empresa_id", "fila_id"], ["filas.empresa_id", "filas.id"]),
+        Index("ix_usuario_filas_empresa_fila", "empresa_id", "fila_id"),
+    )
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    usuario_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    fila_id: Mapped[str] = mapped_column(ID, primary_key=True)
 
 
 class Canal(Base):
@@ -112,7 +138,7 @@ class Canal(Base):
     __table_args__ = (
         UniqueConstraint("empresa_id", "id"),
         ForeignKeyConstraint(["empresa_id", "fila_padrao_id"], ["filas.empresa_id", "filas.id"]),
-        CheckConstraint(f"tipo IN ({_em('whatsapp', 'email', 'webchat')})", name="tipo"),
+        CheckConstraint(f"tipo IN ({_em('whatsapp', 'email', 'webchat', 'telefone', 'outro')})", name="tipo"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -195,6 +221,11 @@ class Mensagem(Base):
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # An internal note: seen by the tenant's internal users, never sent out through the channel.
     interna: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What the channel's integration reported of its delivery (migration 0007): forward only.
+    status: Mapped[str | None] = mapped_column(String(16))
+    status_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_erro: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
+    externo_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class ChaveIdempotencia(Base):
@@ -268,6 +299,9 @@ class CanalWebhook(Base):
     desativado_motivo: Mapped[str | None] = mapped_column(Text)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The first failed attempt since the last 2xx (migration 0007): what disables an endpoint that
+    # fails for too long.
+    falhando_desde: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SaidaEvento(Base):
@@ -282,6 +316,16 @@ class SaidaEvento(Base):
         ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
         CheckConstraint(f"tipo IN ({_em('mensagem.criada', 'ticket.status')})", name="tipo"),
         Index("ix_saida_eventos_empresa_ticket_seq", "empresa_id", "ticket_id", "seq"),
+        # The delivery's state (migration 0007): the relay's claim reads pending rows by seq, the
+        # deliveries list a channel's rows by seq.
+        CheckConstraint(f"estado IN ({_em('pendente', 'entregue', 'falhou')})", name="estado"),
+        Index("ix_saida_eventos_empresa_canal_seq", "empresa_id", "canal_id", "seq"),
+        Index(
+            "ix_saida_eventos_pendentes",
+            "seq",
+            postgresql_where=text("estado = 'pendente'"),
+            sqlite_where=text("estado = 'pendente'"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
@@ -295,6 +339,61 @@ class SaidaEvento(Base):
     # ``ticket.status``: the new and the previous status.
     dados: Mapped[dict[str, Any] | None] = mapped_column(JSON_PORTAVEL)
     criado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The delivery (migration 0007; defaults, so the message write inserts without them): pendente |
+    # entregue | falhou; attempts in all and in this round (``reenviar`` starts a new one); no attempt
+    # before ``proxima_em``; the lease of the relay delivering it; the body as first sent, so that
+    # every attempt signs the same bytes.
+    estado: Mapped[str] = mapped_column(String(16), server_default="pendente")
+    tentativas: Mapped[int] = mapped_column(Integer, server_default="0")
+    tentativas_rodada: Mapped[int] = mapped_column(Integer, server_default="0")
+    proxima_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_dono: Mapped[str | None] = mapped_column(String(64))
+    lease_ate: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ultimo_erro: Mapped[str | None] = mapped_column(Text)
+    concluido_em: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    corpo: Mapped[str | None] = mapped_column(Text)
+
+
+class SaidaTentativa(Base):
+    """One attempt at delivering an outbox event: when, the HTTP status or the error, how long."""
+
+    __tablename__ = "saida_tentativas"
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    evento_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    numero: Mapped[int] = mapped_column(Integer, primary_key=True)
+    em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    erro: Mapped[str | None] = mapped_column(String(500))
+    duracao_ms: Mapped[int] = mapped_column(Integer)
+
+
+class MensagemExterna(Base):
+    """The provider's id of a message (``externoId``): one per message, unique per channel."""
+
+    __tablename__ = "mensagens_externas"
+    __table_args__ = (UniqueConstraint("empresa_id", "mensagem_id"),)
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    canal_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    externo_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    mensagem_id: Mapped[str] = mapped_column(ID)
+
+
+class Leitura(Base):
+    """Read state: per user and ticket, the ``ordem`` of the last message read (migration 0008).
+    No foreign key to usuarios: a token from the CRM may name a user this database does not hold."""
+
+    __tablename__ = "leituras"
+    __table_args__ = (
+        ForeignKeyConstraint(["empresa_id", "ticket_id"], ["tickets.empresa_id", "tickets.id"]),
+    )
+
+    empresa_id: Mapped[str] = mapped_column(ID, ForeignKey("empresas.id"), primary_key=True)
+    usuario_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ordem: Mapped[int] = mapped_column(Integer)
+    atualizado_em: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # Every table whose rows belong to one tenant, with the column that says which: RLS covers them all.
@@ -312,4 +411,8 @@ TABELAS_TENANT: dict[str, str] = {
     "ticket_historico": "empresa_id",
     "canal_webhooks": "empresa_id",
     "saida_eventos": "empresa_id",
+    "saida_tentativas": "empresa_id",
+    "mensagens_externas": "empresa_id",
+    "usuario_filas": "empresa_id",
+    "leituras": "empresa_id",
 }

@@ -28,10 +28,14 @@ from atendimento.domain.entidades import (
     novo_id,
 )
 from atendimento.domain.portas import MensagemGravada, NovaMensagem
+from atendimento.storage.cadastro import CadastroSql
 from atendimento.storage.escrita_mensagem import acrescentar
 from atendimento.storage.historico import HistoricoSql
+from atendimento.storage.leitura import LeituraSql
 from atendimento.storage.registro_usuarios import RegistroUsuariosSql
 from atendimento.storage.retomada import RetomadaSql, depois_de, utc
+from atendimento.storage.roteamento import RoteamentoSql
+from atendimento.storage.saida import RepositorioSaidaSql
 from atendimento.storage.tabelas import (
     T_CANAIS,
     T_CLIENTES,
@@ -39,7 +43,9 @@ from atendimento.storage.tabelas import (
     T_FILAS,
     T_MENSAGENS,
     T_TICKETS,
+    canal_dados,
     cliente_dados,
+    fila_dados,
     mensagem_dados,
     ticket_dados,
 )
@@ -52,16 +58,21 @@ from atendimento.storage.tabelas import usuario_dados as usuario_dados
 _COLUNAS_USUARIO = tuple(
     T_USUARIOS.c[n] for n in ("id", "empresa_id", "nome", "email", "role", "status_atendimento")
 )
+# Active users only: a deactivated one cannot write, be assigned, renew its token or set a status
+# (provisioning reads every user through ``obter_cadastro``).
 _OBTER_USUARIO = select(*_COLUNAS_USUARIO).where(
-    T_USUARIOS.c.empresa_id == bindparam("empresa_id"), T_USUARIOS.c.id == bindparam("usuario_id")
+    T_USUARIOS.c.empresa_id == bindparam("empresa_id"),
+    T_USUARIOS.c.id == bindparam("usuario_id"),
+    T_USUARIOS.c.ativo.is_(True),
 )
 
 
-class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql):
+class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql, CadastroSql, LeituraSql, RoteamentoSql):
     def __init__(self, conn: AsyncConnection, empresa_id: str, *, postgres: bool) -> None:
         self.conn = conn
         self.empresa_id = empresa_id
         self._postgres = postgres
+        self.saida = RepositorioSaidaSql(conn, empresa_id, postgres=postgres)
 
     def _insert_ignorando_conflito(self, tabela: Any, valores: dict[str, Any], chaves: list[str]) -> Any:
         dialeto = postgresql if self._postgres else sqlite
@@ -82,7 +93,9 @@ class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql):
     async def listar_usuarios(
         self, *, role: str | None = None, apos: tuple[str, str] | None = None, limite: int | None = None
     ) -> list[UsuarioDados]:
-        consulta = select(*_COLUNAS_USUARIO).where(T_USUARIOS.c.empresa_id == self.empresa_id)
+        consulta = select(*_COLUNAS_USUARIO).where(
+            T_USUARIOS.c.empresa_id == self.empresa_id, T_USUARIOS.c.ativo.is_(True)
+        )
         if role is not None:
             consulta = consulta.where(T_USUARIOS.c.role == role)
         if apos is not None:
@@ -105,22 +118,13 @@ class RepositorioSql(RetomadaSql, RegistroUsuariosSql, HistoricoSql):
         m = await self._uma(
             select(T_FILAS).where(T_FILAS.c.empresa_id == self.empresa_id, T_FILAS.c.id == fila_id)
         )
-        return None if m is None else FilaDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome)
+        return None if m is None else fila_dados(m)
 
     async def obter_canal(self, canal_id: str) -> CanalDados | None:
         m = await self._uma(
             select(T_CANAIS).where(T_CANAIS.c.empresa_id == self.empresa_id, T_CANAIS.c.id == canal_id)
         )
-        if m is None:
-            return None
-        return CanalDados(
-            id=m.id,
-            empresa_id=m.empresa_id,
-            nome=m.nome,
-            tipo=m.tipo,
-            fila_padrao_id=m.fila_padrao_id,
-            ativo=m.ativo,
-        )
+        return None if m is None else canal_dados(m)
 
     async def obter_cliente(self, cliente_id: str) -> ClienteDados | None:
         m = await self._uma(

@@ -11,7 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Row, Table
 
 from atendimento.domain.entidades import (
+    CanalDados,
     ClienteDados,
+    FilaDados,
     MensagemDados,
     TicketDados,
     UsuarioDados,
@@ -22,11 +24,16 @@ from atendimento.storage.modelos import (
     ChaveIdempotencia,
     Cliente,
     ContadorTicket,
+    Empresa,
     Fila,
+    Leitura,
     Mensagem,
+    MensagemExterna,
     SaidaEvento,
+    SaidaTentativa,
     Ticket,
     Usuario,
+    UsuarioFila,
 )
 from atendimento.storage.retomada import utc
 
@@ -41,6 +48,11 @@ T_CANAIS = cast(Table, Canal.__table__)
 T_CHAVES = cast(Table, ChaveIdempotencia.__table__)
 T_CANAL_WEBHOOKS = cast(Table, CanalWebhook.__table__)
 T_SAIDA_EVENTOS = cast(Table, SaidaEvento.__table__)
+T_TENTATIVAS = cast(Table, SaidaTentativa.__table__)
+T_EXTERNOS = cast(Table, MensagemExterna.__table__)
+T_EMPRESAS = cast(Table, Empresa.__table__)
+T_USUARIO_FILAS = cast(Table, UsuarioFila.__table__)
+T_LEITURAS = cast(Table, Leitura.__table__)
 
 
 def usuario_dados(m: Row[Any]) -> UsuarioDados:
@@ -51,6 +63,21 @@ def usuario_dados(m: Row[Any]) -> UsuarioDados:
         email=m.email,
         role=m.role,
         status_atendimento=m.status_atendimento,
+    )
+
+
+def fila_dados(m: Row[Any]) -> FilaDados:
+    return FilaDados(id=m.id, empresa_id=m.empresa_id, nome=m.nome, distribuicao=m.distribuicao)
+
+
+def canal_dados(m: Row[Any]) -> CanalDados:
+    return CanalDados(
+        id=m.id,
+        empresa_id=m.empresa_id,
+        nome=m.nome,
+        tipo=m.tipo,
+        fila_padrao_id=m.fila_padrao_id,
+        ativo=bool(m.ativo),
     )
 
 
@@ -88,4 +115,20 @@ def mensagem_dados(m: Row[Any], ticket_numero: str) -> MensagemDados:
         metadados=m.metadados,
         criado_em=utc(m.criado_em),
         interna=bool(m.interna),
+        **_status(m),
     )
+
+
+def _status(m: Row[Any]) -> dict[str, Any]:
+    """Channels out: the integration's report, when the row carries it (a message just written by
+    ``acrescentar_mensagem`` has had none)."""
+    try:
+        em = m.status_em
+    except (AttributeError, KeyError):
+        return {}
+    return {
+        "status": m.status,
+        "status_em": None if em is None else utc(em),
+        "status_erro": m.status_erro,
+        "externo_id": m.externo_id,
+    }

@@ -103,6 +103,36 @@ export class Api {
   atendentes() {
     return this.dados("GET", "/atendimento/atendentes");
   }
+
+  // Read state: kept per user by the server, so every device and a reload show the same counts.
+  marcarLida(ticketId, ate) {
+    return this.dados("POST", `/atendimento/tickets/${encodeURIComponent(ticketId)}/lida`, { ate });
+  }
+
+  // Administration (admin; gestor for filas and atendentes).
+  listar(recurso) {
+    return this.todos(`/atendimento/${recurso}`);
+  }
+
+  criar(recurso, corpo) {
+    return this.dados("POST", `/atendimento/${recurso}`, corpo);
+  }
+
+  alterar(recurso, id, corpo) {
+    return this.dados("PATCH", `/atendimento/${recurso}/${encodeURIComponent(id)}`, corpo);
+  }
+
+  // Channels out: a failed delivery of a message, found among the channel's failed ones, sent again.
+  async reenviarMensagem(canalId, mensagemId, entregaId) {
+    const canal = `/atendimento/canais/${encodeURIComponent(canalId)}`;
+    let id = entregaId;
+    if (!id) {
+      const falhas = await this.todos(`${canal}/entregas`, { estado: "falhou" });
+      id = falhas.find((e) => e.mensagemId === mensagemId)?.id;
+      if (!id) throw new ErroApi(404, "ENTREGA_NAO_ENCONTRADA", "entrega não encontrada");
+    }
+    return this.dados("POST", `${canal}/entregas/${encodeURIComponent(id)}/reenviar`);
+  }
 }
 
 export function novaChave() {

@@ -2,7 +2,7 @@
 // assignment, valid status changes, and who else has it open (ticket:visualizando).
 import { novaChave } from "./api.js";
 import { h, hora, trocar } from "./dom.js";
-import { ACOES_STATUS, PRIORIDADE, STATUS, TRANSICOES } from "./textos.js";
+import { ACOES_STATUS, ESTADO_SAIDA, PRIORIDADE, STATUS, TRANSICOES } from "./textos.js";
 
 const DIGITANDO_VISIVEL_MS = 10_000; // longer than the sender's throttle, so it doesn't flicker
 
@@ -76,6 +76,35 @@ export class Conversa {
     this.renderMensagens();
   }
 
+  // mensagem:status: the channel's report (or the relay giving up) on one of this ticket's messages.
+  statusMudou(s) {
+    const m = this.mensagens.get(s.id);
+    if (s.ticketId !== this.ticketId || !m) return;
+    this.mensagens.set(s.id, { ...m, status: s.status, erro: s.erro ?? null, externoId: s.externoId ?? m.externoId, entregaId: s.entregaId ?? m.entregaId });
+    this.renderMensagens();
+  }
+
+  estadoSaida(m) {
+    if (!m.status) return null;
+    const motivo = m.status === "falhou" ? (m.erro?.descricao || "") : "";
+    const texto = `${ESTADO_SAIDA[m.status] ?? m.status}${motivo ? `: ${motivo}` : ""}`;
+    const selo = h("span", { classe: `estado-saida saida-${m.status}`, "data-estado": m.status, title: "Entrega pelo canal" }, texto);
+    const gestao = ["gestor", "admin"].includes(this.app.eu.role);
+    if (m.status !== "falhou" || !gestao) return selo;
+    return [selo, " ", h("button", { type: "button", classe: "reenviar", "data-reenviar": m.id, onclick: () => this.reenviar(m) }, "Reenviar")];
+  }
+
+  async reenviar(m) {
+    const ticket = this.app.tickets.get(this.ticketId);
+    if (!ticket) return;
+    try {
+      await this.app.api.reenviarMensagem(ticket.canalId, m.id, m.entregaId);
+      this.app.avisos.toast("Mensagem reenviada ao canal", "ok", 2500);
+    } catch (e) {
+      this.app.avisos.toast(`Não foi possível reenviar: ${e.message}`, "erro");
+    }
+  }
+
   alguemDigitando({ ticketId, usuarioId, usuarioNome }) {
     if (ticketId !== this.ticketId || usuarioId === this.app.eu.id) return;
     clearTimeout(this.digitando.get(usuarioId)?.timer);
@@ -126,7 +155,13 @@ export class Conversa {
     if (!t) return;
     this.titulo.textContent = `Ticket #${t.numero} — ${t.assunto || "(sem assunto)"}`;
     const responsavel = t.atendenteId ? this.app.nomeDe(t.atendenteId) : "sem atendente";
-    trocar(this.detalhes, h("span", { classe: `selo status-${t.status}` }, STATUS[t.status] ?? t.status), ` Prioridade ${PRIORIDADE[t.prioridade] ?? t.prioridade} · Atendente: ${responsavel}`);
+    trocar(
+      this.detalhes,
+      t.cliente ? h("span", { classe: "quem-escreve" }, h("strong", {}, t.cliente.nome), ` (${t.cliente.contato})`, t.canal ? ` via ${t.canal.nome} · ${t.canal.tipo}` : "") : null,
+      t.cliente ? h("br") : null,
+      h("span", { classe: `selo status-${t.status}` }, STATUS[t.status] ?? t.status),
+      ` Prioridade ${PRIORIDADE[t.prioridade] ?? t.prioridade} · Atendente: ${responsavel}`,
+    );
     this.renderAcoes(t);
     this.renderVisualizando();
     const fechado = t.status === "fechado";
@@ -169,7 +204,8 @@ export class Conversa {
         const minha = m.remetenteId === eu;
         const doCliente = ticket && m.remetenteId === ticket.clienteId;
         const autor = minha ? "Você" : doCliente ? "Cliente" : this.app.nomeDe(m.remetenteId);
-        return h("li", { classe: `mensagem ${minha ? "minha" : doCliente ? "cliente" : "equipe"}`, "data-mensagem": m.id }, h("span", { classe: "autor" }, autor, " · ", h("time", { datetime: m.criadoEm }, hora(m.criadoEm))), h("span", { classe: "conteudo" }, m.conteudo));
+        const saida = doCliente ? null : this.estadoSaida(m);
+        return h("li", { classe: `mensagem ${minha ? "minha" : doCliente ? "cliente" : "equipe"}`, "data-mensagem": m.id }, h("span", { classe: "autor" }, autor, " · ", h("time", { datetime: m.criadoEm }, hora(m.criadoEm))), h("span", { classe: "conteudo" }, m.conteudo), saida ? h("span", { classe: "saida" }, saida) : null);
       }),
     );
     if (perto || ordenadas.length < 30) this.lista.scrollTop = this.lista.scrollHeight;

@@ -69,6 +69,7 @@ export class Fila {
         },
         h("span", { classe: "linha" }, h("strong", {}, `#${t.numero}`), h("span", { classe: `selo status-${t.status}` }, STATUS[t.status] ?? t.status), naoLidas ? h("span", { classe: "nao-lidas", "aria-label": `${naoLidas} não lidas` }, String(naoLidas)) : null),
         h("span", { classe: "assunto" }, t.assunto || "(sem assunto)"),
+        t.cliente ? h("span", { classe: "cliente" }, t.cliente.nome, t.canal ? ` · ${t.canal.nome}` : "") : null,
         h("span", { classe: "meta" }, h("span", { classe: `prioridade prioridade-${t.prioridade}` }, PRIORIDADE[t.prioridade] ?? t.prioridade), " · ", responsavel, " · ", hora(t.atualizadoEm)),
       ),
     );

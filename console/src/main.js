@@ -3,6 +3,7 @@
 import { Api } from "./api.js";
 import { Avisos, Banner } from "./avisos.js";
 import { Conexao } from "./conexao.js";
+import { Administracao } from "./admin.js";
 import { Conversa } from "./conversa.js";
 import { h } from "./dom.js";
 import { Equipe, ficarDisponivel, seletorStatus } from "./equipe.js";
@@ -60,10 +61,14 @@ class Console {
       this.seletor = this.eu.role === "atendente" ? seletorStatus(this) : null,
       this.seletor ? null : h("span", { classe: "papel" }, this.eu.role),
       notificar,
+      Administracao.permitida(this.eu.role)
+        ? h("button", { type: "button", classe: "abrir-admin", onclick: () => this.administracao.alternar() }, "Administração")
+        : null,
       h("button", { type: "button", onclick: () => sair() }, "Sair"),
     );
     this.principal = h("main", { classe: "principal" }, this.fila.el, this.conversa.el, this.equipe.el);
-    this.raiz.replaceChildren(topo, this.banner.el, this.banner.redis, this.principal);
+    this.administracao = new Administracao(this);
+    this.raiz.replaceChildren(topo, this.banner.el, this.banner.redis, this.administracao.el, this.principal);
     this.fila.render();
   }
 
@@ -90,6 +95,13 @@ class Console {
       this.receberMensagem(mensagem);
     });
     c.on("mensagem:digitando", (d) => this.conversa.alguemDigitando(d));
+    c.on("mensagem:status", (s) => this.conversa.statusMudou(s));
+    // Read on another device (or tab) of mine: the server's count wins.
+    c.on("ticket:lido", ({ ticketId, naoLidas }) => {
+      if (ticketId === this.aberto) return;
+      this.naoLidas.set(ticketId, naoLidas);
+      this.fila.render();
+    });
     c.on("ticket:visualizando", ({ ticketId, usuarios }) => {
       if (ticketId !== this.aberto) return;
       this.visualizando = usuarios;
@@ -126,8 +138,13 @@ class Console {
     const antes = this.tickets.get(t.id);
     // Events and REST answers can cross: never let an older copy replace a newer one.
     if (antes && antes.atualizadoEm > t.atualizadoEm) return;
-    const { ticketId: _ignorado, ...ticket } = t;
+    const { ticketId: _ignorado, naoLidas, ...ticket } = t;
+    // Events carry the seed's ticket; REST answers add who the customer is and the channel: keep them.
+    ticket.cliente ??= antes?.cliente;
+    ticket.canal ??= antes?.canal;
     this.tickets.set(t.id, ticket);
+    // REST answers carry my unread count, the same on every device; events leave the count as it is.
+    if (typeof naoLidas === "number") this.naoLidas.set(t.id, t.id === this.aberto ? 0 : naoLidas);
     if (!this.maisRecente || t.atualizadoEm > this.maisRecente) this.maisRecente = t.atualizadoEm;
     if (!render) return;
     this.fila.render();
@@ -137,6 +154,7 @@ class Console {
   receberMensagem(m) {
     if (m.ticketId === this.aberto) {
       this.conversa.chegou(m);
+      if (m.remetenteId !== this.eu.id) this.marcarLida(m.ticketId, m.id);
       return;
     }
     if (m.remetenteId === this.eu.id) return;
@@ -208,6 +226,12 @@ class Console {
     }
     const mensagens = await this.api.mensagens(ticketId);
     if (this.aberto === ticketId) this.conversa.juntar(mensagens);
+    if (mensagens.length) this.marcarLida(ticketId, mensagens[mensagens.length - 1].id);
+  }
+
+  // Tell the server what was read (best effort: a failure only leaves the count for later).
+  marcarLida(ticketId, mensagemId) {
+    this.api.marcarLida(ticketId, mensagemId).catch(() => {});
   }
 
   fecharTicket() {

@@ -32,3 +32,12 @@ export const STATUS_ATENDENTE = {
   ausente: "Ausente",
   offline: "Invisível",
 };
+
+// Channels out: what happened to an agent's message on its way to the customer.
+export const ESTADO_SAIDA = {
+  pendente: "enviando",
+  enviada: "enviada",
+  entregue: "entregue",
+  lida: "lida",
+  falhou: "falhou",
+};

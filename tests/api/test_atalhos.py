@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from atendimento.api import atalhos
 from atendimento.api.atalhos import Atalhos
-from atendimento.api.saidas import MensagemSaida, TicketSaida
+from atendimento.api.saidas import MensagemSaida, TicketDetalheSaida
 from atendimento.domain import regras
 
 from .apoio import Ambiente, assert_ok
@@ -143,7 +143,7 @@ async def test_escritas_iguais_as_do_fastapi(par: tuple[Ambiente, Ambiente]) -> 
         "prioridade": "alta",
     }
     tickets = [
-        assert_ok(await amb.cliente.post(BASE, headers=amb.auth(ANA), json=corpo), 201, TicketSaida)
+        assert_ok(await amb.cliente.post(BASE, headers=amb.auth(ANA), json=corpo), 201, TicketDetalheSaida)
         for amb in (com, sem)
     ]
     assert tickets[0].keys() == tickets[1].keys() and tickets[0]["prioridade"] == tickets[1]["prioridade"]

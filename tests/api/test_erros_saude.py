@@ -91,7 +91,7 @@ class _ServicoQuebrado:
     async def confirmar_usuario(self, *_: Any, **__: Any) -> Any:
         return None
 
-    async def listar_tickets(self, *_: Any, **__: Any) -> Any:
+    async def listar_tickets_detalhados(self, *_: Any, **__: Any) -> Any:
         raise RuntimeError("segredo interno: senha do banco é hunter2")
 
 

@@ -14,7 +14,7 @@ import pytest
 from apoio_rede import servir_uvicorn
 from sqlalchemy import update
 
-from atendimento.api.saidas import MensagemSaida, TicketSaida
+from atendimento.api.saidas import MensagemSaida, TicketDetalheSaida
 from atendimento.domain.entidades import agora
 from atendimento.storage import Storage
 from atendimento.storage.retomada import T_CHAVES
@@ -112,7 +112,7 @@ async def test_criar_ticket_idempotente(amb_ambos: Ambiente) -> None:
     }
     antes = len(await amb.servico.listar_tickets(amb.demo.empresa_id))
     primeira = await amb.cliente.post(BASE, json=corpo, headers=_h(amb, GESTOR, "t-1"))
-    criado = assert_ok(primeira, 201, TicketSaida)
+    criado = assert_ok(primeira, 201, TicketDetalheSaida)
     # The ticket changes afterwards; a retry still answers the first answer, byte for byte.
     await amb.cliente.post(
         f"{BASE}/{criado['id']}/status", json={"status": "fechado"}, headers=amb.auth(GESTOR)

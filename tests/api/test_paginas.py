@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from atendimento.api.saidas import AtendenteSaida, MensagemSaida, TicketSaida
+from atendimento.api.saidas import AtendenteSaida, MensagemSaida, TicketDetalheSaida
 from atendimento.domain.entidades import iso_utc
 
 from .apoio import Ambiente, assert_erro, assert_ok
@@ -33,7 +33,7 @@ async def _pagina(
 ) -> tuple[list[Any], str | None]:
     resposta = await amb.cliente.get(url, params=params, headers=amb.auth(email))
     modelo = {
-        BASE: TicketSaida,
+        BASE: TicketDetalheSaida,
         "/atendimento/atendentes": AtendenteSaida,
     }.get(url, MensagemSaida)
     data = assert_ok(resposta, 200, list[modelo])  # type: ignore[valid-type]
@@ -59,7 +59,7 @@ async def _novo_ticket(amb: Ambiente) -> dict[str, Any]:
         "filaId": amb.demo.filas["Suporte"],
     }
     resposta = await amb.cliente.post(BASE, json=corpo, headers=amb.auth(GESTOR))
-    return assert_ok(resposta, 201, TicketSaida)  # type: ignore[no-any-return]
+    return assert_ok(resposta, 201, TicketDetalheSaida)  # type: ignore[no-any-return]
 
 
 async def test_tickets_em_paginas_por_atualizado_em_e_id(amb_ambos: Ambiente) -> None:

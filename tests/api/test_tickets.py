@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from atendimento.api.saidas import TicketSaida
+from atendimento.api.saidas import TicketDetalheSaida
 
 from .apoio import Ambiente, assert_erro, assert_ok
 
@@ -36,10 +36,10 @@ async def _contagem(amb: Ambiente) -> int:
 
 async def test_lista_so_do_tenant(amb_ambos: Ambiente) -> None:
     amb = amb_ambos  # SQLite and PostgreSQL (RLS)
-    data = assert_ok(await amb.cliente.get(BASE, headers=amb.auth(ANA)), 200, list[TicketSaida])
+    data = assert_ok(await amb.cliente.get(BASE, headers=amb.auth(ANA)), 200, list[TicketDetalheSaida])
     assert {t["id"] for t in data} == set(amb.demo.tickets)
     assert {t["empresaId"] for t in data} == {amb.demo.empresa_id}
-    outra = assert_ok(await amb.cliente.get(BASE, headers=amb.auth(CARLA)), 200, list[TicketSaida])
+    outra = assert_ok(await amb.cliente.get(BASE, headers=amb.auth(CARLA)), 200, list[TicketDetalheSaida])
     assert [t["id"] for t in outra] == [amb.demo.outra_ticket_id]
 
 
@@ -48,7 +48,7 @@ async def test_lista_filtros(amb_ambos: Ambiente) -> None:
 
     async def ids(query: str) -> set[str]:
         resposta = await amb.cliente.get(f"{BASE}?{query}", headers=amb.auth(GESTOR))
-        return {t["id"] for t in assert_ok(resposta, 200, list[TicketSaida])}
+        return {t["id"] for t in assert_ok(resposta, 200, list[TicketDetalheSaida])}
 
     t1, t2, t3, t4 = amb.demo.tickets
     assert await ids("status=aberto") == {t1}
@@ -74,22 +74,29 @@ async def test_cria(amb_ambos: Ambiente) -> None:
     resposta = await amb.cliente.post(
         BASE, json=_novo(amb, prioridade="urgente", assunto="Nova dúvida"), headers=amb.auth(ANA)
     )
-    data = assert_ok(resposta, 201, TicketSaida)
+    data = assert_ok(resposta, 201, TicketDetalheSaida)
     assert data["status"] == "aberto"
     assert data["prioridade"] == "urgente"
     assert data["atendenteId"] is None
     assert data["numero"] == "5"  # per tenant: the other tenant's ticket does not take a number here
     assert amb.publicador.nomes() == ["ticket_novo"]
-    assert amb.publicador.eventos[0].args[0].para_evento() == data
+    # The event is the seed's ticket; the answer adds who the customer is, the channel, unread.
+    extras = {"cliente", "canal", "naoLidas"}
+    assert amb.publicador.eventos[0].args[0].para_evento() == {
+        k: v for k, v in data.items() if k not in extras
+    }
+    assert data["cliente"]["id"] == data["clienteId"] and data["canal"]["id"] == data["canalId"]
+    assert set(data["cliente"]) == {"id", "nome", "contato"} and set(data["canal"]) == {"id", "tipo", "nome"}
+    assert data["naoLidas"] == 0
     lido = await amb.cliente.get(f"{BASE}/{data['id']}", headers=amb.auth(GESTOR))
-    assert assert_ok(lido, 200, TicketSaida) == data
+    assert assert_ok(lido, 200, TicketDetalheSaida) == data
 
 
 async def test_cria_atribuido(amb: Ambiente) -> None:
     resposta = await amb.cliente.post(
         BASE, json=_novo(amb, atendenteId=amb.id(ANA)), headers=amb.auth(GESTOR)
     )
-    data = assert_ok(resposta, 201, TicketSaida)
+    data = assert_ok(resposta, 201, TicketDetalheSaida)
     assert data["atendenteId"] == amb.id(ANA)
     assert amb.publicador.nomes() == ["ticket_novo", "ticket_atribuido"]
 
@@ -166,7 +173,7 @@ async def test_atualiza_so_os_campos_dados(amb_ambos: Ambiente) -> None:
         json={"prioridade": "urgente", "filaId": amb.demo.filas["Financeiro"]},
         headers=amb.auth(GESTOR),
     )
-    data = assert_ok(resposta, 200, TicketSaida)
+    data = assert_ok(resposta, 200, TicketDetalheSaida)
     assert data["prioridade"] == "urgente"
     assert data["filaId"] == amb.demo.filas["Financeiro"]
     assert data["assunto"] == antes["assunto"]
@@ -178,7 +185,7 @@ async def test_atualiza_so_os_campos_dados(amb_ambos: Ambiente) -> None:
 async def test_atualiza_null_limpa_assunto(amb: Ambiente) -> None:
     t1 = amb.demo.tickets[0]
     resposta = await amb.cliente.patch(f"{BASE}/{t1}", json={"assunto": None}, headers=amb.auth(GESTOR))
-    assert assert_ok(resposta, 200, TicketSaida)["assunto"] is None
+    assert assert_ok(resposta, 200, TicketDetalheSaida)["assunto"] is None
 
 
 async def test_atualiza_sem_mudanca_nao_publica(amb: Ambiente) -> None:
@@ -229,7 +236,7 @@ async def test_atribui(amb_ambos: Ambiente) -> None:
     resposta = await amb.cliente.post(
         f"{BASE}/{t1}/atribuir", json={"atendenteId": amb.id("bruno@demo.local")}, headers=amb.auth(GESTOR)
     )
-    assert assert_ok(resposta, 200, TicketSaida)["atendenteId"] == amb.id("bruno@demo.local")
+    assert assert_ok(resposta, 200, TicketDetalheSaida)["atendenteId"] == amb.id("bruno@demo.local")
     assert amb.publicador.nomes() == ["ticket_atribuido", "ticket_atualizado"]
 
 
@@ -264,7 +271,7 @@ async def test_status(amb: Ambiente) -> None:
     resposta = await amb.cliente.post(
         f"{BASE}/{t1}/status", json={"status": "em_atendimento"}, headers=amb.auth(GESTOR)
     )
-    assert assert_ok(resposta, 200, TicketSaida)["status"] == "em_atendimento"
+    assert assert_ok(resposta, 200, TicketDetalheSaida)["status"] == "em_atendimento"
     assert amb.publicador.nomes() == ["ticket_status", "ticket_atualizado"]
 
 

@@ -151,15 +151,17 @@ async def test_quem_mais_esta_no_ticket_e_presenca(
         ana.locator(f'.atendente[data-atendente="{produto.id("bruno@demo.local")}"]')
     ).to_contain_text("Disponível")
 
-    # A message on an unassigned ticket (mensagem:nao-atribuida) counts as unread in every queue.
+    # The server's count first (the customer's message, unread by both), then a message on an
+    # unassigned ticket (mensagem:nao-atribuida) counts as one more in every queue.
+    await expect(_ticket(ana, ticket_id).locator(".nao-lidas")).to_have_text("1")
     await produto.rest(
         "POST",
         f"/atendimento/tickets/{ticket_id}/mensagens",
         "gestor@demo.local",
         {"conteudo": "Alguém pega?"},
     )
-    await expect(_ticket(ana, ticket_id).locator(".nao-lidas")).to_have_text("1")
-    await expect(_ticket(bruno, ticket_id).locator(".nao-lidas")).to_have_text("1")
+    await expect(_ticket(ana, ticket_id).locator(".nao-lidas")).to_have_text("2")
+    await expect(_ticket(bruno, ticket_id).locator(".nao-lidas")).to_have_text("2")
     # A degraded backplane (sistema:estado) is a warning, and its end clears it.
     aviso = ana.locator(".banner-aviso")
     produto.app.gateway.namespace.emit("sistema:estado", {"redis": "degradado"})

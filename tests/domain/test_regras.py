@@ -162,6 +162,9 @@ def test_para_evento_usa_as_chaves_do_contrato() -> None:
         "conteudo": "oi",
         "metadados": {"x": 1},
         "criadoEm": "2026-11-29T17:08:20.123Z",
+        # Channels out: an agent's message is pendente until its integration reports.
+        "status": "pendente",
+        "externoId": None,
     }
     usuario = UsuarioDados("u", "e", "Ana", "ana@demo.local", "atendente", "online")
     assert usuario.para_evento() == {

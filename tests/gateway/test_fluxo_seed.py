@@ -57,12 +57,15 @@ async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesAtendi
         assert nova == criada
         assert set(nova) == {
             "id", "ticketId", "ticketNumero", "remetenteId", "atendenteId", "tipo", "conteudo",
-            "metadados", "criadoEm",
+            "metadados", "criadoEm", "status", "externoId",
         }  # fmt: skip
+        # Channels out: an agent's message is pendente until its channel's integration reports.
+        assert (nova["status"], nova["externoId"]) == ("pendente", None)
         assert nova["ticketId"] == ticket_id and nova["conteudo"] == "Olá!"
         assert nova["criadoEm"].endswith("Z") and len(nova["criadoEm"]) == len("2026-11-29T17:08:20.123Z")
 
-    # 8-9. ticket:sair: Ana no longer gets the ticket's events; Bruno still does.
+    # 8-9. ticket:sair: Bruno, in the room, still gets the ticket's events; Ana left the room but is
+    # the ticket's assignee, so its messages still reach her, through her user room, once each.
     assert await clientes.pedir("ana", "ticket:sair", {"ticketId": ticket_id}) == {
         "success": True,
         "ticketId": ticket_id,
@@ -72,8 +75,9 @@ async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesAtendi
         "POST", f"/atendimento/tickets/{ticket_id}/mensagens", "bruno@demo.local", {"conteudo": "Oi"}
     )
     await clientes.esperar_evento("bruno", "mensagem:nova", desde=marca)
+    await clientes.esperar_evento("ana", "mensagem:nova", desde=marca)
     await clientes.pedir("ana", "ticket:sair", {"ticketId": "outro"})
-    assert [e for e in clientes.eventos("ana", "mensagem:nova")[1:]] == []
+    assert [e["conteudo"] for e in clientes.payloads("ana", "mensagem:nova")] == ["Olá!", "Oi"]
     # An internal note: the same event, flagged (the one key a note adds).
     marca = len(clientes.registros)
     await produto.rest(
@@ -84,6 +88,13 @@ async def test_fluxo_do_exemplo_react(produto: Produto, clientes: ClientesAtendi
     )
     nota = await clientes.esperar_evento("bruno", "mensagem:nova", desde=marca)
     assert nota["interna"] is True and set(nota) == set(criada) | {"interna"}
+    marca = len(clientes.registros)
+    await produto.rest(
+        "POST", f"/atendimento/tickets/{ticket_id}/status", "gestor@demo.local", {"status": "resolvido"}
+    )
+    await clientes.esperar_evento("bruno", "ticket:status", desde=marca)
+    await clientes.pedir("ana", "ticket:sair", {"ticketId": "outro"})
+    assert clientes.eventos("ana", "ticket:status") == []  # the room's other events: not hers any more
 
     # 10-11. Ana disconnects; Bruno sees atendente:offline for her once the grace period is over.
     marca = len(clientes.registros)

@@ -133,7 +133,13 @@ async def test_funcoes_security_definer_tem_search_path_fixo(demo_pg: BancoDemo)
         )
     finally:
         await conn.close()
-    assert {linha["proname"] for linha in linhas} == {"buscar_usuario_login", "banco_vazio"}
+    # Channels out's relay claims and counts across tenants through two more (migration 0007).
+    assert {linha["proname"] for linha in linhas} == {
+        "buscar_usuario_login",
+        "banco_vazio",
+        "saida_reivindicar",
+        "saida_endpoints",
+    }
     for linha in linhas:
         assert linha["proconfig"] == ["search_path=pg_catalog, public, pg_temp"], linha
 

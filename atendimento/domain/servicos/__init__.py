@@ -4,7 +4,9 @@ Every public method but ``autenticar`` takes the caller's tenant first (from the
 runs in exactly one transaction scoped to it, and publishes its events only after the commit: a
 write that fails publishes nothing, and a subscriber never hears of a row it cannot read yet.
 
-One module per use case (login, atendentes, tickets, mensagens, notificacoes, usuarios), all over the ports of
+One module per use case (login, atendentes, tickets, mensagens, notificacoes, usuarios: the
+database as the authority on users; cadastro_usuarios and estrutura: provisioning; leitura: ticket
+details and read state), all over the ports of
 ``base.ServicoBase``; ``ServicoAtendimento`` is all of them on one instance, which is what the
 composition root builds and the gateway and the REST API call.
 """
@@ -12,6 +14,10 @@ composition root builds and the gateway and the REST API call.
 from __future__ import annotations
 
 from atendimento.domain.servicos.atendentes import CasosAtendentes
+from atendimento.domain.servicos.cadastro_usuarios import CasosCadastroUsuarios
+from atendimento.domain.servicos.canais_saida import CasosSaida
+from atendimento.domain.servicos.estrutura import CasosEstrutura
+from atendimento.domain.servicos.leitura import CasosLeitura
 from atendimento.domain.servicos.login import CasosLogin
 from atendimento.domain.servicos.mensagens import CasosMensagens
 from atendimento.domain.servicos.notificacoes import CasosNotificacoes
@@ -22,6 +28,15 @@ __all__ = ["OMITIDO", "ServicoAtendimento"]
 
 
 class ServicoAtendimento(
-    CasosLogin, CasosAtendentes, CasosTickets, CasosMensagens, CasosNotificacoes, CasosUsuarios
+    CasosLogin,
+    CasosAtendentes,
+    CasosTickets,
+    CasosMensagens,
+    CasosNotificacoes,
+    CasosUsuarios,
+    CasosCadastroUsuarios,
+    CasosEstrutura,
+    CasosLeitura,
+    CasosSaida,
 ):
     """Every use case, over one storage, one publisher and one password checker."""

@@ -44,4 +44,6 @@ class CasosAtendentes(ServicoBase):
             if usuario.status_atendimento == status:
                 return usuario, False
             await repo.definir_status_atendente(usuario_id, status)
+        if status == "online":
+            await self.rotear_atendente(empresa_id, usuario_id)  # available again: its filas' waiting
         return replace(usuario, status_atendimento=status), True

@@ -20,7 +20,9 @@ from atendimento.domain.entidades import (
 )
 from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, ticket_nao_encontrado
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
-from atendimento.domain.portas import Armazenamento, Repositorio, VerificadorSenhas
+from atendimento.domain.portas import Armazenamento, ConsultaOnline, Repositorio, VerificadorSenhas
+from atendimento.domain.saida import ConfigSaida
+from atendimento.domain.servicos.roteamento import Roteador
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,31 @@ class ServicoBase:
         senhas: VerificadorSenhas,
         usuarios_externos: UsuariosExternos = "recusar",
         cache_usuarios_s: float = TTL_PADRAO_S,
+        saida: ConfigSaida | None = None,
+        presenca: ConsultaOnline | None = None,
     ) -> None:
+        """``presenca``: who is connected, for automatic routing (None: nobody is, tickets wait)."""
         self._storage = storage
         self._publicador: PublicadorEventos = publicador or PublicadorNulo()
         self._senhas = senhas
         self._usuarios_externos: UsuariosExternos = usuarios_externos
         self._cache_usuarios = CacheUsuarios(cache_usuarios_s)
+        self.saida = saida or ConfigSaida()
+        self._roteador = Roteador(storage, self._publicador, presenca, registrar_historico)
+
+    async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> list[TicketDados]:
+        """The atendente may take tickets now (arrived, back online, freed one): route its filas."""
+        return await self._roteador.rotear_atendente(empresa_id, usuario_id)
+
+    async def _rotear_novo(self, ticket: TicketDados) -> TicketDados:
+        """A ticket that now waits (new, moved, back to the queue): route its fila; the ticket as it
+        is after (assigned, when routing gave it to someone)."""
+        if ticket.atendente_id is not None:
+            return ticket
+        for atribuido in await self._roteador.rotear_filas(ticket.empresa_id, [ticket.fila_id]):
+            if atribuido.id == ticket.id:
+                return atribuido
+        return ticket
 
     @property
     def publicador(self) -> PublicadorEventos:
@@ -71,6 +92,10 @@ class ServicoBase:
     def esquecer_usuario(self, empresa_id: str, usuario_id: str) -> None:
         """Drop what this instance cached of the user (``usuario_alterado`` reached it)."""
         self._cache_usuarios.esquecer(empresa_id, usuario_id)
+
+    def _avisar_saida(self) -> None:
+        """An outbox row was committed: wake the relay (after the commit, like an event)."""
+        self.saida.avisar()
 
     def _publicar(self, eventos: list[Evento]) -> None:
         """Called after the commit. The write already happened, so a failing subscriber is logged

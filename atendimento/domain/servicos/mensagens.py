@@ -103,7 +103,10 @@ class CasosMensagens(ServicoBase):
         gravacao = await self._storage.acrescentar_mensagem(empresa_id, pedido)
         mensagem, ticket = _aceita(gravacao, chave)
         if gravacao.gravada:  # not a replay: published once, by the request that wrote it
-            self._publicar([lambda: self._publicador.mensagem_nova(mensagem, ticket)])
+            eventos: list[Evento] = [lambda: self._publicador.mensagem_nova(mensagem, ticket)]
+            if mensagem.status_efetivo is not None:  # a person's message, not a note: channels out
+                eventos.append(self._avisar_saida)
+            self._publicar(eventos)
         return mensagem
 
     async def receber_mensagem_canal(
@@ -174,12 +177,17 @@ class CasosMensagens(ServicoBase):
                 ticket = replace(ticket, status=retomado, atualizado_em=await repo.instante_de_atualizacao())
                 await repo.salvar_ticket(ticket)
                 await registrar_historico(repo, ator, "status", antes, ticket)
+                # Channels out: the ticket.status event in this same transaction (the outbox).
+                if await repo.saida.registrar_status_ticket(ticket, antes.status):
+                    eventos.append(self._avisar_saida)
             do_ticket = ticket
             eventos.append(lambda: self._publicador.mensagem_nova(mensagem, do_ticket))
             if retomado is not None:
                 eventos.append(lambda: self._publicador.ticket_status(do_ticket, por))
                 eventos.append(lambda: self._publicador.ticket_atualizado(do_ticket, por))
         self._publicar(eventos)
+        if criado or retomado == "aberto":
+            ticket = await self._rotear_novo(ticket)
         return ticket, mensagem, criado
 
 

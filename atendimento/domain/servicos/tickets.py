@@ -154,7 +154,7 @@ class CasosTickets(ServicoBase):
             if atendente_id is not None:
                 eventos.append(lambda: self._publicador.ticket_atribuido(ticket, por))
         self._publicar(eventos)
-        return ticket
+        return await self._rotear_novo(ticket)
 
     async def atualizar_ticket(
         self,
@@ -196,6 +196,8 @@ class CasosTickets(ServicoBase):
             por = ator.usuario_id
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
+        if "fila_id" in mudancas and ticket.aberto:
+            return await self._rotear_novo(ticket)  # moved: it may wait in the new fila
         return ticket
 
     async def atribuir_ticket(
@@ -223,6 +225,8 @@ class CasosTickets(ServicoBase):
             eventos.append(lambda: self._publicador.ticket_atribuido(ticket, por))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
+        if atual.atendente_id is not None and atual.aberto:
+            await self.rotear_atendente(empresa_id, atual.atendente_id)  # the previous one has room now
         return ticket
 
     async def mudar_status(
@@ -239,11 +243,18 @@ class CasosTickets(ServicoBase):
             regras.exigir_transicao(atual.status, status)
             ticket = replace(atual, status=status, atualizado_em=await repo.instante_de_atualizacao())
             await repo.salvar_ticket(ticket)
+            # Channels out: the ticket.status event in this same transaction (the outbox).
+            if await repo.saida.registrar_status_ticket(ticket, atual.status):
+                eventos.append(self._avisar_saida)
             await registrar_historico(repo, ator, "status", atual, ticket)
             por = ator.usuario_id
             eventos.append(lambda: self._publicador.ticket_status(ticket, por))
             eventos.append(lambda: self._publicador.ticket_atualizado(ticket, por))
         self._publicar(eventos)
+        if atual.aberto and not ticket.aberto and ticket.atendente_id is not None:
+            await self.rotear_atendente(empresa_id, ticket.atendente_id)  # resolved or closed: room
+        elif ticket.status == "aberto":
+            return await self._rotear_novo(ticket)  # back to the queue
         return ticket
 
     async def listar_historico(
