@@ -63,6 +63,12 @@ def ticket_da_sala(sala: str) -> str | None:
     return ticket_id if ticket_id != resto and ticket_id else None
 
 
+def ticket_do_contrato(sala: str) -> str | None:
+    """The ticket id of a room in the contract's form ``ticket:{id}`` (what other services name)."""
+    ticket_id = sala.removeprefix("ticket:")
+    return ticket_id if ticket_id != sala and ticket_id else None
+
+
 def empresa_da_sala(sala: str) -> str | None:
     """The tenant a room belongs to (as escaped in its name: one string per tenant); None for a room of
     no tenant (a socket id, the Admin UI's). What the cluster partitions fan-out by."""
