@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,7 +24,7 @@ from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
 from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.engine.transport.cors import Cors
-from atendimento.gateway import sessao
+from atendimento.gateway import salas, sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
 from atendimento.gateway.presenca import PresencaLocal
@@ -38,6 +38,9 @@ from atendimento.storage.banco import Storage
 from atendimento.webhooks.relay import Relay
 from atendimento.webhooks.wiring import build_relay
 from atendimento.worker_forwarding import Worker
+
+if TYPE_CHECKING:
+    from atendimento.cluster.wiring import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Aplicacao:
     gateway: Gateway
     api: FastAPI
     monitoramento: Monitoramento | None = None
+    cluster: Cluster | None = None  # with a Redis URL: the instance's backplane (cluster/wiring.py)
     emissores: Any = None  # cluster.emissores.Emissores with ATENDIMENTO_EMISSORES and Redis
     relay: Relay | None = None
     _on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -195,7 +199,7 @@ def build_app(
     if settings.redis_url:
         from atendimento.cluster.wiring import build_cluster
 
-        cluster = build_cluster(server, settings)
+        cluster = build_cluster(server, settings, empresa_da_sala=salas.empresa_da_sala)
         limiter_storage = cluster.limiter_storage
         presenca = presenca or cluster.presenca
         visualizando = cluster.visualizando
@@ -297,6 +301,7 @@ def build_app(
         gateway=gateway,
         api=api,
         monitoramento=monitoramento,
+        cluster=cluster,
         emissores=emissores,
         relay=relay,
         _on_startup=on_startup,

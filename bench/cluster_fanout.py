@@ -1,7 +1,7 @@
 """Issue 6: cross-instance delivery. Two instances of the real app sharing Redis, sockets over both.
 
     .venv/bin/python bench/cluster_fanout.py [--clients 1000] [--events 100] [--redis-url redis://127.0.0.1:6379/0]
-        [--json out.json]
+        [--cluster | --cluster-url redis+cluster://h:p,h:p] [--json out.json]
 
 Two processes of bench/gateway_server.py (the real app, ``build_app``, which wires
 atendimento/cluster when ``ATENDIMENTO_REDIS_URL`` is set) on one temporary SQLite database and one
@@ -14,8 +14,12 @@ Same two shapes as bench/gateway_fanout.py (``single``: one event per trigger, w
 delivery before the next; ``burst``: all the round's events in one trigger), 3 rounds each, medians.
 Reported: CPU µs per delivery summed over both processes (and each process's share), deliveries per
 second, p50/p99/max latency over all deliveries and separately for A's sockets (local) and B's
-(through Redis). Redis's own CPU is not counted. Other users of the same Redis see the same pub/sub
-channel (``atendimento:/atendimento:broadcast``): run this on a quiet Redis.
+(through Redis). Redis's own CPU is not counted. The emit travels on Empresa Demo's sharded channel
+(``atendimento:{empresaId}:/atendimento:broadcast``): run this on a quiet Redis.
+
+``--cluster`` adds the same run through a Redis Cluster: 6 local ``redis-server --cluster-enabled``
+(3 primaries, 3 replicas) started for the run and stopped after it (tests/cluster/apoio_redis_cluster.py);
+``--cluster-url`` uses one that exists instead.
 
 For a same-run baseline it then runs one instance with the same N sockets and no Redis
 (``--no-baseline`` skips it).
@@ -48,6 +52,9 @@ from benchlib import (
 )
 from gateway_fanout import run_gateway_clients
 
+# The 6-node cluster the tests start, started the same way here (bench reads it, never the reverse).
+sys.path[:0] = [str(BENCH.parent / "tests"), str(BENCH.parent / "tests" / "cluster")]
+
 
 def run(clients: int, events: int, redis_url: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="atendimento-bench-") as tmp:
@@ -67,6 +74,19 @@ def run(clients: int, events: int, redis_url: str | None) -> dict[str, Any]:
                 return run_gateway_clients(
                     targets, port_a, empresa, [proc_a.pid, proc_b.pid], events, settle_ms=1500
                 )
+
+
+def run_cluster(args: argparse.Namespace) -> dict[str, Any]:
+    if args.cluster_url:
+        return run(args.clients, args.events, args.cluster_url)
+    from apoio_redis_cluster import RedisClusterProprio
+
+    cluster = RedisClusterProprio()
+    try:
+        cluster.iniciar()
+        return run(args.clients, args.events, cluster.url)
+    finally:
+        cluster.encerrar()
 
 
 def table(rows: list[tuple[str, dict[str, Any]]]) -> str:
@@ -113,6 +133,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100, help="events per round (3 rounds per shape)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--no-baseline", action="store_true", help="skip the one-instance run without Redis")
+    parser.add_argument(
+        "--cluster", action="store_true", help="also run through a local 6-node Redis Cluster"
+    )
+    parser.add_argument("--cluster-url", help="also run through this Redis Cluster (redis+cluster://h:p,...)")
     parser.add_argument("--json", help="also write the full results to this file")
     args = parser.parse_args()
     node_workdir()
@@ -121,6 +145,9 @@ def main() -> int:
     rows = []
     log("bench: two instances through Redis ...")
     rows.append(("2 instances + Redis, published on A", run(args.clients, args.events, args.redis_url)))
+    if args.cluster or args.cluster_url:
+        log("bench: two instances through a Redis Cluster ...")
+        rows.append(("2 instances + Redis Cluster (3 shards)", run_cluster(args)))
     if not args.no_baseline:
         log("bench: one instance, no Redis ...")
         rows.append(("1 instance, no Redis", run(args.clients, args.events, None)))

@@ -15,6 +15,8 @@ Bench routes (GET, never part of the product):
 * ``/bench/tokens?empresa=E&count=N&offset=K`` → JSON list of ``{id, nome, token}`` for the
   generated atendentes (ordered by email), tokens minted by the app's own ``ServicoTokens``;
 * ``/bench/sample?empresa=E`` → the ``ticket:novo`` payload of a real ticket of E (what a peer sends);
+* ``/bench/tracemalloc?acao=marcar|comparar&top=K`` → with ``BENCH_TRACEMALLOC=1``, a snapshot, then
+  the source lines whose allocations grew since (bench/memoria_conexao.py);
 * ``/bench/ticket-novo?empresa=E&count=N`` → calls ``gateway.publicador.ticket_novo(ticket)`` N times
   in a row, the call the domain makes after committing a new ticket. The ticket is a real one read
   from the database once; each call gets a copy whose ``assunto`` is ``"bench <seq> <t>"``, t being
@@ -27,10 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import os
 import sys
 import time
+import tracemalloc
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -99,6 +103,7 @@ class RotasBench:
         self.app = aplicacao
         self._tickets: dict[str, TicketDados] = {}
         self._atendentes: dict[str, list[tuple[str, str]]] = {}
+        self._marca: tracemalloc.Snapshot | None = None
 
     async def _ticket(self, empresa_id: str) -> TicketDados:
         ticket = self._tickets.get(empresa_id)
@@ -114,6 +119,29 @@ class RotasBench:
             bench = sorted((u for u in usuarios if u.email.startswith("bench")), key=lambda u: u.email)
             lista = self._atendentes[empresa_id] = [(u.id, u.nome) for u in bench]
         return lista
+
+    def _memoria(self, query: dict[str, str]) -> Any:
+        """``acao=marcar``: a tracemalloc snapshot to compare with; ``acao=comparar&top=K``: the K
+        source lines that grew most since (bench/memoria_conexao.py). Needs BENCH_TRACEMALLOC=1."""
+        if not tracemalloc.is_tracing():
+            return {"error": "serve with BENCH_TRACEMALLOC=1"}
+        gc.collect()
+        if query.get("acao") == "marcar":
+            self._marca = tracemalloc.take_snapshot()
+            return {"ok": True}
+        agora = tracemalloc.take_snapshot()
+        filtro = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        assert self._marca is not None, "acao=marcar first"
+        modo = "traceback" if tracemalloc.get_traceback_limit() > 1 else "lineno"
+        diferencas = agora.filter_traces(filtro).compare_to(self._marca.filter_traces(filtro), modo)
+        top = int(query.get("top", "30"))
+        return {
+            "total": sum(d.size_diff for d in diferencas),
+            "linhas": [
+                {"onde": " < ".join(map(str, d.traceback)), "bytes": d.size_diff, "blocos": d.count_diff}
+                for d in diferencas[:top]
+            ],
+        }
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
@@ -138,6 +166,8 @@ class RotasBench:
             ]
         elif path == "/bench/sample":
             body = (await self._ticket(empresa)).para_evento()
+        elif path == "/bench/tracemalloc":
+            body = self._memoria(query)
         else:
             await _responder(send, 404, {"error": "no such bench route"})
             return
@@ -165,6 +195,8 @@ def asgi_com_bench(aplicacao: Aplicacao) -> Any:
 
 
 def servir(port: int) -> None:
+    if os.environ.get("BENCH_TRACEMALLOC") == "1":
+        tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
     settings = load_settings()
     aplicacao = build_app(settings)
     config = uvicorn.Config(

@@ -1,7 +1,9 @@
 """The Redis adapter: the engine's ``Adapter``, plus fan-out to every other instance through Redis.
 
 ``broadcast`` (what ``ns.emit`` calls) delivers to this instance's sockets first, then publishes one
-message on the namespace's channel. Each other instance hands it to ``broadcast_local``, which encodes
+message on the channel of the emit's tenant (particao.py: the tenant all its rooms belong to; the
+namespace's instance-wide channel otherwise). Only the instances holding a socket (or a saved
+session) of that tenant read it. Each of them hands it to ``broadcast_local``, which encodes
 the packet once there and appends it to each matching socket's buffer: so a socket gets an event once,
 whichever instance emitted it, and no instance re-publishes what it received. Messages carry the
 sender's instance id and an instance skips its own (Redis echoes them back to the subscriber).
@@ -25,7 +27,7 @@ from collections import Counter, deque
 from collections.abc import Set
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from atendimento.cluster import metricas
+from atendimento.cluster import metricas, particao
 from atendimento.cluster.envelopes import (
     Alvo,
     Broadcast,
@@ -35,11 +37,13 @@ from atendimento.cluster.envelopes import (
     Retomar,
     Sair,
     argumentos,
+    canal_empresa,
     channel,
     codificar,
     codificar_broadcast,
     decodificar,
 )
+from atendimento.cluster.particao import EmpresaDaSala, EmpresasAssinadas, empresa_do_alvo
 from atendimento.cluster.recuperacao import RecuperacaoRedis
 from atendimento.engine import Reason
 from atendimento.engine.adapter import Adapter, EventPacket, Target
@@ -61,11 +65,26 @@ class AdaptadorRedis(Adapter):
     ``server.set_adapter_factory``: every namespace of the instance shares the one Redis link.
     """
 
-    def __init__(self, namespace: Namespace, link: RedisLink, instancia: str) -> None:
+    def __init__(
+        self,
+        namespace: Namespace,
+        link: RedisLink,
+        instancia: str,
+        empresa_da_sala: EmpresaDaSala | None = None,
+        graca_s: float | None = None,
+    ) -> None:
         super().__init__(namespace)
         self.link = link
         self.instancia = instancia
         self.channel = channel(namespace.name)
+        self.empresa_da_sala = empresa_da_sala
+        self.empresas = EmpresasAssinadas(
+            link,
+            lambda empresa: canal_empresa(namespace.name, empresa),
+            self._receber,
+            graca_s=particao.GRACA_S if graca_s is None else graca_s,
+        )
+        self._empresa_do_sid: dict[str, str] = {}
         # Plain counters for tests and health(); Prometheus has the process-wide ones.
         self.descartadas = 0
         self.descartadas_por_motivo: Counter[str] = Counter()
@@ -105,6 +124,33 @@ class AdaptadorRedis(Adapter):
         """Emits and requests this instance could not share (all namespaces: one Redis link)."""
         return self.link.nao_compartilhadas
 
+    # --- which tenants this instance reads ------------------------------------------------------------
+
+    def add(self, sid: str, room: str) -> None:
+        super().add(sid, room)
+        if self.empresa_da_sala is not None and sid not in self._empresa_do_sid:
+            empresa = self.empresa_da_sala(room)
+            if empresa is not None:  # a socket's first room of a tenant: its tenant from now on
+                self._empresa_do_sid[sid] = empresa
+                self.empresas.entrou(empresa)
+
+    def remove_all(self, sid: str) -> None:
+        super().remove_all(sid)
+        empresa = self._empresa_do_sid.pop(sid, None)
+        if empresa is not None:
+            self.empresas.saiu(empresa)
+
+    def canal_de(self, rooms: frozenset[str]) -> str:
+        """The channel an emit or request to ``rooms`` travels on."""
+        empresa = empresa_do_alvo(rooms, self.empresa_da_sala) if rooms else None
+        return self.channel if empresa is None else self.empresas.canal(empresa)
+
+    def empresa_das_salas(self, rooms: frozenset[str]) -> str | None:
+        """The tenant of a saved session's rooms (recovery: which channel its hand-over goes on)."""
+        if self.empresa_da_sala is None:
+            return None
+        return next((e for e in map(self.empresa_da_sala, sorted(rooms)) if e is not None), None)
+
     # --- outgoing ----------------------------------------------------------------------------------
 
     def broadcast(self, packet: EventPacket, target: Target) -> None:
@@ -129,7 +175,7 @@ class AdaptadorRedis(Adapter):
                 log.error("cluster: %s on %s not shared: %s", packet.event, packet.nsp, exc)
                 self.link.contar_nao_compartilhada("serializacao")
             else:
-                publicado = self.link.publicar(self.channel, dados)
+                publicado = self.link.publicar(self.canal_de(rooms), dados)
         self.broadcast_local(packet, target)
         registro = self.log
         if registro is not None:  # recovery on: what a hand-over must know of our own emits
@@ -143,19 +189,19 @@ class AdaptadorRedis(Adapter):
         """Disconnect the matching sockets on every instance (all of them for ``EVERYONE``)."""
         pedido = self._pedido(Desconectar, target, reason=reason)
         super().disconnect_sockets(target, reason)
-        self.link.publicar(self.channel, codificar(pedido))
+        self.link.publicar(self.canal_de(target.rooms), codificar(pedido))
 
     def sockets_join(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets on every instance join ``target_rooms``."""
         pedido = self._pedido(Entrar, target, target_rooms=sorted(target_rooms))
         super().sockets_join(target_rooms, target)
-        self.link.publicar(self.channel, codificar(pedido))
+        self.link.publicar(self.canal_de(target.rooms), codificar(pedido))
 
     def sockets_leave(self, target_rooms: Set[str], target: Target) -> None:
         """Make the matching sockets on every instance leave ``target_rooms``."""
         pedido = self._pedido(Sair, target, target_rooms=sorted(target_rooms))
         super().sockets_leave(target_rooms, target)
-        self.link.publicar(self.channel, codificar(pedido))
+        self.link.publicar(self.canal_de(target.rooms), codificar(pedido))
 
     def _pedido(self, tipo: type[_Pedido], target: Target, **campos: Any) -> _Pedido:
         """The request message for ``target``. Built (and validated) before the local part is done, so
@@ -183,13 +229,17 @@ class AdaptadorRedis(Adapter):
                 return
             if mensagem.instance == self.instancia:
                 # Our own, echoed by Redis: already delivered locally.
+                metricas.BACKPLANE_DESCARTADAS.inc()
                 if isinstance(mensagem, Broadcast) and self.em_voo:
                     self.em_voo.popleft()
                 return
             if isinstance(mensagem, Broadcast):
                 packet = EventPacket(mensagem.nsp, mensagem.event, argumentos(mensagem))
                 self.recebidas += 1
-                self.broadcast_local(packet, _alvo(mensagem))
+                alvo = _alvo(mensagem)
+                if not any(True for _ in self.recipients(alvo)):
+                    metricas.BACKPLANE_DESCARTADAS.inc()  # still logged below, for a socket that is away
+                self.broadcast_local(packet, alvo)
             elif isinstance(mensagem, Desconectar):
                 self.recebidas += 1
                 self.disconnect_sockets_local(_alvo(mensagem), mensagem.reason)

@@ -4,7 +4,7 @@ Broadcasts between instances are fire-and-forget (adapter.py); listing sockets n
 each instance. The asking instance publishes ``{"v": 1, "id", "de"}`` on ``atendimento:admin:pedido``;
 every other instance answers on the asker's own channel ``atendimento:admin:resposta:{instancia}``
 with ``{"v": 1, "id", "de", "sockets": [...]}`` (its sockets, already redacted by whoever serialises
-them). The asker knows how many answers to expect from ``PUBSUB NUMSUB`` of the request channel (the
+them). The asker knows how many answers to expect from ``PUBSUB SHARDNUMSUB`` of the request channel (the
 instances subscribed to it, itself included) and waits for them for at most ``prazo_s``: an instance
 that is slow or gone costs the wait once, and its sockets are simply missing from that list (the UI
 still hears of its later connects through the broadcast channel). With Redis away it answers at
@@ -20,13 +20,13 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from atendimento.cluster.envelopes import PREFIXO
 from atendimento.cluster.redis_link import RedisLink
+from atendimento.cluster.topologia import ERROS_REDIS
 
 log = logging.getLogger(__name__)
 
+_FALHAS: tuple[type[BaseException], ...] = (*ERROS_REDIS, TimeoutError, ValueError)
 REQUEST_CHANNEL = f"{PREFIXO}:admin:pedido"
 PRAZO_S = 1.0
 VERSAO = 1
@@ -55,10 +55,8 @@ class ConsultaSockets:
         if not self._link.disponivel:
             return []
         try:
-            ((_, inscritos),) = await asyncio.wait_for(
-                self._link.cliente.pubsub_numsub(REQUEST_CHANNEL), self._prazo
-            )
-        except (RedisError, OSError, TimeoutError, ValueError) as exc:
+            inscritos = await asyncio.wait_for(self._link.contar_assinantes(REQUEST_CHANNEL), self._prazo)
+        except _FALHAS as exc:
             log.warning("cluster: counting the instances failed: %r", exc)
             return []
         esperadas = int(inscritos) - 1

@@ -196,9 +196,9 @@ class Emissores:
         if "node" in self._ativos:
             emissao = f"{_glob(self._prefixo)}#{_glob(self._nsp)}#*"
             self._link.assinar_padrao(emissao, self._node_emit)
-            self._link.assinar(f"{self._prefixo}-request#{self._nsp}#", self._node_pedido)
+            self._link.assinar(f"{self._prefixo}-request#{self._nsp}#", self._node_pedido, classico=True)
         if "python" in self._ativos:
-            self._link.assinar(self._canal_python, self._python)
+            self._link.assinar(self._canal_python, self._python, classico=True)
 
     # --- receiving ------------------------------------------------------------------------------
 

@@ -38,8 +38,21 @@ Salas = Annotated[list[Nome], Field(max_length=MAX_SALAS)]
 
 
 def channel(namespace: str) -> str:
-    """The pub/sub channel of a namespace: ``atendimento:/atendimento:broadcast``."""
+    """The instance-wide channel of a namespace, which every instance reads:
+    ``atendimento:/atendimento:broadcast`` (emits of no single tenant)."""
     return f"{PREFIXO}:{namespace}:broadcast"
+
+
+def etiqueta(empresa: str) -> str:
+    """A tenant id as a Redis Cluster hash tag (``{…}``): the braces a tag ends at are escaped, so every
+    key and channel of a tenant hashes to the same slot, whatever its id holds."""
+    return "{" + empresa.replace("%", "%25").replace("{", "%7B").replace("}", "%7D") + "}"
+
+
+def canal_empresa(namespace: str, empresa: str) -> str:
+    """A tenant's sharded channel in a namespace: ``atendimento:{empresa}:/atendimento:broadcast``,
+    in the same hash slot as the tenant's keys (presence, viewers)."""
+    return f"{PREFIXO}:{etiqueta(empresa)}:{namespace}:broadcast"
 
 
 class InvalidEnvelope(ValueError):
@@ -249,10 +262,12 @@ __all__ = [
     "Sair",
     "UsuarioAlterado",
     "argumentos",
+    "canal_empresa",
     "canal_usuarios",
     "channel",
     "codificar",
     "codificar_broadcast",
     "decodificar",
     "decodificar_usuario",
+    "etiqueta",
 ]

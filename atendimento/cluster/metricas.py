@@ -30,3 +30,11 @@ PRESENCA_FALHAS = Counter(
     "atendimento_cluster_presenca_falhas",
     "Presence updates that could not reach Redis (re-synchronised when it comes back).",
 )
+BACKPLANE_RECEBIDAS = Counter(
+    "atendimento_backplane_recebidas",
+    "Messages this instance read from Redis (every channel it subscribes to, its own echoes included).",
+)
+BACKPLANE_DESCARTADAS = Counter(
+    "atendimento_backplane_descartadas",
+    "Messages read from Redis that reached no socket of this instance (its own echoes included).",
+)

@@ -11,6 +11,9 @@ after a Redis outage, or after survivors took the instance for dead, it writes e
 whatever edges that implies are announced then. While Redis is away, edges wait; nothing raises into
 the gateway.
 
+Keys are per tenant, hash-tagged by the tenant (presenca_lua.py), so each script runs on one shard of
+a Redis Cluster; an instance writes each tenant it has users in with its own script call.
+
 Timing (docs/cluster.md): a heartbeat every ``batimento_s`` (5 s) refreshes a key that lives
 3 heartbeats; every instance sweeps on each heartbeat, so the users of an instance that died without a
 goodbye go offline 15–20 s after its last heartbeat. A graceful ``fechar`` hands its users over at once
@@ -21,16 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from atendimento.cluster import metricas, presenca_lua
+from atendimento.cluster.envelopes import etiqueta
 from atendimento.cluster.redis_link import RedisLink, encerrar
+from atendimento.cluster.topologia import ERROS_REDIS, Cliente
 from atendimento.gateway.portas import Atendente, OuvintePresenca, avisar, validar_graca
 
 log = logging.getLogger(__name__)
@@ -42,18 +43,37 @@ VIDAS = 3  # heartbeats an instance may miss before the others take it for dead
 FOLGA_S = 0.05
 
 
-@dataclass
+@dataclass(slots=True)
 class _Local:
     atendente: Atendente
     sids: set[str] = field(default_factory=set)
 
 
-def _campo(empresa_id: str, usuario_id: str) -> str:
-    return json.dumps([empresa_id, usuario_id], separators=(",", ":"))
-
-
 def _momento(ms: str | bytes) -> datetime:
     return datetime.fromtimestamp(int(float(ms)) / 1000, UTC)
+
+
+def _texto(valor: object) -> str:
+    return valor.decode() if isinstance(valor, bytes) else str(valor)
+
+
+class _Chaves:
+    """Every key name of presence (presenca_lua.py lists them)."""
+
+    def __init__(self, prefixo: str) -> None:
+        self.p = prefixo
+        self.conjunto = f"{prefixo}{{instancias}}:set"
+        self.vivo = f"{prefixo}{{instancias}}:vivo:"
+        self.a_vencer = f"{prefixo}{{instancias}}:a_vencer"
+
+    def empresas(self, instancia: str) -> str:
+        return f"{self.p}{{instancias}}:empresas:{instancia}"
+
+    def inst(self, empresa: str, instancia: str) -> str:
+        return f"{self.p}{etiqueta(empresa)}:inst:{instancia}"
+
+    def da_empresa(self, empresa: str, nome: str) -> str:
+        return f"{self.p}{etiqueta(empresa)}:{nome}"
 
 
 class PresencaCluster:
@@ -69,16 +89,18 @@ class PresencaCluster:
         prefixo: str = PREFIXO_PRESENCA,
     ) -> None:
         self._link = link
-        self._redis: Redis = link.cliente
+        self._redis: Cliente = link.cliente
         self.instancia = instancia
         self._grace_ms = int(validar_graca(grace_seconds) * 1000)
         self._batimento_s = batimento_s
-        self._prefixo = prefixo
+        self._k = _Chaves(prefixo)
         self._ouvinte: OuvintePresenca | None = None
         self._locais: dict[tuple[str, str], _Local] = {}
         self._sujos: set[tuple[str, str]] = set()
+        self._escritas: set[str] = set()  # tenants this instance has written counts in
+        self._registradas: set[str] = set()  # tenants in its ``empresas`` set (a sweeper reads it)
+        self._vencer: set[str] = set()  # tenants whose due grace periods are to be settled
         self._completo = True  # the first write is a full one
-        self._vencer = False
         self._acordar = asyncio.Event()
         self._bater_agora = asyncio.Event()
         # Counts are written only while this instance is registered (after a heartbeat went through),
@@ -90,7 +112,12 @@ class PresencaCluster:
         self._vencer_script = self._redis.register_script(presenca_lua.VENCER)
         self._varrer = self._redis.register_script(presenca_lua.VARRER)
         self._batimento = self._redis.register_script(presenca_lua.BATIMENTO)
+        self._reclamar = self._redis.register_script(presenca_lua.RECLAMAR)
+        self._a_vencer = self._redis.register_script(presenca_lua.A_VENCER)
         self.falhas = 0
+        # The registered instances alive at the last heartbeat (``ticket:visualizando`` drops the
+        # entries of the others once they are old enough: cluster/visualizando.py).
+        self.vivas: frozenset[str] = frozenset({instancia})
         link.ao_mudar_disponibilidade(self._disponibilidade)
 
     @property
@@ -124,9 +151,9 @@ class PresencaCluster:
         """The tenant's announced atendentes; while Redis is away, those with a socket here."""
         if self._link.disponivel:
             try:
-                ids = await self._redis.hkeys(f"{self._prefixo}online:{empresa_id}")
-                return {i.decode() if isinstance(i, bytes) else str(i) for i in ids}
-            except (RedisError, OSError) as exc:
+                ids = await self._redis.hkeys(self._k.da_empresa(empresa_id, "online"))
+                return {_texto(i) for i in ids}
+            except ERROS_REDIS as exc:
                 log.warning("presence: online(%s) from local sockets only: %s", empresa_id, exc)
         return {u for (e, u), local in self._locais.items() if e == empresa_id and local.sids}
 
@@ -138,11 +165,19 @@ class PresencaCluster:
         tarefas, self._tarefas = self._tarefas, []
         self._parando = True
         await encerrar(tarefas)
-        with contextlib.suppress(RedisError, OSError):
-            await self._sincronizar(args=[self._prefixo, self.instancia, "1"])
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.srem(f"{self._prefixo}instancias", self.instancia)
-                pipe.delete(f"{self._prefixo}vivo:{self.instancia}", f"{self._prefixo}inst:{self.instancia}")
+        with contextlib.suppress(*ERROS_REDIS):
+            devidas: dict[str, float] = {}
+            for empresa in sorted(self._escritas):
+                for tipo, _, _, _, ms in self._tuplas(await self._escrever_empresa(empresa, [], True)):
+                    if tipo == "zero":
+                        devidas[empresa] = max(devidas.get(empresa, 0), float(ms) + self._grace_ms + 50)
+            if devidas:
+                # Whoever beats next after the grace settles them (our timers die with us).
+                await self._redis.zadd(self._k.a_vencer, devidas)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.srem(self._k.conjunto, self.instancia)
+                pipe.delete(f"{self._k.vivo}{self.instancia}")
+                pipe.delete(self._k.empresas(self.instancia))
                 await pipe.execute()
         self._locais.clear()
 
@@ -178,7 +213,7 @@ class PresencaCluster:
                 continue  # the next successful heartbeat wakes us with a full write
             try:
                 await self._uma_escrita()
-            except (RedisError, OSError) as exc:
+            except ERROS_REDIS as exc:
                 if self._parando:
                     return
                 self.falhas += 1
@@ -201,24 +236,45 @@ class PresencaCluster:
             chaves = list(self._locais) if completo else list(self._sujos)
             self._completo = False
             self._sujos.clear()
-            args: list[str | int] = [self._prefixo, self.instancia, "1" if completo else "0"]
+            por_empresa: dict[str, list[str | int]] = {e: [] for e in self._escritas} if completo else {}
             for chave in chaves:
                 local = self._locais.get(chave)
-                if local is None:
-                    continue
-                a = local.atendente
-                args += [_campo(*chave), a.empresa_id, a.usuario_id, a.nome, len(local.sids)]
+                if local is not None:
+                    a = local.atendente
+                    por_empresa.setdefault(a.empresa_id, []).extend([a.usuario_id, a.nome, len(local.sids)])
             try:
-                resultado = await self._sincronizar(args=args)
+                novas = sorted(set(por_empresa) - self._registradas)
+                if novas:
+                    await self._redis.sadd(self._k.empresas(self.instancia), *novas)
+                    self._registradas.update(novas)
+                for empresa, usuarios in por_empresa.items():
+                    self._escritas.add(empresa)
+                    self._avisar(await self._escrever_empresa(empresa, usuarios, completo))
             except BaseException:
-                # Not written: these users are still to be written (a full write covers them all).
+                # Not all written: these users are still to be written (a full write covers them all).
                 self._sujos.update(chaves)
                 raise
             self._esquecer_vazios(chaves)
-            self._avisar(resultado)
-        if self._vencer:
-            self._vencer = False
-            self._avisar(await self._vencer_script(args=[self._prefixo, self._grace_ms]))
+        while self._vencer:
+            empresa = self._vencer.pop()
+            try:
+                self._avisar(await self._vencer_empresa(empresa))
+            except BaseException:
+                self._vencer.add(empresa)
+                raise
+
+    async def _escrever_empresa(
+        self, empresa: str, usuarios: list[str | int], completo: bool
+    ) -> list[object]:
+        chaves = [self._k.inst(empresa, self.instancia)] + [
+            self._k.da_empresa(empresa, n) for n in ("total", "online", "pendentes")
+        ]
+        resultado = await self._sincronizar(keys=chaves, args=[empresa, "1" if completo else "0", *usuarios])
+        return list(resultado)
+
+    async def _vencer_empresa(self, empresa: str) -> list[object]:
+        chaves = [self._k.da_empresa(empresa, n) for n in ("total", "online", "pendentes")]
+        return list(await self._vencer_script(keys=chaves, args=[empresa, self._grace_ms]))
 
     def _esquecer_vazios(self, chaves: list[tuple[str, str]]) -> None:
         for chave in chaves:
@@ -226,19 +282,27 @@ class PresencaCluster:
             if local is not None and not local.sids and chave not in self._sujos:
                 del self._locais[chave]
 
-    def _avisar(self, resultado: list[bytes | str]) -> None:
-        valores = [v.decode() if isinstance(v, bytes) else str(v) for v in resultado]
-        for i in range(0, len(valores) - 4, 5):
-            tipo, empresa_id, usuario_id, nome, ms = valores[i : i + 5]
+    @staticmethod
+    def _tuplas(resultado: list[object]) -> list[tuple[str, str, str, str, str]]:
+        valores = [_texto(v) for v in resultado]
+        return [
+            (valores[i], valores[i + 1], valores[i + 2], valores[i + 3], valores[i + 4])
+            for i in range(0, len(valores) - 4, 5)
+        ]
+
+    def _avisar(self, resultado: list[object]) -> None:
+        for tipo, empresa_id, usuario_id, nome, ms in self._tuplas(resultado):
             if tipo == "zero":
                 # Not tracked: after fechar() the callback only sets a flag nobody reads.
-                asyncio.get_running_loop().call_later(self._grace_ms / 1000 + FOLGA_S, self._pedir_vencer)
+                asyncio.get_running_loop().call_later(
+                    self._grace_ms / 1000 + FOLGA_S, self._pedir_vencer, empresa_id
+                )
                 continue
             if tipo in ("on", "off"):
                 avisar(self._ouvinte, tipo == "on", Atendente(empresa_id, usuario_id, nome), _momento(ms))
 
-    def _pedir_vencer(self) -> None:
-        self._vencer = True
+    def _pedir_vencer(self, empresa: str) -> None:
+        self._vencer.add(empresa)
         self._acordar.set()
 
     # --- heartbeat and sweep ------------------------------------------------------------------------
@@ -249,22 +313,43 @@ class PresencaCluster:
             if self._link.disponivel:
                 try:
                     await self._bater_e_varrer()
-                except (RedisError, OSError) as exc:
+                except ERROS_REDIS as exc:
                     log.warning("presence: heartbeat failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._bater_agora.wait(), self._batimento_s)
 
     async def _bater_e_varrer(self) -> None:
-        novo, *mortas = await self._batimento(args=[self._prefixo, self.instancia, self.vida_ms])
+        k = self._k
+        novo, *outras = await self._batimento(
+            keys=[k.conjunto, f"{k.vivo}{self.instancia}"], args=[self.instancia, self.vida_ms, k.vivo]
+        )
+        estados = {_texto(outras[i]): outras[i + 1] == 1 for i in range(0, len(outras) - 1, 2)}
+        self.vivas = frozenset(i for i, viva in estados.items() if viva) | {self.instancia}
+        mortas = [i for i, viva in estados.items() if not viva]
         if novo == 1 or not self._registrado:
             self._completo = True  # new, back, or swept while cut off: write everything again
+            self._registradas.clear()
             self._registrado = True
         for morta in mortas:
-            outra = morta.decode() if isinstance(morta, bytes) else str(morta)
-            usuarios = await self._varrer(args=[self._prefixo, outra, self._grace_ms])
-            if usuarios:
-                log.info("presence: instance %s is gone; its %s users handed over", outra, usuarios)
-        # Every heartbeat also settles due grace periods, including those whose timer died with the
-        # instance that started them.
-        self._vencer = True
-        self._acordar.set()
+            empresas = await self._reclamar(
+                keys=[k.conjunto, f"{k.vivo}{morta}", k.empresas(morta)], args=[morta]
+            )
+            usuarios = 0
+            for empresa in map(_texto, empresas):
+                usuarios += int(
+                    await self._varrer(
+                        keys=[
+                            k.inst(empresa, morta),
+                            k.da_empresa(empresa, "total"),
+                            k.da_empresa(empresa, "pendentes"),
+                        ],
+                        args=[self._grace_ms],
+                    )
+                )
+                self._vencer.add(empresa)  # its users, and the grace periods its timers would have ended
+            if empresas:
+                log.info("presence: instance %s is gone; its %s users handed over", morta, usuarios)
+        # Grace periods a stopped instance left running, due now: settled once, by whoever takes them.
+        self._vencer.update(map(_texto, await self._a_vencer(keys=[k.a_vencer])))
+        if self._vencer or self._completo:
+            self._acordar.set()

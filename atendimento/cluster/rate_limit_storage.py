@@ -16,14 +16,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from limits.aio.storage import MemoryStorage, MovingWindowSupport, RedisStorage, Storage
+from limits.aio.storage import (
+    MemoryStorage,
+    MovingWindowSupport,
+    RedisClusterStorage,
+    RedisStorage,
+    Storage,
+)
 from limits.aio.storage.base import SlidingWindowCounterSupport
 from redis.asyncio import ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+
+from atendimento.cluster.topologia import ERROS_REDIS, e_cluster
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +40,9 @@ PREFIXO_LIMITES = "atendimento:limites"
 
 
 def url_limits(redis_url: str) -> str:
-    """``redis://…`` → ``async+redis://…``: the scheme ``limits`` maps to its async Redis storage."""
-    for esquema in ("redis://", "rediss://"):
+    """``redis://…`` → ``async+redis://…``: the scheme ``limits`` maps to its async Redis storage
+    (``redis+cluster://…`` → ``async+redis+cluster://…``, its Redis Cluster storage)."""
+    for esquema in ("redis://", "rediss://", "redis+cluster://"):
         if redis_url.startswith(esquema):
             return "async+" + redis_url
     if redis_url.startswith("unix://"):
@@ -49,12 +57,20 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
 
     STORAGE_SCHEME = None  # not registered under a URL scheme: built by armazenamento_limites()
 
-    def __init__(self, redis: Storage, *, pausa_s: float = 1.0, pool: ConnectionPool | None = None) -> None:
+    def __init__(
+        self,
+        redis: Storage,
+        *,
+        pausa_s: float = 1.0,
+        pool: ConnectionPool | None = None,
+        cliente: Any = None,
+    ) -> None:
         super().__init__()
         if not isinstance(redis, MovingWindowSupport | SlidingWindowCounterSupport):
             raise TypeError("the Redis storage must support moving and sliding windows")
         self.redis = redis
         self._pool = pool  # ours to close: limits' storage has no close of its own
+        self._cliente = cliente  # the same, for a cluster client
         self.memoria = MemoryStorage()
         self._pausa_s = pausa_s
         self._falhou_em: float | None = None
@@ -68,6 +84,8 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
     async def fechar(self) -> None:
         if self._pool is not None:
             await self._pool.disconnect()
+        if self._cliente is not None:
+            await self._cliente.aclose()
 
     @property
     def em_memoria(self) -> bool:
@@ -78,7 +96,7 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
             return await memoria()
         try:
             resultado = await redis()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             if self._falhou_em is None:
                 log.warning("limits: Redis unreachable (%s); per-instance counters until it's back", exc)
             self._falhou_em = time.monotonic()
@@ -103,7 +121,7 @@ class ArmazenamentoResiliente(Storage, MovingWindowSupport, SlidingWindowCounter
     async def check(self) -> bool:
         try:
             return await self.redis.check()
-        except (RedisError, OSError):
+        except ERROS_REDIS:
             return False
 
     async def reset(self) -> int | None:
@@ -160,8 +178,18 @@ def armazenamento_limites(
 
     ``redis_url`` is ``settings.redis_url`` as the operator wrote it (``redis://host:6379/0``).
     Short timeouts and no retries: a limiter check sits on the request path, and a slow Redis should
-    fall back quickly rather than hold a login for seconds.
+    fall back quickly rather than hold a login for seconds. On a Redis Cluster each limit is one key,
+    so each check runs on the shard of that key (``limits``' cluster storage, on redis-py's client).
     """
+    if e_cluster(redis_url):
+        cluster = RedisClusterStorage(
+            url_limits(redis_url),
+            implementation="redispy",
+            key_prefix=prefixo,
+            socket_connect_timeout=timeout_s,
+            socket_timeout=timeout_s,
+        )
+        return ArmazenamentoResiliente(cluster, cliente=getattr(cluster.bridge, "storage", None))
     pool = ConnectionPool.from_url(
         redis_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
     )

@@ -45,9 +45,9 @@ import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from redis.exceptions import RedisError
 
 from atendimento.cluster.envelopes import PREFIXO, Retomar, codificar
+from atendimento.cluster.topologia import ERROS_REDIS
 from atendimento.engine.protocol.outgoing import Outgoing
 from atendimento.engine.recovery import (
     MAX_OFFSET_LENGTH,
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PRAZO_S = 2.0
+_FALHAS: tuple[type[BaseException], ...] = (*ERROS_REDIS, TimeoutError)
 _MAX_RESPOSTA = 16 * 1024 * 1024
 
 
@@ -75,6 +76,31 @@ def reply_channel(instancia: str) -> str:
 
 def _chave(pid: str) -> str:
     return f"{PREFIXO}:recuperacao:pid:{pid}"
+
+
+def _ler_dono(valor: bytes | str) -> tuple[str, str]:
+    """The pid key's value: ``{"dono", "canal"}`` (the home, and the channel its session's broadcasts
+    and the hand-over travel on); a bare instance id from an older instance means the namespace's
+    instance-wide channel."""
+    texto = valor.decode() if isinstance(valor, bytes) else str(valor)
+    if texto.startswith("{"):
+        try:
+            dados = json.loads(texto)
+            return str(dados["dono"]), str(dados.get("canal") or "")
+        except (ValueError, KeyError, TypeError):
+            return "", ""
+    return texto, ""
+
+
+def _empresa_do_canal(adaptador: AdaptadorRedis, canal: str) -> str | None:
+    """Which held tenant ``canal`` is, checked against the names this adapter makes (a value read from
+    Redis never makes us subscribe to an arbitrary channel)."""
+    prefixo, sufixo = f"{PREFIXO}:{{", f"}}:{adaptador.namespace.name}:broadcast"
+    if not (canal.startswith(prefixo) and canal.endswith(sufixo)):
+        return None
+    candidata = canal[len(prefixo) : -len(sufixo)]
+    empresa = candidata.replace("%7D", "}").replace("%7B", "{").replace("%25", "%")
+    return empresa if adaptador.empresas.canal(empresa) == canal else None
 
 
 class Entrega(BaseModel):
@@ -152,9 +178,19 @@ class RecuperacaoRedis:
 
     def save(self, session: SavedSession) -> None:
         self.local.save(session)
-        if session.pid in self.local and self.link.disponivel:
+        if session.pid not in self.local:
+            return
+        adaptador = self._adaptadores.get(session.nsp)
+        canal = adaptador.channel if adaptador is not None else ""
+        empresa = adaptador.empresa_das_salas(session.rooms) if adaptador is not None else None
+        if adaptador is not None and empresa is not None:
+            # The home keeps reading the tenant's channel while the session may be asked for: its log
+            # needs the tenant's broadcasts, and the hand-over request travels there.
+            adaptador.empresas.reter(empresa, self.config.window_seconds + self.prazo_s)
+            canal = adaptador.empresas.canal(empresa)
+        if self.link.disponivel:
             # Not awaited (save is synchronous): a reconnect faster than this SET is a fresh one.
-            self._em_fundo(self._registrar(session.pid))
+            self._em_fundo(self._registrar(session.pid, canal))
 
     def __contains__(self, pid: object) -> bool:
         return pid in self.local
@@ -168,18 +204,28 @@ class RecuperacaoRedis:
             offset = None
         try:
             dono = await asyncio.wait_for(self.link.cliente.getdel(_chave(pid)), self.prazo_s)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except _FALHAS as exc:
             log.info("recovery: the home of a pid could not be read: %r", exc)
             return None
         if dono is None:
             return None  # forged, spent, expired, or its home never said (Redis was away)
-        dono = dono.decode() if isinstance(dono, bytes) else str(dono)
+        dono, canal = _ler_dono(dono)
         if dono == self.instancia:
             return None  # ours, but no longer here (spent, expired, or this process restarted)
         adaptador = self._adaptadores.get(nsp)
         if adaptador is None:
             return None
-        replay = await self._pedir(adaptador, dono, nsp, pid, offset)
+        canal = canal or adaptador.channel
+        if canal != adaptador.channel:
+            # The tenant's channel: read it (for the echo, and what follows) before asking on it.
+            empresa = _empresa_do_canal(adaptador, canal)
+            if empresa is None:
+                return None
+            adaptador.empresas.reter(empresa, self.prazo_s * 2)
+            if not await self.link.esperar_assinado(canal, self.prazo_s):
+                self.falhas += 1
+                return None
+        replay = await self._pedir(adaptador, canal, dono, nsp, pid, offset)
         if replay is None:
             self.falhas += 1
         else:
@@ -203,17 +249,18 @@ class RecuperacaoRedis:
         self._tarefas.add(tarefa)
         tarefa.add_done_callback(self._tarefas.discard)
 
-    async def _registrar(self, pid: str) -> None:
+    async def _registrar(self, pid: str, canal: str) -> None:
         ttl = max(1, int(self.config.window_seconds + 0.999))
+        valor = json.dumps({"dono": self.instancia, "canal": canal}, separators=(",", ":"))
         try:
-            await self.link.cliente.set(_chave(pid), self.instancia, ex=ttl)
-        except (RedisError, OSError) as exc:
+            await self.link.cliente.set(_chave(pid), valor, ex=ttl)
+        except ERROS_REDIS as exc:
             log.info("recovery: pid not registered (recoverable here only): %r", exc)
 
     # --- B: the instance the client landed on --------------------------------------------------------
 
     async def _pedir(
-        self, adaptador: AdaptadorRedis, dono: str, nsp: str, pid: str, offset: str | None
+        self, adaptador: AdaptadorRedis, canal: str, dono: str, nsp: str, pid: str, offset: str | None
     ) -> Replay | None:
         registro = adaptador.log
         if registro is None:
@@ -224,7 +271,7 @@ class RecuperacaoRedis:
         self._pendentes[pedido] = pendente
         adaptador.vigias.append(pendente.locais)
         try:
-            if not self.link.publicar(adaptador.channel, codificar(mensagem)):
+            if not self.link.publicar(canal, codificar(mensagem)):
                 return None
             try:
                 await asyncio.wait_for(asyncio.shield(pendente.futuro), self.prazo_s)

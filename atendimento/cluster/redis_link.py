@@ -1,13 +1,18 @@
-"""The instance's two Redis links: a pub/sub subscription it listens on, and a queue it publishes from.
+"""The instance's Redis links: sharded subscriptions it listens on, and a queue it publishes from.
 
 Redis is the broker; this is only its client side, built so that Redis going away never reaches the
 sockets: ``publicar`` is synchronous and never waits on the network (``ns.emit`` is synchronous), a
-publish that can't happen is counted and dropped (local delivery already happened), and the listener
-reconnects on its own with exponential backoff and jitter. ``disponivel`` is what /ready reports.
+publish that can't happen is counted and dropped (local delivery already happened), and the
+subscriptions (assinaturas.py: one connection per node, moved when the slot map changes) reconnect on
+their own with exponential backoff and jitter. ``disponivel`` is what /ready reports.
+
+Every channel is a sharded one (``SPUBLISH``/``SSUBSCRIBE``), on one Redis as on a Redis Cluster
+(topologia.py): one code path. Channels come and go while the instance runs (a tenant's channel is
+held while the instance has sockets of that tenant: ``assinar``/``liberar``).
 
 No automatic command retries anywhere: a PUBLISH or a presence script re-sent after a connection error
 may already have run once, and a duplicate would deliver an event twice or count a socket twice. Our
-own loops recover instead (the listener here, the presence re-synchronisation).
+own loops recover instead (the subscriptions here, the presence re-synchronisation).
 """
 
 from __future__ import annotations
@@ -16,16 +21,16 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
 from atendimento.cluster import metricas
+from atendimento.cluster.assinaturas import Assinaturas
+from atendimento.cluster.topologia import ERROS_REDIS, Cliente, Topologia, build_redis_client
+
+__all__ = ["RedisLink", "build_redis_client", "encerrar"]
 
 log = logging.getLogger(__name__)
 
@@ -53,48 +58,51 @@ async def encerrar(tarefas: list[asyncio.Task[None]], prazo_s: float = 5.0) -> N
         log.error("tasks did not stop: %s", sorted(t.get_name() for t in pendentes))
 
 
-def build_redis_client(url: str, *, timeout_s: float = 2.0) -> Redis:
-    """A redis.asyncio client for ``url`` with bounded timeouts and no automatic retries (see above)."""
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=timeout_s,
-        socket_timeout=timeout_s,
-        # A PING on an idle pub/sub connection, so a half-open link is noticed, not waited on forever.
-        health_check_interval=5,
-        retry=Retry(NoBackoff(), 0),
-    )
-
-
 class RedisLink:
     """Pub/sub for one instance: ``assinar`` channels, ``publicar`` bytes, ``disponivel`` for health."""
 
     def __init__(
         self,
-        cliente: Redis,
+        cliente: Cliente,
         *,
         fila_maxima: int = 10_000,
         backoff_min_s: float = 0.1,
         backoff_max_s: float = 2.0,
     ) -> None:
         self.cliente = cliente
+        self.topologia = Topologia(cliente)
         self._receptores: dict[str, Receptor] = {}
-        self._padroes: dict[str, Receptor] = {}  # PSUBSCRIBE patterns (the Node emitter's room channels)
+        self._assinaturas = Assinaturas(
+            self.topologia, self._entregar, self._assinaturas_mudaram, backoff=(backoff_min_s, backoff_max_s)
+        )
         self._fila: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=fila_maxima)
         self._backoff = (backoff_min_s, backoff_max_s)
         self._tarefas: list[asyncio.Task[None]] = []
+        self._religando: asyncio.Task[None] | None = None
         self._parando = False
         self._assinado = False
         self._publicacao_ok = True
-        self._novas_assinaturas = False
+        self._caiu = False  # it had been available and went down: the next "up" is a reconnection
         self._desde = time.time()
-        self._ultimo_erro: str | None = None
         self._ouvintes_disponibilidade: list[Callable[[bool], None]] = []
         self._evento_disponivel = asyncio.Event()
         # Plain counters for tests and health(); the Prometheus ones are process-wide.
         self.nao_compartilhadas = 0
         self.reconexoes = 0
+        self.recebidas = 0  # messages read from Redis, every channel
+        # A channel of the link's own, so that it holds a connection (and notices an outage) even
+        # before anything else subscribes.
+        self.assinar(f"atendimento:link:{secrets.token_hex(8)}", lambda _: None)
 
     # --- state ------------------------------------------------------------------------------------
+
+    @property
+    def _ultimo_erro(self) -> str | None:
+        return self._assinaturas.ultimo_erro
+
+    @_ultimo_erro.setter
+    def _ultimo_erro(self, valor: str | None) -> None:
+        self._assinaturas.ultimo_erro = valor
 
     @property
     def disponivel(self) -> bool:
@@ -112,6 +120,7 @@ class RedisLink:
             "erro": None if self.disponivel else self._ultimo_erro,
             "emissoesNaoCompartilhadas": self.nao_compartilhadas,
             "reconexoes": self.reconexoes,
+            "canais": len(self._receptores),
         }
 
     def _mudar(self, *, assinado: bool | None = None, publicacao_ok: bool | None = None) -> None:
@@ -126,8 +135,12 @@ class RedisLink:
         self._desde = time.time()
         if agora:
             self._evento_disponivel.set()
+            if self._caiu:
+                self.reconexoes += 1
+                metricas.RECONEXOES.inc()
         else:
             self._evento_disponivel.clear()
+            self._caiu = not self._parando
         metricas.REDIS_DISPONIVEL.set(1 if agora else 0)
         if agora:
             log.info("cluster: Redis available; emits are shared with the other instances")
@@ -145,80 +158,58 @@ class RedisLink:
 
     # --- subscribing --------------------------------------------------------------------------------
 
-    def assinar(self, channel: str, receptor: Receptor) -> None:
-        """Deliver every message of ``channel`` to ``receptor`` (called on the event loop, never raises)."""
+    def assinar(self, channel: str, receptor: Receptor, *, classico: bool = False) -> None:
+        """Deliver every message of ``channel`` to ``receptor`` (called on the event loop, never raises).
+
+        ``classico``: a classic channel (``SUBSCRIBE``, for what others ``PUBLISH``, such as the emitters
+        of other services); ours are sharded."""
         self._receptores[channel] = receptor
-        self._novas_assinaturas = True
+        self._assinaturas.assinar(channel, classico=classico)
 
     def assinar_padrao(self, padrao: str, receptor: Receptor) -> None:
-        """Deliver every message of the channels matching the glob ``padrao`` (PSUBSCRIBE) to ``receptor``."""
-        self._padroes[padrao] = receptor
-        self._novas_assinaturas = True
+        """Deliver every message of the classic channels matching the glob ``padrao`` (PSUBSCRIBE: the
+        Node emitter's room channels) to ``receptor``."""
+        self._receptores[padrao] = receptor
+        self._assinaturas.assinar(padrao, padrao=True)
 
-    async def _ouvir(self) -> None:
-        espera = self._backoff[0]
-        while not self._parando:
-            try:
-                await self._sessao()
-            except (RedisError, OSError) as exc:
-                if self._parando:
-                    return
-                self._ultimo_erro = f"{type(exc).__name__}: {exc}"
-            if self._assinado:
-                espera = self._backoff[0]  # it had worked: start the backoff over
-            self._mudar(assinado=False)
-            # Jitter, so instances cut off together don't all reconnect in the same instant.
-            await asyncio.sleep(random.uniform(espera / 2, espera))
-            espera = min(espera * 2, self._backoff[1])
+    def liberar(self, channel: str) -> None:
+        """Stop reading ``channel`` (SUNSUBSCRIBE); its messages are no longer delivered here."""
+        if self._receptores.pop(channel, None) is not None:
+            self._assinaturas.liberar(channel)
 
-    async def _sessao(self) -> None:
-        """One subscription, until its connection fails."""
-        pubsub = self.cliente.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.ping()  # opens the connection even with no channel yet
-            self._novas_assinaturas = True
-            conectou = False
-            while True:
-                if self._novas_assinaturas:
-                    self._novas_assinaturas = False
-                    if self._receptores:
-                        await pubsub.subscribe(*self._receptores)
-                    if self._padroes:
-                        await pubsub.psubscribe(*self._padroes)
-                if not conectou:
-                    conectou = True
-                    if not self._publicacao_ok:
-                        await self.cliente.ping()
-                    if self._ultimo_erro is not None:
-                        self.reconexoes += 1
-                        metricas.RECONEXOES.inc()
-                    self._mudar(assinado=True, publicacao_ok=True)
-                elif not self._publicacao_ok:
-                    # The publish link failed while this one held: back once a PING goes through.
-                    await self.cliente.ping()
-                    self._mudar(publicacao_ok=True)
-                # Also reads the PONG above, and waits when there is no channel yet.
-                mensagem = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if mensagem is not None and mensagem.get("type") == "message":
-                    self._entregar(mensagem["channel"], mensagem["data"])
-                elif mensagem is not None and mensagem.get("type") == "pmessage":
-                    self._entregar(mensagem["pattern"], mensagem["data"], self._padroes)
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+    def assinando(self, channel: str) -> bool:
+        return channel in self._receptores
 
-    def _entregar(
-        self, channel: bytes | str, dados: object, receptores: dict[str, Receptor] | None = None
-    ) -> None:
-        nome = channel.decode() if isinstance(channel, bytes) else channel
-        receptor = (self._receptores if receptores is None else receptores).get(nome)
+    async def esperar_assinado(self, channel: str, prazo_s: float) -> bool:
+        """Wait until Redis confirmed ``channel`` (a message published after this returns True reaches us)."""
+        limite = time.monotonic() + prazo_s
+        while not self._assinaturas.confirmado(channel):
+            if time.monotonic() > limite or channel not in self._receptores:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    def _assinaturas_mudaram(self) -> None:
+        self._mudar(assinado=self._assinaturas.assinado)
+
+    def _entregar(self, nome: str, dados: object) -> None:
+        self.recebidas += 1
+        metricas.BACKPLANE_RECEBIDAS.inc()
+        receptor = self._receptores.get(nome)
         if receptor is None or not isinstance(dados, bytes | str):
+            metricas.BACKPLANE_DESCARTADAS.inc()  # a channel we just left
             return
         try:
             receptor(dados if isinstance(dados, bytes) else dados.encode())
         except Exception:
             # A receiver bug must not stop the subscription of every namespace.
             log.exception("cluster: receiver of channel %s failed", nome)
+
+    async def contar_assinantes(self, channel: str) -> int:
+        """``PUBSUB SHARDNUMSUB`` of ``channel``, asked of the node that owns it."""
+        cliente = self.topologia.cliente_de(self.topologia.no_de(channel))
+        resposta = await cliente.execute_command("PUBSUB", "SHARDNUMSUB", channel)  # type: ignore[no-untyped-call]
+        return int(resposta[1]) if isinstance(resposta, list) else int(dict(resposta).get(channel, 0))
 
     # --- publishing --------------------------------------------------------------------------------
 
@@ -254,15 +245,33 @@ class RedisLink:
             self.contar_nao_compartilhada("redis", len(lote))
             return
         try:
-            # One round trip for a burst; order within the burst is kept (one connection, in order).
+            # One round trip per node for a burst; order within the burst is kept per node (one
+            # connection each, in order), which is the order a channel's subscribers see.
             async with self.cliente.pipeline(transaction=False) as pipe:
                 for channel, dados in lote:
-                    pipe.publish(channel, dados)
+                    pipe.spublish(channel, dados)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             self._ultimo_erro = f"{type(exc).__name__}: {exc}"
             self.contar_nao_compartilhada("redis", len(lote))
             self._mudar(publicacao_ok=False)
+            if self._religando is None or self._religando.done():
+                self._religando = asyncio.create_task(self._religar(), name="cluster-religar")
+
+    async def _religar(self) -> None:
+        """After a failed publish: back once every primary answers a PING (slot map re-read first)."""
+        espera = self._backoff[0]
+        while not self._parando and not self._publicacao_ok:
+            await asyncio.sleep(random.uniform(espera / 2, espera))
+            espera = min(espera * 2, self._backoff[1])
+            try:
+                await self.topologia.atualizar()
+                for no in self.topologia.nos():
+                    await self.topologia.cliente_de(no).ping()
+            except ERROS_REDIS as exc:
+                self._ultimo_erro = f"{type(exc).__name__}: {exc}"
+                continue
+            self._mudar(publicacao_ok=True)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -271,10 +280,8 @@ class RedisLink:
             return
         self._parando = False
         metricas.REDIS_DISPONIVEL.set(0)
-        self._tarefas = [
-            asyncio.create_task(self._ouvir(), name="cluster-ouvinte"),
-            asyncio.create_task(self._publicar(), name="cluster-publicador"),
-        ]
+        await self._assinaturas.iniciar()
+        self._tarefas = [asyncio.create_task(self._publicar(), name="cluster-publicador")]
 
     async def esperar_disponivel(self, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for the first subscription; start-up goes on either way."""
@@ -288,10 +295,13 @@ class RedisLink:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._fila.join(), ESPERA_ESVAZIAR_S)
         self._parando = True
+        tarefas += await self._assinaturas.parar()
+        if self._religando is not None:
+            tarefas.append(self._religando)
         await encerrar(tarefas)
         if self._fila.qsize():
             self.contar_nao_compartilhada("parado", self._fila.qsize())  # Redis too slow to flush
         self._ultimo_erro = "stopped"
         self._mudar(assinado=False)
         with contextlib.suppress(Exception):
-            await self.cliente.aclose()
+            await self.topologia.fechar()

@@ -6,9 +6,12 @@ user in that ticket's room. Only those edges touch Redis; a second tab on the sa
 
 One script does the write and answers the cluster-wide set before and after, atomically, so exactly
 one instance sees each change of the set and publishes it (through the Redis adapter, to every
-instance's sockets in the room). Fields of an instance whose presence heartbeat key (``vivo:``, see
-presenca_lua.py) is gone are dropped when read, so the viewers of an instance that died without a
-goodbye disappear at the next change of that ticket; the hash itself expires a day after its last
+instance's sockets in the room). The hash is ``{prefixo}{empresa}:{ticketId}`` (the tenant's hash tag:
+one shard). Which instances are alive is presence's business, whose keys live elsewhere: the caller
+passes the instances alive at its last heartbeat, and an entry of any other instance is dropped once
+it is older than two heartbeats (a newer instance's fresh entries stay until the caller's next
+heartbeat knows it). So the viewers of an instance that died without a goodbye disappear at the next
+change of that ticket once its heartbeat key is gone; the hash itself expires a day after its last
 write, so an abandoned one never stays.
 
 While Redis is away, the answers are this instance's own sockets (logged); nothing raises into the
@@ -18,11 +21,10 @@ gateway.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
-from atendimento.cluster.presenca import PREFIXO_PRESENCA
+from atendimento.cluster.envelopes import etiqueta
+from atendimento.cluster.topologia import ERROS_REDIS, Cliente
 from atendimento.gateway.portas import Mudanca, RegistroLocal, ordenar
 
 log = logging.getLogger(__name__)
@@ -30,20 +32,28 @@ log = logging.getLogger(__name__)
 PREFIXO_VISUALIZANDO = "atendimento:visualizando:"
 VIDA_S = 24 * 3600
 
-# ARGV: prefixo, prefixo da presença, instância, ticket, usuário, nome ('' = this instance's last
-# socket of that user left), vida (s). Returns {mudou (0/1), usuario1, nome1, usuario2, nome2, ...}.
+# KEYS: the ticket's hash. ARGV: this instance, user, name ('' = this instance's last socket of that
+# user left), lifetime (s), how old (ms) an entry of an instance not alive must be to be dropped, then
+# the instances alive at this instance's last heartbeat. A value is "<ms written>|<name>".
+# Returns {mudou (0/1), usuario1, nome1, usuario2, nome2, ...}.
 MUDAR = """
-local chave = ARGV[1] .. ARGV[4]
-local campo = ARGV[3] .. '|' .. ARGV[5]
+local t = redis.call('TIME')
+local agora = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local chave = KEYS[1]
+local campo = ARGV[1] .. '|' .. ARGV[2]
+local vivas = {[ARGV[1]] = true}
+for i = 6, #ARGV do vivas[ARGV[i]] = true end
 local function vivos()
   local todos = redis.call('HGETALL', chave)
   local usuarios = {}
   for i = 1, #todos, 2 do
-    local f = todos[i]
+    local f, valor = todos[i], todos[i + 1]
     local sep = string.find(f, '|', 1, true)
-    local inst = string.sub(f, 1, sep - 1)
-    if inst == ARGV[3] or redis.call('EXISTS', ARGV[2] .. 'vivo:' .. inst) == 1 then
-      usuarios[string.sub(f, sep + 1)] = todos[i + 1]
+    local inst = sep and string.sub(f, 1, sep - 1) or ''
+    local corte = string.find(valor, '|', 1, true)
+    local quando = corte and tonumber(string.sub(valor, 1, corte - 1)) or 0
+    if vivas[inst] or (quando and agora - quando < tonumber(ARGV[5])) then
+      usuarios[string.sub(f, sep + 1)] = corte and string.sub(valor, corte + 1) or valor
     else
       redis.call('HDEL', chave, f)
     end
@@ -51,11 +61,11 @@ local function vivos()
   return usuarios
 end
 local antes = vivos()
-if ARGV[6] == '' then
+if ARGV[3] == '' then
   redis.call('HDEL', chave, campo)
 else
-  redis.call('HSET', chave, campo, ARGV[6])
-  redis.call('EXPIRE', chave, ARGV[7])
+  redis.call('HSET', chave, campo, agora .. '|' .. ARGV[3])
+  redis.call('EXPIRE', chave, ARGV[4])
 end
 local depois = vivos()
 local mudou = 0
@@ -76,35 +86,41 @@ class RegistroCluster:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: Cliente,
         instancia: str,
         *,
+        vivas: Callable[[], Collection[str]] = frozenset,
+        idade_maxima_s: float = 10.0,
         prefixo: str = PREFIXO_VISUALIZANDO,
-        prefixo_presenca: str = PREFIXO_PRESENCA,
     ) -> None:
         if "|" in instancia:
             raise ValueError("instance ids must not contain '|' (the field separator)")
         self._redis = redis
         self._instancia = instancia
         self._prefixo = prefixo
-        self._prefixo_presenca = prefixo_presenca
+        self._vivas = vivas
+        self._idade_maxima_ms = int(idade_maxima_s * 1000)
         self._local = RegistroLocal()
+        self._empresa_do_ticket: dict[str, str] = {}  # for the goodbye (ticket ids are unique)
         self._mudar = redis.register_script(MUDAR)
 
-    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
-        local = await self._local.entrou(ticket_id, usuario_id, nome, sid)
+    async def entrou(self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
+        local = await self._local.entrou(empresa_id, ticket_id, usuario_id, nome, sid)
+        self._empresa_do_ticket[ticket_id] = empresa_id
         # Not an edge here (another tab of this user on this instance): rewriting the same field is
         # harmless and answers the current set, which the new tab needs.
-        return await self._escrever(ticket_id, usuario_id, nome, local)
+        return await self._escrever(empresa_id, ticket_id, usuario_id, nome, local)
 
-    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
+    async def saiu(self, empresa_id: str, ticket_id: str, sid: str) -> Mudanca | None:
         usuario_id = self._local.usuario_de(sid, ticket_id)
-        local = await self._local.saiu(ticket_id, sid)
+        local = await self._local.saiu(empresa_id, ticket_id, sid)
         if local is None or usuario_id is None:
             return None
+        if not local.usuarios:
+            self._empresa_do_ticket.pop(ticket_id, None)  # nobody here has it open any more
         if not local.mudou:
             return Mudanca(False, local.usuarios)  # the user still has a socket here
-        return await self._escrever(ticket_id, usuario_id, "", local)
+        return await self._escrever(empresa_id, ticket_id, usuario_id, "", local)
 
     def tickets_de(self, sid: str) -> list[str]:
         return self._local.tickets_de(sid)
@@ -116,24 +132,24 @@ class RegistroCluster:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for ticket_id, usuario_id in chaves:
-                    pipe.hdel(f"{self._prefixo}{ticket_id}", f"{self._instancia}|{usuario_id}")
+                    empresa_id = self._empresa_do_ticket.get(ticket_id)
+                    if empresa_id is not None:
+                        pipe.hdel(self._chave(empresa_id, ticket_id), f"{self._instancia}|{usuario_id}")
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except ERROS_REDIS as exc:
             log.warning("visualizando: goodbye to Redis failed: %s", exc)
 
-    async def _escrever(self, ticket_id: str, usuario_id: str, nome: str, local: Mudanca) -> Mudanca:
-        args: list[str | int] = [
-            self._prefixo,
-            self._prefixo_presenca,
-            self._instancia,
-            ticket_id,
-            usuario_id,
-            nome,
-            VIDA_S,
-        ]
+    def _chave(self, empresa_id: str, ticket_id: str) -> str:
+        return f"{self._prefixo}{etiqueta(empresa_id)}:{ticket_id}"
+
+    async def _escrever(
+        self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, local: Mudanca
+    ) -> Mudanca:
+        args: list[str | int] = [self._instancia, usuario_id, nome, VIDA_S, self._idade_maxima_ms]
+        args += sorted(self._vivas())
         try:
-            resposta = await self._mudar(args=args)
-        except (RedisError, OSError) as exc:
+            resposta = await self._mudar(keys=[self._chave(empresa_id, ticket_id)], args=args)
+        except ERROS_REDIS as exc:
             log.warning("visualizando: Redis unavailable, answering this instance's sockets: %s", exc)
             return local
         valores = [_texto(v) for v in resposta]

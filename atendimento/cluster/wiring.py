@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from functools import partial
 
 from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.particao import EmpresaDaSala
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
 from atendimento.cluster.rate_limit_storage import ArmazenamentoResiliente, armazenamento_limites
 from atendimento.cluster.recuperacao import RecuperacaoRedis
-from atendimento.cluster.redis_link import RedisLink, build_redis_client
+from atendimento.cluster.redis_link import RedisLink
+from atendimento.cluster.topologia import build_redis_client
 from atendimento.cluster.usuarios import DifusaoUsuariosRedis
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO, RegistroCluster
 from atendimento.config import Settings
@@ -106,9 +108,12 @@ def build_cluster(
     batimento_s: float = BATIMENTO_S,
     prefixo_presenca: str = PREFIXO_PRESENCA,
     prefixo_visualizando: str = PREFIXO_VISUALIZANDO,
+    empresa_da_sala: EmpresaDaSala | None = None,
 ) -> Cluster:
     """Wire Redis into ``server`` (adapter of every namespace) and build presence and the limit storage.
 
+    ``empresa_da_sala`` (room → tenant, the gateway's naming) partitions fan-out by tenant
+    (particao.py); without it every emit goes on the namespace's instance-wide channel.
     ``batimento_s`` and the prefixes are for tests; production keeps the documented defaults.
     """
     if not settings.redis_url:
@@ -123,7 +128,9 @@ def build_cluster(
         )
         server.recovery = recuperacao
     # Every namespace, present (``/`` always is) and future; none has sockets yet.
-    server.set_adapter_factory(partial(AdaptadorRedis, link=link, instancia=instancia))
+    server.set_adapter_factory(
+        partial(AdaptadorRedis, link=link, instancia=instancia, empresa_da_sala=empresa_da_sala)
+    )
     presenca = PresencaCluster(
         link,
         instancia,
@@ -142,7 +149,8 @@ def build_cluster(
         visualizando=RegistroCluster(
             link.cliente,
             instancia,
+            vivas=lambda: presenca.vivas,
+            idade_maxima_s=2 * batimento_s,
             prefixo=prefixo_visualizando,
-            prefixo_presenca=prefixo_presenca,
         ),
     )

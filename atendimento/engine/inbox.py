@@ -41,7 +41,8 @@ class Inbox:
 
     def __init__(self, socket: Socket) -> None:
         self.socket = socket
-        self.pending: deque[_Item] = deque()
+        # Made on the first queued event: an empty deque is ~600 bytes, paid by every idle socket.
+        self.pending: deque[_Item] | None = None
         self.busy = False  # an event of this socket is being handled (by the drain task)
         self.refused = 0  # events refused with no pause of REFUSAL_MEMORY_S between them
         self.last_refusal = 0.0
@@ -56,8 +57,11 @@ class Inbox:
             self.socket.nsp.server._spawn(self._drain((handler, event, ack_id, args)))
             return
         server = self.socket.nsp.server
-        if len(self.pending) + 1 < server.max_pending_events:
-            self.pending.append((handler, event, ack_id, args))
+        pending = self.pending
+        if pending is None:
+            pending = self.pending = deque()
+        if len(pending) + 1 < server.max_pending_events:
+            pending.append((handler, event, ack_id, args))
             return
         self._refuse(event, ack_id)
 
@@ -71,7 +75,7 @@ class Inbox:
         self.refused += 1
         if self.refused > nsp.server.max_refused_events:
             log.info("socket %s on %s keeps sending past its bound; disconnecting", socket.sid, nsp.name)
-            self.pending.clear()
+            self.clear()
             socket.client.overflowed.add(nsp.name)
             socket.disconnect(reason=OVERFLOW_REASON)
             return
@@ -88,12 +92,16 @@ class Inbox:
                     await run_async(handler, event, ack_id, socket, args)
                 else:
                     run_sync(handler, event, ack_id, socket, args)
-                if not self.pending or not socket.connected:
+                pending = self.pending
+                if not pending or not socket.connected:
                     return
-                item = self.pending.popleft()
+                item = pending.popleft()
         finally:
             self.busy = False
-            self.pending.clear()  # non-empty only when the socket went away: nobody to answer
+            self.clear()  # non-empty only when the socket went away: nobody to answer
+
+    def clear(self) -> None:
+        self.pending = None
 
 
 def run_sync(handler: _Handler, what: str, ack_id: int | None, socket: Socket, args: tuple[Any, ...]) -> None:

@@ -218,7 +218,7 @@ class Socket:
     def _closed(self) -> None:
         self.connected = False
         self._early = None
-        self._inbox.pending.clear()
+        self._inbox.clear()
         acks, self._acks = self._acks, None
         if acks:
             for future in acks.values():

@@ -104,7 +104,12 @@ class ReceptorGateway:
                 return salas.usuario(next(iter(empresas)), usuario), empresas
             return "", empresas  # none here (nothing to resolve), or ambiguous (refused by the caller)
         if sala.startswith("ticket:") and len(sala) > 7:
-            return salas.ticket(sala[7:]), indice.tickets.empresas(sala[7:])
+            # The room is under its tenant (salas.ticket), as the user's: found as the user's is.
+            ticket_id = sala[7:]
+            empresas = indice.tickets.empresas(ticket_id)
+            if len(empresas) == 1:
+                return salas.ticket(next(iter(empresas)), ticket_id), empresas
+            return "", empresas
         if sala.startswith("empresa:") and len(sala) > 8:
             resto = sala[8:]
             if resto.endswith(_ATENDENTES) and len(resto) > len(_ATENDENTES):
@@ -170,7 +175,7 @@ class ReceptorGateway:
         elif pedido.tipo in ("join", "leave"):
             if not pedido.salas_alvo or len(pedido.salas_alvo) > MAX_SALAS:
                 return "sala_alvo"
-            if any(not isinstance(s, str) or salas.ticket_da_sala(s) is None for s in pedido.salas_alvo):
+            if any(not isinstance(s, str) or salas.ticket_do_contrato(s) is None for s in pedido.salas_alvo):
                 return "sala_alvo"  # only ticket rooms: the identity rooms come from the token
         elif pedido.tipo != "disconnect":
             return "tipo"
@@ -184,16 +189,19 @@ class ReceptorGateway:
         elif pedido.tipo == "disconnect":
             adapter.disconnect_sockets_local(target)  # a server-side disconnect, as the reference does
         elif pedido.tipo == "leave":
-            adapter.sockets_leave_local(set(pedido.salas_alvo), target)
+            internas = {salas.ticket(empresa, salas.ticket_do_contrato(s) or "") for s in pedido.salas_alvo}
+            adapter.sockets_leave_local(internas, target)
         else:
             return self._juntar(pedido.salas_alvo, target, empresa)
         return None
 
     async def _juntar(self, salas_alvo: tuple[str, ...], target: Target, empresa: str) -> str | None:
+        internas = set()
         for sala in salas_alvo:
-            ticket_id = salas.ticket_da_sala(sala)
+            ticket_id = salas.ticket_do_contrato(sala)
             # Unknown ticket and another tenant's alike: refused (checked as ticket:entrar checks it).
             if ticket_id is None or not await self._servico.ticket_existe(empresa, ticket_id):
                 return "sala_alvo"
-        self._ns.adapter.sockets_join_local(set(salas_alvo), target)
+            internas.add(salas.ticket(empresa, ticket_id))  # the room under its tenant, as ticket:entrar's
+        self._ns.adapter.sockets_join_local(internas, target)
         return None

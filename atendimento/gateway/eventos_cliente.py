@@ -180,15 +180,15 @@ class EventosCliente:
         # The only tenant-scoped lookup: an unknown id and another tenant's id answer the same.
         if not await self._servico.ticket_existe(quem.empresa_id, ticket_id):
             raise FalhaEvento(Codigo.TICKET_NAO_ENCONTRADO)
-        socket.join(salas.ticket(ticket_id))
+        socket.join(salas.ticket(quem.empresa_id, ticket_id))
         if self._visualizando is not None:
             await self._visualizando.entrou(socket, ticket_id, quem)
         return sucesso(ticketId=ticket_id)
 
     async def ticket_sair(self, socket: Socket, payload: object) -> Ack:
         ticket_id = payloads.ticket_id(payload)
-        _identidade(socket)
-        socket.leave(salas.ticket(ticket_id))  # leaving a room one is not in is a no-op
+        quem = _identidade(socket)
+        socket.leave(salas.ticket(quem.empresa_id, ticket_id))  # leaving a room one is not in is a no-op
         if self._visualizando is not None:
             await self._visualizando.saiu(socket, ticket_id)
         return sucesso(ticketId=ticket_id)
@@ -197,7 +197,7 @@ class EventosCliente:
         ticket_id = payloads.ticket_id(payload)
         quem = _identidade(socket)
         # Room membership is the permission: it was granted by ticket:entrar for this tenant.
-        if salas.ticket(ticket_id) not in socket.rooms:
+        if salas.ticket(quem.empresa_id, ticket_id) not in socket.rooms:
             raise FalhaEvento(Codigo.FORA_DO_TICKET)
         espera_ms = await self._limite.consumir(quem.empresa_id, quem.usuario_id, ticket_id)
         if espera_ms is not None:

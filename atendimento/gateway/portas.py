@@ -84,8 +84,12 @@ class Mudanca:
 
 
 class RegistroVisualizando(Protocol):
-    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca: ...
-    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
+    """Keyed by ticket; ``empresa_id`` is the ticket's tenant (a cluster keeps a tenant's keys together)."""
+
+    async def entrou(
+        self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, sid: str
+    ) -> Mudanca: ...
+    async def saiu(self, empresa_id: str, ticket_id: str, sid: str) -> Mudanca | None:
         """None when ``sid`` was not counted in that ticket (a repeated or unknown leave)."""
         ...
 
@@ -110,7 +114,7 @@ class RegistroLocal:
         self._tickets: dict[str, dict[str, _Usuario]] = {}
         self._por_sid: dict[str, dict[str, str]] = {}  # sid → ticket_id → usuario_id
 
-    async def entrou(self, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
+    async def entrou(self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
         usuarios = self._tickets.setdefault(ticket_id, {})
         usuario = usuarios.get(usuario_id)
         mudou = usuario is None
@@ -120,7 +124,7 @@ class RegistroLocal:
         self._por_sid.setdefault(sid, {})[ticket_id] = usuario_id
         return Mudanca(mudou, self._lista(ticket_id))
 
-    async def saiu(self, ticket_id: str, sid: str) -> Mudanca | None:
+    async def saiu(self, empresa_id: str, ticket_id: str, sid: str) -> Mudanca | None:
         usuario_id = self._por_sid.get(sid, {}).pop(ticket_id, None)
         if usuario_id is None:
             return None

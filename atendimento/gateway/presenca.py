@@ -30,7 +30,7 @@ from atendimento.gateway.portas import validar_graca as validar_graca
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)  # one per online atendente: no per-instance __dict__
 class _Estado:
     atendente: Atendente
     sids: set[str] = field(default_factory=set)

@@ -72,7 +72,7 @@ class Publicador:
         # The assignee hears every message of its tickets without joining their rooms (and so without
         # showing in ``ticket:visualizando``). One broadcast to both rooms: a socket in both (the
         # assignee with the ticket open) gets it once, as the adapter de-duplicates per socket.
-        destino = [salas.ticket(ticket.id)]
+        destino = [salas.ticket(ticket.empresa_id, ticket.id)]
         if ticket.atendente_id is not None:
             destino.append(salas.usuario(ticket.empresa_id, ticket.atendente_id))
         self._emitir("mensagem:nova", dados, destino)
@@ -81,7 +81,7 @@ class Publicador:
 
     def mensagem_status(self, status: StatusMensagem) -> None:
         """Channels out: what the integration reported, to the ticket's room and its assignee."""
-        salas_destino = [salas.ticket(status.ticket_id)]
+        salas_destino = [salas.ticket(status.empresa_id, status.ticket_id)]
         if status.atendente_id is not None:
             salas_destino.append(salas.usuario(status.empresa_id, status.atendente_id))
         try:
@@ -96,7 +96,7 @@ class Publicador:
     def mensagem_digitando(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
         """Relayed from a client: the room's other sockets, not the one that typed."""
         payload = {"ticketId": ticket_id, "usuarioId": quem.usuario_id, "usuarioNome": quem.nome}
-        socket.to(salas.ticket(ticket_id)).emit("mensagem:digitando", payload)
+        socket.to(salas.ticket(quem.empresa_id, ticket_id)).emit("mensagem:digitando", payload)
 
     # --- tickets --------------------------------------------------------------------------------
 
@@ -117,7 +117,7 @@ class Publicador:
             **ticket.para_evento(),
             "atualizadoPor": atualizado_por,
         }
-        self._emitir("ticket:status", payload, salas.ticket(ticket.id))
+        self._emitir("ticket:status", payload, salas.ticket(ticket.empresa_id, ticket.id))
 
     def ticket_atribuido(self, ticket: TicketDados, atualizado_por: str = ATOR_SISTEMA) -> None:
         if ticket.atendente_id is None:
@@ -132,7 +132,7 @@ class Publicador:
         self._emitir("ticket:atribuido", payload, salas.usuario(ticket.empresa_id, ticket.atendente_id))
 
     def ticket_visualizando(
-        self, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
+        self, empresa_id: str, ticket_id: str, usuarios: list[tuple[str, str]], so_para: Socket | None = None
     ) -> None:
         """Who has the ticket open, ``[(usuarioId, usuarioNome)]``: to its room when the set changed,
         or ``so_para`` alone (a second tab of a user already there, which must learn the set)."""
@@ -143,7 +143,7 @@ class Publicador:
         if so_para is not None:
             so_para.emit("ticket:visualizando", payload)
         else:
-            self._emitir("ticket:visualizando", payload, salas.ticket(ticket_id))
+            self._emitir("ticket:visualizando", payload, salas.ticket(empresa_id, ticket_id))
 
     # --- atendentes -----------------------------------------------------------------------------
 

@@ -48,14 +48,34 @@ def internos(empresa_id: str) -> str:
     return f"empresa:{_id(empresa_id)}:internos"
 
 
-def ticket(ticket_id: str) -> str:
-    return f"ticket:{ticket_id}"
+def ticket(empresa_id: str, ticket_id: str) -> str:
+    """The contract's ``ticket:{ticketId}``, under its tenant like every room: so every room names its
+    tenant, and the cluster can route each emit on that tenant's channel (``empresa_da_sala``)."""
+    return f"empresa:{_id(empresa_id)}:ticket:{ticket_id}"
 
 
 def ticket_da_sala(sala: str) -> str | None:
     """The ticket id of a ``ticket(...)`` room name; None for any other room."""
+    if not sala.startswith("empresa:"):
+        return None
+    _, _, resto = sala[len("empresa:") :].partition(":")
+    ticket_id = resto.removeprefix("ticket:")
+    return ticket_id if ticket_id != resto and ticket_id else None
+
+
+def ticket_do_contrato(sala: str) -> str | None:
+    """The ticket id of a room in the contract's form ``ticket:{id}`` (what other services name)."""
     ticket_id = sala.removeprefix("ticket:")
     return ticket_id if ticket_id != sala and ticket_id else None
+
+
+def empresa_da_sala(sala: str) -> str | None:
+    """The tenant a room belongs to (as escaped in its name: one string per tenant); None for a room of
+    no tenant (a socket id, the Admin UI's). What the cluster partitions fan-out by."""
+    if not sala.startswith("empresa:"):
+        return None
+    empresa, _, _ = sala[len("empresa:") :].partition(":")
+    return empresa or None
 
 
 def e_interno(role: str) -> bool:

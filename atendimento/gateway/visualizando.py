@@ -60,30 +60,35 @@ class Visualizando:
 
     async def entrou(self, socket: Socket, ticket_id: str, quem: Identidade) -> None:
         try:
-            mudanca = await self.registro.entrou(ticket_id, quem.usuario_id, quem.nome, socket.sid)
+            mudanca = await self.registro.entrou(
+                quem.empresa_id, ticket_id, quem.usuario_id, quem.nome, socket.sid
+            )
         except Exception:
             # A courtesy to colleagues: its failure must not fail the agent's ticket:entrar.
             log.exception("visualizando: counting sid %s in a ticket failed", socket.sid)
             return
         self._publicador.ticket_visualizando(
-            ticket_id, mudanca.usuarios, so_para=None if mudanca.mudou else socket
+            quem.empresa_id, ticket_id, mudanca.usuarios, so_para=None if mudanca.mudou else socket
         )
 
     async def saiu(self, socket: Socket, ticket_id: str) -> None:
-        await self._sair(socket.sid, ticket_id)
+        await self._sair(socket, ticket_id)
 
     async def desconectou(self, socket: Socket) -> None:
         for ticket_id in self.registro.tickets_de(socket.sid):
-            await self._sair(socket.sid, ticket_id)
+            await self._sair(socket, ticket_id)
 
-    async def _sair(self, sid: str, ticket_id: str) -> None:
+    async def _sair(self, socket: Socket, ticket_id: str) -> None:
+        quem = sessao.identidade(socket)
+        if quem is None:
+            return
         try:
-            mudanca = await self.registro.saiu(ticket_id, sid)
+            mudanca = await self.registro.saiu(quem.empresa_id, ticket_id, socket.sid)
         except Exception:
-            log.exception("visualizando: uncounting sid %s failed", sid)
+            log.exception("visualizando: uncounting sid %s failed", socket.sid)
             return
         if mudanca is not None and mudanca.mudou:
-            self._publicador.ticket_visualizando(ticket_id, mudanca.usuarios)
+            self._publicador.ticket_visualizando(quem.empresa_id, ticket_id, mudanca.usuarios)
 
     async def fechar(self) -> None:
         await self.registro.fechar()

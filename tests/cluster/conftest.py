@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from .apoio_cluster import REDIS_URL, RedisProprio
+from .apoio_redis_cluster import RedisClusterProprio
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +55,35 @@ async def limpar_prefixo(redis_url: str, prefixo: str) -> AsyncIterator[str]:
             await cliente.delete(*chaves)
     finally:
         await cliente.aclose()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster() -> Iterator[RedisClusterProprio]:
+    """A real 6-node Redis Cluster (3 primaries, 3 replicas) of the module's own; a test that kills a
+    node takes ``redis_cluster_proprio`` instead."""
+    cluster = RedisClusterProprio()
+    try:
+        cluster.iniciar()
+        yield cluster
+    finally:
+        cluster.encerrar()
+
+
+@pytest.fixture
+def redis_cluster_proprio() -> Iterator[RedisClusterProprio]:
+    cluster = RedisClusterProprio()
+    try:
+        cluster.iniciar()
+        yield cluster
+    finally:
+        cluster.encerrar()
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def backplane(request: pytest.FixtureRequest) -> str:
+    """The same test on one Redis 7 (a redis-server of its own) and on a Redis Cluster: one code path."""
+    if request.param == "redis":
+        servidor: RedisProprio = request.getfixturevalue("redis_proprio")
+        return servidor.url
+    cluster: RedisClusterProprio = request.getfixturevalue("redis_cluster")
+    return cluster.url

@@ -244,7 +244,7 @@ async def test_pedidos_publicados_tem_o_formato_documentado(dupla: Dupla, redis_
     ouvinte = aioredis.Redis.from_url(redis_url)
     pubsub = ouvinte.pubsub()
     try:
-        await pubsub.subscribe(channel(dupla.namespace))
+        await pubsub.ssubscribe(channel(dupla.namespace))  # sharded pub/sub, as the instances
         alvo = Target(frozenset({"r2", "r1"}), frozenset({"fora"}), frozenset({"sid-9"}))
         dupla.a.adaptador.sockets_join(frozenset({"j2", "j1"}), alvo)
         dupla.a.adaptador.sockets_leave(frozenset({"j1"}), alvo)

@@ -81,7 +81,7 @@ def _subir(dados: Path, redis_url: str, nome: str) -> Processo:
     return Processo(f"http://127.0.0.1:{porta}", popen, log)
 
 
-async def _pronto(processo: Processo, prazo: float = 30) -> None:
+async def _pronto(processo: Processo, prazo: float = 90) -> None:  # a loaded CI box starts slowly
     limite = time.monotonic() + prazo
     async with httpx.AsyncClient() as http:
         while time.monotonic() < limite:

@@ -187,9 +187,9 @@ async def test_mensagens_estranhas_no_canal_sao_contadas_e_nao_chegam_a_ninguem(
             json.dumps(dict(valida, args=[{"_placeholder": True, "num": 0}], attachments=["%%%"])).encode(),
         ]
         for dados in estranhas:
-            await cru.publish(channel(namespace), dados)
+            await cru.spublish(channel(namespace), dados)
         # And a good one after them: the instance is still delivering.
-        await cru.publish(channel(namespace), json.dumps(dict(valida, event="depois")).encode())
+        await cru.spublish(channel(namespace), json.dumps(dict(valida, event="depois")).encode())
         await ate(lambda: len(caixa.eventos) == 1)
         assert caixa.eventos == [("depois", ({"id": "t1"},))]
         assert adaptador.descartadas == len(estranhas)
@@ -213,8 +213,8 @@ async def test_mensagem_com_o_proprio_id_e_ignorada(instancia: tuple[Server, str
     clientes = Clientes()
     try:
         _, caixa = await clientes.conectar(url, namespace)
-        await cru.publish(channel(namespace), json.dumps(_valida(nsp=namespace, instance="instancia-a")))
-        await cru.publish(channel(namespace), json.dumps(_valida(nsp=namespace, event="de-outra")))
+        await cru.spublish(channel(namespace), json.dumps(_valida(nsp=namespace, instance="instancia-a")))
+        await cru.spublish(channel(namespace), json.dumps(_valida(nsp=namespace, event="de-outra")))
         await ate(lambda: len(caixa.eventos) == 1)
         assert [e for e, _ in caixa.eventos] == ["de-outra"]
     finally:

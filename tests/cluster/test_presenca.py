@@ -38,14 +38,15 @@ Fabrica = Callable[[], Awaitable[tuple[PresencaCluster, Ouvinte]]]
 
 
 @pytest.fixture
-async def instancias(redis_url: str, limpar_prefixo: str) -> AsyncIterator[Fabrica]:
-    """Builds presence instances, each with its own Redis link, as separate processes would have."""
+async def instancias(backplane: str, prefixo: str) -> AsyncIterator[Fabrica]:
+    """Builds presence instances, each with its own Redis link, as separate processes would have: on a
+    Redis of the test's own, and on a Redis Cluster (every script on its tenant's or the instances' shard)."""
     criadas: list[tuple[PresencaCluster, RedisLink]] = []
 
     async def criar() -> tuple[PresencaCluster, Ouvinte]:
-        link = RedisLink(build_redis_client(redis_url))
+        link = RedisLink(build_redis_client(backplane))
         presenca = PresencaCluster(
-            link, f"inst-{len(criadas)}", grace_seconds=GRACA, batimento_s=BATIMENTO, prefixo=limpar_prefixo
+            link, f"inst-{len(criadas)}", grace_seconds=GRACA, batimento_s=BATIMENTO, prefixo=prefixo
         )
         ouvinte = Ouvinte()
         presenca.ouvir(ouvinte)

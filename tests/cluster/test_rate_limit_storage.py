@@ -20,17 +20,19 @@ def test_url_limits() -> None:
     assert url_limits("redis://127.0.0.1:6379/0") == "async+redis://127.0.0.1:6379/0"
     assert url_limits("rediss://:senha@redis:6380/1") == "async+rediss://:senha@redis:6380/1"
     assert url_limits("unix:///run/redis.sock?db=0") == "async+redis+unix:///run/redis.sock?db=0"
+    assert url_limits("redis+cluster://a:7000,b:7001") == "async+redis+cluster://a:7000,b:7001"
     with pytest.raises(ValueError):
         url_limits("memcached://x")
 
 
 @pytest.fixture
 async def duas_instancias(
-    redis_url: str,
+    backplane: str,
 ) -> AsyncIterator[tuple[ArmazenamentoResiliente, ArmazenamentoResiliente]]:
+    """Two instances' storages on one Redis, and on a Redis Cluster (``limits``' cluster storage)."""
     prefixo = f"teste-limites-{uuid.uuid4().hex[:10]}"
-    a = armazenamento_limites(redis_url, prefixo=prefixo)
-    b = armazenamento_limites(redis_url, prefixo=prefixo)
+    a = armazenamento_limites(backplane, prefixo=prefixo)
+    b = armazenamento_limites(backplane, prefixo=prefixo)
     yield a, b
     await a.reset()
     await a.fechar()

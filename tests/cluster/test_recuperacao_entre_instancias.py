@@ -48,11 +48,15 @@ class No:
         return self.cluster.recuperacao
 
 
-async def _no(redis_proprio: RedisProprio, nome: str, config: RecoveryConfig) -> No:
+async def _no(
+    redis_url: str, nome: str, config: RecoveryConfig, sala: str = "r", empresa_da_sala: Any = None
+) -> No:
     pilha = contextlib.AsyncExitStack()
     server = Server(ping_interval_ms=2000, ping_timeout_ms=2000, recovery=config)
-    settings = Settings(redis_url=redis_proprio.url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
-    cluster = build_cluster(server, settings, instancia=nome, batimento_s=0.2)
+    settings = Settings(redis_url=redis_url, presence_grace_seconds=0.3)  # type: ignore[call-arg]
+    cluster = build_cluster(
+        server, settings, instancia=nome, batimento_s=0.2, empresa_da_sala=empresa_da_sala
+    )
     ns = server.of(NS)
     conectados: list[tuple[str, bool]] = []
 
@@ -60,7 +64,7 @@ async def _no(redis_proprio: RedisProprio, nome: str, config: RecoveryConfig) ->
     def conectar(socket: Socket, auth: dict[str, Any]) -> None:
         conectados.append((socket.sid, socket.recovered))  # the handler runs on every connect
         if not socket.recovered:
-            socket.join("r")
+            socket.join(sala)
 
     await cluster.start()
     pilha.push_async_callback(cluster.stop)
@@ -87,12 +91,12 @@ class Montagem(AnaPeloProxy):
 
 
 @contextlib.asynccontextmanager
-async def _montar(redis_proprio: RedisProprio, config: RecoveryConfig) -> AsyncIterator[Montagem]:
+async def _montar(redis_url: str, config: RecoveryConfig, **opcoes: Any) -> AsyncIterator[Montagem]:
     garantir_node_modules()
     async with contextlib.AsyncExitStack() as pilha:
         nos = []
         for nome in ("no-a", "no-b", "no-c"):
-            no = await _no(redis_proprio, nome, config)
+            no = await _no(redis_url, nome, config, **opcoes)
             pilha.push_async_callback(no.pilha.aclose)
             nos.append(no)
         a, b, c = nos
@@ -106,7 +110,7 @@ async def _montar(redis_proprio: RedisProprio, config: RecoveryConfig) -> AsyncI
 
 @pytest.fixture
 async def montagem(redis_proprio: RedisProprio) -> AsyncIterator[Montagem]:
-    async with _montar(redis_proprio, RecoveryConfig()) as montada:
+    async with _montar(redis_proprio.url, RecoveryConfig()) as montada:
         yield montada
 
 
@@ -150,7 +154,7 @@ async def test_a_reconnect_on_another_instance_recovers_id_rooms_and_every_misse
 @pytest.fixture
 async def montagem_folgada(redis_proprio: RedisProprio) -> AsyncIterator[Montagem]:
     # Hundreds of events a second: a slow reconnect on a busy machine must not hit the packet bound.
-    async with _montar(redis_proprio, RecoveryConfig(max_session_packets=100_000)) as montada:
+    async with _montar(redis_proprio.url, RecoveryConfig(max_session_packets=100_000)) as montada:
         yield montada
 
 
@@ -273,10 +277,10 @@ async def test_an_emit_costs_no_extra_redis_command(montagem: Montagem, redis_pr
     finally:
         cliente.close()
     delta = {k: depois.get(k, 0) - antes.get(k, 0) for k in depois}
-    # One PUBLISH per emit, as without recovery; the recovery's own commands (SET at a save, GETDEL at
+    # One SPUBLISH per emit, as without recovery; the recovery's own commands (SET at a save, GETDEL at
     # a hand-over) don't move. Presence heartbeats (every 0.2 s here) run meanwhile: a few SETs at
     # most, where a per-emit command would show 200.
-    assert delta.get("cmdstat_publish") == 200
+    assert delta.get("cmdstat_spublish") == 200
     assert delta.get("cmdstat_getdel", 0) == 0 and delta.get("cmdstat_xadd", 0) == 0
     for comando in ("cmdstat_set", "cmdstat_get", "cmdstat_del"):
         assert delta.get(comando, 0) < 20, comando
@@ -337,7 +341,7 @@ async def test_malformed_hand_over_messages_are_dropped(montagem: Montagem) -> N
 async def test_past_a_bound_the_reconnect_on_another_instance_is_fresh(
     redis_proprio: RedisProprio, config: RecoveryConfig, espera: float
 ) -> None:
-    async with _montar(redis_proprio, config) as montagem:
+    async with _montar(redis_proprio.url, config) as montagem:
         a, b, c = montagem.a, montagem.b, montagem.c
         primeiro = await montagem.conectar("websocket")
         inicio = await montagem.cortar(primeiro["id"])

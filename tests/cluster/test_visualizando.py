@@ -1,4 +1,5 @@
-"""``ticket:visualizando`` across two instances sharing a real Redis (the test's own redis-server),
+"""``ticket:visualizando`` across two instances sharing a real Redis (the test's own redis-server, and
+a Redis Cluster),
 with the real socket.io-client: each instance's agents see the others', each change is told once,
 and the entries of an instance that died without a goodbye go at the next change."""
 
@@ -12,13 +13,12 @@ from typing import Any
 import pytest
 from apoio_node import ClientesAtendimento, garantir_node_modules
 from apoio_rede import servir_uvicorn
-from redis.asyncio import Redis
 
 from atendimento.app import Aplicacao, build_app
+from atendimento.cluster.envelopes import etiqueta
+from atendimento.cluster.topologia import build_redis_client
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO
 from atendimento.config import Settings
-
-from .apoio_cluster import RedisProprio
 
 SEGREDO = "segredo-dos-testes-de-cluster-com-mais-de-32-bytes"
 EVENTO = "ticket:visualizando"
@@ -30,7 +30,7 @@ def _nomes(payload: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 async def duas(
-    demo_sqlite: Any, redis_proprio: RedisProprio, tmp_path: Path
+    demo_sqlite: Any, backplane: str, tmp_path: Path
 ) -> AsyncIterator[list[tuple[Aplicacao, ClientesAtendimento]]]:
     garantir_node_modules()
     pilha = contextlib.AsyncExitStack()
@@ -41,7 +41,7 @@ async def duas(
                 database_url=demo_sqlite.banco.app_url,
                 data_dir=tmp_path,
                 jwt_secret=SEGREDO,
-                redis_url=redis_proprio.url,
+                redis_url=backplane,
                 presence_grace_seconds=0.3,
             )
             app = build_app(settings)
@@ -61,7 +61,7 @@ def _token(app: Aplicacao, resumo: Any, email: str, nome: str) -> str:
 
 
 async def test_duas_instancias_veem_quem_esta_no_ticket(
-    duas: list[tuple[Aplicacao, ClientesAtendimento]], demo_sqlite: Any, redis_proprio: RedisProprio
+    duas: list[tuple[Aplicacao, ClientesAtendimento]], demo_sqlite: Any, backplane: str
 ) -> None:
     (app1, nos1), (app2, nos2) = duas
     resumo = demo_sqlite.resumo
@@ -93,10 +93,10 @@ async def test_duas_instancias_veem_quem_esta_no_ticket(
     assert [r for r in nos1.registros[m1:] if r.get("event") == EVENTO] == []
 
     # An instance that died without a goodbye: its entry stays in Redis until the next change of the
-    # ticket, which no longer counts it (its presence heartbeat key is gone).
-    redis = Redis.from_url(redis_proprio.url)
+    # ticket, which no longer counts it (not alive at the last heartbeat, and the entry is old).
+    redis = build_redis_client(backplane)
     try:
-        chave = f"{PREFIXO_VISUALIZANDO}{ticket}"
+        chave = f"{PREFIXO_VISUALIZANDO}{etiqueta(resumo.empresa_id)}:{ticket}"
         await redis.hset(chave, f"instancia-morta|{resumo.id_de('gestor@demo.local')}", "Gestor Fantasma")
         await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
         m2 = len(nos2.registros)

@@ -47,7 +47,7 @@ async def test_aplicacao_com_redis_e_o_ready(sqlite_settings: Settings, redis_pr
             assert resposta.status_code == 200
             assert resposta.json()["data"] == {
                 "status": "degradado",
-                "verificacoes": {"database": True, "redis": False},
+                "verificacoes": {"database": True, "drenagem": True, "redis": False},
             }
             assert (await http.get("/health")).status_code == 200  # the process itself is fine
             redis_proprio.iniciar()

@@ -32,7 +32,7 @@ async def test_papel_nao_interno_nao_entra_no_ticket(produto: Produto, clientes:
         # Not in the room, so typing is refused too and reaches nobody.
         ack = await clientes.pedir(nome, "mensagem:digitando", {"ticketId": ticket_id})
         assert ack["code"] == "FORA_DO_TICKET"
-    assert produto.sids_em(salas.ticket(ticket_id)) == set()
+    assert produto.sids_em(salas.ticket(produto.resumo.empresa_id, ticket_id)) == set()
 
 
 async def test_ticket_de_outro_tenant_e_ticket_desconhecido_dao_o_mesmo_ack(
@@ -50,7 +50,8 @@ async def test_ticket_de_outro_tenant_e_ticket_desconhecido_dao_o_mesmo_ack(
         {"ticketId": produto.resumo.outra_ticket_id, "empresaId": produto.resumo.outra_empresa_id},
     )
     assert forjado == desconhecido
-    assert produto.sids_em(salas.ticket(produto.resumo.outra_ticket_id)) == set()
+    for empresa in (produto.resumo.empresa_id, produto.resumo.outra_empresa_id):
+        assert produto.sids_em(salas.ticket(empresa, produto.resumo.outra_ticket_id)) == set()
 
 
 PAYLOADS_INVALIDOS: list[tuple[str, list[Any]]] = [

@@ -72,10 +72,10 @@ async def test_atendente_entra_no_ticket_e_sai(mesa: Mesa) -> None:
     ticket_id = mesa.resumo.tickets[0]
     (ack,) = await ana.emitir(NS, "ticket:entrar", {"ticketId": ticket_id})
     assert ack["success"] is True
-    assert len(mesa.sids_em(salas.ticket(ticket_id))) == 1
+    assert len(mesa.sids_em(salas.ticket(mesa.resumo.empresa_id, ticket_id))) == 1
     (ack,) = await ana.emitir(NS, "ticket:sair", {"ticketId": ticket_id})
     assert ack["success"] is True
-    assert mesa.sids_em(salas.ticket(ticket_id)) == set()
+    assert mesa.sids_em(salas.ticket(mesa.resumo.empresa_id, ticket_id)) == set()
 
 
 async def test_papel_nao_interno_nao_entra_nem_digita(mesa: Mesa) -> None:
@@ -86,7 +86,7 @@ async def test_papel_nao_interno_nao_entra_nem_digita(mesa: Mesa) -> None:
         assert ack["success"] is False and ack["code"] == "PROIBIDO"
         (ack,) = await conexao.emitir(NS, "mensagem:digitando", {"ticketId": ticket_id})
         assert ack["code"] == "FORA_DO_TICKET"
-    assert mesa.sids_em(salas.ticket(ticket_id)) == set()
+    assert mesa.sids_em(salas.ticket(mesa.resumo.empresa_id, ticket_id)) == set()
 
 
 async def test_outro_tenant_e_desconhecido_dao_o_mesmo_ack(mesa: Mesa) -> None:
@@ -94,7 +94,8 @@ async def test_outro_tenant_e_desconhecido_dao_o_mesmo_ack(mesa: Mesa) -> None:
     (outro,) = await ana.emitir(NS, "ticket:entrar", {"ticketId": mesa.resumo.outra_ticket_id})
     (desconhecido,) = await ana.emitir(NS, "ticket:entrar", {"ticketId": str(uuid.uuid4())})
     assert outro == desconhecido and outro["success"] is False
-    assert mesa.sids_em(salas.ticket(mesa.resumo.outra_ticket_id)) == set()
+    for empresa in (mesa.resumo.empresa_id, mesa.resumo.outra_empresa_id):
+        assert mesa.sids_em(salas.ticket(empresa, mesa.resumo.outra_ticket_id)) == set()
 
 
 @pytest.mark.parametrize("args", [[], [None], [42], [{"ticketId": 42}], [{"ticketId": "x" * 500}]])
@@ -130,4 +131,4 @@ async def test_um_transporte_fechado_deixa_as_salas(mesa: Mesa) -> None:
     ticket_id = mesa.resumo.tickets[0]
     await ana.emitir(NS, "ticket:entrar", {"ticketId": ticket_id})
     ana.fechar()
-    assert mesa.sids_em(salas.ticket(ticket_id)) == set()
+    assert mesa.sids_em(salas.ticket(mesa.resumo.empresa_id, ticket_id)) == set()

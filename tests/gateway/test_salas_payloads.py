@@ -33,7 +33,17 @@ def test_nomes_de_sala() -> None:
     assert salas.empresa("e") == "empresa:e"
     assert salas.atendentes("e") == "empresa:e:atendentes"
     assert salas.internos("e") == "empresa:e:internos"
-    assert salas.ticket("t") == "ticket:t"
+    assert salas.ticket("e", "t") == "empresa:e:ticket:t"
+
+
+def test_toda_sala_de_empresa_diz_a_sua_empresa() -> None:
+    """What the cluster partitions fan-out by: every tenant room names its tenant, escaped."""
+    for sala in (salas.usuario("e", "a"), salas.empresa("e"), salas.internos("e"), salas.ticket("e", "t")):
+        assert salas.empresa_da_sala(sala) == "e"
+    assert salas.empresa_da_sala(salas.ticket("x:y", "t")) == "x%3Ay"
+    assert salas.empresa_da_sala("abc123") is None  # a socket id
+    assert salas.ticket_da_sala(salas.ticket("x:y", "t:1")) == "t:1"
+    assert salas.ticket_da_sala(salas.usuario("e", "a")) is None
 
 
 def test_ids_com_dois_pontos_nao_formam_a_sala_de_outro_tenant() -> None:

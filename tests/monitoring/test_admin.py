@@ -91,7 +91,11 @@ async def test_admin_sees_config_stats_and_sockets_redacted(
     juntou = await node.esperar(
         lambda r: r.get("client") == "op" and r.get("event") == "room_joined", desde=inicio
     )
-    assert juntou["args"][:3] == ["/atendimento", f"ticket:{ticket}", ana["id"]]
+    assert juntou["args"][:3] == [
+        "/atendimento",
+        f"empresa:{app.resumo.empresa_id}:ticket:{ticket}",
+        ana["id"],
+    ]
     segredo = "conteudo-de-cliente-que-o-operador-nao-ve"
     async with httpx.AsyncClient(base_url=app.url) as http:
         resposta = await http.post(

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from apoio_node import ClientesAtendimento
 from cluster.apoio_cluster import RedisProprio
+from cluster.apoio_redis_cluster import RedisClusterProprio
 from redis.asyncio import Redis
 
 from atendimento.cluster.consulta import PRAZO_S, REQUEST_CHANNEL
@@ -59,9 +60,23 @@ async def test_sistema_estado_when_redis_goes_and_comes_back(
         await node.fechar()
 
 
-async def test_admin_sees_every_instance(subir_app: Subir, redis_proprio: RedisProprio) -> None:
-    a = await subir_app(redis_url=redis_proprio.url)
-    b = await subir_app(redis_url=redis_proprio.url)
+@pytest.fixture(params=["redis", "cluster"])
+def backplane(request: pytest.FixtureRequest) -> Iterator[str]:
+    """One Redis of the test's own, or a Redis Cluster of 6 nodes of its own."""
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_proprio").url
+        return
+    cluster = RedisClusterProprio()
+    try:
+        cluster.iniciar()
+        yield cluster.url
+    finally:
+        cluster.encerrar()
+
+
+async def test_admin_sees_every_instance(subir_app: Subir, backplane: str) -> None:
+    a = await subir_app(redis_url=backplane)
+    b = await subir_app(redis_url=backplane)
     no_a = await ClientesAtendimento(a.url).iniciar()
     no_b = await ClientesAtendimento(b.url).iniciar()
     try:
@@ -106,7 +121,7 @@ async def test_socket_list_waits_a_bounded_time_for_a_silent_instance(
     # A third "instance" that hears the request and never answers.
     mudo = Redis.from_url(redis_proprio.url)
     pubsub = mudo.pubsub()
-    await pubsub.subscribe(REQUEST_CHANNEL)
+    await pubsub.ssubscribe(REQUEST_CHANNEL)  # sharded, as the instances
     try:
         assert (await no_b.conectar("carla", b.token("carla@outra.local")))["type"] == "connect"
         assert a.aplicacao.monitoramento is not None and a.aplicacao.monitoramento.admin is not None

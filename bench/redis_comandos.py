@@ -1,0 +1,127 @@
+"""Redis commands per authenticated connect, per emit and per presence change, from ``INFO
+commandstats`` deltas on a redis-server of the run's own (nobody else's traffic in the counts).
+
+    .venv/bin/python bench/redis_comandos.py [--json out.json]
+
+One instance of the real app (bench/gateway_server.py, SQLite) on that Redis. Steps, each measured
+as the delta of every command's calls: idle for 1 s (heartbeats), the first atendente of the tenant
+connects (raw Engine.IO WebSocket, authenticated), a second one connects, 100 ``ticket:novo`` emits
+(``/bench/ticket-novo``), the second one leaves (presence edge after the grace period).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+import websockets
+from benchlib import (
+    BENCH,
+    PYTHON,
+    app_env,
+    app_tokens,
+    dump,
+    free_port,
+    http_json,
+    log,
+    prepare_app,
+    server_process,
+)
+
+sys.path[:0] = [str(BENCH.parent / "tests"), str(BENCH.parent / "tests" / "cluster")]
+
+
+def _contagens(cliente: redis.Redis) -> dict[str, int]:
+    return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in cliente.info("commandstats").items()}
+
+
+async def _conectar(port: int, token: str) -> Any:
+    ws = await websockets.connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket")
+    await ws.recv()
+    await ws.send("40/atendimento," + json.dumps({"token": token}))
+    while not str(await ws.recv()).startswith("40/atendimento"):
+        pass
+    return ws
+
+
+def medir(passos: list[tuple[str, Any]], cliente: redis.Redis) -> dict[str, dict[str, int]]:
+    saida = {}
+    for nome, passo in passos:
+        antes = _contagens(cliente)
+        passo()
+        depois = _contagens(cliente)
+        saida[nome] = {k: v - antes.get(k, 0) for k, v in depois.items() if v != antes.get(k, 0)}
+        saida[nome].pop("info", None)
+    return saida
+
+
+def run() -> dict[str, dict[str, int]]:
+    from apoio_cluster import RedisProprio
+
+    servidor = RedisProprio()
+    servidor.iniciar()
+    loop = asyncio.new_event_loop()
+    try:
+        with tempfile.TemporaryDirectory(prefix="atendimento-bench-") as tmp:
+            env = app_env(Path(tmp), redis_url=servidor.url)
+            env["ATENDIMENTO_PRESENCE_GRACE_SECONDS"] = "0.5"
+            empresa = prepare_app(env, 2)["empresa_id"]
+            port = free_port()
+            argv = [PYTHON, str(BENCH / "gateway_server.py"), "serve"]
+            with server_process("redis-comandos", argv, port, env=env):
+                tokens = app_tokens(port, empresa, 2)
+                cliente = redis.Redis.from_url(servidor.url)
+                sockets: list[Any] = []
+
+                def conectar(i: int) -> None:
+                    sockets.append(loop.run_until_complete(_conectar(port, tokens[i])))
+                    time.sleep(0.5)
+
+                def sair() -> None:
+                    loop.run_until_complete(sockets.pop().close())
+                    time.sleep(1.5)
+
+                def emitir() -> None:
+                    http_json(port, f"/bench/ticket-novo?empresa={empresa}&count=100")
+                    time.sleep(0.5)
+
+                resultado = medir(
+                    [
+                        ("idle 1 s", lambda: time.sleep(1)),
+                        ("first agent of the tenant connects", lambda: conectar(0)),
+                        ("second agent connects", lambda: conectar(1)),
+                        ("100 emits", emitir),
+                        ("second agent leaves (offline after grace)", sair),
+                    ],
+                    cliente,
+                )
+                for ws in sockets:
+                    loop.run_until_complete(ws.close())
+                return resultado
+    finally:
+        loop.close()
+        servidor.encerrar()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    log("bench: one instance on a Redis of its own ...")
+    resultado = run()
+    print("| step | Redis commands (calls) |\n| --- | --- |")
+    for passo, comandos in resultado.items():
+        print(f"| {passo} | {', '.join(f'{k} {v}' for k, v in sorted(comandos.items()))} |")
+    dump(args.json, resultado)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
