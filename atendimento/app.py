@@ -22,8 +22,8 @@ from atendimento.domain.portas import VerificadorSenhas
 from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.engine import Server, Socket
-from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
-from atendimento.engine.transport.cors import Cors
+from atendimento.engine.engineio.cors import Cors
+from atendimento.engine.socketio.recovery import MemoryRecoveryStore, RecoveryConfig
 from atendimento.gateway import salas, sessao
 from atendimento.gateway.namespace import NAMESPACE, Gateway, build_gateway
 from atendimento.gateway.portas import RegistroPresenca
@@ -357,7 +357,7 @@ def _drain_check(server: Server) -> VerificacaoProntidao:
 
 def _database_check(storage: Storage) -> VerificacaoProntidao:
     async def database() -> tuple[str, bool, str | None]:
-        await storage.ping()  # raises StorageIndisponivel when the database does not answer
+        await storage.ping()  # raises StorageUnavailable when the database does not answer
         return "database", True, None
 
     return database

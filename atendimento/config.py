@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     ping_interval_ms: int = Field(25_000, ge=100)
     ping_timeout_ms: int = Field(20_000, ge=100)
     max_payload_bytes: int = Field(1_000_000, ge=1024)
-    # Bounds against hostile clients (engine/transport/config.py says why each default is what it is).
+    # Bounds against hostile clients (engine/engineio/config.py says why each default is what it is).
     max_polling_packets: int = Field(256, ge=1)
     max_sessions_per_address: int = Field(1000, ge=0)  # 0: no cap
     connect_timeout_ms: int = Field(45_000, ge=100)

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import httptools
 
-from atendimento.engine.transport.engine import ForeignSession
-from atendimento.engine.transport.types import Receive, Scope, Send
+from atendimento.engine.engineio.server import ForeignSession
+from atendimento.engine.engineio.types import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 

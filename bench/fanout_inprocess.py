@@ -18,8 +18,8 @@ import time
 from typing import Any
 
 from atendimento.engine import Server, Socket
-from atendimento.engine.transport import RAW_TRANSPORT_EXTENSION
-from atendimento.engine.transport.types import Message
+from atendimento.engine.engineio import RAW_TRANSPORT_EXTENSION
+from atendimento.engine.engineio.types import Message
 
 
 class NullSocket:

@@ -23,8 +23,8 @@ import jwt
 import uvicorn
 
 from atendimento.engine import ConnectionRefused, Server, Socket
-from atendimento.engine.recovery import RecoveryConfig
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.socketio.recovery import RecoveryConfig
 
 SECRET = os.environ.get("JWT_SECRET", "bench-secret")
 TICKETS = {f"t{i}": "e1" for i in range(1000)}

@@ -44,7 +44,7 @@ from sqlalchemy import insert, select
 from atendimento.app import Aplicacao, build_app
 from atendimento.config import load_settings
 from atendimento.domain.entidades import TicketDados, agora, novo_id
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.gateway import salas
 from atendimento.storage.banco import Storage
 from atendimento.storage.demo import carregar_demo

@@ -28,8 +28,8 @@ from typing import Any
 import uvicorn
 
 from atendimento.engine import Server, Socket
-from atendimento.engine.transport import EngineConfig, EngineServer, EngineSession
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio import EngineConfig, EngineIOServer, EngineSession
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
 
 TIMING = {"ping_interval_ms": 300, "ping_timeout_ms": 200, "max_payload_bytes": 1_000_000}
 
@@ -71,7 +71,7 @@ class _Echo:
 
 
 def engineio_app() -> Any:
-    return EngineServer(_Echo(), EngineConfig(path="/engine.io/", cors_origins=("*",), **TIMING))
+    return EngineIOServer(_Echo(), EngineConfig(path="/engine.io/", cors_origins=("*",), **TIMING))
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
 
 
 def porta_livre() -> int:

@@ -30,7 +30,7 @@ from atendimento.api.rotas import TabelaRotas
 from atendimento.api.sobrecarga import LimiteEmCurso
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
-from atendimento.engine.transport.cors import Cors, CorsAsgi
+from atendimento.engine.engineio.cors import Cors, CorsAsgi
 from atendimento.identity.tokens import ServicoTokens
 
 # REST bodies are small (the largest legitimate one is a message: 10 000 characters of text plus
@@ -113,6 +113,6 @@ def build_api(
         max_corpo_bytes=max_body_bytes,
         corpo_timeout_s=settings.body_timeout_seconds,
     )
-    # The policy the Socket.IO transport applies too (engine/transport/cors.py), outermost.
+    # The policy the Socket.IO transport applies too (engine/engineio/cors.py), outermost.
     app.add_middleware(CorsAsgi, policy=cors or Cors(settings.cors_origins))
     return app

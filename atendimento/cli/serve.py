@@ -24,7 +24,7 @@ from atendimento.cli.memoria import preparar_gc
 from atendimento.cli.preflight import redact, run_async
 from atendimento.cli.tls import verificar_certificado
 from atendimento.config import Settings
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
 from atendimento.logs import configure_logging
 from atendimento.storage.banco import Storage
 from atendimento.storage.migracoes import alembic_config, revisao_atual, upgrade

@@ -46,22 +46,22 @@ from atendimento.cluster.envelopes import (
 from atendimento.cluster.particao import EmpresaDaSala, EmpresasAssinadas, empresa_do_alvo
 from atendimento.cluster.recuperacao import RecuperacaoRedis
 from atendimento.engine import Reason
-from atendimento.engine.adapter import Adapter, EventPacket, Target
+from atendimento.engine.socketio.adapter import Adapter, EventPacket, Target
 
 if TYPE_CHECKING:
     from atendimento.cluster.redis_link import RedisLink
-    from atendimento.engine.namespace import Namespace
-    from atendimento.engine.recovery import PacketLog
+    from atendimento.engine.socketio.namespace import Namespace
+    from atendimento.engine.socketio.recovery import PacketLog
 
 log = logging.getLogger(__name__)
 
 _Pedido = TypeVar("_Pedido", Desconectar, Entrar, Sair)
 
 
-class AdaptadorRedis(Adapter):
+class RedisAdapter(Adapter):
     """One per namespace, built by the engine's adapter factory.
 
-    wiring.py installs ``functools.partial(AdaptadorRedis, link=..., instancia=...)`` with
+    wiring.py installs ``functools.partial(RedisAdapter, link=..., instancia=...)`` with
     ``server.set_adapter_factory``: every namespace of the instance shares the one Redis link.
     """
 
@@ -109,7 +109,7 @@ class AdaptadorRedis(Adapter):
             log.interrupt()  # not sharing yet (start-up, or Redis away): nothing to replay from
 
     def _disponibilidade(self, disponivel: bool) -> None:
-        # Connection state recovery (engine/recovery.py) replays what this instance delivered. While
+        # Connection state recovery (engine/socketio/recovery.py) replays what this instance delivered. While
         # Redis is away the other instances' emits don't arrive, so a socket away during that time
         # must not be told it recovered: the log refuses every replay that spans the outage.
         self.em_voo.clear()  # echoes of publishes lost with the link never come; replays are refused anyway
@@ -219,36 +219,36 @@ class AdaptadorRedis(Adapter):
 
     def _receber(self, dados: bytes) -> None:
         try:
-            mensagem = decodificar(dados, self.namespace.name)
-            if isinstance(mensagem, Retomar):
+            envelope = decodificar(dados, self.namespace.name)
+            if isinstance(envelope, Retomar):
                 if self.recuperacao is not None:
-                    if mensagem.instance == self.instancia:
-                        self.recuperacao.ao_eco(self, mensagem)
+                    if envelope.instance == self.instancia:
+                        self.recuperacao.ao_eco(self, envelope)
                     else:
-                        self.recuperacao.ao_pedido(self, mensagem)
+                        self.recuperacao.ao_pedido(self, envelope)
                 return
-            if mensagem.instance == self.instancia:
+            if envelope.instance == self.instancia:
                 # Our own, echoed by Redis: already delivered locally.
                 metricas.BACKPLANE_DESCARTADAS.inc()
-                if isinstance(mensagem, Broadcast) and self.em_voo:
+                if isinstance(envelope, Broadcast) and self.em_voo:
                     self.em_voo.popleft()
                 return
-            if isinstance(mensagem, Broadcast):
-                packet = EventPacket(mensagem.nsp, mensagem.event, argumentos(mensagem))
+            if isinstance(envelope, Broadcast):
+                packet = EventPacket(envelope.nsp, envelope.event, argumentos(envelope))
                 self.recebidas += 1
-                alvo = _alvo(mensagem)
+                alvo = _alvo(envelope)
                 if not any(True for _ in self.recipients(alvo)):
                     metricas.BACKPLANE_DESCARTADAS.inc()  # still logged below, for a socket that is away
                 self.broadcast_local(packet, alvo)
-            elif isinstance(mensagem, Desconectar):
+            elif isinstance(envelope, Desconectar):
                 self.recebidas += 1
-                self.disconnect_sockets_local(_alvo(mensagem), mensagem.reason)
-            elif isinstance(mensagem, Entrar):
+                self.disconnect_sockets_local(_alvo(envelope), envelope.reason)
+            elif isinstance(envelope, Entrar):
                 self.recebidas += 1
-                self.sockets_join_local(frozenset(mensagem.target_rooms), _alvo(mensagem))
+                self.sockets_join_local(frozenset(envelope.target_rooms), _alvo(envelope))
             else:
                 self.recebidas += 1
-                self.sockets_leave_local(frozenset(mensagem.target_rooms), _alvo(mensagem))
+                self.sockets_leave_local(frozenset(envelope.target_rooms), _alvo(envelope))
         except InvalidEnvelope as invalida:
             self._descartar(invalida.motivo)
 
@@ -260,8 +260,8 @@ class AdaptadorRedis(Adapter):
         log.debug("cluster: message dropped on %s (%s)", self.channel, motivo)
 
 
-def _alvo(mensagem: Alvo) -> Target:
+def _alvo(envelope: Alvo) -> Target:
     """A received request's target: rooms, rooms excepted, socket ids excepted."""
     return Target(
-        frozenset(mensagem.rooms), frozenset(mensagem.except_rooms), frozenset(mensagem.except_sids)
+        frozenset(envelope.rooms), frozenset(envelope.except_rooms), frozenset(envelope.except_sids)
     )

@@ -125,20 +125,20 @@ class _Ouvinte:
             self.conectado = True  # no await since the last check: later ones are sent by assinar()
             self.dono.mudou()
             while self.canais or self._saindo:
-                mensagem = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
-                if mensagem is None:
+                envelope = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                if envelope is None:
                     continue
-                tipo = _texto(mensagem.get("type"))
+                tipo = _texto(envelope.get("type"))
                 if tipo in ("smessage", "message"):
-                    self.dono.entregar(_texto(mensagem["channel"]), mensagem["data"])
+                    self.dono.entregar(_texto(envelope["channel"]), envelope["data"])
                 elif tipo == "pmessage":
-                    self.dono.entregar(_texto(mensagem["pattern"]), mensagem["data"])
+                    self.dono.entregar(_texto(envelope["pattern"]), envelope["data"])
                 elif tipo in ("ssubscribe", "subscribe", "psubscribe"):
-                    self.confirmados.add(_texto(mensagem["channel"]))
+                    self.confirmados.add(_texto(envelope["channel"]))
                 elif tipo in ("unsubscribe", "punsubscribe"):
-                    self._saindo.discard(_texto(mensagem["channel"]))
+                    self._saindo.discard(_texto(envelope["channel"]))
                 elif tipo == "sunsubscribe":
-                    canal = _texto(mensagem["channel"])
+                    canal = _texto(envelope["channel"])
                     if canal in self._saindo:
                         self._saindo.discard(canal)
                     elif canal in self.canais:

@@ -84,36 +84,36 @@ class ConsultaSockets:
         return sockets
 
     def _pedido(self, dados: bytes) -> None:
-        mensagem = _ler(dados)
-        if mensagem is None or mensagem["de"] == self._instancia:
+        envelope = _ler(dados)
+        if envelope is None or envelope["de"] == self._instancia:
             return
-        resposta = {"v": VERSAO, "id": mensagem["id"], "de": self._instancia, "sockets": self._listar()}
-        self._link.publicar(reply_channel(mensagem["de"]), json.dumps(resposta).encode())
+        resposta = {"v": VERSAO, "id": envelope["id"], "de": self._instancia, "sockets": self._listar()}
+        self._link.publicar(reply_channel(envelope["de"]), json.dumps(resposta).encode())
 
     def _resposta(self, dados: bytes) -> None:
-        mensagem = _ler(dados)
-        if mensagem is None or not isinstance(mensagem.get("sockets"), list):
+        envelope = _ler(dados)
+        if envelope is None or not isinstance(envelope.get("sockets"), list):
             return
-        pendente = self._pendentes.get(mensagem["id"])
+        pendente = self._pendentes.get(envelope["id"])
         if pendente is None:
             return  # too late, or not ours
         fila, vindas = pendente
-        if mensagem["de"] in vindas:
+        if envelope["de"] in vindas:
             return
-        vindas.add(mensagem["de"])
-        fila.put_nowait([s for s in mensagem["sockets"] if isinstance(s, dict)])
+        vindas.add(envelope["de"])
+        fila.put_nowait([s for s in envelope["sockets"] if isinstance(s, dict)])
 
 
 def _ler(dados: bytes) -> dict[str, Any] | None:
     try:
-        mensagem = json.loads(dados)
+        envelope = json.loads(dados)
     except ValueError:
         return None
     if (
-        not isinstance(mensagem, dict)
-        or mensagem.get("v") != VERSAO
-        or not isinstance(mensagem.get("id"), str)
-        or not isinstance(mensagem.get("de"), str)
+        not isinstance(envelope, dict)
+        or envelope.get("v") != VERSAO
+        or not isinstance(envelope.get("id"), str)
+        or not isinstance(envelope.get("de"), str)
     ):
         return None
-    return mensagem
+    return envelope

@@ -95,14 +95,14 @@ def _objeto(valor: object) -> dict[str, Any]:
 def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
     try:
         # The caller bounded ``dados``; unpackb bounds every string, array and map by its length.
-        mensagem = msgpack.unpackb(dados, raw=False, strict_map_key=True, ext_hook=_ext, timestamp=3)
+        envelope = msgpack.unpackb(dados, raw=False, strict_map_key=True, ext_hook=_ext, timestamp=3)
     except Malformada:
         raise
     except Exception as exc:  # msgpack's own errors, and anything it builds that is not hashable
         raise Malformada(f"not msgpack ({type(exc).__name__})") from None
-    if not isinstance(mensagem, list) or len(mensagem) != 3:
+    if not isinstance(envelope, list) or len(envelope) != 3:
         raise Malformada("not [uid, packet, opts]")
-    packet, opts = _objeto(mensagem[1]), _objeto(mensagem[2])
+    packet, opts = _objeto(envelope[1]), _objeto(envelope[2])
     corpo = packet.get("data")
     if packet.get("type") != _EVENT or not isinstance(corpo, list) or not corpo:
         raise Malformada("not an EVENT packet")
@@ -122,41 +122,41 @@ def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
 
 def decodificar_node_pedido(dados: bytes, nsp: str) -> PedidoEmissor:
     try:
-        mensagem = _objeto(json.loads(dados))
+        envelope = _objeto(json.loads(dados))
     except (ValueError, UnicodeDecodeError):
         raise Malformada("not JSON") from None
-    tipo = _TIPOS_NODE.get(mensagem.get("type"))  # type: ignore[arg-type]  # any value: .get is total
+    tipo = _TIPOS_NODE.get(envelope.get("type"))  # type: ignore[arg-type]  # any value: .get is total
     if tipo is None:
-        raise Malformada(f"request type {mensagem.get('type')!r} is not join, leave or disconnect")
-    opts = _objeto(mensagem.get("opts"))
+        raise Malformada(f"request type {envelope.get('type')!r} is not join, leave or disconnect")
+    opts = _objeto(envelope.get("opts"))
     return PedidoEmissor(
         origem="node",
         tipo=tipo,
         nsp=nsp,  # the request channel is per namespace; the message does not repeat it
         salas=_textos(opts.get("rooms")),
         exceto=_textos(opts.get("except")),
-        salas_alvo=_textos(mensagem.get("rooms")) if tipo != "disconnect" else (),
+        salas_alvo=_textos(envelope.get("rooms")) if tipo != "disconnect" else (),
     )
 
 
 def decodificar_python(dados: bytes) -> PedidoEmissor:
     try:
-        mensagem = _objeto(json.loads(dados))
+        envelope = _objeto(json.loads(dados))
     except (ValueError, UnicodeDecodeError):
         raise Malformada("not JSON") from None
-    if mensagem.get("method") != "emit":
-        raise Malformada(f"method {mensagem.get('method')!r} is not emit")
-    if mensagem.get("binary") or mensagem.get("callback") is not None:
+    if envelope.get("method") != "emit":
+        raise Malformada(f"method {envelope.get('method')!r} is not emit")
+    if envelope.get("binary") or envelope.get("callback") is not None:
         raise Malformada("binary payloads and callbacks are not accepted")
-    evento, nsp, args = mensagem.get("event"), mensagem.get("namespace") or "/", mensagem.get("data")
+    evento, nsp, args = envelope.get("event"), envelope.get("namespace") or "/", envelope.get("data")
     if not isinstance(evento, str) or not isinstance(nsp, str) or not isinstance(args, list):
         raise Malformada("event, namespace and data are not what python-socketio sends")
     return PedidoEmissor(
         origem="python",
         tipo="emit",
         nsp=nsp,
-        salas=_textos(mensagem.get("room")),
-        exceto_sids=_textos(mensagem.get("skip_sid")),
+        salas=_textos(envelope.get("room")),
+        exceto_sids=_textos(envelope.get("skip_sid")),
         evento=evento,
         args=tuple(args),
     )

@@ -18,9 +18,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from atendimento.engine.protocol.errors import ProtocolError
-from atendimento.engine.protocol.reasons import Reason
-from atendimento.engine.protocol.socketio import RESERVED_EVENTS, deconstruct, reconstruct
+from atendimento.engine.engineio.protocol.errors import ProtocolError
+from atendimento.engine.engineio.protocol.reasons import Reason
+from atendimento.engine.socketio.protocol.packets import RESERVED_EVENTS, deconstruct, reconstruct
 
 VERSAO: Literal[1] = 1
 """Bumped on any change an older instance would misread; additive optional fields keep it."""
@@ -163,9 +163,9 @@ def _json(objeto: dict[str, Any]) -> bytes:
     return json.dumps(objeto, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def codificar(mensagem: Desconectar | Entrar | Sair | Retomar | UsuarioAlterado) -> bytes:
+def codificar(envelope: Desconectar | Entrar | Sair | Retomar | UsuarioAlterado) -> bytes:
     """The bytes to publish for a request (not on the hot path; broadcasts use codificar_broadcast)."""
-    return _json(mensagem.model_dump(mode="python"))
+    return _json(envelope.model_dump(mode="python"))
 
 
 def codificar_broadcast(
@@ -229,23 +229,23 @@ def decodificar(dados: bytes | str, namespace: str) -> Broadcast | Desconectar |
             "versao" if isinstance(versao, int) and not isinstance(versao, bool) else "formato"
         )
     try:
-        mensagem = _LEITOR.validate_python(bruto)
+        envelope = _LEITOR.validate_python(bruto)
     except ValidationError:
         raise InvalidEnvelope("formato") from None
-    if mensagem.nsp != namespace:
+    if envelope.nsp != namespace:
         raise InvalidEnvelope("namespace")
-    if isinstance(mensagem, Broadcast) and mensagem.event in RESERVED_EVENTS:
+    if isinstance(envelope, Broadcast) and envelope.event in RESERVED_EVENTS:
         raise InvalidEnvelope("formato")  # no client may ever receive a reserved event
-    return mensagem
+    return envelope
 
 
-def argumentos(mensagem: Broadcast) -> tuple[Any, ...]:
+def argumentos(envelope: Broadcast) -> tuple[Any, ...]:
     """The event's arguments, with ``bytes`` put back; raises InvalidEnvelope("formato") on bad ones."""
-    if not mensagem.attachments:
-        return tuple(mensagem.args)
+    if not envelope.attachments:
+        return tuple(envelope.args)
     try:
-        anexos = [base64.b64decode(a, validate=True) for a in mensagem.attachments]
-        return tuple(reconstruct(mensagem.args, anexos))
+        anexos = [base64.b64decode(a, validate=True) for a in envelope.attachments]
+        return tuple(reconstruct(envelope.args, anexos))
     except (ValueError, ProtocolError):
         raise InvalidEnvelope("formato") from None
 

@@ -1,7 +1,7 @@
 """Prometheus counters of the cluster layer, registered once per process on the default registry.
 
 They are process-wide: tests that run two instances in one process read the plain counters on each
-object (``RedisLink.nao_compartilhadas``, ``AdaptadorRedis.descartadas``…) instead.
+object (``RedisLink.nao_compartilhadas``, ``RedisAdapter.descartadas``…) instead.
 """
 
 from __future__ import annotations

@@ -48,8 +48,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from atendimento.cluster.envelopes import PREFIXO, Retomar, codificar
 from atendimento.cluster.topologia import ERROS_REDIS
-from atendimento.engine.protocol.outgoing import Outgoing
-from atendimento.engine.recovery import (
+from atendimento.engine.engineio.protocol.outgoing import Outgoing
+from atendimento.engine.socketio.recovery import (
     MAX_OFFSET_LENGTH,
     MAX_PID_LENGTH,
     MemoryRecoveryStore,
@@ -59,7 +59,7 @@ from atendimento.engine.recovery import (
 )
 
 if TYPE_CHECKING:
-    from atendimento.cluster.adapter import AdaptadorRedis
+    from atendimento.cluster.adapter import RedisAdapter
     from atendimento.cluster.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def _ler_dono(valor: bytes | str) -> tuple[str, str]:
     return texto, ""
 
 
-def _empresa_do_canal(adaptador: AdaptadorRedis, canal: str) -> str | None:
+def _empresa_do_canal(adaptador: RedisAdapter, canal: str) -> str | None:
     """Which held tenant ``canal`` is, checked against the names this adapter makes (a value read from
     Redis never makes us subscribe to an arbitrary channel)."""
     prefixo, sufixo = f"{PREFIXO}:{{", f"}}:{adaptador.namespace.name}:broadcast"
@@ -163,7 +163,7 @@ class RecuperacaoRedis:
         self.instancia = instancia
         self.prazo_s = prazo_s
         self._pendentes: dict[str, _Pendente] = {}
-        self._adaptadores: dict[str, AdaptadorRedis] = {}
+        self._adaptadores: dict[str, RedisAdapter] = {}
         self._tarefas: set[asyncio.Task[None]] = set()
         # Counters for tests and operators.
         self.entregues = 0  # sessions this instance handed over
@@ -234,7 +234,7 @@ class RecuperacaoRedis:
 
     # --- wiring ------------------------------------------------------------------------------------
 
-    def registrar_adaptador(self, adaptador: AdaptadorRedis) -> None:
+    def registrar_adaptador(self, adaptador: RedisAdapter) -> None:
         self._adaptadores[adaptador.namespace.name] = adaptador
 
     async def fechar(self) -> None:
@@ -260,18 +260,18 @@ class RecuperacaoRedis:
     # --- B: the instance the client landed on --------------------------------------------------------
 
     async def _pedir(
-        self, adaptador: AdaptadorRedis, canal: str, dono: str, nsp: str, pid: str, offset: str | None
+        self, adaptador: RedisAdapter, canal: str, dono: str, nsp: str, pid: str, offset: str | None
     ) -> Replay | None:
         registro = adaptador.log
         if registro is None:
             return None
         pedido = secrets.token_urlsafe(12)
         pendente = _Pendente(registro.head)
-        mensagem = Retomar(instance=self.instancia, nsp=nsp, pedido=pedido, dono=dono, pid=pid, offset=offset)
+        envelope = Retomar(instance=self.instancia, nsp=nsp, pedido=pedido, dono=dono, pid=pid, offset=offset)
         self._pendentes[pedido] = pendente
         adaptador.vigias.append(pendente.locais)
         try:
-            if not self.link.publicar(canal, codificar(mensagem)):
+            if not self.link.publicar(canal, codificar(envelope)):
                 return None
             try:
                 await asyncio.wait_for(asyncio.shield(pendente.futuro), self.prazo_s)
@@ -323,9 +323,9 @@ class RecuperacaoRedis:
         )
         return Replay(session, pacotes, head, needs_offset_from=session.needs_offset_from)
 
-    def ao_eco(self, adaptador: AdaptadorRedis, mensagem: Retomar) -> None:
+    def ao_eco(self, adaptador: RedisAdapter, envelope: Retomar) -> None:
         """Our own request came back from Redis: the hand-over point in this instance's log."""
-        pendente = self._pendentes.get(mensagem.pedido)
+        pendente = self._pendentes.get(envelope.pedido)
         if pendente is not None and adaptador.log is not None:
             pendente.eco = adaptador.log.head
             pendente.talvez_pronto()
@@ -345,18 +345,18 @@ class RecuperacaoRedis:
 
     # --- the home --------------------------------------------------------------------------------------
 
-    def ao_pedido(self, adaptador: AdaptadorRedis, mensagem: Retomar) -> None:
+    def ao_pedido(self, adaptador: RedisAdapter, envelope: Retomar) -> None:
         """Another instance asks for a session: hand it over if it is ours and restorable (single use).
 
         Our own emits whose echo has not come back yet were published after the request: the
         instance that asked gets them from Redis itself, so they are left out here.
         """
-        if mensagem.dono != self.instancia:
+        if envelope.dono != self.instancia:
             return
         em_voo = frozenset(adaptador.em_voo)
         keep = (lambda n: n not in em_voo) if em_voo else None
-        replay = self.local.take_now(mensagem.nsp, mensagem.pid, mensagem.offset, keep)
-        corpo: dict[str, Any] = {"v": 1, "pedido": mensagem.pedido, "ok": False}
+        replay = self.local.take_now(envelope.nsp, envelope.pid, envelope.offset, keep)
+        corpo: dict[str, Any] = {"v": 1, "pedido": envelope.pedido, "ok": False}
         if replay is not None:
             session = replay.session
             corpo.update(
@@ -372,10 +372,10 @@ class RecuperacaoRedis:
             dados = json.dumps(corpo, separators=(",", ":"), default=_json_padrao).encode()
         except (TypeError, ValueError) as exc:
             log.warning(
-                "recovery: session %s not handed over, its data is not JSON: %s", mensagem.pid[:6], exc
+                "recovery: session %s not handed over, its data is not JSON: %s", envelope.pid[:6], exc
             )
-            dados = json.dumps({"v": 1, "pedido": mensagem.pedido, "ok": False}).encode()
+            dados = json.dumps({"v": 1, "pedido": envelope.pedido, "ok": False}).encode()
         else:
             if corpo["ok"]:
                 self.entregues += 1
-        self.link.publicar(reply_channel(mensagem.instance), dados)
+        self.link.publicar(reply_channel(envelope.instance), dados)

@@ -31,19 +31,19 @@ class DifusaoUsuariosRedis:
 
     def anunciar(self, empresa_id: str, usuario_id: str) -> None:
         self._local.anunciar(empresa_id, usuario_id)
-        mensagem = envelopes.UsuarioAlterado(
+        envelope = envelopes.UsuarioAlterado(
             instance=self._instancia, empresa_id=empresa_id, usuario_id=usuario_id
         )
-        if not self._link.publicar(envelopes.canal_usuarios(), envelopes.codificar(mensagem)):
+        if not self._link.publicar(envelopes.canal_usuarios(), envelopes.codificar(envelope)):
             log.warning("usuario_alterado for %s not shared: Redis unavailable", usuario_id)
 
     def _receber(self, dados: bytes) -> None:
         try:
-            mensagem = envelopes.decodificar_usuario(dados)
+            envelope = envelopes.decodificar_usuario(dados)
         except envelopes.InvalidEnvelope as exc:
             self.invalidas += 1
             log.warning("cluster: usuario_alterado dropped (%s)", exc.motivo)
             return
-        if mensagem.instance == self._instancia:
+        if envelope.instance == self._instancia:
             return  # ours: the listeners here heard it when it was announced
-        self._local.anunciar(mensagem.empresa_id, mensagem.usuario_id)
+        self._local.anunciar(envelope.empresa_id, envelope.usuario_id)

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from functools import partial
 
-from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.adapter import RedisAdapter
 from atendimento.cluster.particao import EmpresaDaSala
 from atendimento.cluster.presenca import BATIMENTO_S, PREFIXO_PRESENCA, PresencaCluster
 from atendimento.cluster.rate_limit_storage import ArmazenamentoResiliente, armazenamento_limites
@@ -30,7 +30,7 @@ from atendimento.cluster.usuarios import DifusaoUsuariosRedis
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO, RegistroCluster
 from atendimento.config import Settings
 from atendimento.engine import Server
-from atendimento.engine.recovery import MemoryRecoveryStore
+from atendimento.engine.socketio.recovery import MemoryRecoveryStore
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +77,9 @@ class Cluster:
     def disponivel(self) -> bool:
         return self.link.disponivel
 
-    def adaptador(self, namespace: str) -> AdaptadorRedis:
+    def adaptador(self, namespace: str) -> RedisAdapter:
         adaptador = self.server.of(namespace).adapter
-        assert isinstance(adaptador, AdaptadorRedis)
+        assert isinstance(adaptador, RedisAdapter)
         return adaptador
 
     def health(self) -> dict[str, object]:
@@ -88,7 +88,7 @@ class Cluster:
         adaptadores = [n.adapter for n in self.server.namespaces.values()]
         estado["instancia"] = self.instancia
         estado["mensagensDescartadas"] = sum(
-            a.descartadas for a in adaptadores if isinstance(a, AdaptadorRedis)
+            a.descartadas for a in adaptadores if isinstance(a, RedisAdapter)
         )
         estado["presencaFalhas"] = self.presenca.falhas
         return estado
@@ -129,7 +129,7 @@ def build_cluster(
         server.recovery = recuperacao
     # Every namespace, present (``/`` always is) and future; none has sockets yet.
     server.set_adapter_factory(
-        partial(AdaptadorRedis, link=link, instancia=instancia, empresa_da_sala=empresa_da_sala)
+        partial(RedisAdapter, link=link, instancia=instancia, empresa_da_sala=empresa_da_sala)
     )
     presenca = PresencaCluster(
         link,

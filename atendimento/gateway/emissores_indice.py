@@ -24,7 +24,7 @@ import time
 from collections import Counter, deque
 
 from atendimento.engine import Socket
-from atendimento.engine.monitor import Monitor
+from atendimento.engine.socketio.monitor import Monitor
 from atendimento.gateway import salas, sessao
 
 

@@ -14,7 +14,7 @@ line (``EventosCliente.registrar`` sets it up for the namespace; an event regist
   payload is even read, so a refused event costs no database access and changes nothing:
   ``LIMITE_EXCEDIDO`` with ``retryAfterMs``;
 - at most a few events of one tenant in their handlers at once (``VagasPorEmpresa``);
-- past the engine's per-socket bound (engine/inbox.py), the overflow hook answers ``LIMITE_EXCEDIDO``
+- past the engine's per-socket bound (engine/socketio/inbox.py), the overflow hook answers ``LIMITE_EXCEDIDO``
   without running anything.
 """
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atendimento.engine import EventPacket, Namespace, Socket
-from atendimento.engine.adapter import Target
+from atendimento.engine.socketio.adapter import Target
 from atendimento.gateway import salas
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """At most N client events of one tenant handled at once on this instance (the database pool is shared).
 
-Each socket already handles its own events one at a time (engine/inbox.py), but one tenant may have
+Each socket already handles its own events one at a time (engine/socketio/inbox.py), but one tenant may have
 many sockets: without this, a tenant whose hundred sockets all wrote at once would hold every pooled
 database connection, and another tenant's REST request would wait for one. With it, the tenant's
 extra events wait in its own line and the rest of the pool stays free for everyone else.

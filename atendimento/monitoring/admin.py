@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from atendimento.engine import ConnectionRefused, Server, Socket
-from atendimento.engine.monitor import Monitor
+from atendimento.engine.socketio.monitor import Monitor
 from atendimento.identity.passwords import Senhas
 from atendimento.monitoring.agregados import EventosAgregados
 from atendimento.monitoring.serializacao import Descrever, agora_iso, serializar

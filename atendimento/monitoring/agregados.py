@@ -2,7 +2,7 @@
 
 Types as @socket.io/admin-ui 0.5 names them: ``rawConnection``, ``rawDisconnection`` (subType: the
 reason), ``packetsIn``/``bytesIn`` and ``packetsOut``/``bytesOut``. Outgoing packets are counted per
-emit as recipients × frame size (one call per emit, engine/monitor.py), never per recipient.
+emit as recipients × frame size (one call per emit, engine/socketio/monitor.py), never per recipient.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from atendimento.engine.monitor import Monitor
+from atendimento.engine.socketio.monitor import Monitor
 
 
 class EventosAgregados(Monitor):

@@ -1,7 +1,7 @@
 """Per-tenant series for /metrics (label ``empresa``), with bounded cardinality, and per-instance gauges.
 
 Counted here, cheaply: sockets connected (engine hooks), events delivered by event name (one call per
-emit with its recipient count, engine/monitor.py: the tenant is that of one recipient, since no room
+emit with its recipient count, engine/socketio/monitor.py: the tenant is that of one recipient, since no room
 holds two tenants' sockets), client events by outcome (one call from the gateway's ack wrapper), and
 REST writes (an ASGI wrapper around the API, ``ContagemEscritas``). Plain dicts; the Prometheus
 families are built at scrape time.
@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atendimento.engine import Server, Socket
-from atendimento.engine.monitor import Monitor
+from atendimento.engine.socketio.monitor import Monitor
 from atendimento.monitoring.tarefas import cancelar
 
 OUTRAS = "outras"

@@ -76,7 +76,7 @@ CONEXOES_AQUECIDAS = 8
 T = TypeVar("T")
 
 
-class StorageIndisponivel(RuntimeError):
+class StorageUnavailable(RuntimeError):
     """The database did not answer the health check."""
 
 
@@ -296,12 +296,12 @@ class Storage:
             log.warning("could not open the database connections ahead of time: %s", type(exc).__name__)
 
     async def ping(self, limite_s: float = 2.0) -> bool:
-        """True when the database answers; raises ``StorageIndisponivel`` otherwise (for /ready)."""
+        """True when the database answers; raises ``StorageUnavailable`` otherwise (for /ready)."""
         try:
             async with asyncio.timeout(limite_s), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
-            raise StorageIndisponivel(f"banco indisponível: {type(exc).__name__}") from exc
+            raise StorageUnavailable(f"banco indisponível: {type(exc).__name__}") from exc
         return True
 
     async def problemas_do_papel(self) -> list[str]:

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.adapter import RedisAdapter
 from atendimento.cluster.envelopes import channel
 from atendimento.cluster.redis_link import RedisLink, build_redis_client
 from atendimento.engine import EVERYONE, Namespace, Reason, Server, Socket, Target
-from atendimento.engine import adapter as engine_adapter
+from atendimento.engine.socketio import adapter as engine_adapter
 
 from .apoio_cluster import Caixa, Clientes, ate, servir
 
@@ -36,9 +36,9 @@ class Instancia:
     url: str
 
     @property
-    def adaptador(self) -> AdaptadorRedis:
+    def adaptador(self) -> RedisAdapter:
         adaptador = self.ns.adapter
-        assert isinstance(adaptador, AdaptadorRedis)
+        assert isinstance(adaptador, RedisAdapter)
         return adaptador
 
 
@@ -60,7 +60,7 @@ async def _instancia(
     redis_url: str, namespace: str, nome: str, pilha: contextlib.AsyncExitStack
 ) -> Instancia:
     link = RedisLink(build_redis_client(redis_url))
-    server = Server(adapter_factory=partial(AdaptadorRedis, link=link, instancia=nome), ping_interval_ms=2000)
+    server = Server(adapter_factory=partial(RedisAdapter, link=link, instancia=nome), ping_interval_ms=2000)
     ns = server.of(namespace)
 
     @ns.on_connect
@@ -252,9 +252,9 @@ async def test_pedidos_publicados_tem_o_formato_documentado(dupla: Dupla, redis_
         recebidas: list[dict[str, Any]] = []
         async with asyncio.timeout(5):
             while len(recebidas) < 3:
-                mensagem = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-                if mensagem is not None:
-                    recebidas.append(json.loads(mensagem["data"]))
+                envelope = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if envelope is not None:
+                    recebidas.append(json.loads(envelope["data"]))
     finally:
         await pubsub.aclose()
         await ouvinte.aclose()

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from atendimento.cluster.envelopes import canal_empresa
-from atendimento.engine.recovery import RecoveryConfig
+from atendimento.engine.socketio.recovery import RecoveryConfig
 from atendimento.gateway import salas
 
 from .apoio_cluster import NS, ate

@@ -82,7 +82,7 @@ def test_node_pedidos() -> None:
 
 
 def test_python() -> None:
-    mensagem = {
+    envelope = {
         "method": "emit",
         "event": "notificacao",
         "data": [{"tipo": "x"}],
@@ -93,20 +93,20 @@ def test_python() -> None:
         "callback": None,
         "host_id": "h",
     }
-    pedido = decodificar_python(json.dumps(mensagem).encode())
+    pedido = decodificar_python(json.dumps(envelope).encode())
     assert (pedido.origem, pedido.evento, pedido.salas, pedido.exceto_sids) == (
         "python",
         "notificacao",
         ("user:1", "empresa:e"),
         ("abc",),
     )
-    assert decodificar_python(json.dumps({**mensagem, "namespace": None}).encode()).nsp == "/"
+    assert decodificar_python(json.dumps({**envelope, "namespace": None}).encode()).nsp == "/"
     for ruim in (
-        {**mensagem, "method": "enter_room"},
-        {**mensagem, "binary": True},
-        {**mensagem, "callback": ["r", NS, 1]},
-        {**mensagem, "data": "x"},
-        {**mensagem, "room": 5},
+        {**envelope, "method": "enter_room"},
+        {**envelope, "binary": True},
+        {**envelope, "callback": ["r", NS, 1]},
+        {**envelope, "data": "x"},
+        {**envelope, "room": 5},
     ):
         with pytest.raises(Malformada):
             decodificar_python(json.dumps(ruim).encode())

@@ -17,7 +17,7 @@ import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
-from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.adapter import RedisAdapter
 from atendimento.cluster.envelopes import (
     TAMANHO_MAXIMO,
     Broadcast,
@@ -53,9 +53,9 @@ def _valida(**extra: Any) -> dict[str, Any]:
 
 def test_o_que_enviamos_e_o_que_o_modelo_le() -> None:
     dados = codificar_broadcast("i1", NS, "ticket:novo", ({"id": "t1"},), {"b", "a"}, {"c"}, {"sid1"})
-    mensagem = decodificar(dados, NS)
-    assert isinstance(mensagem, Broadcast)
-    assert mensagem == Broadcast(
+    envelope = decodificar(dados, NS)
+    assert isinstance(envelope, Broadcast)
+    assert envelope == Broadcast(
         instance="i1",
         nsp=NS,
         event="ticket:novo",
@@ -70,9 +70,9 @@ def test_o_que_enviamos_e_o_que_o_modelo_le() -> None:
 
 def test_binarios_ida_e_volta() -> None:
     dados = codificar_broadcast("i1", NS, "arquivo", ({"a": b"\x00\xff", "b": [b"x"]}, "texto"))
-    mensagem = decodificar(dados, NS)
-    assert isinstance(mensagem, Broadcast)
-    assert argumentos(mensagem) == ({"a": b"\x00\xff", "b": [b"x"]}, "texto")
+    envelope = decodificar(dados, NS)
+    assert isinstance(envelope, Broadcast)
+    assert argumentos(envelope) == ({"a": b"\x00\xff", "b": [b"x"]}, "texto")
 
 
 def test_argumento_que_nao_e_json_nem_bytes() -> None:
@@ -114,22 +114,22 @@ def test_mensagens_recusadas(dados: bytes, motivo: str) -> None:
 
 
 def test_anexo_invalido() -> None:
-    mensagem = decodificar(
+    envelope = decodificar(
         json.dumps(_valida(args=[{"_placeholder": True, "num": 3}], attachments=["AA=="])).encode(), NS
     )
-    assert isinstance(mensagem, Broadcast)
+    assert isinstance(envelope, Broadcast)
     with pytest.raises(InvalidEnvelope):
-        argumentos(mensagem)
-    mensagem = decodificar(json.dumps(_valida(attachments=["!!nao-base64"])).encode(), NS)
-    assert isinstance(mensagem, Broadcast)
+        argumentos(envelope)
+    envelope = decodificar(json.dumps(_valida(attachments=["!!nao-base64"])).encode(), NS)
+    assert isinstance(envelope, Broadcast)
     with pytest.raises(InvalidEnvelope):
-        argumentos(mensagem)
+        argumentos(envelope)
 
 
 def test_campos_a_mais_sao_ignorados() -> None:
     """An additive field from a newer instance (same ``v``) does not make the message foreign."""
-    mensagem = decodificar(json.dumps(_valida(prioridade="alta")).encode(), NS)
-    assert isinstance(mensagem, Broadcast)
+    envelope = decodificar(json.dumps(_valida(prioridade="alta")).encode(), NS)
+    assert isinstance(envelope, Broadcast)
 
 
 # --- on the real channel ---------------------------------------------------------------------------
@@ -146,7 +146,7 @@ async def instancia(redis_url: str) -> AsyncIterator[tuple[Server, str, Redis, s
     """One engine server with the Redis adapter on a namespace of its own, and a raw Redis client."""
     namespace = f"/teste-{uuid.uuid4().hex[:10]}"
     link = RedisLink(build_redis_client(redis_url))
-    server = Server(adapter_factory=partial(AdaptadorRedis, link=link, instancia="instancia-a"))
+    server = Server(adapter_factory=partial(RedisAdapter, link=link, instancia="instancia-a"))
     ns = server.of(namespace)
 
     @ns.on_connect
@@ -171,7 +171,7 @@ async def test_mensagens_estranhas_no_canal_sao_contadas_e_nao_chegam_a_ninguem(
 ) -> None:
     server, namespace, cru, url = instancia
     adaptador = server.of(namespace).adapter
-    assert isinstance(adaptador, AdaptadorRedis)
+    assert isinstance(adaptador, RedisAdapter)
     clientes = Clientes()
     try:
         _, caixa = await clientes.conectar(url, namespace)

@@ -27,7 +27,7 @@ from atendimento.cluster.recuperacao import RecuperacaoRedis, reply_channel
 from atendimento.cluster.wiring import Cluster, build_cluster
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Server, Socket
-from atendimento.engine.recovery import RecoveryConfig
+from atendimento.engine.socketio.recovery import RecoveryConfig
 
 from .apoio_cluster import NS, AnaPeloProxy, RedisProprio, ate, servir
 

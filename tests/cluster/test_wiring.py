@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from atendimento.app import build_app
-from atendimento.cluster.adapter import AdaptadorRedis
+from atendimento.cluster.adapter import RedisAdapter
 from atendimento.cluster.presenca import PresencaCluster
 from atendimento.cluster.wiring import build_cluster
 from atendimento.config import Settings
@@ -22,7 +22,7 @@ def test_todo_namespace_recebe_o_adaptador_redis(redis_url: str) -> None:
     cluster = build_cluster(server, Settings(redis_url=redis_url), instancia="i-1")  # type: ignore[call-arg]
     depois = server.of("/outro")
     for ns in (antes, depois):
-        assert isinstance(ns.adapter, AdaptadorRedis)
+        assert isinstance(ns.adapter, RedisAdapter)
         assert ns.adapter.instancia == "i-1" and ns.adapter.link is cluster.link
     assert cluster.adaptador("/outro") is depois.adapter
     assert {"atendimento:/:broadcast", "atendimento:/outro:broadcast"} <= set(cluster.link._receptores)
@@ -32,7 +32,7 @@ async def test_aplicacao_com_redis_e_o_ready(sqlite_settings: Settings, redis_pr
     settings = sqlite_settings.model_copy(update={"redis_url": redis_proprio.url, "jwt_secret": SEGREDO})
     aplicacao = build_app(settings)
     assert isinstance(aplicacao.gateway.presenca, PresencaCluster)
-    assert isinstance(aplicacao.server.of("/atendimento").adapter, AdaptadorRedis)
+    assert isinstance(aplicacao.server.of("/atendimento").adapter, RedisAdapter)
     await aplicacao.startup()
     try:
         transporte = httpx.ASGITransport(app=aplicacao.asgi)
@@ -40,7 +40,7 @@ async def test_aplicacao_com_redis_e_o_ready(sqlite_settings: Settings, redis_pr
             assert (await http.get("/ready")).status_code == 200
             redis_proprio.matar()
             adaptador = aplicacao.server.of("/atendimento").adapter
-            assert isinstance(adaptador, AdaptadorRedis)
+            assert isinstance(adaptador, RedisAdapter)
             await ate(lambda: not adaptador.link.disponivel, prazo=10)
             resposta = await http.get("/ready")
             # Degraded, not down: this instance still serves its own sockets.

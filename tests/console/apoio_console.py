@@ -13,7 +13,7 @@ from apoio_rede import porta_livre
 from playwright.async_api import Page, expect
 
 from atendimento.app import Aplicacao
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
 
 
 class ServidorReiniciavel:

@@ -25,7 +25,7 @@ import pytest
 import uvicorn
 from apoio_rede import porta_livre
 
-from atendimento.engine.transport.uvicorn_ws import EngineWebSocketProtocol
+from atendimento.engine.engineio.uvicorn_ws import EngineWebSocketProtocol
 
 from .app import TestApp, build_test_server
 

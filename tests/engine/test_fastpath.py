@@ -10,9 +10,9 @@ import asyncio
 from typing import Any
 
 from atendimento.engine import Server, Socket
-from atendimento.engine.transport import RAW_TRANSPORT_EXTENSION
+from atendimento.engine.engineio import RAW_TRANSPORT_EXTENSION
 
-from .protocol.test_frames import parse
+from .engineio.protocol.test_frames import parse
 
 
 class FakeTransport:

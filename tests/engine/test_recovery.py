@@ -19,7 +19,7 @@ from apoio_proxy import proxy_para
 from apoio_rede import servir_uvicorn
 
 from atendimento.engine import ConnectionRefused, Namespace, Server, Socket
-from atendimento.engine.recovery import MemoryRecoveryStore, RecoveryConfig
+from atendimento.engine.socketio.recovery import MemoryRecoveryStore, RecoveryConfig
 
 pytestmark = pytest.mark.node
 

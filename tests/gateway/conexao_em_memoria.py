@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from atendimento.engine import Reason, Server
-from atendimento.engine.protocol.outgoing import Outgoing
-from atendimento.engine.protocol.socketio import (
+from atendimento.engine.engineio.protocol.outgoing import Outgoing
+from atendimento.engine.socketio.protocol.packets import (
     ACK,
     CONNECT,
     CONNECT_ERROR,

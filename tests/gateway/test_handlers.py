@@ -16,7 +16,7 @@ import pytest
 
 from atendimento.app import Aplicacao, build_app
 from atendimento.config import Settings
-from atendimento.engine.protocol.socketio import CONNECT, CONNECT_ERROR
+from atendimento.engine.socketio.protocol.packets import CONNECT, CONNECT_ERROR
 from atendimento.gateway import salas
 from atendimento.identity.passwords import Senhas
 

@@ -9,7 +9,7 @@ import itertools
 from typing import Any, cast
 
 from atendimento.engine import EventPacket, Server, Socket
-from atendimento.engine.adapter import Target
+from atendimento.engine.socketio.adapter import Target
 from atendimento.gateway import salas
 from atendimento.gateway.presenca_lote import EVENTO, PresencaLote, pediu_lote
 

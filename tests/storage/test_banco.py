@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from atendimento.config import Settings
 from atendimento.domain.servicos import ServicoAtendimento
 from atendimento.identity.passwords import Senhas
-from atendimento.storage import Storage, StorageIndisponivel
+from atendimento.storage import Storage, StorageUnavailable
 from atendimento.storage.modelos import Fila
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ async def test_ping_sem_banco_levanta(url: str) -> None:
     except OSError:
         return  # the SQLite folder cannot even be made: as unavailable as it gets
     try:
-        with pytest.raises(StorageIndisponivel):
+        with pytest.raises(StorageUnavailable):
             await storage.ping()
     finally:
         await storage.close()

@@ -1,0 +1,1 @@
+"""The Socket.IO v5 packet codec, with no I/O."""
