@@ -90,9 +90,36 @@ class Relay:
         self._tarefa: asyncio.Task[None] | None = None
         self._contagem: asyncio.Task[None] | None = None
         self._vazia_em: float | None = None
+        self._contado = False  # the endpoints were counted at least once (acordar's shortcut)
+        self._contado_em = 0.0
+        self._recontagem: asyncio.Task[None] | None = None
 
     def acordar(self) -> None:
+        # No active endpoint anywhere (as last counted): an agent's message queued nothing, so the
+        # write path pays no claim for it. The periodic claim (poll_s) still runs, so an endpoint
+        # created since the last count starts delivering within poll_s.
+        if self._sem_endpoints:
+            # Counted again at most once a second, so an endpoint created meanwhile is noticed.
+            if self._recontagem is None and time.monotonic() - self._contado_em >= 1.0:
+                self._recontagem = asyncio.create_task(self._recontar())
+            return
         self._acordado.set()
+
+    async def _recontar(self) -> None:
+        try:
+            self.metricas.endpoints = await self._fila.contar_endpoints()
+            self._contado_em = time.monotonic()
+            if not self._sem_endpoints:
+                self._acordado.set()
+        except Exception as exc:
+            log.debug("webhooks: counting endpoints failed (%s)", type(exc).__name__)
+        finally:
+            self._recontagem = None
+
+    @property
+    def _sem_endpoints(self) -> bool:
+        contagem = self.metricas.endpoints
+        return self._contado and not any(n for (_, ativo), n in contagem.items() if ativo)
 
     async def start(self) -> None:
         self._tarefa = asyncio.create_task(self._laco(), name="webhooks-relay")
@@ -102,7 +129,7 @@ class Relay:
         """Stop claiming, let the deliveries in flight finish (each is bounded by the attempt's
         timeout), then close the client. One still running past that is cancelled: its lease runs
         out and the event is delivered again, by this instance after a restart or by another."""
-        for tarefa in (self._tarefa, self._contagem):
+        for tarefa in (self._tarefa, self._contagem, self._recontagem):
             if tarefa is not None:
                 tarefa.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -118,6 +145,8 @@ class Relay:
         while True:
             try:
                 self.metricas.endpoints = await self._fila.contar_endpoints()
+                self._contado = True
+                self._contado_em = time.monotonic()
             except Exception as exc:
                 log.debug("webhooks: counting endpoints failed (%s)", type(exc).__name__)
             await asyncio.sleep(INTERVALO_ENDPOINTS_S)
