@@ -31,17 +31,15 @@ CanalId = Annotated[str, Path(min_length=1, max_length=regras.MAX_ID, descriptio
 async def listar(
     identidade: Gestao, ctx: Contexto, limite: Limite = regras.LIMITE_PAGINA_PADRAO, cursor: Cursor = None
 ) -> JSONResponse:
-    apos = None
-    if cursor is not None:
-        nome, canal_id = paginas.decodificar(cursor, "canais", {}, 2)
-        apos = (nome, canal_id)
-    canais = await ctx.servico.listar_canais(
-        identidade.empresa_id, identidade.role, apos=apos, limite=limite + 1
+    canais, proximo = await paginas.por_nome(
+        "canais",
+        cursor,
+        limite,
+        lambda apos, n: ctx.servico.listar_canais(
+            identidade.empresa_id, identidade.role, apos=apos, limite=n
+        ),
+        lambda c: (c.nome, c.id),
     )
-    proximo = None
-    if len(canais) > limite:
-        canais = canais[:limite]
-        proximo = paginas.codificar("canais", [canais[-1].nome, canais[-1].id], {})
     return pagina([c.para_evento() for c in canais], proximo)
 
 

@@ -30,17 +30,13 @@ FilaId = Annotated[str, Path(min_length=1, max_length=regras.MAX_ID, description
 async def listar(
     identidade: Gestao, ctx: Contexto, limite: Limite = regras.LIMITE_PAGINA_PADRAO, cursor: Cursor = None
 ) -> JSONResponse:
-    apos = None
-    if cursor is not None:
-        nome, fila_id = paginas.decodificar(cursor, "filas", {}, 2)
-        apos = (nome, fila_id)
-    filas = await ctx.servico.listar_filas(
-        identidade.empresa_id, identidade.role, apos=apos, limite=limite + 1
+    filas, proximo = await paginas.por_nome(
+        "filas",
+        cursor,
+        limite,
+        lambda apos, n: ctx.servico.listar_filas(identidade.empresa_id, identidade.role, apos=apos, limite=n),
+        lambda f: (f.nome, f.id),
     )
-    proximo = None
-    if len(filas) > limite:
-        filas = filas[:limite]
-        proximo = paginas.codificar("filas", [filas[-1].nome, filas[-1].id], {})
     return pagina([f.para_evento() for f in filas], proximo)
 
 

@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Query
@@ -59,6 +60,30 @@ class Pagina(BaseModel, Generic[T]):
 
 def pagina(data: list[Any], proximo_cursor: str | None) -> JSONResponse:
     return JSONResponse({"success": True, "data": data, "proximoCursor": proximo_cursor})
+
+
+Item = TypeVar("Item")
+
+
+async def por_nome(
+    lista: str,
+    cursor: str | None,
+    limite: int,
+    buscar: Callable[[tuple[str, str] | None, int], Awaitable[Sequence[Item]]],
+    posicao: Callable[[Item], tuple[str, str]],
+) -> tuple[Sequence[Item], str | None]:
+    """One page of a tenant's list ordered by (nome, id): ``buscar(apos, n)`` reads up to ``n`` items
+    after that pair; one more than the page is read to tell whether a next page exists, whose cursor
+    holds the last item's pair."""
+    apos = None
+    if cursor is not None:
+        nome, item_id = decodificar(cursor, lista, {}, 2)
+        apos = (nome, item_id)
+    itens = await buscar(apos, limite + 1)
+    if len(itens) <= limite:
+        return itens, None
+    itens = itens[:limite]
+    return itens, codificar(lista, list(posicao(itens[-1])), {})
 
 
 def codificar(lista: str, posicao: list[str], filtros: dict[str, str]) -> str:

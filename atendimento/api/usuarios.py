@@ -29,18 +29,15 @@ UsuarioId = Annotated[str, Path(min_length=1, max_length=regras.MAX_ID, descript
 async def listar(
     identidade: Gestao, ctx: Contexto, limite: Limite = regras.LIMITE_PAGINA_PADRAO, cursor: Cursor = None
 ) -> JSONResponse:
-    apos = None
-    if cursor is not None:
-        nome, usuario_id = paginas.decodificar(cursor, "usuarios", {}, 2)
-        apos = (nome, usuario_id)
-    usuarios = await ctx.servico.listar_cadastros(
-        identidade.empresa_id, identidade.role, apos=apos, limite=limite + 1
+    usuarios, proximo = await paginas.por_nome(
+        "usuarios",
+        cursor,
+        limite,
+        lambda apos, n: ctx.servico.listar_cadastros(
+            identidade.empresa_id, identidade.role, apos=apos, limite=n
+        ),
+        lambda u: (u.usuario.nome, u.usuario.id),
     )
-    proximo = None
-    if len(usuarios) > limite:
-        usuarios = usuarios[:limite]
-        ultimo = usuarios[-1].usuario
-        proximo = paginas.codificar("usuarios", [ultimo.nome, ultimo.id], {})
     return pagina([u.para_evento() for u in usuarios], proximo)
 
 

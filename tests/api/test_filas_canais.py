@@ -145,3 +145,20 @@ async def test_canal_recusas(amb_ambos: Ambiente) -> None:
     assert_erro(
         await amb.cliente.get("/atendimento/canais", headers=amb.auth("ana@demo.local")), 403, "PROIBIDO"
     )
+
+
+@pytest.mark.parametrize("rota", ["/atendimento/filas", "/atendimento/canais", "/atendimento/usuarios"])
+async def test_listas_por_nome_em_paginas_de_um_sem_repetir_nem_pular(amb_ambos: Ambiente, rota: str) -> None:
+    amb = amb_ambos
+    inteira = (await amb.cliente.get(rota, params={"limite": 200}, headers=amb.auth(ADMIN))).json()
+    assert inteira["proximoCursor"] is None and len(inteira["data"]) >= 2
+    vistos: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limite": 1} | ({"cursor": cursor} if cursor else {})
+        corpo = (await amb.cliente.get(rota, params=params, headers=amb.auth(ADMIN))).json()
+        vistos += [item["id"] for item in corpo["data"]]
+        cursor = corpo["proximoCursor"]
+        if cursor is None:
+            break
+    assert vistos == [item["id"] for item in inteira["data"]]
