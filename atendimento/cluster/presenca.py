@@ -315,8 +315,10 @@ class PresencaCluster:
                     await self._bater_e_varrer()
                 except ERROS_REDIS as exc:
                     log.warning("presence: heartbeat failed: %s", exc)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose the cancellation of stop().
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._bater_agora.wait(), self._batimento_s)
+                async with asyncio.timeout(self._batimento_s):
+                    await self._bater_agora.wait()
 
     async def _bater_e_varrer(self) -> None:
         k = self._k

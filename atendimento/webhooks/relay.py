@@ -184,10 +184,11 @@ class Relay:
                     self._iniciar(r)
                 if len(achados) == livres:
                     continue  # more may be due: claim again while slots are free
-            try:
-                await asyncio.wait_for(self._acordado.wait(), timeout=self._espera())
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that lands
+            # as the event is set (a delivery ending as the relay stops), and stop() then waits forever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._espera()):
+                    await self._acordado.wait()
 
     def _iniciar(self, r: Reivindicado) -> None:
         self._por_canal[r.canal_id] += 1
