@@ -43,6 +43,7 @@ MODULOS_DE_SERVICO: dict[str, str] = {
     "subprocess": "processos",
     "apoio_chromium": "chromium",
     "apoio_cluster": "redis",
+    "apoio_instancias": "processos",  # `atendimento serve` in a child process
 }
 
 # Set by `make test-fast`: the node driver refuses to start (tests/apoio_node.py).

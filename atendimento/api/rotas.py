@@ -16,6 +16,7 @@ import inspect
 import logging
 import re
 import types
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final, Union, get_args, get_origin, get_type_hints
@@ -105,7 +106,9 @@ class TabelaRotas:
         if self._rotas is None:
             # FastAPI's own view of its table: included routers flattened, prefixes applied.
             contextos = iter_route_contexts(self._app.router.routes)
-            self._rotas = tuple(_compilar(c) for c in contextos if getattr(c, "path_regex", None) is not None)
+            self._rotas = tuple(
+                _compilada(c) for c in contextos if getattr(c, "path_regex", None) is not None
+            )
             atalhos = [r.nome for r in self._rotas if r.plano is not None]
             log.info("REST short path for %d routes: %s", len(atalhos), ", ".join(atalhos) or "none")
         return self._rotas
@@ -130,6 +133,26 @@ class TabelaRotas:
                 break
         scope[CHAVE_ESCOPO] = achada
         return achada
+
+
+# Plans by route object: the contract's routes are built once per process and shared by every app
+# (api/wiring.py), so their plans are too. Weak, so a route that goes (a test's app) takes its plan.
+_COMPILADAS: dict[int, tuple[weakref.ref[Any], str | None, Rota]] = {}
+
+
+def _compilada(contexto: RouteContext) -> Rota:
+    original = contexto.original_route
+    chave = id(original)
+    guardada = _COMPILADAS.get(chave)
+    if guardada is not None and guardada[0]() is original and guardada[1] == contexto.path:
+        return guardada[2]
+    rota = _compilar(contexto)
+    try:
+        referencia = weakref.ref(original, lambda _r: _COMPILADAS.pop(chave, None))
+    except TypeError:  # an object that takes no weak reference: compiled each time
+        return rota
+    _COMPILADAS[chave] = (referencia, contexto.path, rota)
+    return rota
 
 
 def _compilar(rota: RouteContext) -> Rota:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from atendimento.api import (
     atendentes,
@@ -36,6 +38,37 @@ from atendimento.identity.tokens import ServicoTokens
 # REST bodies are small (the largest legitimate one is a message: 10 000 characters of text plus
 # 16 KiB of metadata); the bound stops a client from making the server buffer megabytes.
 MAX_CORPO_BYTES = 64 * 1024
+
+
+_MODULOS_DE_ROTAS = (
+    auth,
+    tickets,
+    mensagens,
+    canais,
+    canais_saida,
+    canais_cadastro,
+    atendentes,
+    usuarios,
+    filas,
+    notificacoes,
+    saude,
+)
+
+
+@functools.cache
+def _rotas_do_contrato() -> tuple[BaseRoute, ...]:
+    """The contract's routes, built once per process and shared by every app ``build_api`` makes.
+
+    Including a router makes FastAPI analyse each endpoint's signature and build its validators
+    (pydantic TypeAdapters): about a quarter of a second for these routes, paid again by every app
+    built (one in production, one per test). The routes hold no state of an app (handlers reach
+    their collaborators through ``request.app.state``), so they can be shared. They are included
+    into a bare router, so FastAPI's ``dependency_overrides`` do not reach them: nothing here uses
+    them (the collaborators are passed to ``build_app`` instead)."""
+    molde = APIRouter()
+    for modulo in _MODULOS_DE_ROTAS:
+        molde.include_router(modulo.router)
+    return tuple(molde.routes)
 
 
 def build_api(
@@ -79,21 +112,7 @@ def build_api(
     )
     registrar_handlers(app)
     instalar_docs(app)
-    modulos = (
-        auth,
-        tickets,
-        mensagens,
-        canais,
-        canais_saida,
-        canais_cadastro,
-        atendentes,
-        usuarios,
-        filas,
-        notificacoes,
-        saude,
-    )
-    for modulo in modulos:
-        app.include_router(modulo.router)
+    app.router.routes.extend(_rotas_do_contrato())
 
     # Added innermost first: CORS outermost (so even a 413, 500 or 503 carries its headers), then
     # admission (who calls, the body read within bounds, the in-flight bounds: sobrecarga.py), then

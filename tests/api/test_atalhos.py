@@ -38,6 +38,7 @@ async def par(amb_fabrica: FabricaAmbiente, monkeypatch: pytest.MonkeyPatch) -> 
     com = await amb_fabrica()
     await com.cliente.get("/health")  # builds com's middleware stack with the routes
     monkeypatch.setattr(rotas, "_plano", _sem_plano)
+    monkeypatch.setattr(rotas, "_COMPILADAS", {})  # com's plans are kept by route: sem compiles anew
     sem = await amb_fabrica()
     await sem.cliente.get("/health")
     assert _rotas_do_atalho(com) > 0 and _rotas_do_atalho(sem) == 0

@@ -32,9 +32,10 @@ from atendimento.storage.demo import USUARIOS_DEMO, USUARIOS_OUTRA
 
 SEGREDO = "segredo-dos-testes-de-clientes-lentos-com-32-bytes"
 PAPEIS = {email: (nome, role) for email, nome, role in USUARIOS_DEMO + USUARIOS_OUTRA}
-# Generous for a loaded 2-core machine (measured there: 45-100 ms);
-# an innocent request that waited for the attackers would wait the body timeout (s) or get a 503.
-P99_MAXIMO_S = 0.3
+# An innocent request that waited for the attackers would wait the body timeout (30 s here) or get a
+# 503. Measured at 45-100 ms on a quiet 2-core machine, up to 0.74 s when the machine also runs other
+# suites: the bound tells waiting from not waiting, it is not a latency target (benchmarks are).
+P99_MAXIMO_S = 2.0
 
 Subir = Callable[..., Awaitable[tuple[str, Aplicacao]]]
 
@@ -196,7 +197,8 @@ async def test_corpo_que_nao_chega_e_408_e_fecha(subir: Subir, banco_demo: Any) 
         "anonimo": _post("/auth/login"),
         "polling": _post(f"/socket.io/?EIO=4&transport=polling&sid={sid}"),
     }
-    for nome, pedido in casos.items():
+
+    async def sem_corpo(nome: str, pedido: bytes) -> None:
         leitor, escritor = await asyncio.open_connection(host, int(porta))
         try:
             escritor.write(pedido)
@@ -208,6 +210,9 @@ async def test_corpo_que_nao_chega_e_408_e_fecha(subir: Subir, banco_demo: Any) 
             assert b"connection: close" in cabeca and fechada, nome
         finally:
             escritor.close()
+
+    # The three at once: each is timed on its own connection.
+    await asyncio.gather(*(sem_corpo(nome, pedido) for nome, pedido in casos.items()))
     # A route that needs a token checks it before reading the body: no wait for the body timeout.
     leitor, escritor = await asyncio.open_connection(host, int(porta))
     escritor.write(_post("/atendimento/tickets", "Authorization: Bearer falso"))

@@ -74,19 +74,17 @@ async def _supervisor(amb: Ambiente) -> None:
     }
 
 
-async def _tickets(amb: Ambiente) -> dict[str, TicketDados]:
-    """Three fresh tickets (by the system): Ana's, Bruno's, nobody's."""
+async def _ticket(amb: Ambiente, tipo: str) -> TicketDados:
+    """A fresh ticket (by the system): Ana's, Bruno's or nobody's."""
     d = amb.demo
-    tickets = {}
-    for tipo, dono in (("proprio", amb.id(ANA)), ("outro", amb.id(BRUNO)), ("livre", None)):
-        tickets[tipo] = await amb.servico.criar_ticket(
-            d.empresa_id,
-            cliente_id=d.clientes["Maria Oliveira"],
-            canal_id=d.canais["whatsapp"],
-            fila_id=d.filas["Suporte"],
-            atendente_id=dono,
-        )
-    return tickets
+    dono = {"proprio": amb.id(ANA), "outro": amb.id(BRUNO), "livre": None}[tipo]
+    return await amb.servico.criar_ticket(
+        d.empresa_id,
+        cliente_id=d.clientes["Maria Oliveira"],
+        canal_id=d.canais["whatsapp"],
+        fila_id=d.filas["Suporte"],
+        atendente_id=dono,
+    )
 
 
 def _corpo(corpo: dict[str, Any] | None, amb: Ambiente) -> dict[str, Any] | None:
@@ -106,7 +104,7 @@ async def test_matriz_de_papeis(amb_ambos: Ambiente, role: str) -> None:
     falhas = []
     for rota, (metodo, sufixo, corpo) in ROTAS.items():
         for tipo in TIPOS:
-            ticket = (await _tickets(amb))[tipo]  # fresh each time: a write never leaks into the next case
+            ticket = await _ticket(amb, tipo)  # fresh each time: a write never leaks into the next case
             antes = await amb.servico.obter_ticket(e, ticket.id)
             historico = await amb.servico.listar_historico(e, ticket.id)
             amb.publicador.limpar()
