@@ -55,9 +55,12 @@ test: $(DEV_STAMP) console lint types unit
 
 ## The fast lane: no PostgreSQL, Redis, node, Chromium nor child processes (tests/faixa_rapida.py); both
 ## servers are pointed at a closed port, so a test that needs one and slipped in fails instead of waiting.
-## It runs on up to 4 cores (pytest-xdist): each test has its own database and ports already.
+## It runs on up to 4 cores (pytest-xdist): each test has its own database and ports already. Bytecode
+## is cached even where the environment says not to: pytest's assertion rewriting of every test module
+## is otherwise redone on every run (about a fifth of the lane's CPU).
 test-fast: $(DEV_STAMP)
-	ATENDIMENTO_TEST_SEM_SERVICOS=1 ATENDIMENTO_TEST_PG=postgresql://postgres@127.0.0.1:9 \
+	env -u PYTHONDONTWRITEBYTECODE \
+	  ATENDIMENTO_TEST_SEM_SERVICOS=1 ATENDIMENTO_TEST_PG=postgresql://postgres@127.0.0.1:9 \
 	  ATENDIMENTO_TEST_REDIS_URL=redis://127.0.0.1:9/0 ATENDIMENTO_FUZZ_EXAMPLES=30 \
 	  $(BIN)/pytest --fast -q -n auto --maxprocesses 4
 
