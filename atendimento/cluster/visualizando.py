@@ -15,22 +15,30 @@ change of that ticket once its heartbeat key is gone; the hash itself expires a 
 write, so an abandoned one never stays.
 
 While Redis is away, the answers are this instance's own sockets (logged); nothing raises into the
-gateway.
+gateway. When Redis is back (``disponibilidade``, told by the link), the instance writes its viewers
+again, one script per (ticket, user) it counts: Redis may have lost them meanwhile (a replica promoted
+before the last writes reached it, replication being asynchronous; one Redis restarted without
+persistence). Where that changes a ticket's set, the new set is told to the room (``ouvir``), so the
+viewers heard after a failover are right without waiting for the next ``ticket:entrar``. Where nothing
+was lost, each rewrite finds its field in place and nothing is told.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Collection
 
 from atendimento.cluster.envelopes import etiqueta
 from atendimento.cluster.topologia import ERROS_REDIS, Cliente
-from atendimento.gateway.portas import Mudanca, RegistroLocal, ordenar
+from atendimento.gateway.portas import Mudanca, OuvinteVisualizando, RegistroLocal, ordenar
 
 log = logging.getLogger(__name__)
 
 PREFIXO_VISUALIZANDO = "atendimento:visualizando:"
 VIDA_S = 24 * 3600
+REESCRITA_ESPERA_S = (0.1, 2.0)  # between tries of the rewrite after Redis is back (doubling)
 
 # KEYS: the ticket's hash. ARGV: this instance, user, name ('' = this instance's last socket of that
 # user left), lifetime (s), how old (ms) an entry of an instance not alive must be to be dropped, then
@@ -103,6 +111,9 @@ class RegistroCluster:
         self._local = RegistroLocal()
         self._empresa_do_ticket: dict[str, str] = {}  # for the goodbye (ticket ids are unique)
         self._mudar = redis.register_script(MUDAR)
+        self._ouvintes: list[OuvinteVisualizando] = []
+        self._reescrita: asyncio.Task[None] | None = None
+        self.reescritas = 0  # scripts run to put this instance's viewers back (tests, operators)
 
     async def entrou(self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
         local = await self._local.entrou(empresa_id, ticket_id, usuario_id, nome, sid)
@@ -125,13 +136,66 @@ class RegistroCluster:
     def tickets_de(self, sid: str) -> list[str]:
         return self._local.tickets_de(sid)
 
+    def ouvir(self, ouvinte: OuvinteVisualizando) -> None:
+        self._ouvintes.append(ouvinte)
+
+    def disponibilidade(self, disponivel: bool) -> None:
+        """The link's listener: Redis is back, so write this instance's viewers again (a task; a
+        rewrite still running from an earlier return starts over)."""
+        if self._reescrita is not None:
+            self._reescrita.cancel()
+            self._reescrita = None
+        if disponivel and self._local.todos():
+            self._reescrita = asyncio.get_running_loop().create_task(
+                self._reescrever(), name="visualizando-reescrita"
+            )
+
+    async def _reescrever(self) -> None:
+        pendentes = self._local.todos()
+        espera = REESCRITA_ESPERA_S[0]
+        while pendentes:
+            ticket_id, usuario_id, nome = pendentes[-1]
+            empresa_id = self._empresa_do_ticket.get(ticket_id)
+            try:
+                if empresa_id is not None and self._local.conta(ticket_id, usuario_id):
+                    mudanca = await self._script(empresa_id, ticket_id, usuario_id, nome)
+                    self._contar(empresa_id, ticket_id, mudanca)
+                    if not self._local.conta(ticket_id, usuario_id):
+                        # Left while the rewrite was on its way: that leave's write may have gone first.
+                        mudanca = await self._script(empresa_id, ticket_id, usuario_id, "")
+                        self._contar(empresa_id, ticket_id, mudanca)
+                # (Otherwise it left since the list was taken, and its own saiu wrote that.)
+                pendentes.pop()
+            except ERROS_REDIS as exc:
+                # The link is up again but a pooled command connection may still be the dead one
+                # (the first call on it fails): try again shortly; the writes are idempotent. Redis
+                # away for good flips the link, which cancels this and starts over on its return.
+                log.info("visualizando: rewriting viewers, again in %.1f s: %s", espera, exc)
+                await asyncio.sleep(espera)
+                espera = min(espera * 2, REESCRITA_ESPERA_S[1])
+
+    def _contar(self, empresa_id: str, ticket_id: str, mudanca: Mudanca) -> None:
+        self.reescritas += 1
+        if not mudanca.mudou:
+            return
+        for ouvinte in self._ouvintes:
+            try:
+                ouvinte(empresa_id, ticket_id, mudanca.usuarios)
+            except Exception:
+                log.exception("visualizando: telling a rewritten set failed")
+
     async def fechar(self) -> None:
         """Take this instance's viewers out of Redis (best effort); the others' next change tells."""
+        if self._reescrita is not None:
+            self._reescrita.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reescrita
+            self._reescrita = None
         chaves = self._local.todos()
         await self._local.fechar()
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for ticket_id, usuario_id in chaves:
+                for ticket_id, usuario_id, _nome in chaves:
                     empresa_id = self._empresa_do_ticket.get(ticket_id)
                     if empresa_id is not None:
                         pipe.hdel(self._chave(empresa_id, ticket_id), f"{self._instancia}|{usuario_id}")
@@ -145,13 +209,17 @@ class RegistroCluster:
     async def _escrever(
         self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, local: Mudanca
     ) -> Mudanca:
-        args: list[str | int] = [self._instancia, usuario_id, nome, VIDA_S, self._idade_maxima_ms]
-        args += sorted(self._vivas())
         try:
-            resposta = await self._mudar(keys=[self._chave(empresa_id, ticket_id)], args=args)
+            return await self._script(empresa_id, ticket_id, usuario_id, nome)
         except ERROS_REDIS as exc:
             log.warning("visualizando: Redis unavailable, answering this instance's sockets: %s", exc)
             return local
+
+    async def _script(self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str) -> Mudanca:
+        """Write (``nome``) or remove (``""``) this instance's field of the user; raises Redis' errors."""
+        args: list[str | int] = [self._instancia, usuario_id, nome, VIDA_S, self._idade_maxima_ms]
+        args += sorted(self._vivas())
+        resposta = await self._mudar(keys=[self._chave(empresa_id, ticket_id)], args=args)
         valores = [_texto(v) for v in resposta]
         usuarios = {valores[i]: valores[i + 1] for i in range(1, len(valores) - 1, 2)}
         return Mudanca(valores[0] == "1", ordenar(usuarios))
