@@ -15,12 +15,16 @@ change of that ticket once its heartbeat key is gone; the hash itself expires a 
 write, so an abandoned one never stays.
 
 While Redis is away, the answers are this instance's own sockets (logged); nothing raises into the
-gateway. When Redis is back (``disponibilidade``, told by the link), the instance writes its viewers
-again, one script per (ticket, user) it counts: Redis may have lost them meanwhile (a replica promoted
-before the last writes reached it, replication being asynchronous; one Redis restarted without
-persistence). Where that changes a ticket's set, the new set is told to the room (``ouvir``), so the
-viewers heard after a failover are right without waiting for the next ``ticket:entrar``. Where nothing
-was lost, each rewrite finds its field in place and nothing is told.
+gateway, and each write that failed is kept to be redone. When Redis is back (``disponibilidade``,
+told by the link), the instance writes again every (ticket, user) it counts, and redoes the failed
+ones: Redis may have lost fields meanwhile (a replica promoted before the last writes reached it,
+replication being asynchronous; one Redis restarted without persistence), and a leave that failed
+left a field that would otherwise stay as long as this instance lives. A redo writes what this
+instance counts at that moment (the field, or its removal); where that changes a ticket's set, the
+new set is told to the room (``ouvir``), so the viewers heard after a failover are right without
+waiting for the next ``ticket:entrar``. Where nothing was lost, each rewrite finds its field in place
+and nothing is told. A write that fails while the link is up (a pooled connection that was the dead
+one) is redone the same way, with backoff.
 """
 
 from __future__ import annotations
@@ -112,8 +116,10 @@ class RegistroCluster:
         self._empresa_do_ticket: dict[str, str] = {}  # for the goodbye (ticket ids are unique)
         self._mudar = redis.register_script(MUDAR)
         self._ouvintes: list[OuvinteVisualizando] = []
+        # (ticket, user) → tenant: writes to redo (failed, or Redis back and maybe without them).
+        self._pendentes: dict[tuple[str, str], str] = {}
         self._reescrita: asyncio.Task[None] | None = None
-        self.reescritas = 0  # scripts run to put this instance's viewers back (tests, operators)
+        self.reescritas = 0  # scripts run to redo this instance's viewers (tests, operators)
 
     async def entrou(self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str, sid: str) -> Mudanca:
         local = await self._local.entrou(empresa_id, ticket_id, usuario_id, nome, sid)
@@ -145,34 +151,39 @@ class RegistroCluster:
         if self._reescrita is not None:
             self._reescrita.cancel()
             self._reescrita = None
-        if disponivel and self._local.todos():
+        if disponivel:
+            for ticket_id, usuario_id, _nome in self._local.todos():
+                empresa_id = self._empresa_do_ticket.get(ticket_id)
+                if empresa_id is not None:
+                    self._pendentes[(ticket_id, usuario_id)] = empresa_id
+            self._refazer()
+
+    def _refazer(self) -> None:
+        if self._pendentes and (self._reescrita is None or self._reescrita.done()):
             self._reescrita = asyncio.get_running_loop().create_task(
                 self._reescrever(), name="visualizando-reescrita"
             )
 
     async def _reescrever(self) -> None:
-        pendentes = self._local.todos()
         espera = REESCRITA_ESPERA_S[0]
-        while pendentes:
-            ticket_id, usuario_id, nome = pendentes[-1]
-            empresa_id = self._empresa_do_ticket.get(ticket_id)
+        while self._pendentes:
+            (ticket_id, usuario_id), empresa_id = next(iter(self._pendentes.items()))
+            nome = self._local.nome_de(ticket_id, usuario_id)
             try:
-                if empresa_id is not None and self._local.conta(ticket_id, usuario_id):
-                    mudanca = await self._script(empresa_id, ticket_id, usuario_id, nome)
-                    self._contar(empresa_id, ticket_id, mudanca)
-                    if not self._local.conta(ticket_id, usuario_id):
-                        # Left while the rewrite was on its way: that leave's write may have gone first.
-                        mudanca = await self._script(empresa_id, ticket_id, usuario_id, "")
-                        self._contar(empresa_id, ticket_id, mudanca)
-                # (Otherwise it left since the list was taken, and its own saiu wrote that.)
-                pendentes.pop()
+                mudanca = await self._script(empresa_id, ticket_id, usuario_id, nome or "")
             except ERROS_REDIS as exc:
-                # The link is up again but a pooled command connection may still be the dead one
-                # (the first call on it fails): try again shortly; the writes are idempotent. Redis
-                # away for good flips the link, which cancels this and starts over on its return.
-                log.info("visualizando: rewriting viewers, again in %.1f s: %s", espera, exc)
+                # Redis away, or the link up again but a pooled connection still the dead one (the
+                # first call on it fails): again shortly; the writes are idempotent.
+                log.info("visualizando: redoing viewers' writes, again in %.1f s: %s", espera, exc)
                 await asyncio.sleep(espera)
                 espera = min(espera * 2, REESCRITA_ESPERA_S[1])
+                continue
+            espera = REESCRITA_ESPERA_S[0]
+            self._contar(empresa_id, ticket_id, mudanca)
+            if self._local.nome_de(ticket_id, usuario_id) == nome:
+                self._pendentes.pop((ticket_id, usuario_id), None)
+            # Otherwise the user entered or left while this write was on its way, and that one's own
+            # write may have gone first: it stays pending and is written again, as it is now.
 
     def _contar(self, empresa_id: str, ticket_id: str, mudanca: Mudanca) -> None:
         self.reescritas += 1
@@ -191,6 +202,7 @@ class RegistroCluster:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reescrita
             self._reescrita = None
+        self._pendentes.clear()
         chaves = self._local.todos()
         await self._local.fechar()
         try:
@@ -213,6 +225,8 @@ class RegistroCluster:
             return await self._script(empresa_id, ticket_id, usuario_id, nome)
         except ERROS_REDIS as exc:
             log.warning("visualizando: Redis unavailable, answering this instance's sockets: %s", exc)
+            self._pendentes[(ticket_id, usuario_id)] = empresa_id
+            self._refazer()
             return local
 
     async def _script(self, empresa_id: str, ticket_id: str, usuario_id: str, nome: str) -> Mudanca:

@@ -161,9 +161,10 @@ class RegistroLocal:
         """Every (ticket_id, usuario_id, nome) counted here."""
         return [(t, u, d.nome) for t, usuarios in self._tickets.items() for u, d in usuarios.items()]
 
-    def conta(self, ticket_id: str, usuario_id: str) -> bool:
-        """Whether a socket of ``usuario_id`` here has ``ticket_id`` open."""
-        return usuario_id in self._tickets.get(ticket_id, {})
+    def nome_de(self, ticket_id: str, usuario_id: str) -> str | None:
+        """The user's name while a socket of theirs here has ``ticket_id`` open, else None."""
+        usuario = self._tickets.get(ticket_id, {}).get(usuario_id)
+        return None if usuario is None else usuario.nome
 
     def ouvir(self, ouvinte: OuvinteVisualizando) -> None:
         """Nothing to tell: this process's counts change only through ``entrou`` and ``saiu``."""

@@ -167,3 +167,38 @@ async def test_redis_que_volta_vazio_recebe_os_visualizando_de_novo(
         m1 = len(nos1.registros)
         await nos2.desconectar("bruno")
         await ate(lambda: _vistos(nos1, "ana", m1) == [["Ana Souza"]])
+
+
+async def test_uma_saida_que_o_redis_recusou_e_refeita(
+    demo_sqlite: Any, redis_proprio: RedisProprio, tmp_path: Path
+) -> None:
+    """A leave whose script fails while the link stays up (here Redis refuses ``EVALSHA`` for a
+    moment, as a pooled connection that was the dead one would fail once): the field would stay
+    as long as the instance lives. It is redone with backoff, and the room ends with the right set."""
+    resumo = demo_sqlite.resumo
+    ticket = resumo.tickets[0]
+    chave = f"{PREFIXO_VISUALIZANDO}{etiqueta(resumo.empresa_id)}:{ticket}"
+    async with _duas(demo_sqlite, redis_proprio.url, tmp_path) as ((app1, nos1), (app2, nos2)):
+        await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
+        await nos2.conectar("bruno", _token(app2, resumo, "bruno@demo.local", "Bruno Lima"))
+        m1 = len(nos1.registros)
+        assert (await nos1.pedir("ana", "ticket:entrar", {"ticketId": ticket}))["success"]
+        assert (await nos2.pedir("bruno", "ticket:entrar", {"ticketId": ticket}))["success"]
+        await ate(lambda: _vistos(nos1, "ana", m1)[-1:] == [["Ana Souza", "Bruno Lima"]])
+
+        redis = build_redis_client(redis_proprio.url)
+        try:
+            await redis.execute_command("ACL", "SETUSER", "default", "-evalsha")
+            m1 = len(nos1.registros)
+            assert (await nos2.pedir("bruno", "ticket:sair", {"ticketId": ticket}))["success"]
+            assert await redis.hlen(chave) == 2  # the leave did not reach Redis
+            await redis.execute_command("ACL", "SETUSER", "default", "+evalsha")
+            for _ in range(100):
+                if await redis.hlen(chave) == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert await redis.hlen(chave) == 1
+        finally:
+            await redis.execute_command("ACL", "SETUSER", "default", "+evalsha")
+            await redis.aclose()
+        await ate(lambda: _vistos(nos1, "ana", m1)[-1:] == [["Ana Souza"]])
