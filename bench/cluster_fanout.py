@@ -1,4 +1,4 @@
-"""Issue 6: cross-instance delivery. Two instances of the real app sharing Redis, sockets over both.
+"""Cross-instance delivery: two instances of the real app sharing one Redis or a Redis Cluster.
 
     .venv/bin/python bench/cluster_fanout.py [--clients 1000] [--events 100] [--redis-url redis://127.0.0.1:6379/0]
         [--cluster | --cluster-url redis+cluster://h:p,h:p] [--json out.json]

@@ -6,7 +6,10 @@ commandstats`` deltas on a redis-server of the run's own (nobody else's traffic 
 One instance of the real app (bench/gateway_server.py, SQLite) on that Redis. Steps, each measured
 as the delta of every command's calls: idle for 1 s (heartbeats), the first atendente of the tenant
 connects (raw Engine.IO WebSocket, authenticated), a second one connects, 100 ``ticket:novo`` emits
-(``/bench/ticket-novo``), the second one leaves (presence edge after the grace period).
+(``/bench/ticket-novo``), each opens a ticket (``ticket:entrar``: the viewers' set grows), a second
+tab of the second opens it too, the first closes it (``ticket:sair``), the second one leaves
+(presence edge after the grace period; its viewers go with it), Redis' link is cut (``CLIENT KILL``
+of the instance's connections) and comes back (presence and the viewers written again).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from benchlib import (
     server_process,
 )
 
+ENTRAR = "ticket:entrar"
+
 sys.path[:0] = [str(BENCH.parent / "tests"), str(BENCH.parent / "tests" / "cluster")]
 
 
@@ -49,6 +54,13 @@ async def _conectar(port: int, token: str) -> Any:
     while not str(await ws.recv()).startswith("40/atendimento"):
         pass
     return ws
+
+
+async def _pedir(ws: Any, evento: str, payload: dict[str, Any], ref: int) -> None:
+    """Emit ``evento`` with an ack id and wait for that ack (other frames are skipped)."""
+    await ws.send(f"42/atendimento,{ref}" + json.dumps([evento, payload]))
+    while not str(await ws.recv()).startswith(f"43/atendimento,{ref}"):
+        pass
 
 
 def medir(passos: list[tuple[str, Any]], cliente: redis.Redis) -> dict[str, dict[str, int]]:
@@ -77,6 +89,7 @@ def run() -> dict[str, dict[str, int]]:
             argv = [PYTHON, str(BENCH / "gateway_server.py"), "serve"]
             with server_process("redis-comandos", argv, port, env=env):
                 tokens = app_tokens(port, empresa, 2)
+                ticket = http_json(port, f"/bench/sample?empresa={empresa}")["id"]
                 cliente = redis.Redis.from_url(servidor.url)
                 sockets: list[Any] = []
 
@@ -88,6 +101,25 @@ def run() -> dict[str, dict[str, int]]:
                     loop.run_until_complete(sockets.pop().close())
                     time.sleep(1.5)
 
+                def ticket_evento(i: int, evento: str) -> None:
+                    loop.run_until_complete(_pedir(sockets[i], evento, {"ticketId": ticket}, 1))
+                    time.sleep(0.3)
+
+                def segunda_aba() -> None:
+                    conectar(1)
+                    ticket_evento(2, ENTRAR)
+
+                def fechar_aba() -> None:
+                    loop.run_until_complete(sockets.pop().close())
+                    time.sleep(1.5)
+
+                def cortar_redis() -> None:
+                    # The instance's connections only (ours, redis-py's, has no name set by the app;
+                    # this client's own is skipped: SKIPME yes is the default).
+                    cliente.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+                    cliente.execute_command("CLIENT", "KILL", "TYPE", "normal")
+                    time.sleep(6)  # the link back (backoff), a heartbeat, the rewrites
+
                 def emitir() -> None:
                     http_json(port, f"/bench/ticket-novo?empresa={empresa}&count=100")
                     time.sleep(0.5)
@@ -98,7 +130,13 @@ def run() -> dict[str, dict[str, int]]:
                         ("first agent of the tenant connects", lambda: conectar(0)),
                         ("second agent connects", lambda: conectar(1)),
                         ("100 emits", emitir),
-                        ("second agent leaves (offline after grace)", sair),
+                        ("first agent opens a ticket (ticket:entrar)", lambda: ticket_evento(0, ENTRAR)),
+                        ("second agent opens it (the set changes)", lambda: ticket_evento(1, ENTRAR)),
+                        ("a second tab of the second agent connects and opens it", segunda_aba),
+                        ("that tab leaves (the user still has the ticket open)", fechar_aba),
+                        ("first agent closes it (ticket:sair)", lambda: ticket_evento(0, "ticket:sair")),
+                        ("Redis cuts the instance's connections; it comes back", cortar_redis),
+                        ("second agent leaves (offline after grace; viewers too)", sair),
                     ],
                     cliente,
                 )

@@ -138,6 +138,15 @@ def build_cluster(
         batimento_s=batimento_s,
         prefixo=prefixo_presenca,
     )
+    visualizando = RegistroCluster(
+        link.cliente,
+        instancia,
+        vivas=lambda: presenca.vivas,
+        idade_maxima_s=2 * batimento_s,
+        prefixo=prefixo_visualizando,
+    )
+    # Redis back (after a failover, say): write this instance's viewers again, in case it lost them.
+    link.ao_mudar_disponibilidade(visualizando.disponibilidade)
     return Cluster(
         instancia=instancia,
         server=server,
@@ -146,11 +155,5 @@ def build_cluster(
         limiter_storage=armazenamento_limites(settings.redis_url),
         recuperacao=recuperacao,
         usuarios=DifusaoUsuariosRedis(link, instancia),
-        visualizando=RegistroCluster(
-            link.cliente,
-            instancia,
-            vivas=lambda: presenca.vivas,
-            idade_maxima_s=2 * batimento_s,
-            prefixo=prefixo_visualizando,
-        ),
+        visualizando=visualizando,
     )

@@ -83,6 +83,10 @@ class Mudanca:
     usuarios: Usuarios
 
 
+# Told the set of a ticket when it changed without a client event: (empresa_id, ticket_id, usuarios).
+OuvinteVisualizando = Callable[[str, str, Usuarios], None]
+
+
 class RegistroVisualizando(Protocol):
     """Keyed by ticket; ``empresa_id`` is the ticket's tenant (a cluster keeps a tenant's keys together)."""
 
@@ -94,6 +98,11 @@ class RegistroVisualizando(Protocol):
         ...
 
     def tickets_de(self, sid: str) -> list[str]: ...
+    def ouvir(self, ouvinte: OuvinteVisualizando) -> None:
+        """``ouvinte`` publishes a set that changed on its own (the cluster's, rewritten after Redis
+        lost it); one process's registry never does."""
+        ...
+
     async def fechar(self) -> None: ...
 
 
@@ -148,9 +157,17 @@ class RegistroLocal:
     def usuario_de(self, sid: str, ticket_id: str) -> str | None:
         return self._por_sid.get(sid, {}).get(ticket_id)
 
-    def todos(self) -> list[tuple[str, str]]:
-        """Every (ticket_id, usuario_id) counted here."""
-        return [(t, u) for t, usuarios in self._tickets.items() for u in usuarios]
+    def todos(self) -> list[tuple[str, str, str]]:
+        """Every (ticket_id, usuario_id, nome) counted here."""
+        return [(t, u, d.nome) for t, usuarios in self._tickets.items() for u, d in usuarios.items()]
+
+    def nome_de(self, ticket_id: str, usuario_id: str) -> str | None:
+        """The user's name while a socket of theirs here has ``ticket_id`` open, else None."""
+        usuario = self._tickets.get(ticket_id, {}).get(usuario_id)
+        return None if usuario is None else usuario.nome
+
+    def ouvir(self, ouvinte: OuvinteVisualizando) -> None:
+        """Nothing to tell: this process's counts change only through ``entrou`` and ``saiu``."""
 
     async def fechar(self) -> None:
         self._tickets.clear()

@@ -36,6 +36,11 @@ class Visualizando:
         self._publicador = publicador
         self.registro = registro
         self._tarefas: set[asyncio.Task[None]] = set()
+        registro.ouvir(self._mudou_sozinho)
+
+    def _mudou_sozinho(self, empresa_id: str, ticket_id: str, usuarios: Usuarios) -> None:
+        """A set the registry changed on its own (a cluster's, rewritten after Redis lost it)."""
+        self._publicador.ticket_visualizando(empresa_id, ticket_id, usuarios)
 
     def restaurado(self, socket: Socket) -> None:
         """A socket restored by connection state recovery is back in its ticket rooms without a new

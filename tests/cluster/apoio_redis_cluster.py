@@ -1,6 +1,10 @@
 """A real Redis Cluster the test owns: 6 ``redis-server --cluster-enabled yes`` (3 primaries, 3
 replicas) on ports of its own, a short ``cluster-node-timeout`` so a killed primary fails over in a
-second or two. Started and stopped by the fixture; ``matar`` kills one node with SIGKILL."""
+second or two. Started and stopped by the fixture; ``matar`` kills one node with SIGKILL.
+
+Ready means every replica has its primary's data: ``cluster_state:ok`` alone comes seconds before
+the replicas' first sync, and a primary killed then is replaced by an empty replica (a failover
+that loses everything, not the one a test means)."""
 
 from __future__ import annotations
 
@@ -55,6 +59,8 @@ class RedisClusterProprio:
                 "--cluster-node-timeout", str(TIMEOUT_NO_MS),
                 # A replica takes over however long it was cut off (a test kills at any moment).
                 "--cluster-replica-validity-factor", "0",
+                # A replica's first sync starts at once, not after the default 5 s wait for others.
+                "--repl-diskless-sync-delay", "0",
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(pasta),
@@ -127,13 +133,20 @@ class RedisClusterProprio:
         return [p for p, proc in self._processos.items() if proc.poll() is None]
 
     def esperar_ok(self, prazo: float = 60.0) -> None:
-        """Every live node says ``cluster_state:ok`` and agrees that every slot has a live primary."""
+        """Every live node says ``cluster_state:ok`` and agrees that every slot has a live primary,
+        and every live replica is in sync with its primary."""
 
         def pronto() -> bool:
             for porta in self.vivos():
                 cliente = self._cliente(porta)
                 try:
                     if cliente.cluster("info").get("cluster_state") != "ok":
+                        return False
+                    replicacao = cliente.info("replication")
+                    if replicacao.get("role") == "slave" and (
+                        replicacao.get("master_link_status") != "up"
+                        or int(replicacao.get("master_sync_in_progress", 0))
+                    ):
                         return False
                     for _inicio, _fim, primario, *_ in cliente.cluster("slots"):
                         if int(primario[1]) not in self.vivos():

@@ -1,10 +1,12 @@
 """``ticket:visualizando`` across two instances sharing a real Redis (the test's own redis-server, and
 a Redis Cluster),
 with the real socket.io-client: each instance's agents see the others', each change is told once,
-and the entries of an instance that died without a goodbye go at the next change."""
+the entries of an instance that died without a goodbye go at the next change, and a Redis that
+comes back empty gets every instance's viewers again."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +22,8 @@ from atendimento.cluster.topologia import build_redis_client
 from atendimento.cluster.visualizando import PREFIXO_VISUALIZANDO
 from atendimento.config import Settings
 
+from .apoio_cluster import RedisProprio, ate
+
 SEGREDO = "segredo-dos-testes-de-cluster-com-mais-de-32-bytes"
 EVENTO = "ticket:visualizando"
 
@@ -28,9 +32,9 @@ def _nomes(payload: dict[str, Any]) -> list[str]:
     return [u["usuarioNome"] for u in payload["usuarios"]]
 
 
-@pytest.fixture
-async def duas(
-    demo_sqlite: Any, backplane: str, tmp_path: Path
+@contextlib.asynccontextmanager
+async def _duas(
+    demo_sqlite: Any, redis_url: str, pasta: Path
 ) -> AsyncIterator[list[tuple[Aplicacao, ClientesAtendimento]]]:
     garantir_node_modules()
     pilha = contextlib.AsyncExitStack()
@@ -39,9 +43,9 @@ async def duas(
         for _ in range(2):
             settings = Settings(  # type: ignore[call-arg]
                 database_url=demo_sqlite.banco.app_url,
-                data_dir=tmp_path,
+                data_dir=pasta,
                 jwt_secret=SEGREDO,
-                redis_url=backplane,
+                redis_url=redis_url,
                 presence_grace_seconds=0.3,
             )
             app = build_app(settings)
@@ -54,6 +58,14 @@ async def duas(
         yield instancias
     finally:
         await pilha.aclose()
+
+
+@pytest.fixture
+async def duas(
+    demo_sqlite: Any, backplane: str, tmp_path: Path
+) -> AsyncIterator[list[tuple[Aplicacao, ClientesAtendimento]]]:
+    async with _duas(demo_sqlite, backplane, tmp_path) as instancias:
+        yield instancias
 
 
 def _token(app: Aplicacao, resumo: Any, email: str, nome: str) -> str:
@@ -110,3 +122,83 @@ async def test_duas_instancias_veem_quem_esta_no_ticket(
         assert await redis.hlen(chave) == 0
     finally:
         await redis.aclose()
+
+
+def _vistos(nos: ClientesAtendimento, cliente: str, desde: int) -> list[list[str]]:
+    registros = nos.registros[desde:]
+    return [_nomes(r["args"][0]) for r in registros if r.get("event") == EVENTO and r["client"] == cliente]
+
+
+async def test_redis_que_volta_vazio_recebe_os_visualizando_de_novo(
+    demo_sqlite: Any, redis_proprio: RedisProprio, tmp_path: Path
+) -> None:
+    """One Redis restarted without persistence (as after a crash): the hash of who has the ticket open
+    is gone. Each instance writes its viewers again once the link is back, the room hears the set
+    that this makes whole, and the next change is told against the right set."""
+    resumo = demo_sqlite.resumo
+    ticket = resumo.tickets[0]
+    chave = f"{PREFIXO_VISUALIZANDO}{etiqueta(resumo.empresa_id)}:{ticket}"
+    async with _duas(demo_sqlite, redis_proprio.url, tmp_path) as ((app1, nos1), (app2, nos2)):
+        await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
+        await nos2.conectar("bruno", _token(app2, resumo, "bruno@demo.local", "Bruno Lima"))
+        m1 = len(nos1.registros)
+        assert (await nos1.pedir("ana", "ticket:entrar", {"ticketId": ticket}))["success"]
+        assert (await nos2.pedir("bruno", "ticket:entrar", {"ticketId": ticket}))["success"]
+        await ate(lambda: _vistos(nos1, "ana", m1)[-1:] == [["Ana Souza", "Bruno Lima"]])
+        link1, link2 = app1.cluster.link, app2.cluster.link  # type: ignore[union-attr]
+
+        redis_proprio.matar()
+        await ate(lambda: not link1.disponivel and not link2.disponivel, prazo=10)
+        m1 = len(nos1.registros)
+        redis_proprio.iniciar()  # empty
+        await ate(lambda: link1.disponivel and link2.disponivel, prazo=15)
+        redis = build_redis_client(redis_proprio.url)
+        try:
+            for _ in range(100):
+                if await redis.hlen(chave) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert await redis.hlen(chave) == 2
+        finally:
+            await redis.aclose()
+        # Whoever wrote second made the set whole again; that is the last set the room heard.
+        await ate(lambda: _vistos(nos1, "ana", m1)[-1:] == [["Ana Souza", "Bruno Lima"]])
+
+        m1 = len(nos1.registros)
+        await nos2.desconectar("bruno")
+        await ate(lambda: _vistos(nos1, "ana", m1) == [["Ana Souza"]])
+
+
+async def test_uma_saida_que_o_redis_recusou_e_refeita(
+    demo_sqlite: Any, redis_proprio: RedisProprio, tmp_path: Path
+) -> None:
+    """A leave whose script fails while the link stays up (here Redis refuses ``EVALSHA`` for a
+    moment, as a pooled connection that was the dead one would fail once): the field would stay
+    as long as the instance lives. It is redone with backoff, and the room ends with the right set."""
+    resumo = demo_sqlite.resumo
+    ticket = resumo.tickets[0]
+    chave = f"{PREFIXO_VISUALIZANDO}{etiqueta(resumo.empresa_id)}:{ticket}"
+    async with _duas(demo_sqlite, redis_proprio.url, tmp_path) as ((app1, nos1), (app2, nos2)):
+        await nos1.conectar("ana", _token(app1, resumo, "ana@demo.local", "Ana Souza"))
+        await nos2.conectar("bruno", _token(app2, resumo, "bruno@demo.local", "Bruno Lima"))
+        m1 = len(nos1.registros)
+        assert (await nos1.pedir("ana", "ticket:entrar", {"ticketId": ticket}))["success"]
+        assert (await nos2.pedir("bruno", "ticket:entrar", {"ticketId": ticket}))["success"]
+        await ate(lambda: _vistos(nos1, "ana", m1)[-1:] == [["Ana Souza", "Bruno Lima"]])
+
+        redis = build_redis_client(redis_proprio.url)
+        try:
+            await redis.execute_command("ACL", "SETUSER", "default", "-evalsha")
+            m1 = len(nos1.registros)
+            assert (await nos2.pedir("bruno", "ticket:sair", {"ticketId": ticket}))["success"]
+            assert await redis.hlen(chave) == 2  # the leave did not reach Redis
+            await redis.execute_command("ACL", "SETUSER", "default", "+evalsha")
+            for _ in range(100):
+                if await redis.hlen(chave) == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert await redis.hlen(chave) == 1
+        finally:
+            await redis.execute_command("ACL", "SETUSER", "default", "+evalsha")
+            await redis.aclose()
+        await ate(lambda: _vistos(nos1, "ana", m1)[-1:] == [["Ana Souza"]])
