@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 from atendimento.domain import regras
@@ -19,7 +28,8 @@ StatusTicket = Literal["aberto", "em_atendimento", "aguardando_cliente", "resolv
 Prioridade = Literal["baixa", "media", "alta", "urgente"]
 TipoMensagem = Literal["texto", "imagem", "audio", "video", "arquivo"]
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_ID)]
+# No NUL in an id (the domain refuses it: PostgreSQL text cannot hold one), said in the schema too.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_ID, pattern=r"^[^\x00]+$")]
 Email = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_EMAIL)]
 Senha = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_SENHA)]
 Conteudo = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_CONTEUDO)]
@@ -40,7 +50,16 @@ EmailCadastro = Annotated[
 SenhaNova = Annotated[
     str, StringConstraints(min_length=regras.MIN_SENHA, max_length=regras.MAX_SENHA, pattern=r"^[^\x00]*$")
 ]
-Capacidade = Annotated[StrictInt, Field(ge=0, le=regras.MAX_CAPACIDADE)]
+
+
+def _inteiro(valor: object) -> object:
+    """JSON's ``5.0`` is the integer 5 (JSON Schema's ``integer`` admits it); a string or a
+    boolean is still refused by ``StrictInt``."""
+    return int(valor) if isinstance(valor, float) and valor.is_integer() else valor
+
+
+# The validator after the bounds: so the schema keeps ``minimum``/``maximum``.
+Capacidade = Annotated[StrictInt, Field(ge=0, le=regras.MAX_CAPACIDADE), BeforeValidator(_inteiro)]
 FilaIds = Annotated[list[Id], Field(max_length=regras.MAX_FILAS_POR_USUARIO)]
 RoleCadastro = Literal["admin", "gestor", "supervisor", "atendente", "integracao"]
 Distribuicao = Literal["manual", "automatica"]
@@ -71,12 +90,13 @@ class TicketCriar(Entrada):
 
 
 class TicketAtualizar(Entrada):
-    """Only the keys present change; ``null`` clears ``assunto``/``descricao``."""
+    """Only the keys present change; ``null`` clears ``assunto``/``descricao`` (a ticket always
+    has a priority and a fila, so the schema admits no ``null`` for those)."""
 
-    prioridade: Prioridade | None = None
+    prioridade: Prioridade = None  # type: ignore[assignment]  # absent ≠ null: model_fields_set says which
     assunto: Assunto | None = None
     descricao: Descricao | None = None
-    fila_id: Id | None = None
+    fila_id: Id = None  # type: ignore[assignment]
 
     def mudancas(self) -> dict[str, Any]:
         """The given fields, by the domain's keyword names (absent ones stay out of the call)."""
