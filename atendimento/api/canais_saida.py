@@ -54,7 +54,7 @@ def _com_segredo(webhook: WebhookDados) -> dict[str, Any]:
 @router.put(
     "/{canal_id}/webhook",
     summary="Define o webhook de saída do canal; responde o segredo (só aqui e na rotação)",
-    responses=erros_documentados(401, 403, 404, 422),
+    responses=erros_documentados(400, 401, 403, 404, 413, 422),
 )
 async def definir(
     canal_id: CanalId, entrada: WebhookEntrada, identidade: Gestao, ctx: Contexto
@@ -144,7 +144,7 @@ async def reenviar(
 @router.post(
     "/{canal_id}/mensagens/{mensagem_id}/status",
     summary="A integração informa o que houve com uma mensagem (só avança)",
-    responses=erros_documentados(401, 403, 404, 409, 422),
+    responses=erros_documentados(400, 401, 403, 404, 409, 413, 422),
 )
 async def status_mensagem(
     canal_id: CanalId,

@@ -40,12 +40,22 @@ Nome = Annotated[str, StringConstraints(max_length=regras.MAX_NOME)]
 # What the domain's provisioning rules accept, said in the schema (so /openapi.json promises no more):
 # a name with something besides spaces, an e-mail with one "@" and no spaces, a password of 10 or
 # more characters, none of them with a NUL character.
+# "Space" is what the domain's str.isspace() and strip() say, spelled out: the schema's regex runs
+# with other engines (pydantic's, the client's), where \s leaves out the separators \x1c-\x1f.
+_ESPACOS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NomeCadastro = Annotated[
-    str, StringConstraints(min_length=1, max_length=regras.MAX_NOME, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+    str,
+    StringConstraints(
+        min_length=1, max_length=regras.MAX_NOME, pattern=rf"^[^\x00]*[^{_ESPACOS}\x00][^\x00]*$"
+    ),
 ]
 EmailCadastro = Annotated[
     str,
-    StringConstraints(min_length=3, max_length=regras.MAX_EMAIL, pattern=r"^\s*[^@\s\x00]+@[^@\s\x00]+\s*$"),
+    StringConstraints(
+        min_length=3,
+        max_length=regras.MAX_EMAIL,
+        pattern=rf"^[{_ESPACOS}]*[^@{_ESPACOS}\x00]+@[^@{_ESPACOS}\x00]+[{_ESPACOS}]*$",
+    ),
 ]
 SenhaNova = Annotated[
     str, StringConstraints(min_length=regras.MIN_SENHA, max_length=regras.MAX_SENHA, pattern=r"^[^\x00]*$")
