@@ -7,19 +7,23 @@ a typo such as ``atendente_id`` is a clear 422 instead of a silently ignored fie
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     JsonValue,
     StrictBool,
     StrictInt,
     StringConstraints,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from typing_extensions import TypeAliasType
 
 from atendimento.domain import regras
 
@@ -74,6 +78,41 @@ FilaIds = Annotated[list[Id], Field(max_length=regras.MAX_FILAS_POR_USUARIO)]
 RoleCadastro = Literal["admin", "gestor", "supervisor", "atendente", "integracao"]
 Distribuicao = Literal["manual", "automatica"]
 TipoCanal = Literal["whatsapp", "email", "webchat", "telefone", "outro"]
+
+
+class _SoChavesDoPadrao:
+    """In the schema, an object's keys are only those of its ``patternProperties`` (pydantic lists
+    the key's pattern there, which by itself would still admit any other key)."""
+
+    def __get_pydantic_json_schema__(
+        self, esquema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        resultado = handler(esquema)
+        resultado["additionalProperties"] = False
+        return resultado
+
+
+# JSON with no NUL character in any key or string: jsonb cannot hold one (PostgreSQL), so the domain
+# refuses it (``regras.tamanho_json``) on every database; the schema says so too.
+_TextoSemNul = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+if TYPE_CHECKING:  # mypy cannot follow a recursive TypeAliasType: the same JSON, less precisely
+    JsonSemNul = JsonValue
+    ObjetoJson = dict[str, JsonValue]
+else:
+    JsonSemNul = TypeAliasType(
+        "JsonSemNul",
+        Union[  # noqa: UP007  # a recursive alias: the names are strings, which ``|`` cannot join
+            Annotated[dict[_TextoSemNul, "JsonSemNul"], _SoChavesDoPadrao()],
+            list["JsonSemNul"],
+            _TextoSemNul,
+            int,
+            float,
+            bool,
+            None,
+        ],
+    )
+    ObjetoJson = Annotated[dict[_TextoSemNul, JsonSemNul], _SoChavesDoPadrao()]
+
 TipoNotificacao = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_TIPO_NOTIFICACAO)]
 TextoNotificacao = Annotated[str, StringConstraints(max_length=regras.MAX_MENSAGEM_NOTIFICACAO)]
 
@@ -129,7 +168,7 @@ class _MensagemBase(Entrada):
     tipo: TipoMensagem = "texto"
     conteudo: Conteudo
     # Size (16 KiB of JSON) is the domain's check; the whole body is bounded by the middleware.
-    metadados: dict[str, JsonValue] | None = None
+    metadados: ObjetoJson | None = None
 
 
 class MensagemEntrada(_MensagemBase):
@@ -147,7 +186,7 @@ class NotificacaoEntrada(Entrada):
     usuario_id: Id | None = None
     tipo: TipoNotificacao
     mensagem: TextoNotificacao | None = None
-    dados: JsonValue = None
+    dados: JsonSemNul = None
 
 
 class _Mudancas(Entrada):

@@ -85,7 +85,7 @@ async def test_a_api_cumpre_o_proprio_openapi(amb: Ambiente, email: str) -> None
     casos, falhas, segundos = await loop.run_in_executor(None, _executar, amb, email, loop)
     total = sum(casos.values())
     print(f"schemathesis as {email}: {total} cases {casos} in {segundos:.1f} s, {len(falhas)} failures")
-    # Every phase ran (the stateful one follows the schema's links between operations).
+    # Every phase ran (the stateful one chains operations by the links it infers from the schema).
     assert set(casos) >= {"examples", "coverage", "fuzzing", "stateful"}, casos
     assert not falhas, "\n".join(sorted(set(falhas)))
 
