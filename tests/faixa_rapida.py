@@ -4,6 +4,8 @@ A test needs a real service when it is marked for one (``postgres``, ``redis``, 
 ``processos``) or when it asks, directly or through other fixtures, for a fixture that starts or
 reaches one (the table below): the marks are added here from the fixtures, so a new test that asks
 for ``redis_url`` is in the slow lane without anyone remembering to mark it.
+A test that needs no service but runs long on purpose (a bounded hunt such as schemathesis over the
+whole API) is marked ``lento`` by hand.
 
 ``--fast`` deselects those. What stays runs the domain's use cases and the API on the real SQLite
 storage in a temporary folder (the product's own embedded default, not a stand-in: a second
@@ -22,6 +24,8 @@ from types import ModuleType
 import pytest
 
 SERVICOS = ("postgres", "redis", "node", "chromium", "processos")
+# Marked by hand: no service, but far beyond the lane's budget of a few seconds per test.
+LENTOS = ("lento",)
 
 # Fixtures that start or reach a real service, and the mark each implies.
 FIXTURES_DE_SERVICO: dict[str, str] = {
@@ -54,13 +58,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--fast",
         action="store_true",
-        help="only the tests that need no PostgreSQL, Redis, node, Chromium or child processes",
+        help="only the tests that need no PostgreSQL, Redis, node, Chromium or child processes, nor run long",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chromium: drives Debian's chromium (Playwright)")
     config.addinivalue_line("markers", "processos: starts `atendimento serve` or other child processes")
+    config.addinivalue_line("markers", "lento: no service, but too long for the fast lane")
 
 
 def _marcas_do_modulo(modulo: ModuleType | None) -> set[str]:
@@ -90,7 +95,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     mantidos: list[pytest.Item] = []
     fora: list[pytest.Item] = []
     for item in items:
-        lento = any(item.get_closest_marker(m) is not None for m in SERVICOS)
+        lento = any(item.get_closest_marker(m) is not None for m in SERVICOS + LENTOS)
         (fora if lento else mantidos).append(item)
     if fora:
         config.hook.pytest_deselected(items=fora)

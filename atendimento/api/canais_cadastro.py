@@ -48,7 +48,7 @@ async def listar(
     status_code=201,
     summary="Cria um canal; filaId: a fila dos tickets novos dele",
     response_model=Resposta[CanalSaida],
-    responses=erros_documentados(400, 401, 403, 413, 422),
+    responses=erros_documentados(400, 401, 403, 404, 413, 422),
 )
 async def criar(entrada: CanalCriar, identidade: Admin, ctx: Contexto) -> JSONResponse:
     canal = await ctx.servico.criar_canal(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import JsonValue, StringConstraints
+from pydantic import JsonValue, StringConstraints, WithJsonSchema
 
 from atendimento.api import paginas
 from atendimento.api.canais import CanalId
@@ -19,7 +19,7 @@ from atendimento.domain import regras
 from atendimento.domain.codigos import Codigo
 from atendimento.domain.entidades import de_iso
 from atendimento.domain.erros import DadosInvalidos
-from atendimento.domain.saida import MAX_URL, WebhookDados
+from atendimento.domain.saida import MAX_URL, PADRAO_URL, WebhookDados
 
 router = APIRouter(prefix="/atendimento/canais", tags=["canais: saída"])
 
@@ -30,7 +30,14 @@ MensagemId = Annotated[str, Path(min_length=1, max_length=regras.MAX_ID, descrip
 
 
 class WebhookEntrada(Entrada):
-    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL)]
+    # https only in the schema: http is for the hosts the configuration allows (a test receiver).
+    url: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=MAX_URL),
+        WithJsonSchema(
+            {"type": "string", "maxLength": MAX_URL, "pattern": PADRAO_URL.replace("{esquema}", "https")}
+        ),
+    ]
 
 
 class StatusMensagemEntrada(Entrada):
@@ -47,7 +54,7 @@ def _com_segredo(webhook: WebhookDados) -> dict[str, Any]:
 @router.put(
     "/{canal_id}/webhook",
     summary="Define o webhook de saída do canal; responde o segredo (só aqui e na rotação)",
-    responses=erros_documentados(401, 403, 404, 422),
+    responses=erros_documentados(400, 401, 403, 404, 413, 422),
 )
 async def definir(
     canal_id: CanalId, entrada: WebhookEntrada, identidade: Gestao, ctx: Contexto
@@ -137,7 +144,7 @@ async def reenviar(
 @router.post(
     "/{canal_id}/mensagens/{mensagem_id}/status",
     summary="A integração informa o que houve com uma mensagem (só avança)",
-    responses=erros_documentados(401, 403, 404, 409, 422),
+    responses=erros_documentados(400, 401, 403, 404, 409, 413, 422),
 )
 async def status_mensagem(
     canal_id: CanalId,

@@ -9,7 +9,7 @@ reaches a client.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -107,15 +107,20 @@ def motivo_validacao(erros: Sequence[Mapping[str, Any]]) -> str:
     return "Payload inválido: " + "; ".join(partes)
 
 
-async def _handler(_: Request, exc: Exception) -> Response:
-    resposta = resposta_de_erro(exc)
-    if resposta is None:  # registered only for the types above
-        raise exc
-    return resposta
+def registrar_handlers(app: FastAPI, metodos: Callable[[str], Iterable[str]]) -> None:
+    """``metodos`` answers which methods the API serves at a path: a 405's ``Allow`` names them all
+    (RFC 9110), where Starlette names only those of the first route matching the path."""
 
+    # ``async def`` on purpose: Starlette runs a plain ``def`` handler in the thread pool, a thread
+    # hop for every 401/403/404/422 answered.
+    async def handler(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+            permitidos = ", ".join(sorted(metodos(request.scope["path"])))
+            exc = StarletteHTTPException(405, headers={**(exc.headers or {}), "Allow": permitidos})
+        resposta = resposta_de_erro(exc)
+        if resposta is None:  # registered only for the types above
+            raise exc
+        return resposta
 
-def registrar_handlers(app: FastAPI) -> None:
-    # The handlers are ``async def`` on purpose: Starlette runs a plain ``def`` handler in the
-    # thread pool, a thread hop for every 401/403/404/422 answered.
     for tipo in (ErroApi, ErroDominio, TokenErro, RequestValidationError, StarletteHTTPException):
-        app.add_exception_handler(tipo, _handler)
+        app.add_exception_handler(tipo, handler)

@@ -17,6 +17,9 @@ ChaveIdempotencia = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_CHAVE,
+        pattern=r"^[ -~]+$",
         description=(
             f"opcional, até {MAX_CHAVE} caracteres ASCII: repetir a requisição com a mesma chave "
             "(mesmo usuário, 24 h) devolve a primeira resposta sem gravar nem publicar de novo; "

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from atendimento.domain import regras
 from atendimento.domain.codigos import Codigo
@@ -43,8 +43,18 @@ Limite = Annotated[
         ),
     ),
 ]
+
+
+def _vazio_e_ausente(valor: object) -> object:
+    return None if valor == "" else valor
+
+
+# Only the API's own ``proximoCursor`` is a cursor (any other string is 422 CURSOR_INVALIDO); an
+# empty one (``?cursor=``, a client that fills in a null) is the first page, as no cursor at all.
 Cursor = Annotated[
-    str | None, Query(description="o proximoCursor da página anterior; ausente: a primeira página")
+    str | None,
+    BeforeValidator(_vazio_e_ausente),
+    Query(description="o proximoCursor da página anterior (opaco); ausente ou vazio: a primeira página"),
 ]
 
 

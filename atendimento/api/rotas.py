@@ -113,6 +113,16 @@ class TabelaRotas:
             log.info("REST short path for %d routes: %s", len(atalhos), ", ".join(atalhos) or "none")
         return self._rotas
 
+    def metodos(self, caminho: str) -> frozenset[str]:
+        """Every method some route serves at ``caminho``: the ``Allow`` of a 405. Starlette's own
+        names only the first route whose path matches, while FastAPI keeps one route per method."""
+        return frozenset(
+            metodo
+            for rota in self.rotas
+            if rota.metodos is not None and rota.regex.match(caminho)
+            for metodo in rota.metodos
+        )
+
     def encontrar(self, scope: Scope) -> Achada | None:
         """The route Starlette's router would pick for this request (the first full match), or None
         when no route matches path and method (FastAPI then answers 404, 405 or a redirect)."""

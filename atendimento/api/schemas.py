@@ -7,10 +7,23 @@ a typo such as ``atendente_id`` is a clear 422 instead of a silently ignored fie
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    JsonValue,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from typing_extensions import TypeAliasType
 
 from atendimento.domain import regras
 
@@ -19,7 +32,8 @@ StatusTicket = Literal["aberto", "em_atendimento", "aguardando_cliente", "resolv
 Prioridade = Literal["baixa", "media", "alta", "urgente"]
 TipoMensagem = Literal["texto", "imagem", "audio", "video", "arquivo"]
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_ID)]
+# No NUL in an id (the domain refuses it: PostgreSQL text cannot hold one), said in the schema too.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_ID, pattern=r"^[^\x00]+$")]
 Email = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_EMAIL)]
 Senha = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_SENHA)]
 Conteudo = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_CONTEUDO)]
@@ -30,21 +44,75 @@ Nome = Annotated[str, StringConstraints(max_length=regras.MAX_NOME)]
 # What the domain's provisioning rules accept, said in the schema (so /openapi.json promises no more):
 # a name with something besides spaces, an e-mail with one "@" and no spaces, a password of 10 or
 # more characters, none of them with a NUL character.
+# "Space" is what the domain's str.isspace() and strip() say, spelled out: the schema's regex runs
+# with other engines (pydantic's, the client's), where \s leaves out the separators \x1c-\x1f.
+_ESPACOS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NomeCadastro = Annotated[
-    str, StringConstraints(min_length=1, max_length=regras.MAX_NOME, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+    str,
+    StringConstraints(
+        min_length=1, max_length=regras.MAX_NOME, pattern=rf"^[^\x00]*[^{_ESPACOS}\x00][^\x00]*$"
+    ),
 ]
 EmailCadastro = Annotated[
     str,
-    StringConstraints(min_length=3, max_length=regras.MAX_EMAIL, pattern=r"^\s*[^@\s\x00]+@[^@\s\x00]+\s*$"),
+    StringConstraints(
+        min_length=3,
+        max_length=regras.MAX_EMAIL,
+        pattern=rf"^[{_ESPACOS}]*[^@{_ESPACOS}\x00]+@[^@{_ESPACOS}\x00]+[{_ESPACOS}]*$",
+    ),
 ]
 SenhaNova = Annotated[
     str, StringConstraints(min_length=regras.MIN_SENHA, max_length=regras.MAX_SENHA, pattern=r"^[^\x00]*$")
 ]
-Capacidade = Annotated[StrictInt, Field(ge=0, le=regras.MAX_CAPACIDADE)]
+
+
+def _inteiro(valor: object) -> object:
+    """JSON's ``5.0`` is the integer 5 (JSON Schema's ``integer`` admits it); a string or a
+    boolean is still refused by ``StrictInt``."""
+    return int(valor) if isinstance(valor, float) and valor.is_integer() else valor
+
+
+# The validator after the bounds: so the schema keeps ``minimum``/``maximum``.
+Capacidade = Annotated[StrictInt, Field(ge=0, le=regras.MAX_CAPACIDADE), BeforeValidator(_inteiro)]
 FilaIds = Annotated[list[Id], Field(max_length=regras.MAX_FILAS_POR_USUARIO)]
 RoleCadastro = Literal["admin", "gestor", "supervisor", "atendente", "integracao"]
 Distribuicao = Literal["manual", "automatica"]
 TipoCanal = Literal["whatsapp", "email", "webchat", "telefone", "outro"]
+
+
+class _SoChavesDoPadrao:
+    """In the schema, an object's keys are only those of its ``patternProperties`` (pydantic lists
+    the key's pattern there, which by itself would still admit any other key)."""
+
+    def __get_pydantic_json_schema__(
+        self, esquema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        resultado = handler(esquema)
+        resultado["additionalProperties"] = False
+        return resultado
+
+
+# JSON with no NUL character in any key or string: jsonb cannot hold one (PostgreSQL), so the domain
+# refuses it (``regras.tamanho_json``) on every database; the schema says so too.
+_TextoSemNul = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+if TYPE_CHECKING:  # mypy cannot follow a recursive TypeAliasType: the same JSON, less precisely
+    JsonSemNul = JsonValue
+    ObjetoJson = dict[str, JsonValue]
+else:
+    JsonSemNul = TypeAliasType(
+        "JsonSemNul",
+        Union[  # noqa: UP007  # a recursive alias: the names are strings, which ``|`` cannot join
+            Annotated[dict[_TextoSemNul, "JsonSemNul"], _SoChavesDoPadrao()],
+            list["JsonSemNul"],
+            _TextoSemNul,
+            int,
+            float,
+            bool,
+            None,
+        ],
+    )
+    ObjetoJson = Annotated[dict[_TextoSemNul, JsonSemNul], _SoChavesDoPadrao()]
+
 TipoNotificacao = Annotated[str, StringConstraints(min_length=1, max_length=regras.MAX_TIPO_NOTIFICACAO)]
 TextoNotificacao = Annotated[str, StringConstraints(max_length=regras.MAX_MENSAGEM_NOTIFICACAO)]
 
@@ -71,12 +139,13 @@ class TicketCriar(Entrada):
 
 
 class TicketAtualizar(Entrada):
-    """Only the keys present change; ``null`` clears ``assunto``/``descricao``."""
+    """Only the keys present change; ``null`` clears ``assunto``/``descricao`` (a ticket always
+    has a priority and a fila, so the schema admits no ``null`` for those)."""
 
-    prioridade: Prioridade | None = None
+    prioridade: Prioridade = None  # type: ignore[assignment]  # absent ≠ null: model_fields_set says which
     assunto: Assunto | None = None
     descricao: Descricao | None = None
-    fila_id: Id | None = None
+    fila_id: Id = None  # type: ignore[assignment]
 
     def mudancas(self) -> dict[str, Any]:
         """The given fields, by the domain's keyword names (absent ones stay out of the call)."""
@@ -99,7 +168,7 @@ class _MensagemBase(Entrada):
     tipo: TipoMensagem = "texto"
     conteudo: Conteudo
     # Size (16 KiB of JSON) is the domain's check; the whole body is bounded by the middleware.
-    metadados: dict[str, JsonValue] | None = None
+    metadados: ObjetoJson | None = None
 
 
 class MensagemEntrada(_MensagemBase):
@@ -117,7 +186,7 @@ class NotificacaoEntrada(Entrada):
     usuario_id: Id | None = None
     tipo: TipoNotificacao
     mensagem: TextoNotificacao | None = None
-    dados: JsonValue = None
+    dados: JsonSemNul = None
 
 
 class _Mudancas(Entrada):

@@ -71,7 +71,11 @@ async def listar(
     fila_id: Annotated[Id | None, Query(alias="filaId")] = None,
     atualizado_desde: Annotated[
         str | None,
-        Query(alias="atualizadoDesde", description="só os tickets com atualizadoEm nesse instante ou depois"),
+        Query(
+            alias="atualizadoDesde",
+            description="só os tickets com atualizadoEm nesse instante ou depois (ISO 8601)",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
     limite: Limite = regras.LIMITE_PAGINA_PADRAO,
     cursor: Cursor = None,

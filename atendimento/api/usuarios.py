@@ -46,7 +46,7 @@ async def listar(
     status_code=201,
     summary="Cria um usuário (sem senha: uma é gerada e vem uma única vez em senhaGerada)",
     response_model=Resposta[UsuarioCriadoSaida],
-    responses=erros_documentados(400, 401, 403, 409, 413, 422),
+    responses=erros_documentados(400, 401, 403, 404, 409, 413, 422),
 )
 async def criar(entrada: UsuarioCriar, identidade: Gestao, ctx: Contexto) -> JSONResponse:
     cadastro, gerada = await ctx.servico.criar_usuario(

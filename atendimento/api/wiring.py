@@ -110,7 +110,9 @@ def build_api(
         limitador_login=limitador_login or LimitadorLogin(politica=PoliticaLogin.from_settings(settings)),
         limites=limites,
     )
-    registrar_handlers(app)
+    # Compiled on first use, once every route below is in.
+    tabela = TabelaRotas(app)
+    registrar_handlers(app, tabela.metodos)
     instalar_docs(app)
     app.router.routes.extend(_rotas_do_contrato())
 
@@ -118,7 +120,6 @@ def build_api(
     # admission (who calls, the body read within bounds, the in-flight bounds: sobrecarga.py), then
     # the 500 safety net right around the routes, then the short way into them (atalhos.py), built
     # from the route table when the stack is built, i.e. once every route is in.
-    tabela = TabelaRotas(app)
     app.add_middleware(Atalhos, tabela=tabela)
     app.add_middleware(ErrosInternos)
     app.add_middleware(

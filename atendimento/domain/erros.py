@@ -93,7 +93,9 @@ class ConflitoExterno(ErroDominio):
 
 
 class Conflito(ErroDominio):
-    """The write would duplicate what must be unique (an e-mail in use, a fila's name)."""
+    """The write would duplicate what must be unique (an e-mail in use, a fila's name), or names a
+    user whose role does not fit (a ticket assigned to someone who is not an atendente): the request
+    is well formed, the data it meets says no."""
 
     http_status = 409
     code_padrao = Codigo.CONFLITO

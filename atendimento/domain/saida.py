@@ -4,6 +4,7 @@ forward-only state of a message as the channel's integration reports it (docs/ch
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,12 @@ ESTADOS_ENTREGA: tuple[str, ...] = ("pendente", "entregue", "falhou")
 STATUS_MENSAGEM: tuple[str, ...] = ("enviada", "entregue", "lida", "falhou")
 _ORDEM_STATUS = {"pendente": 0, "enviada": 1, "entregue": 2, "lida": 3}
 MAX_URL = 2048
+# What a webhook URL may be, said once for the server's check and the API's schema: a host of
+# letters, digits, dots and hyphens, a port 1-65535, then a path or query with no space, control
+# character nor fragment. ``{esquema}`` is ``https``, or ``https?`` where http is allowed.
+_PORTA = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+PADRAO_URL = r"^{esquema}://[A-Za-z0-9.-]+(?::" + _PORTA + r")?(?:[/?][^\x00-\x20\x7f#]*)?$"
+_URL = re.compile(PADRAO_URL.replace("{esquema}", "(https?)"))
 MAX_EXTERNO_ID = 200
 MAX_ERRO_CODIGO = 64
 MAX_ERRO_DESCRICAO = 500
@@ -45,6 +52,10 @@ def validar_url(valor: object, hosts_http: frozenset[str]) -> str:
     resolves is checked at every delivery (the relay's SSRF rules), not here: DNS changes."""
     if not isinstance(valor, str) or not valor or len(valor) > MAX_URL:
         raise DadosInvalidos(f"url: obrigatória, até {MAX_URL} caracteres", Codigo.URL_INVALIDA)
+    if _URL.fullmatch(valor) is None:
+        raise DadosInvalidos(
+            "url: https://host[:porta][/caminho], sem espaços nem fragmento", Codigo.URL_INVALIDA
+        )
     try:
         partes = urlsplit(valor)
         porta = partes.port

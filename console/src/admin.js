@@ -1,7 +1,8 @@
 // Administration: the company's users, filas and canais, for its admin (a gestor sees users and
 // filas; the server refuses the rest anyway). Over the REST routes of provisioning; a generated
-// password is shown here once, as the server hands it over once.
-import { h, trocar } from "./dom.js";
+// password is shown here once, as the server hands it over once. Each channel shows its outbound
+// webhook (URL, active or disabled and why, the last delivery that failed), as the API offers it.
+import { h, hora, trocar } from "./dom.js";
 
 const PAPEIS = { admin: "Administrador", gestor: "Gestor", supervisor: "Supervisor", atendente: "Atendente", integracao: "Integração" };
 const TIPOS = { whatsapp: "WhatsApp", email: "E-mail", webchat: "Chat do site", telefone: "Telefone", outro: "Outro" };
@@ -67,8 +68,46 @@ export class Administracao {
       trocar(this.usuarios, usuarios.map((u) => this.itemUsuario(u)));
       trocar(this.filas, filas.map((f) => h("li", { "data-fila": f.id }, h("span", {}, f.nome), h("span", {}, DISTRIBUICAO[f.distribuicao] ?? f.distribuicao))));
       const nomeFila = new Map(filas.map((f) => [f.id, f.nome]));
-      trocar(this.canais, canais.map((c) => h("li", { "data-canal": c.id }, h("span", {}, `${c.nome} (${TIPOS[c.tipo] ?? c.tipo})`), h("span", {}, nomeFila.get(c.filaId) ?? ""))));
+      const webhooks = await Promise.all(canais.map((c) => this.webhook(c.id)));
+      trocar(
+        this.canais,
+        canais.map((c, i) =>
+          h(
+            "li",
+            { "data-canal": c.id },
+            h("span", {}, `${c.nome} (${TIPOS[c.tipo] ?? c.tipo})`, h("br"), this.descreverWebhook(webhooks[i])),
+            h("span", {}, nomeFila.get(c.filaId) ?? ""),
+          ),
+        ),
+      );
     });
+  }
+
+  // The channel's webhook and its most recent failed delivery; null when the channel has none.
+  async webhook(canalId) {
+    const canal = `/atendimento/canais/${encodeURIComponent(canalId)}`;
+    try {
+      const [webhook, falhas] = await Promise.all([
+        this.app.api.dados("GET", `${canal}/webhook`),
+        this.app.api.dados("GET", `${canal}/entregas?estado=falhou&limite=1`),
+      ]);
+      return { ...webhook, ultimaFalha: falhas[0] ?? null };
+    } catch (e) {
+      if (e.code === "WEBHOOK_NAO_ENCONTRADO") return null;
+      throw e;
+    }
+  }
+
+  descreverWebhook(w) {
+    if (!w) return h("small", { classe: "webhook" }, "Sem webhook de saída");
+    const estado = w.ativo
+      ? h("span", { classe: "webhook-ativo" }, "ativo")
+      : h("span", { classe: "webhook-desativado" }, `desativado${w.desativadoEm ? ` em ${hora(w.desativadoEm)}` : ""}${w.desativadoMotivo ? `: ${w.desativadoMotivo}` : ""}`);
+    const falha = w.ultimaFalha;
+    const ultima = falha
+      ? h("span", { classe: "webhook-falha" }, ` · última falha ${hora(falha.concluidoEm ?? falha.criadoEm)}${falha.ultimoErro ? `: ${falha.ultimoErro}` : ""}`)
+      : null;
+    return h("small", { classe: "webhook" }, "Webhook ", h("code", {}, w.url), " · ", estado, ultima);
   }
 
   itemUsuario(u) {

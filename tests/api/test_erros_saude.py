@@ -18,6 +18,7 @@ from atendimento.domain.entidades import PRIORIDADES, STATUS_TICKET, TIPOS_MENSA
 from .apoio import SEGREDO, Ambiente, assert_erro, assert_ok
 
 ANA = "ana@demo.local"
+ADMIN = "admin@demo.local"
 
 
 async def test_rota_desconhecida_404_json(amb: Ambiente) -> None:
@@ -26,10 +27,20 @@ async def test_rota_desconhecida_404_json(amb: Ambiente) -> None:
         assert_erro(await amb.cliente.get(url), 404, "ROTA_NAO_ENCONTRADA")
 
 
-async def test_metodo_errado_405_json(amb: Ambiente) -> None:
+async def test_metodo_errado_405_json_com_allow_de_todos_os_metodos(amb: Ambiente) -> None:
     resposta = await amb.cliente.delete("/atendimento/tickets", headers=amb.auth(ANA))
     assert_erro(resposta, 405, "METODO_NAO_PERMITIDO")
-    assert "GET" in resposta.headers["allow"]
+    # Allow names every method of the path, not only the first route's (FastAPI has one per method).
+    assert resposta.headers["allow"] == "GET, POST"
+    # A bare OPTIONS (no CORS preflight) is a method like another: 405 with the same Allow.
+    for caminho, metodos in (
+        ("/atendimento/filas", "GET, POST"),
+        (f"/atendimento/tickets/{amb.demo.tickets[0]}", "GET, PATCH"),
+        (f"/atendimento/canais/{amb.demo.canais['email']}/webhook", "DELETE, GET, PUT"),
+    ):
+        resposta = await amb.cliente.options(caminho, headers=amb.auth(ADMIN))
+        assert_erro(resposta, 405, "METODO_NAO_PERMITIDO")
+        assert resposta.headers["allow"] == metodos
 
 
 async def test_json_malformado_400(amb: Ambiente) -> None:

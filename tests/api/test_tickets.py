@@ -243,8 +243,8 @@ async def test_atribui(amb_ambos: Ambiente) -> None:
 @pytest.mark.parametrize(
     ("email", "status", "code"),
     [
-        (GESTOR, 422, "USUARIO_NAO_E_ATENDENTE"),
-        ("vendas@demo.local", 422, "USUARIO_NAO_E_ATENDENTE"),
+        (GESTOR, 409, "USUARIO_NAO_E_ATENDENTE"),
+        ("vendas@demo.local", 409, "USUARIO_NAO_E_ATENDENTE"),
         (CARLA, 404, "USUARIO_NAO_ENCONTRADO"),
     ],
 )

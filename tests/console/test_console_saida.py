@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import expect
-from webhooks.apoio import CONFIG_RAPIDA, receptor, responder
+from webhooks.apoio import CONFIG_RAPIDA, ate, receptor, responder
 
 from atendimento.app import build_app
 from atendimento.config import Settings
@@ -81,3 +81,44 @@ async def test_estado_de_saida_e_reenvio_pelo_gestor(produto_com_relay: Produto,
         await expect(mensagem.locator(".estado-saida")).to_have_text("entregue")
         # The customer's own message shows no delivery state.
         await expect(pagina.locator("li.mensagem.cliente .estado-saida")).to_have_count(0)
+
+
+async def test_administracao_mostra_o_webhook_de_cada_canal(
+    produto_com_relay: Produto, paginas: Paginas
+) -> None:
+    produto = produto_com_relay
+    canal = produto.resumo.canais["whatsapp"]
+    async with receptor() as r:
+        r.comportamento = responder(500)
+        await produto.rest("PUT", f"/atendimento/canais/{canal}/webhook", "admin@demo.local", {"url": r.url})
+        entrada = await produto.rest(
+            "POST",
+            f"/atendimento/canais/{canal}/mensagens",
+            "integracao@demo.local",
+            {"contato": "+5511955553333", "conteudo": "Oi?", "nomeCliente": "Rita"},
+        )
+        await produto.rest(
+            "POST",
+            f"/atendimento/tickets/{entrada['ticket']['id']}/mensagens",
+            "admin@demo.local",
+            {"conteudo": "Olá, Rita."},
+        )
+
+        async def falhou() -> bool:
+            caminho = f"/atendimento/canais/{canal}/entregas?estado=falhou"
+            return bool(await produto.rest("GET", caminho, "admin@demo.local"))
+
+        await ate(falhou)  # every attempt answered 500: the relay gave up on it
+
+        pagina = await paginas.nova()
+        await entrar(pagina, produto.url, "admin@demo.local")
+        await pagina.get_by_role("button", name="Administração").click()
+        canais = pagina.locator(".admin").get_by_role("list", name="Canais")
+        # The channel's webhook: its URL, active, and the last delivery that failed, with the reason.
+        webhook = canais.locator(f'li[data-canal="{canal}"] .webhook')
+        await expect(webhook).to_contain_text(f"Webhook {r.url} · ativo")
+        await expect(webhook.locator(".webhook-falha")).to_contain_text("última falha")
+        await expect(webhook.locator(".webhook-falha")).to_contain_text("HTTP 500")
+        # A channel without one says so.
+        email = canais.locator(f'li[data-canal="{produto.resumo.canais["email"]}"] .webhook')
+        await expect(email).to_have_text("Sem webhook de saída")

@@ -9,13 +9,14 @@ import httpx
 from fastapi import FastAPI
 
 from atendimento.api.error_responses import registrar_handlers
+from atendimento.api.rotas import TabelaRotas
 from atendimento.console import build_console
 from atendimento.console.servir import CSP
 
 
 def _cliente(pasta: Path) -> httpx.AsyncClient:
     api = FastAPI()
-    registrar_handlers(api)
+    registrar_handlers(api, TabelaRotas(api).metodos)
     build_console(api, pasta)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://console.teste")
 

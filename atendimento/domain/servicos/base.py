@@ -18,7 +18,7 @@ from atendimento.domain.entidades import (
     novo_id,
     novo_id_ordenado,
 )
-from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, ticket_nao_encontrado
+from atendimento.domain.erros import Conflito, NaoEncontrado, ticket_nao_encontrado
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
 from atendimento.domain.portas import Armazenamento, ConsultaOnline, Repositorio, VerificadorSenhas
 from atendimento.domain.saida import ConfigSaida
@@ -145,7 +145,7 @@ async def buscar_atendente(repo: Repositorio, usuario_id: str) -> UsuarioDados:
     if usuario is None:
         raise NaoEncontrado("Atendente não encontrado", Codigo.USUARIO_NAO_ENCONTRADO)
     if usuario.role != ROLE_ATENDENTE:
-        raise DadosInvalidos("O usuário não é um atendente", Codigo.USUARIO_NAO_E_ATENDENTE)
+        raise Conflito("O usuário não é um atendente", Codigo.USUARIO_NAO_E_ATENDENTE)
     return usuario
 
 

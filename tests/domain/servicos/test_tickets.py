@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from atendimento.domain.erros import DadosInvalidos, NaoEncontrado, TransicaoInvalida
+from atendimento.domain.erros import Conflito, DadosInvalidos, NaoEncontrado, TransicaoInvalida
 
 if TYPE_CHECKING:
     from conftest import BancoDemo
@@ -101,7 +101,7 @@ async def test_criar_ticket_recusa_referencias_de_outro_tenant(banco_demo: Banco
         ({"canal_id": r.outra_canal_id}, NaoEncontrado, "CANAL_NAO_ENCONTRADO"),
         ({"fila_id": r.outra_fila_id}, NaoEncontrado, "FILA_NAO_ENCONTRADA"),
         ({"atendente_id": r.id_de("carla@outra.local")}, NaoEncontrado, "USUARIO_NAO_ENCONTRADO"),
-        ({"atendente_id": r.id_de("gestor@demo.local")}, DadosInvalidos, "USUARIO_NAO_E_ATENDENTE"),
+        ({"atendente_id": r.id_de("gestor@demo.local")}, Conflito, "USUARIO_NAO_E_ATENDENTE"),
         ({"prioridade": "altissima"}, DadosInvalidos, "PAYLOAD_INVALIDO"),
         ({"assunto": "x" * 201}, DadosInvalidos, "PAYLOAD_INVALIDO"),
     ]
@@ -153,7 +153,7 @@ async def test_atribuir_ticket(banco_demo: BancoDemo) -> None:
     pub.limpar()
     assert await s.atribuir_ticket(r.empresa_id, r.tickets[0], bruno) == ticket
     assert pub.eventos == []
-    with pytest.raises(DadosInvalidos):
+    with pytest.raises(Conflito):
         await s.atribuir_ticket(r.empresa_id, r.tickets[0], r.id_de("vendas@demo.local"))
     with pytest.raises(NaoEncontrado):
         await s.atribuir_ticket(r.empresa_id, r.tickets[0], r.id_de("carla@outra.local"))
