@@ -12,9 +12,10 @@ batch's round trip take the lock and flush once, together, in the next (``escrit
 acrescentar_lote``: one statement, so one implicit transaction), and hold one pooled connection.
 
 A write that finds its ticket idle goes at once, alone: no added wait when nothing queues. Tickets
-do not wait for each other. A batch that fails as a whole (not a lost connection, which the storage's
-retry policy sends again) is written again one message at a time, so each request gets its own
-answer or its own error. A request cancelled while it waits is left out of the next batch; once its
+do not wait for each other. A batch the database refuses as a whole (a constraint one message breaks)
+is written again one message at a time, so each request gets its own answer or its own error; a lost
+connection is the storage's retry policy's, and a database that cannot be reached fails the batch's
+requests with that error at once. A request cancelled while it waits is left out of the next batch; once its
 batch is sent it is written, as a statement already sent would be.
 """
 
@@ -22,9 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from atendimento.domain.portas import MensagemGravada, NovaMensagem
+from atendimento.storage.falhas import conexao_perdida
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ class LotesPorTicket:
         self._uma = uma
         self._maximo = maximo
         # A ticket with a batch in the database: the writes waiting for the next one.
-        self._filas: dict[tuple[str, str], list[_Espera]] = {}
+        self._filas: dict[tuple[str, str], deque[_Espera]] = {}
         self._tarefas: set[asyncio.Task[None]] = set()
 
     async def acrescentar(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
@@ -54,7 +59,7 @@ class LotesPorTicket:
         if fila is not None:
             fila.append((pedido, futuro))
         else:
-            self._filas[chave] = []
+            self._filas[chave] = deque()
             tarefa = asyncio.get_running_loop().create_task(self._rodar(chave, [(pedido, futuro)]))
             self._tarefas.add(tarefa)
             tarefa.add_done_callback(self._tarefas.discard)
@@ -65,21 +70,31 @@ class LotesPorTicket:
         try:
             while lote:
                 await self._escrever(empresa_id, lote)
-                fila = self._filas[chave]
-                proximos, fila[:] = fila[: self._maximo], fila[self._maximo :]
-                lote = [espera for espera in proximos if not espera[1].done()]  # cancelled: left out
+                lote = self._proximo(self._filas[chave])
         finally:
-            restantes = self._filas.pop(chave, [])
+            restantes = self._filas.pop(chave, ())
             for _, futuro in restantes:  # only when this task itself was cancelled (shutdown)
                 if not futuro.done():
                     futuro.set_exception(RuntimeError("message write stopped before it was sent"))
+
+    def _proximo(self, fila: deque[_Espera]) -> list[_Espera]:
+        """The next batch: the queued writes in arrival order, those cancelled meanwhile left out."""
+        lote: list[_Espera] = []
+        while fila and len(lote) < self._maximo:
+            espera = fila.popleft()
+            if not espera[1].done():
+                lote.append(espera)
+        return lote
 
     async def _escrever(self, empresa_id: str, lote: list[_Espera]) -> None:
         try:
             gravacoes = await self._lote(empresa_id, [pedido for pedido, _ in lote])
         except Exception as exc:
-            if len(lote) == 1:
-                _responder(lote[0][1], exc)
+            # One message at a time only when the database refused the batch's content; when it could
+            # not be reached (the retry policy already tried again), each would wait for it again.
+            if len(lote) == 1 or not isinstance(exc, DBAPIError) or conexao_perdida(exc):
+                for _, futuro in lote:
+                    _responder(futuro, exc)
                 return
             log.warning("a batch of %d message writes failed (%s); writing them one by one", len(lote), exc)
             for pedido, futuro in lote:

@@ -412,3 +412,44 @@ async def test_postgres_lote_com_uma_escrita_recusada_responde_cada_uma(demo_pg:
     assert escritas[5].impressao_anterior == "mensagem:1" and escritas[5].mensagem == escritas[4].mensagem
     guardadas = await _mensagens(demo_pg, r.empresa_id, ticket_id)
     assert [m.conteudo for m in guardadas[antes:]] == ["primeira", "b0", "b1", "b2", "k"]
+
+
+@pytest.mark.postgres
+async def test_postgres_escrita_cancelada_na_fila_nao_e_gravada(demo_pg: BancoDemo) -> None:
+    """Writes queued behind the ticket's batch (held here by another transaction's lock on the
+    ticket) and cancelled before their batch is sent are left out; those queued after them, more than
+    one batch's worth later, are still written, in order."""
+    import asyncpg
+
+    from atendimento.storage.escrita_lote import MAXIMO_POR_LOTE
+
+    r = demo_pg.resumo
+    ticket_id, ana = r.tickets[0], r.id_de("ana@demo.local")
+    antes = len(await _mensagens(demo_pg, r.empresa_id, ticket_id))
+    trava = await asyncpg.connect(demo_pg.banco.admin_url)
+    try:
+        transacao = trava.transaction()
+        await transacao.start()
+        await trava.execute("UPDATE tickets SET prioridade = prioridade WHERE id = $1", ticket_id)
+        primeira = asyncio.create_task(
+            _escrever(demo_pg, r.empresa_id, _pedido(ticket_id, ana, conteudo="0"))
+        )
+        await asyncio.sleep(0.2)  # in the database, waiting for the lock
+        canceladas = [
+            asyncio.create_task(_escrever(demo_pg, r.empresa_id, _pedido(ticket_id, ana, conteudo=f"c{i}")))
+            for i in range(MAXIMO_POR_LOTE)
+        ]
+        depois = [_pedido(ticket_id, ana, conteudo=f"d{i}") for i in range(3)]
+        seguintes = [asyncio.create_task(_escrever(demo_pg, r.empresa_id, p)) for p in depois]
+        await asyncio.sleep(0)
+        for tarefa in canceladas:
+            tarefa.cancel()
+        await transacao.commit()
+        assert (await asyncio.wait_for(primeira, 20)).gravada
+        gravacoes = await asyncio.wait_for(asyncio.gather(*seguintes), 20)
+    finally:
+        await trava.close()
+    assert all(t.cancelled() for t in canceladas)
+    assert [g.mensagem.id for g in gravacoes if g.mensagem is not None] == [p.id for p in depois]
+    guardadas = await _mensagens(demo_pg, r.empresa_id, ticket_id)
+    assert [m.conteudo for m in guardadas[antes:]] == ["0", "d0", "d1", "d2"]
