@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,7 +46,8 @@ from atendimento.config import Settings, SqliteSynchronous, async_database_url, 
 from atendimento.domain.entidades import UsuarioDados
 from atendimento.domain.portas import MensagemGravada, NovaMensagem
 from atendimento.private_files import preparar_sqlite
-from atendimento.storage.escrita_mensagem import acrescentar
+from atendimento.storage.escrita_lote import LotesPorTicket
+from atendimento.storage.escrita_mensagem import acrescentar, acrescentar_lote
 from atendimento.storage.falhas import conexao_perdida
 from atendimento.storage.modelos import Empresa, Usuario
 from atendimento.storage.repositorio import T_USUARIOS, RepositorioSql, usuario_dados
@@ -153,6 +154,11 @@ class Storage:
         # SQLite's busy handler (which sleeps and retries, and would now sleep in the loop), and
         # those that queue behind one COMMIT share the next (sqlite_grupo's docstring).
         self._grupo: GrupoDeCommit | None = None
+        # PostgreSQL: one ticket's message writes go in batches, one batch in the database at a time
+        # (escrita_lote's docstring).
+        self._lotes: LotesPorTicket | None = None
+        if self.is_postgres:
+            self._lotes = LotesPorTicket(self._acrescentar_lote, self._acrescentar_uma)
         if not self.is_postgres:
             _configurar_sqlite(self.engine, sqlite_synchronous)
             if caminho_sqlite(url) is not None:  # a file; ``:memory:`` has no writer to share
@@ -246,19 +252,30 @@ class Storage:
     async def acrescentar_mensagem(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
         """The one message write (``escrita_mensagem``) in a transaction of its own. PostgreSQL: one
         statement in its implicit transaction (no BEGIN, no tenant statement, no COMMIT: the function
-        sets the tenant), sent once more on a new connection when the pooled one was dead (a repeated
-        call answers as written, so the retry never writes twice). SQLite: a write transaction of
-        the group commit."""
-        if self.is_postgres:
-
-            async def escrever(conn: AsyncConnection) -> MensagemGravada:
-                gravacao = await acrescentar(conn, empresa_id, pedido)
-                await conn.close()  # back to the pool once answered (on a failure, _na_conexao decides)
-                return gravacao
-
-            return await self._na_conexao(escrever)
+        sets the tenant), with the writes queued behind the ticket's batch in the database when it
+        has one (``escrita_lote``), sent once more on a new connection when the pooled one was dead
+        (a repeated call answers as written, so the retry never writes twice). SQLite: a write
+        transaction of the group commit."""
+        if self._lotes is not None:
+            return await self._lotes.acrescentar(empresa_id, pedido)
         async with self.transacao(empresa_id) as conn:
             return await acrescentar(conn, empresa_id, pedido)
+
+    async def _acrescentar_lote(
+        self, empresa_id: str, pedidos: Sequence[NovaMensagem]
+    ) -> list[MensagemGravada]:
+        """One batch of one ticket's messages (``escrita_lote``) in one statement, under the one retry
+        policy (a repeated call answers as written, so the retry never writes twice)."""
+
+        async def escrever(conn: AsyncConnection) -> list[MensagemGravada]:
+            gravacoes = await acrescentar_lote(conn, empresa_id, pedidos)
+            await conn.close()  # back to the pool once answered (on a failure, _na_conexao decides)
+            return gravacoes
+
+        return await self._na_conexao(escrever)
+
+    async def _acrescentar_uma(self, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
+        return (await self._acrescentar_lote(empresa_id, [pedido]))[0]
 
     async def buscar_login(self, email: str) -> tuple[UsuarioDados, str] | None:
         """Cross-tenant lookup for login. On PostgreSQL RLS hides every usuario from a transaction
@@ -338,6 +355,8 @@ class Storage:
         return problemas
 
     async def close(self) -> None:
+        if self._lotes is not None:
+            await self._lotes.fechar()  # the queued writes finish first
         if self._grupo is not None:
             await self._grupo.fechar()  # the queued writes finish first
         await self.engine.dispose()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import asyncpg
@@ -51,6 +51,27 @@ from atendimento.storage.tabelas import (
 
 _ROLES_INTERNOS = sorted(ROLES_INTERNOS)
 _EVENTO_MENSAGEM = "mensagem.criada"
+
+
+async def acrescentar_lote(
+    conn: AsyncConnection, empresa_id: str, pedidos: Sequence[NovaMensagem]
+) -> list[MensagemGravada]:
+    """Several messages of one ticket in order, in one statement and so one implicit transaction
+    (PostgreSQL only, outside a transaction): each answered as ``acrescentar`` would have answered it
+    alone after the ones before it. Why (``escrita_lote``): one ticket's writes queue on its row's
+    lock, held by each through its COMMIT's WAL flush; written together they take it and flush once."""
+    if len(pedidos) == 1:
+        return [await acrescentar(conn, empresa_id, pedidos[0])]
+    driver = (await conn.get_raw_connection()).driver_connection
+    if not isinstance(driver, asyncpg.Connection) or conn.in_transaction():
+        raise TypeError("batched message writes are PostgreSQL's, each batch its own statement")
+    try:
+        return await _postgres_lote(driver, empresa_id, pedidos)
+    except Exception as exc:
+        traduzida = como_sqlalchemy(exc, "acrescentar_mensagem")
+        if traduzida is exc:
+            raise
+        raise traduzida from exc
 
 
 async def acrescentar(conn: AsyncConnection, empresa_id: str, pedido: NovaMensagem) -> MensagemGravada:
@@ -136,6 +157,53 @@ async def _postgres(driver: asyncpg.Connection, empresa_id: str, pedido: NovaMen
         STATUS_FECHADO,
     )
     assert linha is not None  # the function always answers one row
+    return _gravada(linha)
+
+
+# The function once per message, in the order given: a volatile function's statements see what the
+# calls before it in the same statement wrote (the ticket's counter, a key taken), as separate
+# statements would. ``metadados`` travels as text and is cast here (JSON null stays JSON null).
+_ACRESCENTAR_LOTE = (
+    "SELECT r.* FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+    "$9::timestamptz[], $10::boolean[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY "
+    "AS a(remetente_id, role, id, tipo, conteudo, metadados, criado_em, interna, chave, impressao, "
+    "desde, n) CROSS JOIN LATERAL acrescentar_mensagem($1, $2, a.remetente_id, a.role, a.id, a.tipo, "
+    "a.conteudo, a.metadados::jsonb, a.criado_em, a.interna, a.chave, a.impressao, a.desde, $14, $15) "
+    "AS r ORDER BY a.n"
+)
+
+
+async def _postgres_lote(
+    driver: asyncpg.Connection, empresa_id: str, pedidos: Sequence[NovaMensagem]
+) -> list[MensagemGravada]:
+    ticket_ids = {p.ticket_id for p in pedidos}
+    if len(ticket_ids) != 1:
+        raise ValueError("a batch of message writes is one ticket's")
+    chaves = [p.chave for p in pedidos]
+    linhas = await driver.fetch(
+        _ACRESCENTAR_LOTE,
+        empresa_id,
+        pedidos[0].ticket_id,
+        [p.remetente_id for p in pedidos],
+        [p.role for p in pedidos],
+        [p.id for p in pedidos],
+        [p.tipo for p in pedidos],
+        [p.conteudo for p in pedidos],
+        [json.dumps(p.metadados) for p in pedidos],
+        [p.criado_em for p in pedidos],
+        [p.interna for p in pedidos],
+        [None if c is None else c.chave for c in chaves],
+        [None if c is None else c.impressao for c in chaves],
+        [None if c is None else c.validade_desde for c in chaves],
+        _ROLES_INTERNOS,
+        STATUS_FECHADO,
+    )
+    if len(linhas) != len(pedidos):  # the function answers one row per call
+        raise RuntimeError("acrescentar_mensagem answered a batch with the wrong number of rows")
+    return [_gravada(linha) for linha in linhas]
+
+
+def _gravada(linha: Mapping[str, Any]) -> MensagemGravada:
     ticket = _ticket(linha["o_ticket"])
     return MensagemGravada(
         autorizado=linha["autorizado"],

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from atendimento.domain.entidades import MensagemDados, agora, novo_id
 from atendimento.domain.portas import ChaveMensagem, MensagemGravada, NovaMensagem
@@ -347,3 +348,108 @@ async def test_mesma_chave_ao_mesmo_tempo_grava_uma_vez(banco_demo: BancoDemo) -
     assert all(g.mensagem == escritas[0].mensagem for g in gravacoes)
     assert all(g.impressao_anterior == "mensagem:1" for g in gravacoes if not g.gravada)
     assert len(await _mensagens(banco_demo, r.empresa_id, r.tickets[1])) == antes + 1
+
+
+def _espiar_lotes(banco: BancoDemo) -> list[int]:
+    """The sizes of the batches the storage sends (PostgreSQL), the real write still done."""
+    tamanhos: list[int] = []
+    lotes = banco.storage._lotes
+    assert lotes is not None
+    escrever = lotes._lote
+
+    async def espiado(empresa_id: str, pedidos: Any) -> list[MensagemGravada]:
+        tamanhos.append(len(pedidos))
+        return await escrever(empresa_id, pedidos)
+
+    lotes._lote = espiado
+    return tamanhos
+
+
+@pytest.mark.postgres
+async def test_postgres_escritas_de_um_ticket_em_lotes_na_ordem_de_chegada(demo_pg: BancoDemo) -> None:
+    """One ticket's writes that arrive while its batch is in the database go together in the next
+    one, numbered in the order they arrived, each answered with its own message; another ticket's
+    write does not wait for them."""
+    r = demo_pg.resumo
+    ticket_id, ana = r.tickets[1], r.id_de("ana@demo.local")
+    tamanhos = _espiar_lotes(demo_pg)
+    antes = len(await _mensagens(demo_pg, r.empresa_id, ticket_id))
+    pedidos = [_pedido(ticket_id, ana, conteudo=f"m{i}") for i in range(20)]
+    outro = _pedido(r.tickets[0], ana, conteudo="outro")
+    gravacoes = await asyncio.gather(*(_escrever(demo_pg, r.empresa_id, p) for p in [*pedidos, outro]))
+    assert tamanhos[0] == 1 and max(tamanhos) > 1 and sum(tamanhos) == 21  # the first went alone
+    assert all(g.gravada and g.mensagem is not None for g in gravacoes)
+    deste = [g.mensagem for g in gravacoes[:20] if g.mensagem is not None]
+    assert [m.conteudo for m in deste] == [f"m{i}" for i in range(20)]
+    assert [m.id for m in deste] == [p.id for p in pedidos]
+    assert gravacoes[20].mensagem is not None and gravacoes[20].mensagem.ticket_id == r.tickets[0]
+    guardadas = await _mensagens(demo_pg, r.empresa_id, ticket_id)
+    assert [m.id for m in guardadas[antes:]] == [p.id for p in pedidos]
+
+
+@pytest.mark.postgres
+async def test_postgres_lote_com_uma_escrita_recusada_responde_cada_uma(demo_pg: BancoDemo) -> None:
+    """A batch the database refuses as a whole (one write breaks a constraint) is written again one
+    message at a time: the bad one fails alone, the others are written and answered; keys and
+    replays inside a batch answer as they would one after the other."""
+    r = demo_pg.resumo
+    ticket_id, ana = r.tickets[1], r.id_de("ana@demo.local")
+    tamanhos = _espiar_lotes(demo_pg)
+    antes = len(await _mensagens(demo_pg, r.empresa_id, ticket_id))
+    primeira = _pedido(ticket_id, ana, conteudo="primeira")
+    ruim = _pedido(ticket_id, ana, tipo="gif")  # past the domain's check: the table's CHECK refuses it
+    boas = [_pedido(ticket_id, ana, conteudo=f"b{i}") for i in range(3)]
+    com_chave = [_pedido(ticket_id, ana, conteudo="k", chave=_chave("lote")) for _ in range(2)]
+    resultados = await asyncio.gather(
+        *(_escrever(demo_pg, r.empresa_id, p) for p in [primeira, *boas[:1], ruim, *boas[1:], *com_chave]),
+        return_exceptions=True,
+    )
+    assert max(tamanhos) > 1
+    assert isinstance(resultados[2], DBAPIError)
+    escritas = [g for g in resultados if isinstance(g, MensagemGravada)]
+    assert len(escritas) == 6 and all(g.mensagem is not None for g in escritas)
+    assert [g.gravada for g in escritas] == [True, True, True, True, True, False]
+    assert escritas[5].impressao_anterior == "mensagem:1" and escritas[5].mensagem == escritas[4].mensagem
+    guardadas = await _mensagens(demo_pg, r.empresa_id, ticket_id)
+    assert [m.conteudo for m in guardadas[antes:]] == ["primeira", "b0", "b1", "b2", "k"]
+
+
+@pytest.mark.postgres
+async def test_postgres_escrita_cancelada_na_fila_nao_e_gravada(demo_pg: BancoDemo) -> None:
+    """Writes queued behind the ticket's batch (held here by another transaction's lock on the
+    ticket) and cancelled before their batch is sent are left out; those queued after them, more than
+    one batch's worth later, are still written, in order."""
+    import asyncpg
+
+    from atendimento.storage.escrita_lote import MAXIMO_POR_LOTE
+
+    r = demo_pg.resumo
+    ticket_id, ana = r.tickets[0], r.id_de("ana@demo.local")
+    antes = len(await _mensagens(demo_pg, r.empresa_id, ticket_id))
+    trava = await asyncpg.connect(demo_pg.banco.admin_url)
+    try:
+        transacao = trava.transaction()
+        await transacao.start()
+        await trava.execute("UPDATE tickets SET prioridade = prioridade WHERE id = $1", ticket_id)
+        primeira = asyncio.create_task(
+            _escrever(demo_pg, r.empresa_id, _pedido(ticket_id, ana, conteudo="0"))
+        )
+        await asyncio.sleep(0.2)  # in the database, waiting for the lock
+        canceladas = [
+            asyncio.create_task(_escrever(demo_pg, r.empresa_id, _pedido(ticket_id, ana, conteudo=f"c{i}")))
+            for i in range(MAXIMO_POR_LOTE)
+        ]
+        depois = [_pedido(ticket_id, ana, conteudo=f"d{i}") for i in range(3)]
+        seguintes = [asyncio.create_task(_escrever(demo_pg, r.empresa_id, p)) for p in depois]
+        await asyncio.sleep(0)
+        for tarefa in canceladas:
+            tarefa.cancel()
+        await transacao.commit()
+        assert (await asyncio.wait_for(primeira, 20)).gravada
+        gravacoes = await asyncio.wait_for(asyncio.gather(*seguintes), 20)
+    finally:
+        await trava.close()
+    assert all(t.cancelled() for t in canceladas)
+    assert [g.mensagem.id for g in gravacoes if g.mensagem is not None] == [p.id for p in depois]
+    guardadas = await _mensagens(demo_pg, r.empresa_id, ticket_id)
+    assert [m.conteudo for m in guardadas[antes:]] == ["0", "d0", "d1", "d2"]
