@@ -110,6 +110,9 @@ async def _receive_loop(engine: EngineIOServer, session: EngineSession, receive:
         except Exception as exc:  # whatever a packet makes fail is that client's problem alone
             refuse_packet(engine, session, exc)
             return
+        # An idle connection waits here for hours: it must not keep its last packet (the Socket.IO
+        # CONNECT, token included, until the first ping) alive in this frame.
+        del message, data
 
 
 async def _upgrade(
