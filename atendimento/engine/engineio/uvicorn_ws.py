@@ -48,6 +48,8 @@ from atendimento.engine.engineio.types import Message
 
 log = logging.getLogger("atendimento.engine")
 
+# The scope's parts nothing reads once the application has returned from a handed-over connection.
+_ASGI_ONLY = ("asgi", "extensions", "state", "subprotocols", "raw_path", "server")
 # How long a close we sent waits for the peer's before the socket is closed anyway.
 CLOSE_TIMEOUT_S = 10.0
 
@@ -309,7 +311,13 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             if self._response is not None:
                 log.error("WebSocket application returned without accepting or closing")
                 self._reject(500)
-        if self._close_timer is None and self.transport is not None and self._reader is None:
+        if self._reader is not None:
+            # Handed over: the scope now lives on only in the engine's session, which reads its
+            # request part (headers, query, client, path); the ASGI-only parts go.
+            scope, self.scope = self.scope or {}, None
+            for key in _ASGI_ONLY:
+                scope.pop(key, None)
+        elif self._close_timer is None and self.transport is not None:
             self.transport.close()
 
     async def receive(self) -> Message:
