@@ -315,8 +315,9 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             # Handed over: the scope now lives on only in the engine's session, which reads its
             # request part (headers, query, client, path); the ASGI-only parts go.
             scope, self.scope = self.scope or {}, None
-            for key in _ASGI_ONLY:
-                scope.pop(key, None)
+            kept = {key: value for key, value in scope.items() if key not in _ASGI_ONLY}
+            scope.clear()  # and refilled: a dict never shrinks by deleting keys
+            scope.update(kept)
         elif self._close_timer is None and self.transport is not None:
             self.transport.close()
 
