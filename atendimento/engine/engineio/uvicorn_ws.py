@@ -12,13 +12,14 @@ uvicorn is what uvicorn hands every ``ws=`` class: the keyword arguments ``confi
 ``data_received``.
 
 ASGI stays as it is for the handshake (accept, or close before accept: 403), the receive side
-(``websocket.receive`` messages, one at a time, reading paused while one waits) and
-``websocket.send``/``websocket.close``. The one addition is a scope extension,
-``scope["extensions"]["atendimento.raw_transport"] = {"transport": <asyncio transport>}``, through
-which the engine writes whole server frames (unmasked, FIN, text/binary) once the connection is
-accepted. That skips, per message, an ASGI ``send`` coroutine, a dict and the websockets library's
-framing: a broadcast frames its packet once and each recipient gets one ``transport.write`` per loop
-turn with all its frames joined.
+until the engine takes it over (``websocket.receive`` messages, one at a time, reading paused while one
+waits) and ``websocket.send``/``websocket.close``. The one addition is a scope extension,
+``scope["extensions"]["atendimento.raw_transport"] = {"transport": <asyncio transport>, "hand_over":
+<callable>}``, through which the engine writes whole server frames (unmasked, FIN, text/binary) once
+the connection is accepted, and hands over its receive side (``_hand_over``: messages by callback, the
+ASGI application returns without closing the socket). Writing raw frames skips, per message, an ASGI
+``send`` coroutine, a dict and the websockets library's framing: a broadcast frames its packet once
+and each recipient gets one ``transport.write`` per loop turn with all its frames joined.
 
 Idle connections are most of a realtime server's memory, so per connection this keeps little:
 ``__slots__``, no permessage-deflate (frames are written as built, uncompressed, and no zlib

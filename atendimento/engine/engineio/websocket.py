@@ -1,7 +1,10 @@
 """The WebSocket transport: a new session, or the upgrade of a long-polling one.
 
-Receiving goes through ASGI (``receive()``), one message at a time; sending goes through ``WsLink``
-(raw frames under our uvicorn protocol class, ``websocket.send`` elsewhere). The upgrade follows the
+Receiving goes through ASGI (``receive()``), one message at a time, until the session is open; under
+our uvicorn protocol class the receive side is then handed over (``_Reader``, called from the
+protocol's ``data_received``) and this handler returns, so an idle connection keeps no task waiting.
+Sending goes through ``WsLink`` (raw frames under our uvicorn protocol class, ``websocket.send``
+elsewhere). The upgrade follows the
 specification: the client sends ``2probe``, we answer ``3probe`` on the new socket and end the pending
 GET with a noop, then the client's ``5`` moves the session, buffered output included, to WebSocket.
 """
