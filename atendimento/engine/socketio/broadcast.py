@@ -58,7 +58,10 @@ class BroadcastOperator:
 
 def room_set(room: str | Iterable[str]) -> frozenset[str]:
     """One room name or several, as a set (a ``str`` is one name, not its characters)."""
-    return one_room(room) if isinstance(room, str) else frozenset(room)
+    if isinstance(room, str):
+        return one_room(room)
+    rooms = frozenset(room)
+    return one_room(next(iter(rooms))) if len(rooms) == 1 else rooms
 
 
 @lru_cache(maxsize=4096)
