@@ -6,7 +6,9 @@ in every handshake; a transaction per handshake was the largest part of a connec
 
 How: a miss joins its tenant's next read. The first miss of a tenant starts a reader task, which
 begins its read on the next loop turn, so the misses of that turn go in the same statement; misses
-that come while a read runs wait for the next one, which starts as soon as that one ends. So every
+that come while a read runs wait for the next one, which starts ``JANELA_S`` after that one ends (a
+crowd: one read for many, and the handshakes it releases then announce their arrivals in the same
+loop turn, so each colleague's socket gets one write for all of them). So every
 answer comes from a read that began after it was asked for: a change committed and announced
 (``esquecer``) before the question is always seen. The cache keeps what was read unless an
 invalidation came meanwhile (its generation, as for a single read).
@@ -23,6 +25,9 @@ from atendimento.domain.entidades import UsuarioDados
 # (empresa_id, usuario_ids) → the records the tenant holds, by id (one transaction).
 LerRegistros = Callable[[str, Collection[str]], Awaitable[dict[str, UsuarioDados]]]
 Pedidos = dict[str, "asyncio.Future[UsuarioDados | None]"]
+# How long misses that come while a read runs are gathered before the next read: only during a
+# crowd; a lone miss is read on the next loop turn.
+JANELA_S = 0.02
 
 
 class LeituraUsuarios:
@@ -64,6 +69,10 @@ class LeituraUsuarios:
                     self._cache.guardar(empresa_id, usuario_id, registro, geracao)
                     if not futuro.done():
                         futuro.set_result(registro)
+                if empresa_id in self._esperando:
+                    # More came while this read ran: a crowd (a deploy's reconnects). Gather it a
+                    # little longer, so one read (and one turn of their presence edges) serves many.
+                    await asyncio.sleep(JANELA_S)
         finally:
             del self._lendo[empresa_id]
             # Cancelled (shutting down): nobody will answer these; their callers must not hang.
