@@ -35,7 +35,16 @@ from benchlib import (
 )
 
 
-async def _cliente(port: int, token: str, prontos: asyncio.Queue[None], parar: asyncio.Event) -> None:
+async def _cliente(
+    port: int, token: str, prontos: asyncio.Queue[None], parar: asyncio.Event, caidos: list[str]
+) -> None:
+    try:
+        await _sessao(port, token, prontos, parar)
+    except Exception as exc:  # a connection that ended early would make the figures lie: count it
+        caidos.append(f"{type(exc).__name__}: {exc}"[:200])
+
+
+async def _sessao(port: int, token: str, prontos: asyncio.Queue[None], parar: asyncio.Event) -> None:
     url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
     async with websockets.connect(url, max_size=None, compression=None, open_timeout=120) as ws:
         await ws.recv()  # Engine.IO open
@@ -59,14 +68,18 @@ async def _cliente(port: int, token: str, prontos: asyncio.Queue[None], parar: a
 async def _conectar(port: int, tokens: list[str], medir: Any) -> Any:
     prontos: asyncio.Queue[None] = asyncio.Queue()
     parar = asyncio.Event()
+    caidos: list[str] = []
     tarefas = []
     for token in tokens:
-        tarefas.append(asyncio.create_task(_cliente(port, token, prontos, parar)))
+        tarefas.append(asyncio.create_task(_cliente(port, token, prontos, parar, caidos)))
         await asyncio.sleep(0.005)
     for _ in tokens:
         await asyncio.wait_for(prontos.get(), 180)
     await asyncio.sleep(1.0)  # settle: presence writes, timers
-    resultado = medir()
+    antes = len(caidos)
+    resultado = await asyncio.to_thread(medir)
+    if antes or caidos:
+        raise RuntimeError(f"{len(caidos)} connections ended before the measurement was over: {caidos[:3]}")
     parar.set()
     await asyncio.gather(*tarefas, return_exceptions=True)
     return resultado

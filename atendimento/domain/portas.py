@@ -7,6 +7,7 @@ only that tenant's rows (and on PostgreSQL row-level security enforces the same 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +86,10 @@ class Repositorio(Protocol):
     async def obter_usuario(self, usuario_id: str) -> UsuarioDados | None: ...
     async def obter_registro_usuario(self, usuario_id: str) -> UsuarioDados | None:
         """The user with ``ativo`` and ``canal_ids`` filled (active or not): what authorisation reads."""
+        ...
+
+    async def obter_registros_usuarios(self, usuario_ids: Collection[str]) -> dict[str, UsuarioDados]:
+        """``obter_registro_usuario`` for many at once: the ones the tenant holds, by id."""
         ...
 
     async def empresa_existe(self) -> bool: ...
@@ -199,7 +204,10 @@ class Repositorio(Protocol):
 
     # --- automatic routing (storage/roteamento.py) ---------------------------------------------
 
-    async def filas_automaticas_de(self, usuario_id: str) -> list[str]: ...
+    async def filas_automaticas_de(self, usuario_ids: Collection[str]) -> list[str]:
+        """The automatic filas any of these users serves, each once."""
+        ...
+
     async def escolher_atendente(self, fila_id: str, presentes: set[str]) -> str | None:
         """Among ``presentes``: the fila's active atendente with status ``online`` below capacity,
         fewest open tickets first, then idle longest; its row stays locked to the end of the

@@ -21,7 +21,7 @@ line (``EventosCliente.registrar`` sets it up for the namespace; an event regist
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
@@ -68,7 +68,7 @@ class ServicoDoGateway(Protocol):
     async def marcar_lida(
         self, empresa_id: str, leitor_id: str, ticket_id: str, ate: str
     ) -> tuple[str, int]: ...
-    async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> object: ...
+    async def rotear_atendentes(self, empresa_id: str, usuario_ids: Collection[str]) -> object: ...
 
 
 def _identidade(socket: Socket) -> Identidade:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from atendimento.domain.entidades import agora
@@ -33,10 +33,16 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)  # one per online atendente: no per-instance __dict__
 class _Estado:
     atendente: Atendente
-    sids: set[str] = field(default_factory=set)
+    # The sid of its one socket (the usual case: a set of one is 216 bytes), a set when it has more
+    # (tabs), None while the grace period runs.
+    sids: str | set[str] | None
     # Set while the last socket is gone and the grace period runs; cancelled by a reconnect.
     saida: asyncio.TimerHandle | None = None
     saiu_em: datetime | None = None
+
+
+def _tem(sids: str | set[str] | None, sid: str) -> bool:
+    return sids == sid if isinstance(sids, str) or sids is None else sid in sids
 
 
 class PresencaLocal:
@@ -55,7 +61,7 @@ class PresencaLocal:
         usuarios = self._empresas.setdefault(atendente.empresa_id, {})
         estado = usuarios.get(atendente.usuario_id)
         if estado is None:
-            usuarios[atendente.usuario_id] = _Estado(atendente, {sid})
+            usuarios[atendente.usuario_id] = _Estado(atendente, sid)
             avisar(self._ouvinte, True, atendente, agora())
             return
         if estado.saida is not None:
@@ -63,15 +69,23 @@ class PresencaLocal:
             estado.saida.cancel()
             estado.saida = None
             estado.saiu_em = None
-        estado.sids.add(sid)
+        if estado.sids is None:
+            estado.sids = sid
+        elif isinstance(estado.sids, str):
+            if estado.sids != sid:
+                estado.sids = {estado.sids, sid}
+        else:
+            estado.sids.add(sid)
 
     async def desconectou(self, atendente: Atendente, sid: str) -> None:
         estado = self._empresas.get(atendente.empresa_id, {}).get(atendente.usuario_id)
-        if estado is None or sid not in estado.sids:
+        if estado is None or not _tem(estado.sids, sid):
             return  # a repeated or unknown leave changes nothing
-        estado.sids.discard(sid)
-        if estado.sids:
-            return
+        if isinstance(estado.sids, set):
+            estado.sids.discard(sid)
+            if estado.sids:
+                return
+        estado.sids = None
         estado.saiu_em = agora()
         if self._grace == 0:
             self._encerrar(atendente)

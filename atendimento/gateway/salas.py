@@ -15,6 +15,8 @@ database's (unique across tenants) and stay as they are.
 
 from __future__ import annotations
 
+import sys
+
 from atendimento.domain.entidades import ROLE_ATENDENTE, ROLES_INTERNOS
 from atendimento.identity.tokens import Identidade
 
@@ -87,10 +89,13 @@ def e_atendente(role: str) -> bool:
 
 
 def salas_de_conexao(identidade: Identidade) -> list[str]:
-    """The rooms a socket joins on connect, exactly as the contract's Rooms table says."""
-    salas = [usuario(identidade.empresa_id, identidade.usuario_id), empresa(identidade.empresa_id)]
+    """The rooms a socket joins on connect, exactly as the contract's Rooms table says. The tenant's
+    rooms are interned: every socket's set of rooms then points at one string per tenant room instead
+    of a copy of it per socket."""
+    e = identidade.empresa_id
+    salas = [usuario(e, identidade.usuario_id), sys.intern(empresa(e))]
     if e_interno(identidade.role):
-        salas.append(internos(identidade.empresa_id))
+        salas.append(sys.intern(internos(e)))
     if e_atendente(identidade.role):
-        salas.append(atendentes(identidade.empresa_id))
+        salas.append(sys.intern(atendentes(e)))
     return salas

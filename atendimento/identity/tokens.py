@@ -14,7 +14,9 @@ Security notes (RFC 8725):
 
 from __future__ import annotations
 
+import hashlib
 import math
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -38,6 +40,7 @@ CodigoToken = Literal[Codigo.TOKEN_AUSENTE, Codigo.TOKEN_INVALIDO, Codigo.TOKEN_
 # from making us base64-decode and JSON-parse megabytes on every handshake.
 MAX_TOKEN_CHARS: Final = 8192
 # Claims that must be non-empty strings, mapped to the Identidade field they fill.
+_INTERNADOS: Final = frozenset({"empresa_id", "role"})
 _CLAIMS_TEXTO: Final = (
     ("sub", "usuario_id"),
     ("empresaId", "empresa_id"),
@@ -142,7 +145,9 @@ class ServicoTokens:
         # passed verification get in, so only a holder of a signing key can fill it. The lock makes
         # the LRU bookkeeping safe should a thread ever call verificar.
         self._cache_max = cache_size
-        self._cache: OrderedDict[str, _Verificado] = OrderedDict()
+        # Keyed by a digest of the token, not the token: a socket's token is verified once and would
+        # otherwise stay in memory (hundreds of bytes) for as long as the entry does.
+        self._cache: OrderedDict[bytes, _Verificado] = OrderedDict()
         self._cache_lock = threading.Lock()
         if "HS256" in self._algorithms:
             if secret is None or len(secret.encode()) < MIN_HS256_SECRET_BYTES:
@@ -249,10 +254,11 @@ class ServicoTokens:
             raise TokenErro(Codigo.TOKEN_INVALIDO, "token is not a string")
         if len(token) > MAX_TOKEN_CHARS:
             raise TokenErro(Codigo.TOKEN_INVALIDO, "token too long")
+        chave = _chave_cache(token)
         with self._cache_lock:
-            verificado = self._cache.get(token)
+            verificado = self._cache.get(chave)
             if verificado is not None:
-                self._cache.move_to_end(token)
+                self._cache.move_to_end(chave)
         if verificado is not None:
             try:
                 # The same time checks as a first verification, against the clock now: an expired
@@ -260,13 +266,13 @@ class ServicoTokens:
                 self._verificar_tempo(verificado)
             except TokenErro:
                 with self._cache_lock:
-                    self._cache.pop(token, None)
+                    self._cache.pop(chave, None)
                 raise
             return verificado.identidade
         verificado = self._verificar_completo(token)
         if self._cache_max:
             with self._cache_lock:
-                self._cache[token] = verificado
+                self._cache[chave] = verificado
                 if len(self._cache) > self._cache_max:
                     self._cache.popitem(last=False)
         return verificado.identidade
@@ -327,7 +333,9 @@ class ServicoTokens:
             valor = claims.get(claim)
             if not isinstance(valor, str) or not valor.strip():
                 raise TokenErro(Codigo.TOKEN_INVALIDO, f"claim {claim} missing or not a string")
-            valores[campo] = valor
+            # The tenant and the role are the same few strings across thousands of identities kept
+            # by connected sockets: one copy each.
+            valores[campo] = sys.intern(valor) if campo in _INTERNADOS else valor
         exp = _numero_data(claims.get("exp"))
         if exp is None:
             raise TokenErro(Codigo.TOKEN_INVALIDO, "claim exp is not a number")
@@ -345,6 +353,11 @@ class ServicoTokens:
             email=email if isinstance(email, str) and email.strip() else None,
             **valores,
         )
+
+
+def _chave_cache(token: str) -> bytes:
+    """32 bytes that name the token (BLAKE2b-256: finding two tokens that share them is infeasible)."""
+    return hashlib.blake2b(token.encode(), digest_size=32).digest()
 
 
 def _numero_data(valor: object) -> int | None:

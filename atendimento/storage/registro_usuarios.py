@@ -4,6 +4,7 @@ the channel bindings. Kept apart so the repository module stays small."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
@@ -20,12 +21,15 @@ T_USUARIOS_CANAIS = cast(Table, UsuarioCanal.__table__)
 _COLUNAS = tuple(
     T_USUARIOS.c[n] for n in ("id", "empresa_id", "nome", "email", "role", "status_atendimento", "ativo")
 )
+# Users per statement (bound parameters: SQLite's limit is 32,766 since 3.32, 999 before).
+_POR_CONSULTA = 500
 _OBTER = select(*_COLUNAS).where(
-    T_USUARIOS.c.empresa_id == bindparam("empresa_id"), T_USUARIOS.c.id == bindparam("usuario_id")
+    T_USUARIOS.c.empresa_id == bindparam("empresa_id"),
+    T_USUARIOS.c.id.in_(bindparam("usuario_ids", expanding=True)),
 )
-_CANAIS = select(T_USUARIOS_CANAIS.c.canal_id).where(
+_CANAIS = select(T_USUARIOS_CANAIS.c.usuario_id, T_USUARIOS_CANAIS.c.canal_id).where(
     T_USUARIOS_CANAIS.c.empresa_id == bindparam("empresa_id"),
-    T_USUARIOS_CANAIS.c.usuario_id == bindparam("usuario_id"),
+    T_USUARIOS_CANAIS.c.usuario_id.in_(bindparam("usuario_ids", expanding=True)),
 )
 _EMPRESA = select(T_EMPRESAS.c.id).where(T_EMPRESAS.c.id == bindparam("empresa_id"))
 
@@ -36,23 +40,35 @@ class RegistroUsuariosSql:
     _postgres: bool
 
     async def obter_registro_usuario(self, usuario_id: str) -> UsuarioDados | None:
-        chave = {"empresa_id": self.empresa_id, "usuario_id": usuario_id}
-        m: Row[Any] | None = (await self.conn.execute(_OBTER, chave)).first()
-        if m is None:
-            return None
-        canais: frozenset[str] = frozenset()
-        if m.role == "integracao":  # only an integration is bound to channels: one query for it alone
-            canais = frozenset((await self.conn.execute(_CANAIS, chave)).scalars().all())
-        return UsuarioDados(
-            id=m.id,
-            empresa_id=m.empresa_id,
-            nome=m.nome,
-            email=m.email,
-            role=m.role,
-            status_atendimento=m.status_atendimento,
-            ativo=bool(m.ativo),
-            canal_ids=canais,
-        )
+        return (await self.obter_registros_usuarios((usuario_id,))).get(usuario_id)
+
+    async def obter_registros_usuarios(self, usuario_ids: Collection[str]) -> dict[str, UsuarioDados]:
+        """The records of those of ``usuario_ids`` the tenant holds: one statement per
+        ``_POR_CONSULTA`` users, and one more for the channels when an integration is among them."""
+        ids = sorted(set(usuario_ids))
+        linhas: list[Row[Any]] = []
+        for inicio in range(0, len(ids), _POR_CONSULTA):
+            parte = {"empresa_id": self.empresa_id, "usuario_ids": ids[inicio : inicio + _POR_CONSULTA]}
+            linhas.extend(await self.conn.execute(_OBTER, parte))
+        canais: dict[str, set[str]] = {}
+        integracoes = [m.id for m in linhas if m.role == "integracao"]
+        if integracoes:  # only an integration is bound to channels: read them for integrations alone
+            chave = {"empresa_id": self.empresa_id, "usuario_ids": integracoes}
+            for usuario_id, canal_id in await self.conn.execute(_CANAIS, chave):
+                canais.setdefault(usuario_id, set()).add(canal_id)
+        return {
+            m.id: UsuarioDados(
+                id=m.id,
+                empresa_id=m.empresa_id,
+                nome=m.nome,
+                email=m.email,
+                role=m.role,
+                status_atendimento=m.status_atendimento,
+                ativo=bool(m.ativo),
+                canal_ids=frozenset(canais.get(m.id, ())),
+            )
+            for m in linhas
+        }
 
     async def empresa_existe(self) -> bool:
         return (await self.conn.execute(_EMPRESA, {"empresa_id": self.empresa_id})).first() is not None

@@ -14,9 +14,10 @@ On SQLite the one writer (``BEGIN IMMEDIATE``) serialises routings; ``FOR UPDATE
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from atendimento.domain.entidades import (
@@ -33,6 +34,21 @@ _PRIORIDADE = case(
     else_=4,
 )
 _ABERTOS = sorted(STATUS_TICKET_ABERTOS)
+# Users per statement (bound parameters: SQLite's limit is 32,766 since 3.32, 999 before).
+_POR_CONSULTA = 500
+_FILAS_AUTOMATICAS = (
+    select(T_FILAS.c.id, T_FILAS.c.nome)
+    .distinct()
+    .join(
+        T_USUARIO_FILAS,
+        (T_USUARIO_FILAS.c.empresa_id == T_FILAS.c.empresa_id) & (T_USUARIO_FILAS.c.fila_id == T_FILAS.c.id),
+    )
+    .where(
+        T_FILAS.c.empresa_id == bindparam("empresa_id"),
+        T_USUARIO_FILAS.c.usuario_id.in_(bindparam("usuarios", expanding=True)),
+        T_FILAS.c.distribuicao == "automatica",
+    )
+)
 
 
 class RoteamentoSql:
@@ -40,22 +56,18 @@ class RoteamentoSql:
     empresa_id: str
     _postgres: bool
 
-    async def filas_automaticas_de(self, usuario_id: str) -> list[str]:
-        consulta = (
-            select(T_FILAS.c.id)
-            .join(
-                T_USUARIO_FILAS,
-                (T_USUARIO_FILAS.c.empresa_id == T_FILAS.c.empresa_id)
-                & (T_USUARIO_FILAS.c.fila_id == T_FILAS.c.id),
-            )
-            .where(
-                T_FILAS.c.empresa_id == self.empresa_id,
-                T_USUARIO_FILAS.c.usuario_id == usuario_id,
-                T_FILAS.c.distribuicao == "automatica",
-            )
-            .order_by(T_FILAS.c.nome, T_FILAS.c.id)
-        )
-        return [linha.id for linha in await self.conn.execute(consulta)]
+    async def filas_automaticas_de(self, usuario_ids: Collection[str]) -> list[str]:
+        """The automatic filas any of ``usuario_ids`` serves, each once, by name: one statement per
+        ``_POR_CONSULTA`` users (arrivals are routed together, see ``Roteador.rotear_atendentes``)."""
+        ids = sorted(set(usuario_ids))
+        filas: dict[tuple[str, str], None] = {}
+        for inicio in range(0, len(ids), _POR_CONSULTA):
+            for linha in await self.conn.execute(
+                _FILAS_AUTOMATICAS,
+                {"empresa_id": self.empresa_id, "usuarios": ids[inicio : inicio + _POR_CONSULTA]},
+            ):
+                filas[(linha.nome, linha.id)] = None
+        return [fila_id for _, fila_id in sorted(filas)]
 
     async def escolher_atendente(self, fila_id: str, presentes: set[str]) -> str | None:
         """Two statements: the candidates, locked; their open tickets. Fewest open first, then the

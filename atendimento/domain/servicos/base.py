@@ -4,7 +4,7 @@ and the reads and the ticket insert more than one use case makes."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Literal
 
 from atendimento.domain.cache_usuarios import TTL_PADRAO_S, CacheUsuarios
@@ -20,6 +20,7 @@ from atendimento.domain.entidades import (
 )
 from atendimento.domain.erros import Conflito, NaoEncontrado, ticket_nao_encontrado
 from atendimento.domain.eventos import PublicadorEventos, PublicadorNulo
+from atendimento.domain.leitura_usuarios import LeituraUsuarios
 from atendimento.domain.portas import Armazenamento, ConsultaOnline, Repositorio, VerificadorSenhas
 from atendimento.domain.saida import ConfigSaida
 from atendimento.domain.servicos.roteamento import Roteador
@@ -56,12 +57,17 @@ class ServicoBase:
         self._senhas = senhas
         self._usuarios_externos: UsuariosExternos = usuarios_externos
         self._cache_usuarios = CacheUsuarios(cache_usuarios_s)
+        self._leitura_usuarios = LeituraUsuarios(self._ler_registros, self._cache_usuarios)
         self.saida = saida or ConfigSaida()
         self._roteador = Roteador(storage, self._publicador, presenca, registrar_historico)
 
     async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> list[TicketDados]:
         """The atendente may take tickets now (arrived, back online, freed one): route its filas."""
         return await self._roteador.rotear_atendente(empresa_id, usuario_id)
+
+    async def rotear_atendentes(self, empresa_id: str, usuario_ids: Collection[str]) -> list[TicketDados]:
+        """Several atendentes arrived together: route the filas any of them serves, in one read."""
+        return await self._roteador.rotear_atendentes(empresa_id, usuario_ids)
 
     async def _rotear_novo(self, ticket: TicketDados) -> TicketDados:
         """A ticket that now waits (new, moved, back to the queue): route its fila; the ticket as it
@@ -79,15 +85,16 @@ class ServicoBase:
 
     async def registro_usuario(self, empresa_id: str, usuario_id: str) -> UsuarioDados | None:
         """The user's record (``ativo``, ``canal_ids`` filled), from this instance's cache when warm:
-        no database round trip then (``cache_usuarios``)."""
+        no database round trip then (``cache_usuarios``); a miss is read with the other misses of
+        the moment (``leitura_usuarios``)."""
         achado, registro = self._cache_usuarios.obter(empresa_id, usuario_id)
         if achado:
             return registro
-        geracao = self._cache_usuarios.geracao
+        return await self._leitura_usuarios.obter(empresa_id, usuario_id)
+
+    async def _ler_registros(self, empresa_id: str, usuario_ids: Collection[str]) -> dict[str, UsuarioDados]:
         async with self._storage.unidade(empresa_id, escrita=False) as repo:
-            registro = await repo.obter_registro_usuario(usuario_id)
-        self._cache_usuarios.guardar(empresa_id, usuario_id, registro, geracao)
-        return registro
+            return await repo.obter_registros_usuarios(usuario_ids)
 
     def esquecer_usuario(self, empresa_id: str, usuario_id: str) -> None:
         """Drop what this instance cached of the user (``usuario_alterado`` reached it)."""

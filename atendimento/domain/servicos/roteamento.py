@@ -13,7 +13,7 @@ the judge between instances (storage/roteamento.py). An assignment publishes ``t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import replace
 
 from atendimento.domain.entidades import SISTEMA, Ator, TicketDados
@@ -90,11 +90,17 @@ class Roteador:
 
     async def rotear_atendente(self, empresa_id: str, usuario_id: str) -> list[TicketDados]:
         """The atendente may take tickets now: route the automatic filas it serves."""
+        return await self.rotear_atendentes(empresa_id, (usuario_id,))
+
+    async def rotear_atendentes(self, empresa_id: str, usuario_ids: Collection[str]) -> list[TicketDados]:
+        """These atendentes may take tickets now (arrived together): route the automatic filas any
+        of them serves, once each. One read for all of them: after a deploy a whole team arrives at
+        once, and a read per arrival was most of a connection's cost."""
         try:
             async with self._storage.unidade(empresa_id, escrita=False) as repo:
-                filas = await repo.filas_automaticas_de(usuario_id)
+                filas = await repo.filas_automaticas_de(usuario_ids)
         except Exception:
-            log.exception("routing: reading the filas of an atendente failed")
+            log.exception("routing: reading the filas of atendentes failed")
             return []
         return await self._rotear(empresa_id, filas)
 

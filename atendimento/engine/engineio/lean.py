@@ -39,6 +39,11 @@ class ReceiveQueue:
     def empty(self) -> bool:
         return not self._items
 
+    def drain(self) -> list[Message]:
+        """Everything queued, in order; the queue is left empty."""
+        items, self._items = self._items, []
+        return items
+
 
 class Flag:
     """What flow control needs of ``asyncio.Event`` (``set``, ``clear``, ``wait``), without its deque."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from atendimento.engine.engineio.protocol.frames import close_frame
 from atendimento.engine.engineio.protocol.outgoing import Outgoing
@@ -21,6 +22,17 @@ log = logging.getLogger("atendimento.engine")
 RAW_TRANSPORT_EXTENSION = "atendimento.raw_transport"
 
 _CLOSE_NORMAL = close_frame(1000)
+
+
+# What our uvicorn protocol class calls with each incoming message (text or bytes) once the engine took
+# the connection over, and with None when the connection is gone (``hand_over``).
+Reader = Callable[[str | bytes | None], None]
+
+
+def hand_over(scope: Scope) -> Callable[[Reader], None] | None:
+    """Our uvicorn protocol class's way to deliver messages by callback instead of ASGI ``receive``."""
+    ext = (scope.get("extensions") or {}).get(RAW_TRANSPORT_EXTENSION)
+    return ext.get("hand_over") if ext else None
 
 
 def raw_transport(scope: Scope) -> asyncio.Transport | None:

@@ -12,13 +12,14 @@ uvicorn is what uvicorn hands every ``ws=`` class: the keyword arguments ``confi
 ``data_received``.
 
 ASGI stays as it is for the handshake (accept, or close before accept: 403), the receive side
-(``websocket.receive`` messages, one at a time, reading paused while one waits) and
-``websocket.send``/``websocket.close``. The one addition is a scope extension,
-``scope["extensions"]["atendimento.raw_transport"] = {"transport": <asyncio transport>}``, through
-which the engine writes whole server frames (unmasked, FIN, text/binary) once the connection is
-accepted. That skips, per message, an ASGI ``send`` coroutine, a dict and the websockets library's
-framing: a broadcast frames its packet once and each recipient gets one ``transport.write`` per loop
-turn with all its frames joined.
+until the engine takes it over (``websocket.receive`` messages, one at a time, reading paused while one
+waits) and ``websocket.send``/``websocket.close``. The one addition is a scope extension,
+``scope["extensions"]["atendimento.raw_transport"] = {"transport": <asyncio transport>, "hand_over":
+<callable>}``, through which the engine writes whole server frames (unmasked, FIN, text/binary) once
+the connection is accepted, and hands over its receive side (``_hand_over``: messages by callback, the
+ASGI application returns without closing the socket). Writing raw frames skips, per message, an ASGI
+``send`` coroutine, a dict and the websockets library's framing: a broadcast frames its packet once
+and each recipient gets one ``transport.write`` per loop turn with all its frames joined.
 
 Idle connections are most of a realtime server's memory, so per connection this keeps little:
 ``__slots__``, no permessage-deflate (frames are written as built, uncompressed, and no zlib
@@ -43,11 +44,13 @@ from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
 from atendimento.engine.engineio.lean import Flag, ReceiveQueue
-from atendimento.engine.engineio.link import RAW_TRANSPORT_EXTENSION
+from atendimento.engine.engineio.link import RAW_TRANSPORT_EXTENSION, Reader
 from atendimento.engine.engineio.types import Message
 
 log = logging.getLogger("atendimento.engine")
 
+# The scope's parts nothing reads once the application has returned from a handed-over connection.
+_ASGI_ONLY = ("asgi", "extensions", "state", "subprotocols", "raw_path", "server")
 # How long a close we sent waits for the peer's before the socket is closed anyway.
 CLOSE_TIMEOUT_S = 10.0
 
@@ -72,6 +75,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         "_loop",
         "_queue",
         "_read_paused",
+        "_reader",
         "_response",
         "_root_path",
         "_tasks",
@@ -103,6 +107,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         self._response: Response | None = None
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
         self._queue = ReceiveQueue(self._loop)
+        self._reader: Reader | None = None
         self._writable = Flag(self._loop)
         self._read_paused = False
         self._accepted = False
@@ -121,9 +126,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)
-        if not self._disconnected:
-            self._disconnected = True
-            self._queue.put_nowait({"type": "websocket.disconnect", "code": 1005 if self._accepted else 1006})
+        self._disconnect(1005 if self._accepted else 1006)
         self._writable.set()  # a send waiting for the buffer to drain must not wait forever
         if self._close_timer is not None:
             self._close_timer.cancel()
@@ -195,7 +198,10 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             "state": self._app_state.copy(),
             # The denial response (ASGI's websocket.http.response) lets the application answer the
             # handshake with any HTTP response, e.g. a 503 with Retry-After while draining.
-            "extensions": {RAW_TRANSPORT_EXTENSION: {"transport": transport}, "websocket.http.response": {}},
+            "extensions": {
+                RAW_TRANSPORT_EXTENSION: {"transport": transport, "hand_over": self._hand_over},
+                "websocket.http.response": {},
+            },
         }
         # The scope has its own copy of the headers; the websockets parser's generator frame keeps this
         # request alive for the connection's life, so empty it.
@@ -234,6 +240,9 @@ class EngineWebSocketProtocol(asyncio.Protocol):
                 return
         else:
             message = {"type": "websocket.receive", "bytes": data}
+        if self._reader is not None:
+            self._reader(message.get("text", data))
+            return
         self._queue.put_nowait(message)
         if not self._read_paused and self.transport is not None:
             self._read_paused = True  # one message at a time: the next waits in the socket
@@ -261,7 +270,30 @@ class EngineWebSocketProtocol(asyncio.Protocol):
     def _disconnect(self, code: int, reason: str = "") -> None:
         if not self._disconnected:
             self._disconnected = True
+            if self._reader is not None:
+                # Next turn, as the receive loop would have seen it: whatever closes the socket here
+                # (the echo of a close, a failure's close frame) is written first.
+                self._loop.call_soon(self._reader, None)
+                return
             self._queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+
+    def _hand_over(self, reader: Reader) -> None:
+        """From now on incoming messages go to ``reader`` (``None``: the connection is gone), called
+        from ``data_received``, and the ASGI application may return without closing the socket.
+
+        Why: an idle connection is mostly waiting, and waiting in an ASGI receive loop keeps a task
+        and its chain of coroutines (the app, its middleware, the engine's handler, the loop) alive
+        for hours, about 3 KB per connection; a callback keeps one small object. What was queued
+        before is handed over first, in order."""
+        self._reader = reader
+        for message in self._queue.drain():
+            if message["type"] == "websocket.receive":
+                reader(message["text"] if "text" in message else message["bytes"])
+            else:
+                reader(None)
+        if self._read_paused and self.transport is not None:
+            self._read_paused = False
+            self.transport.resume_reading()
 
     # ------------------------------------------------------------------------------------------ ASGI
 
@@ -280,7 +312,14 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             if self._response is not None:
                 log.error("WebSocket application returned without accepting or closing")
                 self._reject(500)
-        if self._close_timer is None and self.transport is not None:
+        if self._reader is not None:
+            # Handed over: the scope now lives on only in the engine's session, which reads its
+            # request part (headers, query, client, path); the ASGI-only parts go.
+            scope, self.scope = self.scope or {}, None
+            kept = {key: value for key, value in scope.items() if key not in _ASGI_ONLY}
+            scope.clear()  # and refilled: a dict never shrinks by deleting keys
+            scope.update(kept)
+        elif self._close_timer is None and self.transport is not None:
             self.transport.close()
 
     async def receive(self) -> Message:

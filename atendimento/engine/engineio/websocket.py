@@ -1,7 +1,10 @@
 """The WebSocket transport: a new session, or the upgrade of a long-polling one.
 
-Receiving goes through ASGI (``receive()``), one message at a time; sending goes through ``WsLink``
-(raw frames under our uvicorn protocol class, ``websocket.send`` elsewhere). The upgrade follows the
+Receiving goes through ASGI (``receive()``), one message at a time, until the session is open; under
+our uvicorn protocol class the receive side is then handed over (``_Reader``, called from the
+protocol's ``data_received``) and this handler returns, so an idle connection keeps no task waiting.
+Sending goes through ``WsLink`` (raw frames under our uvicorn protocol class, ``websocket.send``
+elsewhere). The upgrade follows the
 specification: the client sends ``2probe``, we answer ``3probe`` on the new socket and end the pending
 GET with a noop, then the client's ``5`` moves the session, buffered output included, to WebSocket.
 """
@@ -12,7 +15,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from atendimento.engine.engineio import http
-from atendimento.engine.engineio.link import WsLink, raw_transport
+from atendimento.engine.engineio.link import WsLink, hand_over, raw_transport
 from atendimento.engine.engineio.protocol import packets as eio
 from atendimento.engine.engineio.protocol.reasons import Reason
 from atendimento.engine.engineio.protocol.session import UpgradeStep
@@ -64,14 +67,23 @@ async def handle_websocket(
         session: EngineSession | None = await _upgrade(engine, upgrading, link, receive)
     else:
         session = engine.open_session(scope, link)
+    handed_over = False
     try:
         if session is not None:
+            take = hand_over(scope)
+            if take is not None and link.raw is not None:
+                # Our uvicorn protocol class calls the reader from now on: this task (and every
+                # coroutine above it) ends instead of waiting in receive() for the connection's life.
+                take(_Reader(engine, session, link))
+                handed_over = True
+                return
             await _receive_loop(engine, session, receive)
     finally:
-        if session is not None and not session.closed:
-            session.close(Reason.TRANSPORT_CLOSE)
-        link.close()
-        await link.wait_closed()
+        if not handed_over:
+            if session is not None and not session.closed:
+                session.close(Reason.TRANSPORT_CLOSE)
+            link.close()
+            await link.wait_closed()
 
 
 async def _refuse_unavailable(scope: Scope, send: Send, message: str) -> None:
@@ -110,6 +122,42 @@ async def _receive_loop(engine: EngineIOServer, session: EngineSession, receive:
         except Exception as exc:  # whatever a packet makes fail is that client's problem alone
             refuse_packet(engine, session, exc)
             return
+        # An idle connection waits here for hours: it must not keep its last packet (the Socket.IO
+        # CONNECT, token included, until the first ping) alive in this frame.
+        del message, data
+
+
+class _Reader:
+    """``_receive_loop`` as a callback, for a connection handed over (``link.hand_over``)."""
+
+    __slots__ = ("engine", "link", "session")
+
+    def __init__(self, engine: EngineIOServer, session: EngineSession, link: WsLink) -> None:
+        self.engine = engine
+        self.session = session
+        self.link = link
+
+    def __call__(self, data: str | bytes | None) -> None:
+        session = self.session
+        if data is None or not session.accepting:
+            self._end()
+            return
+        engine = self.engine
+        if len(data) > engine.config.max_payload_bytes:
+            engine.refused("closing %s: message larger than maxPayload", session.sid)
+            session.close(Reason.TRANSPORT_ERROR)
+            self._end()
+            return
+        try:
+            session.receive(eio.decode_frame(data))
+        except Exception as exc:  # whatever a packet makes fail is that client's problem alone
+            refuse_packet(engine, session, exc)
+            self._end()
+
+    def _end(self) -> None:
+        if not self.session.closed:
+            self.session.close(Reason.TRANSPORT_CLOSE)
+        self.link.close()
 
 
 async def _upgrade(

@@ -55,7 +55,7 @@ class Client:
         # Namespaces whose socket was disconnected for sending past its bound (inbox.py): the rest of
         # that flood is dropped, not a protocol error, so the connection lives to deliver the refusals
         # and the DISCONNECT (closing with unread input would reset it and lose them).
-        self.overflowed: set[str] = set()
+        self.overflowed: set[str] | None = None  # made on the first overflow: most sockets never have one
         # One packet's attachments together may not exceed maxPayload (each message is checked too).
         self.assembler = Assembler(server.config.max_payload_bytes)
         self.closed = False
@@ -82,7 +82,7 @@ class Client:
             return
         socket = self.sockets.get(packet.nsp)
         if socket is None:
-            if packet.nsp in self.overflowed:
+            if self.overflowed is not None and packet.nsp in self.overflowed:
                 return
             raise ProtocolError(f"packet for namespace {packet.nsp[:64]!r}, which is not connected")
         if kind == EVENT or kind == BINARY_EVENT:
@@ -99,7 +99,8 @@ class Client:
         name = packet.nsp
         if name in self.sockets or name in self.connecting:
             raise ProtocolError(f"second CONNECT to {name[:64]!r}")
-        self.overflowed.discard(name)
+        if self.overflowed is not None:
+            self.overflowed.discard(name)
         nsp = self.server.namespaces.get(name)
         if nsp is None or (name == "/" and not self.server.serve_main_namespace):
             self.send_connect_error(name, {"message": "Invalid namespace"})

@@ -76,7 +76,10 @@ class Inbox:
         if self.refused > nsp.server.max_refused_events:
             log.info("socket %s on %s keeps sending past its bound; disconnecting", socket.sid, nsp.name)
             self.clear()
-            socket.client.overflowed.add(nsp.name)
+            client = socket.client
+            if client.overflowed is None:
+                client.overflowed = set()
+            client.overflowed.add(nsp.name)
             socket.disconnect(reason=OVERFLOW_REASON)
             return
         hook = nsp._on_overflow

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
+from atendimento.domain.entidades import agora
 from atendimento.domain.servicos import ServicoAtendimento
+from atendimento.gateway.chegada import OuvinteChegada
 from atendimento.gateway.portas import Atendente
 from atendimento.gateway.presenca import PresencaLocal
 from atendimento.identity.passwords import Senhas
@@ -190,3 +193,51 @@ async def test_rotear_um_ticket_custa_o_mesmo_numero_de_comandos(banco_demo: Ban
         contagens.append(len(comandos))
     assert contagens[0] == contagens[1], contagens
     assert contagens[0] <= 16, contagens
+
+
+class _SemPublicar:
+    def atendente_online(self, atendente: Atendente, momento: datetime) -> None:
+        pass
+
+    def atendente_offline(self, atendente: Atendente, momento: datetime) -> None:
+        pass
+
+
+async def test_chegadas_de_um_momento_sao_roteadas_juntas(banco_demo: BancoDemo) -> None:
+    """A team arriving together (the gateway's presence listener) costs one read of their filas:
+    each atendente's waiting ticket goes to it, in two filas."""
+    presenca = PresencaLocal(0)
+    eq = await Equipe(banco_demo, presenca).montar(0, capacidade=1)
+    outra = await Equipe(banco_demo, presenca).montar(0, capacidade=1, nome="Suporte automático")
+    agentes: list[str] = []
+    for i, equipe in enumerate((eq, outra)):
+        cadastro, _ = await eq.servico.criar_usuario(
+            eq.e, "admin", nome=f"Chega {i}", email=f"chega{i}@demo.local", role="atendente",
+            capacidade=1, fila_ids=[equipe.fila], senha="senha-do-agente",
+        )  # fmt: skip
+        agentes.append(cadastro.usuario.id)
+        await eq.servico.definir_status_atendente(eq.e, cadastro.usuario.id, "online")
+    esperando = [await eq.novo(), await outra.novo()]
+    assert {t.atendente_id for t in esperando} == {None}  # nobody present yet
+    ouvinte = OuvinteChegada(_SemPublicar(), eq.servico)
+    leituras: list[str] = []
+
+    def contar(_c: Any, _cur: Any, sql: str, *_: Any) -> None:
+        if "usuario_filas" in sql and "distribuicao" in sql:
+            leituras.append(sql)
+
+    motor = banco_demo.storage.engine.sync_engine
+    event.listen(motor, "before_cursor_execute", contar)
+    try:
+        for agente in agentes:  # the online edges of one moment
+            await eq.chegar(agente)
+            ouvinte.atendente_online(Atendente(eq.e, agente, agente), agora())
+        for _ in range(200):
+            donos = [(await eq.servico.obter_ticket(eq.e, t.id)).atendente_id for t in esperando]
+            if None not in donos:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        event.remove(motor, "before_cursor_execute", contar)
+    assert donos == agentes
+    assert len(leituras) == 1

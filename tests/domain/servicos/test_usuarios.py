@@ -3,6 +3,8 @@ and read at once, the record carries an integration's channels."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -61,3 +63,51 @@ async def test_canais_da_integracao(banco_demo: BancoDemo) -> None:
     with pytest.raises(NaoEncontrado):
         await s.alterar_usuario(r.empresa_id, integracao, canal_ids=frozenset({r.outra_canal_id}))
     assert (await s.registro_usuario(r.empresa_id, integracao)) == registro
+
+
+async def test_checagens_frias_juntas_leem_uma_vez(banco_demo: BancoDemo) -> None:
+    """Cold checks of a moment (a team reconnecting) share one read of the users; each gets its own
+    record, an unknown user is refused, and a record changed after the read is read again."""
+    s, r = banco_demo.servico(), banco_demo.resumo
+    pessoas = [("ana@demo.local", "atendente"), ("bruno@demo.local", "atendente")]
+    pessoas += [("gestor@demo.local", "gestor"), ("integracao@demo.local", "integracao")]
+    usuarios: list[str] = []
+
+    def contar(*args: object) -> None:
+        if re.search(r"FROM usuarios\s", str(args[2])):  # the users' table (not their channels')
+            usuarios.append(str(args[2]))
+
+    event.listen(banco_demo.storage.engine.sync_engine, "before_cursor_execute", contar)
+    try:
+        registros = await asyncio.gather(
+            *(s.registro_usuario(r.empresa_id, r.id_de(email)) for email, _ in pessoas),
+            s.registro_usuario(r.empresa_id, r.id_de("carla@outra.local")),  # another tenant's
+            s.registro_usuario(r.empresa_id, r.id_de("ana@demo.local")),  # twice in the same moment
+        )
+        assert len(usuarios) == 1
+    finally:
+        event.remove(banco_demo.storage.engine.sync_engine, "before_cursor_execute", contar)
+    assert [(g.email, g.role) for g in registros[: len(pessoas)] if g is not None] == pessoas
+    assert registros[len(pessoas)] is None and registros[-1] == registros[0]
+    assert registros[3] is not None and registros[3].canal_ids == {r.canais["whatsapp"], r.canais["email"]}
+    await asyncio.gather(
+        s.alterar_usuario(r.empresa_id, r.id_de("bruno@demo.local"), ativo=False),
+        *(
+            s.confirmar_usuario(r.empresa_id, r.id_de("ana@demo.local"), "atendente", nome="Ana")
+            for _ in range(3)
+        ),
+    )
+    with pytest.raises(UsuarioInvalido):
+        await s.confirmar_usuario(r.empresa_id, r.id_de("bruno@demo.local"), "atendente", nome="Bruno")
+
+
+async def test_checagem_cancelada_nao_cancela_a_outra(banco_demo: BancoDemo) -> None:
+    """Two sockets of one user wait for the same read; one handshake going away leaves the other's."""
+    s, r = banco_demo.servico(), banco_demo.resumo
+    ana = r.id_de("ana@demo.local")
+    primeira = asyncio.ensure_future(s.registro_usuario(r.empresa_id, ana))
+    segunda = asyncio.ensure_future(s.registro_usuario(r.empresa_id, ana))
+    await asyncio.sleep(0)
+    primeira.cancel()
+    registro = await segunda
+    assert registro is not None and registro.id == ana
