@@ -58,7 +58,7 @@ class Conexoes:
         tokens: ServicoTokens,
         leeway_seconds: float,
         presenca: RegistroPresenca,
-        expiracoes: AgendaExpiracao,
+        expiracoes: AgendaExpiracao[Socket],
         usuarios: ConfirmaUsuario | None = None,
         mudancas: Callable[[str, str], int] | None = None,
         lote: PresencaLote | None = None,
@@ -107,7 +107,7 @@ class Conexoes:
         # timer can't fire for a socket that is not connected yet (its disconnect would be a no-op).
         # If the connection dropped while this handler awaited, the engine calls on_disconnect
         # (desconectar) as soon as this returns, which undoes the presence count and the timer.
-        self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, lambda: self._expirou(socket))
+        self._expiracoes.agendar(socket.sid, quem.exp + self._leeway, socket)
 
     def _marca(self, quem: Identidade) -> int:
         return 0 if self._mudancas is None else self._mudancas(quem.empresa_id, quem.usuario_id)
@@ -134,6 +134,8 @@ class Conexoes:
         except Exception:
             log.exception("presence: uncounting sid %s failed", socket.sid)
 
-    def _expirou(self, socket: Socket) -> None:
-        log.info("token expired: disconnecting sid %s", socket.sid)
-        socket.disconnect(reason=TOKEN_EXPIRADO)
+
+def expirar(socket: Socket) -> None:
+    """The expiry agenda's action: the token's ``exp`` (+ leeway) has passed."""
+    log.info("token expired: disconnecting sid %s", socket.sid)
+    socket.disconnect(reason=TOKEN_EXPIRADO)

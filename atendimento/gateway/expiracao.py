@@ -11,6 +11,10 @@ heap and are skipped when popped; the heap is rebuilt when they outnumber the li
 
 The timer only calls ``vencer`` with the clock's time; ``vencer`` takes the time as an argument, so
 tests drive the schedule with plain numbers (``relogio`` injected) instead of sleeping.
+
+An agenda has one action (disconnect the socket; warn it) and each entry holds its target, not a
+closure: a closure and its cell per socket were ~240 bytes of every idle connection, per agenda
+(docs/capacity.md, "Where an idle agent's memory goes").
 """
 
 from __future__ import annotations
@@ -20,18 +24,21 @@ import heapq
 import logging
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
-Acao = Callable[[], None]
+T = TypeVar("T")
 
 
-class AgendaExpiracao:
-    def __init__(self, *, relogio: Callable[[], float] = time.time) -> None:
+class AgendaExpiracao(Generic[T]):
+    def __init__(self, acao: Callable[[T], None], *, relogio: Callable[[], float] = time.time) -> None:
+        """``acao(alvo)`` runs for each entry that falls due."""
+        self._acao = acao
         self._relogio = relogio
         self._heap: list[tuple[float, int, str]] = []
-        # key → (deadline, sequence, action); an entry in the heap is live only if it matches this.
-        self._vivos: dict[str, tuple[float, int, Acao]] = {}
+        # key → (deadline, sequence, target); an entry in the heap is live only if it matches this.
+        self._vivos: dict[str, tuple[float, int, T]] = {}
         self._sequencia = 0
         self._timer: asyncio.TimerHandle | None = None
         self._alvo: float | None = None  # the deadline the timer is armed for
@@ -48,10 +55,11 @@ class AgendaExpiracao:
         vivo = self._vivos.get(chave)
         return vivo[0] if vivo else None
 
-    def agendar(self, chave: str, prazo: float, acao: Acao) -> None:
-        """Run ``acao`` at wall-clock ``prazo`` (epoch seconds); replaces an earlier schedule of ``chave``."""
+    def agendar(self, chave: str, prazo: float, alvo: T) -> None:
+        """Run the action on ``alvo`` at wall-clock ``prazo`` (epoch seconds); replaces an earlier
+        schedule of ``chave``."""
         self._sequencia += 1
-        self._vivos[chave] = (prazo, self._sequencia, acao)
+        self._vivos[chave] = (prazo, self._sequencia, alvo)
         heapq.heappush(self._heap, (prazo, self._sequencia, chave))
         if len(self._heap) > 2 * len(self._vivos) + 64:
             self._compactar()
@@ -106,7 +114,7 @@ class AgendaExpiracao:
                 continue
             del self._vivos[chave]
             try:
-                vivo[2]()
+                self._acao(vivo[2])
             except Exception:
                 # One failing action must not stop the others from expiring.
                 log.exception("expiration action failed for %s", chave)

@@ -10,7 +10,7 @@ from limits.aio.storage import Storage
 from atendimento.config import Settings
 from atendimento.engine import Namespace, Socket
 from atendimento.gateway.chegada import OuvinteChegada
-from atendimento.gateway.conexao import Conexoes, ConfirmaUsuario
+from atendimento.gateway.conexao import Conexoes, ConfirmaUsuario, expirar
 from atendimento.gateway.eventos_cliente import EventosCliente, ObservadorEventos, ServicoDoGateway
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.presenca import PresencaLocal, RegistroPresenca
@@ -35,7 +35,7 @@ class Gateway:
     namespace: Namespace
     publicador: Publicador  # the domain's PublicadorEventos
     presenca: RegistroPresenca  # also the REST side's ConsultaPresenca
-    expiracoes: AgendaExpiracao
+    expiracoes: AgendaExpiracao[Socket]
     visualizando: Visualizando
     renovacao: Renovacao | None = None
     revisao: RevisaoUsuarios | None = None
@@ -78,7 +78,7 @@ def build_gateway(
         presenca if presenca is not None else PresencaLocal(settings.presence_grace_seconds)
     )
     registro.ouvir(OuvinteChegada(publicador, servico))
-    expiracoes = AgendaExpiracao()
+    expiracoes: AgendaExpiracao[Socket] = AgendaExpiracao(expirar)
 
     # A user's record changed (here or on another instance): drop it, re-check its sockets here.
     revisao = RevisaoUsuarios(servico, ns)

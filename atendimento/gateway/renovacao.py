@@ -32,7 +32,7 @@ from atendimento.domain.entidades import iso_utc
 from atendimento.domain.erros import UsuarioInvalido
 from atendimento.engine import Socket
 from atendimento.gateway import payloads, sessao
-from atendimento.gateway.conexao import TOKEN_EXPIRADO, ConfirmaUsuario
+from atendimento.gateway.conexao import ConfirmaUsuario
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.respostas import FalhaEvento, falha, sucesso
 from atendimento.identity.tokens import MAX_TOKEN_CHARS, Identidade, ServicoTokens, TokenErro
@@ -56,7 +56,7 @@ class Renovacao:
         self,
         tokens: ServicoTokens,
         leeway_seconds: float,
-        expiracoes: AgendaExpiracao,
+        expiracoes: AgendaExpiracao[Socket],
         storage: Storage | None = None,
         *,
         usuarios: ConfirmaUsuario | None = None,
@@ -67,7 +67,7 @@ class Renovacao:
         self._usuarios = usuarios
         self._leeway = leeway_seconds
         self._expiracoes = expiracoes
-        self._avisos = AgendaExpiracao(relogio=relogio)
+        self._avisos: AgendaExpiracao[Socket] = AgendaExpiracao(self._avisar, relogio=relogio)
         self._relogio = relogio
         armazenamento = storage if storage is not None else MemoryStorage()
         self._item: RateLimitItem = RateLimitItemPerMinute(por_minuto, namespace="renovar")
@@ -134,7 +134,7 @@ class Renovacao:
             # Expired or gone while this ran: nothing to move (and nobody to answer).
             return falha(Codigo.PROIBIDO, "A conexão já terminou")
         sessao.guardar(socket, nova)
-        self._expiracoes.agendar(socket.sid, nova.exp + self._leeway, lambda: _expirou(socket))
+        self._expiracoes.agendar(socket.sid, nova.exp + self._leeway, socket)
         self._armar_aviso(socket, nova)
         return sucesso(expiraEm=_instante(nova.exp))
 
@@ -153,14 +153,12 @@ class Renovacao:
             self._avisos.cancelar(socket.sid)
             return
         quando = max(quem.exp - AVISO_MAXIMO_S, agora + restante / 2)
-        exp = quem.exp
-        self._avisos.agendar(socket.sid, quando, lambda: self._avisar(socket, exp))
+        self._avisos.agendar(socket.sid, quando, socket)
 
-    def _avisar(self, socket: Socket, exp: float) -> None:
-        restantes = max(0, round(exp - self._relogio()))
-        socket.emit(EVENTO_AVISO, {"expiraEm": _instante(exp), "segundosRestantes": restantes})
-
-
-def _expirou(socket: Socket) -> None:
-    log.info("token expired: disconnecting sid %s", socket.sid)
-    socket.disconnect(reason=TOKEN_EXPIRADO)
+    def _avisar(self, socket: Socket) -> None:
+        # The token the warning was armed for: a renewal arms it again, replacing this entry.
+        quem = sessao.identidade(socket)
+        if quem is None:
+            return
+        restantes = max(0, round(quem.exp - self._relogio()))
+        socket.emit(EVENTO_AVISO, {"expiraEm": _instante(quem.exp), "segundosRestantes": restantes})

@@ -8,24 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from atendimento.gateway.expiracao import AgendaExpiracao
 
 T = 1_700_000_000.0  # the fake wall clock's "now": deadlines are seconds after it, never reached for real
+Agenda = AgendaExpiracao[Callable[[], None]]
+
+
+def _chamar(acao: Callable[[], None]) -> None:
+    """These tests' agenda holds callables as its targets, and its action calls them."""
+    acao()
 
 
 @pytest.fixture
-def agenda() -> Iterator[AgendaExpiracao]:
+def agenda() -> Iterator[Agenda]:
     """An AgendaExpiracao on a clock that stands still at T, closed (its timer cancelled) after the test."""
-    nova = AgendaExpiracao(relogio=lambda: T)
+    nova = AgendaExpiracao(_chamar, relogio=lambda: T)
     yield nova
     nova.fechar()
 
 
-async def test_dispara_na_ordem_dos_prazos(agenda: AgendaExpiracao) -> None:
+async def test_dispara_na_ordem_dos_prazos(agenda: Agenda) -> None:
     disparos: list[str] = []
     agenda.agendar("b", T + 10, lambda: disparos.append("b"))
     agenda.agendar("a", T + 5, lambda: disparos.append("a"))
@@ -41,7 +47,7 @@ async def test_dispara_na_ordem_dos_prazos(agenda: AgendaExpiracao) -> None:
     assert len(agenda) == 0 and agenda.alvo is None
 
 
-async def test_cancelar_e_reagendar(agenda: AgendaExpiracao) -> None:
+async def test_cancelar_e_reagendar(agenda: Agenda) -> None:
     disparos: list[str] = []
     agenda.agendar("a", T + 5, lambda: disparos.append("a"))
     agenda.agendar("b", T + 5, lambda: disparos.append("b"))
@@ -56,7 +62,7 @@ async def test_cancelar_e_reagendar(agenda: AgendaExpiracao) -> None:
     assert disparos == ["b2"]
 
 
-async def test_um_prazo_mais_cedo_rearma_o_timer(agenda: AgendaExpiracao) -> None:
+async def test_um_prazo_mais_cedo_rearma_o_timer(agenda: Agenda) -> None:
     agenda.agendar("a", T + 60, lambda: None)
     agenda.agendar("b", T + 90, lambda: None)
     assert agenda.alvo == T + 60
@@ -64,7 +70,7 @@ async def test_um_prazo_mais_cedo_rearma_o_timer(agenda: AgendaExpiracao) -> Non
     assert agenda.alvo == T + 30
 
 
-async def test_uma_acao_com_erro_nao_impede_as_outras(agenda: AgendaExpiracao) -> None:
+async def test_uma_acao_com_erro_nao_impede_as_outras(agenda: Agenda) -> None:
     disparos: list[str] = []
 
     def falha() -> None:
@@ -76,7 +82,7 @@ async def test_uma_acao_com_erro_nao_impede_as_outras(agenda: AgendaExpiracao) -
     assert disparos == ["b"] and len(agenda) == 0
 
 
-async def test_muitas_trocas_nao_crescem_o_heap_sem_limite(agenda: AgendaExpiracao) -> None:
+async def test_muitas_trocas_nao_crescem_o_heap_sem_limite(agenda: Agenda) -> None:
     for i in range(10_000):
         agenda.agendar(f"s{i % 10}", T + 3600 + i, lambda: None)
     assert len(agenda) == 10
@@ -87,7 +93,7 @@ async def test_muitas_trocas_nao_crescem_o_heap_sem_limite(agenda: AgendaExpirac
 
 
 async def test_o_timer_dispara_no_prazo() -> None:
-    agenda = AgendaExpiracao()
+    agenda: Agenda = AgendaExpiracao(_chamar)
     disparou = asyncio.Event()
     try:
         agenda.agendar("a", time.time() + 0.05, disparou.set)
@@ -98,7 +104,7 @@ async def test_o_timer_dispara_no_prazo() -> None:
 
 
 async def test_prazo_vencido_dispara_logo() -> None:
-    agenda = AgendaExpiracao()
+    agenda: Agenda = AgendaExpiracao(_chamar)
     disparou = asyncio.Event()
     try:
         agenda.agendar("a", time.time() - 10, disparou.set)

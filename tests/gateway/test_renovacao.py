@@ -15,6 +15,7 @@ import socketio
 from apoio_node import ClientesAtendimento
 
 from atendimento.domain.entidades import iso_utc
+from atendimento.gateway.conexao import expirar
 from atendimento.gateway.expiracao import AgendaExpiracao
 from atendimento.gateway.renovacao import Renovacao
 from atendimento.identity.tokens import Identidade, ServicoTokens
@@ -212,7 +213,7 @@ async def test_momento_do_aviso(restante: int, antecedencia: float) -> None:
     """60 s before exp at most; with less than two minutes left, halfway through."""
     agora = 1_000_000.0
     tokens = ServicoTokens(["HS256"], SEGREDO, None, 5, 3600)
-    renovacao = Renovacao(tokens, 5, AgendaExpiracao(), relogio=lambda: agora)
+    renovacao = Renovacao(tokens, 5, AgendaExpiracao(expirar), relogio=lambda: agora)
     try:
         quem = Identidade("u", "e", "atendente", "Ana", exp=int(agora) + restante)
         renovacao._armar_aviso(_SocketFalso(), quem)  # type: ignore[arg-type]
