@@ -5,6 +5,7 @@ the channel bindings. Kept apart so the repository module stays small."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from atendimento.domain.entidades import UsuarioDados, agora
 from atendimento.storage.modelos import Empresa, UsuarioCanal
-from atendimento.storage.tabelas import T_USUARIOS
+from atendimento.storage.tabelas import T_USUARIOS, usuario_dados
 
 T_EMPRESAS = cast(Table, Empresa.__table__)
 T_USUARIOS_CANAIS = cast(Table, UsuarioCanal.__table__)
@@ -57,16 +58,7 @@ class RegistroUsuariosSql:
             for usuario_id, canal_id in await self.conn.execute(_CANAIS, chave):
                 canais.setdefault(usuario_id, set()).add(canal_id)
         return {
-            m.id: UsuarioDados(
-                id=m.id,
-                empresa_id=m.empresa_id,
-                nome=m.nome,
-                email=m.email,
-                role=m.role,
-                status_atendimento=m.status_atendimento,
-                ativo=bool(m.ativo),
-                canal_ids=frozenset(canais.get(m.id, ())),
-            )
+            m.id: replace(usuario_dados(m), ativo=bool(m.ativo), canal_ids=frozenset(canais.get(m.id, ())))
             for m in linhas
         }
 
