@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from atendimento.domain import permissoes, regras, saida
 from atendimento.domain.codigos import Codigo
-from atendimento.domain.entidades import SISTEMA, Ator, agora
+from atendimento.domain.entidades import SISTEMA, Ator, MensagemDados, TicketDados, agora
 from atendimento.domain.erros import ConflitoExterno, DadosInvalidos, Proibido, canal_nao_encontrado
 from atendimento.domain.portas import Repositorio
 from atendimento.domain.saida import (
@@ -159,21 +159,7 @@ class CasosSaida(ServicoBase):
             if entrega.mensagem_id is not None:
                 achada = await repo.saida.mensagem_do_canal(canal_id, entrega.mensagem_id, bloquear=True)
                 if achada is not None and achada[0].status == "falhou":
-                    mensagem, ticket = achada
-                    momento = agora()
-                    await repo.saida.gravar_status_mensagem(
-                        canal_id, mensagem, status="pendente", em=momento, erro=None, externo_id=None
-                    )
-                    novo = StatusMensagem(
-                        empresa_id,
-                        mensagem.id,
-                        ticket.id,
-                        ticket.atendente_id,
-                        "pendente",
-                        momento,
-                        None,
-                        mensagem.externo_id,
-                    )
+                    novo = await _mudar_status(repo, empresa_id, canal_id, *achada, "pendente", None)
                     eventos.append(lambda: self._publicador.mensagem_status(novo))
             eventos.append(self._avisar_saida)
             entrega = replace(entrega, estado="pendente", proxima_em=None)
@@ -271,22 +257,7 @@ class CasosSaida(ServicoBase):
             achada = await repo.saida.mensagem_do_canal(canal_id, mensagem_id, bloquear=True)
             if achada is None or not saida.status_avanca(achada[0].status, "falhou"):
                 return
-            mensagem, ticket = achada
-            momento = agora()
-            await repo.saida.gravar_status_mensagem(
-                canal_id, mensagem, status="falhou", em=momento, erro=erro, externo_id=None
-            )
-            novo = StatusMensagem(
-                empresa_id,
-                mensagem.id,
-                ticket.id,
-                ticket.atendente_id,
-                "falhou",
-                momento,
-                erro,
-                mensagem.externo_id,
-                entrega_id,
-            )
+            novo = await _mudar_status(repo, empresa_id, canal_id, *achada, "falhou", erro, entrega_id)
             eventos.append(lambda: self._publicador.mensagem_status(novo))
         self._publicar(eventos)
 
@@ -303,3 +274,33 @@ class CasosSaida(ServicoBase):
             )
 
         self._publicar([aviso(u.id) for u in usuarios])
+
+
+async def _mudar_status(
+    repo: Repositorio,
+    empresa_id: str,
+    canal_id: str,
+    mensagem: MensagemDados,
+    ticket: TicketDados,
+    status: str,
+    erro: dict[str, str] | None,
+    entrega_id: str | None = None,
+) -> StatusMensagem:
+    """A change of a message's status on the relay's side (re-sent, given up): written now, and
+    what ``mensagem:status`` carries. The integration's own reports go through
+    ``registrar_status_mensagem``, which also weighs ``externoId`` and the order of states."""
+    momento = agora()
+    await repo.saida.gravar_status_mensagem(
+        canal_id, mensagem, status=status, em=momento, erro=erro, externo_id=None
+    )
+    return StatusMensagem(
+        empresa_id,
+        mensagem.id,
+        ticket.id,
+        ticket.atendente_id,
+        status,
+        momento,
+        erro,
+        mensagem.externo_id,
+        entrega_id,
+    )
