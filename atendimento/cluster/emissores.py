@@ -92,6 +92,13 @@ def _objeto(valor: object) -> dict[str, Any]:
     return valor
 
 
+def _objeto_json(dados: bytes) -> dict[str, Any]:
+    try:
+        return _objeto(json.loads(dados))
+    except (ValueError, UnicodeDecodeError):
+        raise Malformada("not JSON") from None
+
+
 def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
     try:
         # The caller bounded ``dados``; unpackb bounds every string, array and map by its length.
@@ -121,10 +128,7 @@ def decodificar_node_emit(dados: bytes) -> PedidoEmissor:
 
 
 def decodificar_node_pedido(dados: bytes, nsp: str) -> PedidoEmissor:
-    try:
-        envelope = _objeto(json.loads(dados))
-    except (ValueError, UnicodeDecodeError):
-        raise Malformada("not JSON") from None
+    envelope = _objeto_json(dados)
     tipo = _TIPOS_NODE.get(envelope.get("type"))  # type: ignore[arg-type]  # any value: .get is total
     if tipo is None:
         raise Malformada(f"request type {envelope.get('type')!r} is not join, leave or disconnect")
@@ -140,10 +144,7 @@ def decodificar_node_pedido(dados: bytes, nsp: str) -> PedidoEmissor:
 
 
 def decodificar_python(dados: bytes) -> PedidoEmissor:
-    try:
-        envelope = _objeto(json.loads(dados))
-    except (ValueError, UnicodeDecodeError):
-        raise Malformada("not JSON") from None
+    envelope = _objeto_json(dados)
     if envelope.get("method") != "emit":
         raise Malformada(f"method {envelope.get('method')!r} is not emit")
     if envelope.get("binary") or envelope.get("callback") is not None:
