@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import Row, Table, and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from atendimento.domain.entidades import ClienteDados, MensagemDados, TicketDados, agora
@@ -78,6 +79,12 @@ class Conclusao:
 
     desativado: str | None
     falhou: bool
+
+
+async def _do_tenant(conn: AsyncConnection, tabela: Table, empresa_id: str, id_: str) -> Row[Any] | None:
+    """The row of ``tabela`` with that id in that tenant, if any."""
+    consulta = select(tabela).where(tabela.c.empresa_id == empresa_id, tabela.c.id == id_)
+    return (await conn.execute(consulta)).first()
 
 
 def _devidos_sqlite(limite: int, excluir: list[str], momento: datetime) -> Any:
@@ -195,31 +202,13 @@ class FilaSaida:
                 segredos.append(e.segredo_anterior)
             mensagem = ticket = cliente = None
             if e.corpo is None:
-                t = (
-                    await conn.execute(
-                        select(T_TICKETS).where(
-                            T_TICKETS.c.empresa_id == empresa_id, T_TICKETS.c.id == e.ticket_id
-                        )
-                    )
-                ).first()
+                t = await _do_tenant(conn, T_TICKETS, empresa_id, e.ticket_id)
                 if t is not None:
                     ticket = ticket_dados(t)
-                    c = (
-                        await conn.execute(
-                            select(T_CLIENTES).where(
-                                T_CLIENTES.c.empresa_id == empresa_id, T_CLIENTES.c.id == t.cliente_id
-                            )
-                        )
-                    ).first()
+                    c = await _do_tenant(conn, T_CLIENTES, empresa_id, t.cliente_id)
                     cliente = None if c is None else cliente_dados(c)
                 if e.tipo == TIPO_MENSAGEM_CRIADA and e.mensagem_id is not None:
-                    m = (
-                        await conn.execute(
-                            select(T_MENSAGENS).where(
-                                T_MENSAGENS.c.empresa_id == empresa_id, T_MENSAGENS.c.id == e.mensagem_id
-                            )
-                        )
-                    ).first()
+                    m = await _do_tenant(conn, T_MENSAGENS, empresa_id, e.mensagem_id)
                     if m is not None:
                         mensagem = mensagem_dados(m, "" if ticket is None else ticket.numero)
         return Envio(
